@@ -1,0 +1,191 @@
+//! The action interface: what a step type implements, and the registry mapping kind → action.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::credentials::CredentialsProvider;
+
+/// Describes an action kind for the CLI, the API and the editor's forms.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionInfo {
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    /// JSON Schema of the `with:` config.
+    pub config_schema: Value,
+}
+
+/// A problem in a step's `with:` config, found before anything runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// Path below `with`, e.g. `json.email` (empty: `with` itself).
+    pub field: String,
+    pub message: String,
+}
+
+impl ConfigProblem {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigProblem {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What an action gets besides its rendered input.
+pub struct ActionContext<'a> {
+    pub execution_id: Uuid,
+    pub workflow: &'a str,
+    pub step_id: &'a str,
+    /// The item index inside `for_each`.
+    pub item_index: Option<usize>,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// The step's per-attempt timeout, if any (actions may pass it on, e.g. to HTTP clients).
+    pub timeout: Option<Duration>,
+    pub credentials: &'a dyn CredentialsProvider,
+}
+
+impl ActionContext<'_> {
+    /// Stable across attempts and restarts: `execution id:step id[:item index]`. Receivers use it
+    /// to deduplicate a call that was retried or repeated after a crash.
+    pub fn idempotency_key(&self) -> String {
+        match self.item_index {
+            Some(i) => format!("{}:{}:{}", self.execution_id, self.step_id, i),
+            None => format!("{}:{}", self.execution_id, self.step_id),
+        }
+    }
+}
+
+/// What a step answers to the caller of a sync webhook or `weft run`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Response {
+    pub status: u16,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: Value,
+}
+
+/// A successful action run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionOutput {
+    /// The step's output, readable as `steps.<id>`.
+    pub value: Value,
+    /// For branching actions: the output port taken (`true`/`false`, a case name, `default`).
+    pub port: Option<String>,
+    /// For `respond`: the response to send.
+    pub response: Option<Response>,
+}
+
+impl ActionOutput {
+    pub fn value(value: Value) -> Self {
+        ActionOutput {
+            value,
+            port: None,
+            response: None,
+        }
+    }
+}
+
+/// A failed action run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionError {
+    pub message: String,
+    /// Worth another attempt (network failure, 5xx, 429…).
+    pub retryable: bool,
+    /// The server asked us to wait this long (`Retry-After`).
+    pub retry_after: Option<Duration>,
+    /// Extra facts for the record, e.g. the HTTP status and body of a rejected call.
+    pub details: Option<Value>,
+}
+
+impl ActionError {
+    /// A failure that another attempt will not fix.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        ActionError {
+            message: message.into(),
+            retryable: false,
+            retry_after: None,
+            details: None,
+        }
+    }
+
+    /// A failure that may pass on another attempt.
+    pub fn transient(message: impl Into<String>) -> Self {
+        ActionError {
+            retryable: true,
+            ..ActionError::permanent(message)
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn is_transient(&self) -> bool {
+        self.retryable
+    }
+}
+
+/// A step type. One implementation per kind, registered in a [`Registry`].
+#[async_trait]
+pub trait Action: Send + Sync + 'static {
+    fn info(&self) -> ActionInfo;
+
+    /// Checks a `with:` config before anything runs. String leaves may be templates, so a
+    /// typed field must accept a string there.
+    fn validate(&self, config: &Value) -> Vec<ConfigProblem>;
+
+    /// The output ports of a branching action (`if`, `switch`) for this config; `None` for
+    /// an action with a single, unnamed output.
+    fn ports(&self, _config: &Value) -> Option<Vec<String>> {
+        None
+    }
+
+    /// Runs once with the rendered config.
+    async fn run(&self, ctx: &ActionContext<'_>, input: Value) -> Result<ActionOutput, ActionError>;
+}
+
+/// Maps an action kind to its implementation.
+#[derive(Clone, Default)]
+pub struct Registry {
+    actions: BTreeMap<&'static str, Arc<dyn Action>>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Registry::default()
+    }
+
+    pub fn register(&mut self, action: impl Action) -> &mut Self {
+        let kind = action.info().kind;
+        self.actions.insert(kind, Arc::new(action));
+        self
+    }
+
+    pub fn get(&self, kind: &str) -> Option<&Arc<dyn Action>> {
+        self.actions.get(kind)
+    }
+
+    pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.actions.keys().copied()
+    }
+
+    pub fn infos(&self) -> Vec<ActionInfo> {
+        self.actions.values().map(|a| a.info()).collect()
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.actions.keys()).finish()
+    }
+}

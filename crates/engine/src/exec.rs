@@ -1,0 +1,562 @@
+//! The executor: runs a [`Plan`] as a DAG. Steps whose inputs are done run concurrently (in one
+//! task, bounded per execution); every step event goes to the [`Journal`], and a step's result is
+//! recorded before any step that depends on it starts.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use serde_json::{Map, Value, json};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::action::{ActionContext, ActionError, ActionOutput};
+use crate::credentials::CredentialsProvider;
+use crate::journal::{
+    ExecutionError, ExecutionResult, ExecutionStatus, Journal, StepEvent, StepResult, StepStatus,
+    TriggerEvent,
+};
+use crate::plan::{Plan, PlannedStep};
+use crate::template::Scope;
+
+/// Bounds of one execution.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Steps running at once in one execution.
+    pub max_parallel_steps: usize,
+    /// Used when the workflow sets no `timeout`.
+    pub execution_timeout: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_parallel_steps: 32,
+            execution_timeout: Some(Duration::from_secs(3600)),
+        }
+    }
+}
+
+/// A signal to cancel a running execution from outside (the API's "cancel").
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<(AtomicBool, Notify)>);
+
+impl Cancel {
+    pub fn new() -> Self {
+        Cancel::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.0.store(true, Ordering::SeqCst);
+        self.0.1.notify_waiters();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.0.load(Ordering::SeqCst)
+    }
+
+    pub async fn cancelled(&self) {
+        loop {
+            let notified = self.0.1.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Everything one execution needs besides the plan.
+pub struct Run<'a> {
+    pub execution_id: Uuid,
+    pub trigger: TriggerEvent,
+    /// Variables templates may read as `env.*` (only what the operator allow-listed).
+    pub env: &'a Map<String, Value>,
+    pub credentials: &'a dyn CredentialsProvider,
+    pub journal: &'a dyn Journal,
+    /// Results recorded by an earlier, interrupted attempt: steps that succeeded (or were
+    /// skipped) are not run again.
+    pub resume: Vec<StepResult>,
+    pub cancel: Option<Cancel>,
+    pub limits: Limits,
+}
+
+impl<'a> Run<'a> {
+    /// A run with no journal, no credentials, no resume and default limits.
+    pub fn new(
+        execution_id: Uuid,
+        trigger: TriggerEvent,
+        env: &'a Map<String, Value>,
+        credentials: &'a dyn CredentialsProvider,
+        journal: &'a dyn Journal,
+    ) -> Self {
+        Run {
+            execution_id,
+            trigger,
+            env,
+            credentials,
+            journal,
+            resume: Vec::new(),
+            cancel: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+struct Shared<'p> {
+    plan: &'p Plan,
+    run: &'p Run<'p>,
+    trigger: Value,
+    execution: Value,
+}
+
+type StepFuture<'p> = Pin<Box<dyn Future<Output = (usize, StepResult)> + 'p>>;
+
+/// Runs the plan to the end (success, failure, timeout or cancellation).
+pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
+    let started_at = Utc::now();
+    let shared = Shared {
+        plan,
+        run,
+        trigger: run.trigger.to_value(),
+        execution: json!({
+            "id": run.execution_id.to_string(),
+            "started_at": started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "workflow": plan.workflow.name,
+        }),
+    };
+    let shared = &shared;
+    let n = plan.steps.len();
+    let mut results: Vec<Option<StepResult>> = vec![None; n];
+    let mut outputs: HashMap<String, Arc<Value>> = HashMap::new();
+    let mut remaining: Vec<usize> = plan.steps.iter().map(|s| s.inputs.len()).collect();
+    let mut ready: VecDeque<usize> = (0..n).filter(|&i| remaining[i] == 0).collect();
+    let mut resume: HashMap<String, StepResult> = run
+        .resume
+        .iter()
+        .filter(|r| r.status == StepStatus::Succeeded || r.status == StepStatus::Skipped || r.ran())
+        .map(|r| (r.step_id.clone(), r.clone()))
+        .collect();
+    let mut running: FuturesUnordered<StepFuture<'_>> = FuturesUnordered::new();
+    let mut in_flight: HashMap<usize, DateTime<Utc>> = HashMap::new();
+    let mut failure: Option<(ExecutionStatus, ExecutionError)> = None;
+    let timeout = plan.timeout.or(run.limits.execution_timeout);
+    let deadline = timeout.map(|d| tokio::time::Instant::now() + d);
+    let max_parallel = run.limits.max_parallel_steps.max(1);
+
+    'outer: loop {
+        // Start (or skip, or adopt from the journal) every ready step we may.
+        while failure.is_none() && running.len() < max_parallel {
+            let Some(i) = ready.pop_front() else { break };
+            let step = &plan.steps[i];
+            let finished = if let Some(prior) = resume.remove(&step.id) {
+                Some(prior)
+            } else if !step.inputs.is_empty() && !step.inputs.iter().any(|(j, port)| edge_active(results[*j].as_ref(), port)) {
+                let skipped = StepResult {
+                    step_id: step.id.clone(),
+                    action: step.action_kind.clone(),
+                    status: StepStatus::Skipped,
+                    attempts: 0,
+                    input: None,
+                    output: None,
+                    error: None,
+                    port: None,
+                    response: None,
+                    started_at: None,
+                    finished_at: None,
+                    duration_us: 0,
+                };
+                if let Err(e) = run.journal.record(run.execution_id, StepEvent::Finished(&skipped)).await {
+                    failure = Some(journal_failure(&step.id, e.to_string()));
+                }
+                Some(skipped)
+            } else {
+                None
+            };
+            match finished {
+                Some(r) => {
+                    if let Some(out) = r.output.clone().filter(|_| r.ran()) {
+                        outputs.insert(step.id.clone(), Arc::new(out));
+                    }
+                    results[i] = Some(r);
+                    release(step, &mut remaining, &mut ready);
+                }
+                None => {
+                    let snapshot: HashMap<String, Arc<Value>> = step
+                        .reads_steps
+                        .iter()
+                        .filter_map(|id| outputs.get(id).map(|v| (id.clone(), v.clone())))
+                        .collect();
+                    in_flight.insert(i, Utc::now());
+                    running.push(Box::pin(async move {
+                        let r = run_step(shared, i, snapshot).await;
+                        (i, r)
+                    }));
+                }
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        let cancel = run.cancel.clone();
+        tokio::select! {
+            Some((i, r)) = running.next() => {
+                in_flight.remove(&i);
+                let step = &plan.steps[i];
+                if let Err(e) = run.journal.record(run.execution_id, StepEvent::Finished(&r)).await {
+                    failure = Some(journal_failure(&step.id, e.to_string()));
+                }
+                if r.status == StepStatus::Failed && !step.continue_on_error && failure.is_none() {
+                    failure = Some((ExecutionStatus::Failed, ExecutionError {
+                        step_id: Some(step.id.clone()),
+                        message: r.error.clone().unwrap_or_default(),
+                    }));
+                }
+                if r.ran()
+                    && let Some(out) = &r.output
+                {
+                    outputs.insert(step.id.clone(), Arc::new(out.clone()));
+                }
+                results[i] = Some(r);
+                release(step, &mut remaining, &mut ready);
+            }
+            _ = sleep_until(deadline) => {
+                failure = Some((ExecutionStatus::Failed, ExecutionError {
+                    step_id: None,
+                    message: format!("the execution timed out after {}", fmt_duration(timeout.unwrap_or_default())),
+                }));
+            }
+            _ = async { match &cancel { Some(c) => c.cancelled().await, None => std::future::pending().await } } => {
+                failure = Some((ExecutionStatus::Cancelled, ExecutionError { step_id: None, message: "the execution was cancelled".into() }));
+            }
+        }
+        if failure.is_some() {
+            // Stop what runs; record it as cancelled.
+            drop(std::mem::take(&mut running));
+            let now = Utc::now();
+            let mut stopped: Vec<usize> = in_flight.keys().copied().collect();
+            stopped.sort();
+            for i in stopped {
+                let step = &plan.steps[i];
+                let started = in_flight[&i];
+                let r = StepResult {
+                    step_id: step.id.clone(),
+                    action: step.action_kind.clone(),
+                    status: StepStatus::Cancelled,
+                    attempts: 0,
+                    input: None,
+                    output: None,
+                    error: Some(failure.as_ref().map(|f| f.1.message.clone()).unwrap_or_default()),
+                    port: None,
+                    response: None,
+                    started_at: Some(started),
+                    finished_at: Some(now),
+                    duration_us: (now - started).num_microseconds().unwrap_or(0).max(0) as u64,
+                };
+                let _ = run.journal.record(run.execution_id, StepEvent::Finished(&r)).await;
+                results[i] = Some(r);
+            }
+            break 'outer;
+        }
+    }
+
+    let steps: Vec<StepResult> = results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            r.unwrap_or_else(|| StepResult {
+                step_id: plan.steps[i].id.clone(),
+                action: plan.steps[i].action_kind.clone(),
+                status: StepStatus::Cancelled,
+                attempts: 0,
+                input: None,
+                output: None,
+                error: None,
+                port: None,
+                response: None,
+                started_at: None,
+                finished_at: None,
+                duration_us: 0,
+            })
+        })
+        .collect();
+    let response = steps.iter().find_map(|s| s.response.clone());
+    let output = steps.iter().rev().find(|s| s.ran()).and_then(|s| s.output.clone());
+    let (status, error) = match failure {
+        Some((status, e)) => (status, Some(e)),
+        None => (ExecutionStatus::Succeeded, None),
+    };
+    ExecutionResult {
+        execution_id: run.execution_id,
+        status,
+        steps,
+        response,
+        output,
+        error,
+        started_at,
+        finished_at: Utc::now(),
+    }
+}
+
+fn journal_failure(step: &str, message: String) -> (ExecutionStatus, ExecutionError) {
+    (
+        ExecutionStatus::Failed,
+        ExecutionError {
+            step_id: Some(step.to_string()),
+            message,
+        },
+    )
+}
+
+/// Whether an edge from a finished predecessor lets its successor run.
+fn edge_active(pred: Option<&StepResult>, port: &Option<String>) -> bool {
+    match pred {
+        Some(r) if r.ran() => match port {
+            None => true,
+            Some(p) => r.port.as_deref() == Some(p.as_str()),
+        },
+        _ => false,
+    }
+}
+
+fn release(step: &PlannedStep, remaining: &mut [usize], ready: &mut VecDeque<usize>) {
+    for &s in &step.successors {
+        remaining[s] -= 1;
+        if remaining[s] == 0 {
+            ready.push_back(s);
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// `1.5s`, `250ms`, `2m3s`.
+pub fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        let s = d.as_secs_f64();
+        if s.fract() == 0.0 {
+            format!("{}s", s as u64)
+        } else {
+            format!("{s:.1}s")
+        }
+    } else {
+        format!("{}m{}s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
+async fn run_step(sh: &Shared<'_>, i: usize, snapshot: HashMap<String, Arc<Value>>) -> StepResult {
+    let step = &sh.plan.steps[i];
+    let started_at = Utc::now();
+    let t0 = Instant::now();
+    let scope = Scope {
+        trigger: &sh.trigger,
+        steps: &snapshot,
+        execution: &sh.execution,
+        env: sh.run.env,
+        item: None,
+        index: None,
+    };
+    let mut r = StepResult {
+        step_id: step.id.clone(),
+        action: step.action_kind.clone(),
+        status: StepStatus::Failed,
+        attempts: 0,
+        input: None,
+        output: None,
+        error: None,
+        port: None,
+        response: None,
+        started_at: Some(started_at),
+        finished_at: None,
+        duration_us: 0,
+    };
+    let outcome: Result<ActionOutput, ActionError> = match &step.for_each {
+        None => match sh.plan.compiler.render(&step.config, &scope) {
+            Err(e) => Err(ActionError::permanent(e.to_string())),
+            Ok(input) => {
+                r.input = Some(input.clone());
+                let (out, attempts) = attempt(sh, step, None, input).await;
+                r.attempts = attempts;
+                out
+            }
+        },
+        Some(for_each) => for_each_items(sh, step, for_each, &scope, &mut r).await,
+    };
+    match outcome {
+        Ok(out) => {
+            r.status = StepStatus::Succeeded;
+            r.output = Some(out.value);
+            r.port = out.port;
+            r.response = out.response;
+        }
+        Err(e) => {
+            r.status = StepStatus::Failed;
+            if step.continue_on_error {
+                let mut o = Map::new();
+                o.insert("error".into(), Value::String(e.message.clone()));
+                if let Some(d) = &e.details {
+                    o.insert("details".into(), d.clone());
+                }
+                r.output = Some(Value::Object(o));
+            }
+            r.error = Some(e.message);
+        }
+    }
+    r.finished_at = Some(Utc::now());
+    r.duration_us = t0.elapsed().as_micros() as u64;
+    r
+}
+
+async fn for_each_items(
+    sh: &Shared<'_>,
+    step: &PlannedStep,
+    for_each: &crate::template::Node,
+    scope: &Scope<'_>,
+    r: &mut StepResult,
+) -> Result<ActionOutput, ActionError> {
+    let items = match sh.plan.compiler.render(for_each, scope) {
+        Ok(Value::Array(items)) => items,
+        Ok(other) => {
+            return Err(ActionError::permanent(format!(
+                "`for_each` must yield an array, got {}",
+                short(&other)
+            )));
+        }
+        Err(e) => return Err(ActionError::permanent(e.to_string())),
+    };
+    let mut stream = futures::stream::iter(items.iter().enumerate())
+        .map(|(index, item)| async move {
+            let item_scope = Scope {
+                item: Some(item),
+                index: Some(index),
+                ..*scope
+            };
+            match sh.plan.compiler.render(&step.config, &item_scope) {
+                Err(e) => (Value::Null, Err(ActionError::permanent(format!("item {index}: {e}"))), 0),
+                Ok(input) => {
+                    let (out, attempts) = attempt(sh, step, Some(index), input.clone()).await;
+                    (input, out, attempts)
+                }
+            }
+        })
+        .buffered(step.concurrency);
+    let mut inputs = Vec::with_capacity(items.len());
+    let mut outputs = Vec::with_capacity(items.len());
+    while let Some((input, out, attempts)) = stream.next().await {
+        r.attempts = r.attempts.max(attempts);
+        let index = inputs.len();
+        inputs.push(input);
+        match out {
+            Ok(o) => outputs.push(o.value),
+            Err(mut e) => {
+                r.input = Some(Value::Array(inputs));
+                if !e.message.starts_with("item ") {
+                    e.message = format!("item {index}: {}", e.message);
+                }
+                return Err(e);
+            }
+        }
+    }
+    r.input = Some(Value::Array(inputs));
+    Ok(ActionOutput::value(Value::Array(outputs)))
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 80 {
+        format!("{}…", &s[..s.floor_char_boundary(80)])
+    } else {
+        s
+    }
+}
+
+/// Runs the action with retries; returns the outcome and the attempts made.
+async fn attempt(
+    sh: &Shared<'_>,
+    step: &PlannedStep,
+    item_index: Option<usize>,
+    input: Value,
+) -> (Result<ActionOutput, ActionError>, u32) {
+    let run = sh.run;
+    let mut n = 1;
+    loop {
+        if let Err(e) = run
+            .journal
+            .record(
+                run.execution_id,
+                StepEvent::Started {
+                    step_id: &step.id,
+                    item_index,
+                    attempt: n,
+                    input: &input,
+                    at: Utc::now(),
+                },
+            )
+            .await
+        {
+            return (Err(ActionError::permanent(e.to_string())), n);
+        }
+        let ctx = ActionContext {
+            execution_id: run.execution_id,
+            workflow: &sh.plan.workflow.name,
+            step_id: &step.id,
+            item_index,
+            attempt: n,
+            timeout: step.timeout,
+            credentials: run.credentials,
+        };
+        let call = step.action.run(&ctx, input.clone());
+        let res = match step.timeout {
+            Some(t) => match tokio::time::timeout(t, call).await {
+                Ok(r) => r,
+                Err(_) => Err(ActionError::transient(format!(
+                    "the step timed out after {}",
+                    fmt_duration(t)
+                ))),
+            },
+            None => call.await,
+        };
+        match res {
+            Err(e) if e.retryable && n < step.retry.max_attempts => {
+                let delay = e
+                    .retry_after
+                    .map(|d| d.min(step.retry.max_delay))
+                    .unwrap_or_else(|| step.retry.delay(n));
+                tracing::debug!(execution_id = %run.execution_id, step_id = %step.id, attempt = n, error = %e.message, delay_ms = delay.as_millis() as u64, "retrying step");
+                if let Err(je) = run
+                    .journal
+                    .record(
+                        run.execution_id,
+                        StepEvent::Retrying {
+                            step_id: &step.id,
+                            item_index,
+                            attempt: n,
+                            error: &e.message,
+                            delay_ms: delay.as_millis() as u64,
+                        },
+                    )
+                    .await
+                {
+                    return (Err(ActionError::permanent(je.to_string())), n);
+                }
+                tokio::time::sleep(delay).await;
+                n += 1;
+            }
+            other => return (other, n),
+        }
+    }
+}

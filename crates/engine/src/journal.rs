@@ -1,0 +1,202 @@
+//! What the executor reports while it runs, and the record of an execution.
+//!
+//! The executor hands every step event to a [`Journal`] as it happens, and waits for the
+//! journal to accept a step's result before any step that depends on it starts. The store
+//! persists these events; on resume it hands back the [`StepResult`]s it has, and the
+//! executor does not run those steps again.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::action::Response;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Succeeded,
+    /// The step failed; with `continue_on_error` its output is `{error}` and the run went on.
+    Failed,
+    /// A branch not taken, or every input skipped.
+    Skipped,
+    /// Stopped (or never started) because the execution failed, timed out or was cancelled.
+    Cancelled,
+}
+
+impl StepStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Succeeded => "succeeded",
+            StepStatus::Failed => "failed",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionStatus {
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Succeeded => "succeeded",
+            ExecutionStatus::Failed => "failed",
+            ExecutionStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The outcome of one step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub step_id: String,
+    pub action: String,
+    pub status: StepStatus,
+    /// Attempts made (for `for_each`, the most any item needed); 0 if it never ran.
+    pub attempts: u32,
+    /// The rendered config (credentials are referenced by name, never inlined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The output port taken, for branching actions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    /// What a `respond` step sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Response>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Wall time in microseconds.
+    #[serde(default)]
+    pub duration_us: u64,
+}
+
+impl StepResult {
+    /// Whether the step ran and its successors may use its output.
+    pub fn ran(&self) -> bool {
+        match self.status {
+            StepStatus::Succeeded => true,
+            StepStatus::Failed => self.output.is_some(),
+            StepStatus::Skipped | StepStatus::Cancelled => false,
+        }
+    }
+}
+
+/// The failure that ended an execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionError {
+    /// The failing step, if a step failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_id: Option<String>,
+    pub message: String,
+}
+
+/// The outcome of an execution, per step in document order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionResult {
+    pub execution_id: Uuid,
+    pub status: ExecutionStatus,
+    pub steps: Vec<StepResult>,
+    /// Set by the first `respond` step that ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Response>,
+    /// The output of the last step (in document order) that ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ExecutionError>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+}
+
+impl ExecutionResult {
+    pub fn step(&self, id: &str) -> Option<&StepResult> {
+        self.steps.iter().find(|s| s.step_id == id)
+    }
+}
+
+/// A step event, in the order they happen.
+#[derive(Debug, Clone, Copy)]
+pub enum StepEvent<'a> {
+    /// An attempt starts (for `for_each`, once per item and attempt).
+    Started {
+        step_id: &'a str,
+        item_index: Option<usize>,
+        attempt: u32,
+        input: &'a Value,
+        at: DateTime<Utc>,
+    },
+    /// An attempt failed and another one follows after `delay_ms`.
+    Retrying {
+        step_id: &'a str,
+        item_index: Option<usize>,
+        attempt: u32,
+        error: &'a str,
+        delay_ms: u64,
+    },
+    /// The step is done. Successors start only after this was accepted.
+    Finished(&'a StepResult),
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("the journal could not record the step: {0}")]
+pub struct JournalError(pub String);
+
+/// Receives step events. `record` must return only once the event is stored as durably as the
+/// journal promises; an error ends the execution (nothing unrecorded may run on).
+#[async_trait]
+pub trait Journal: Send + Sync {
+    async fn record(&self, execution_id: Uuid, event: StepEvent<'_>) -> Result<(), JournalError>;
+}
+
+/// A journal that keeps nothing (the CLI's `weft run` and benchmarks).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoJournal;
+
+#[async_trait]
+impl Journal for NoJournal {
+    async fn record(&self, _: Uuid, _: StepEvent<'_>) -> Result<(), JournalError> {
+        Ok(())
+    }
+}
+
+/// The trigger event as templates see it under `trigger`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TriggerEvent {
+    /// `webhook`, `schedule` or `manual`.
+    pub kind: String,
+    pub method: String,
+    pub path: String,
+    /// Lower-case header names.
+    pub headers: BTreeMap<String, String>,
+    pub query: BTreeMap<String, String>,
+    pub body: Value,
+}
+
+impl TriggerEvent {
+    pub fn to_value(&self) -> Value {
+        serde_json::json!({
+            "kind": self.kind,
+            "method": self.method,
+            "path": self.path,
+            "headers": self.headers,
+            "query": self.query,
+            "body": self.body,
+        })
+    }
+}

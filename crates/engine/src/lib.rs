@@ -1,0 +1,31 @@
+//! Weft's engine: the workflow model, validation, templates and the DAG executor.
+//!
+//! The engine does no IO of its own and knows no database and no HTTP server. It reaches the
+//! outside through small interfaces: [`action::Action`] (step types), [`journal::Journal`]
+//! (records step events, hands back finished steps on resume) and
+//! [`credentials::CredentialsProvider`].
+
+pub mod action;
+pub mod credentials;
+pub mod duration;
+pub mod error;
+pub mod journal;
+pub mod model;
+pub mod source;
+pub mod template;
+
+pub use error::{Error, Location, Problem, Problems};
+pub mod exec;
+pub mod load;
+pub mod plan;
+pub mod schema;
+
+pub use action::{Action, ActionContext, ActionError, ActionOutput, Registry, Response};
+pub use exec::{Cancel, Limits, Run, execute};
+pub use journal::{
+    ExecutionResult, ExecutionStatus, Journal, NoJournal, StepEvent, StepResult, StepStatus,
+    TriggerEvent,
+};
+pub use load::{load, parse};
+pub use model::Workflow;
+pub use plan::{Plan, compile};

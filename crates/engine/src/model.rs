@@ -1,0 +1,238 @@
+//! The workflow model: exactly the YAML document users write (see `docs/workflow-format.md`).
+//!
+//! Every optional field is an `Option` (or skipped when default) so that serializing a parsed
+//! workflow does not invent fields the author did not write. Values that need parsing
+//! (durations, cron expressions, ids, paths) stay strings here and are checked by
+//! [`crate::validate`], so that every problem can be reported at once with its location.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A workflow: a trigger and a DAG of steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Workflow {
+    /// Shown in the editor and in execution lists.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// What starts an execution.
+    pub trigger: Trigger,
+    /// Upper bound for a whole execution, e.g. `5m`. Default: the engine's setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"))]
+    pub timeout: Option<String>,
+    /// The steps, in document order. A step without `after` runs after the one listed before it.
+    #[serde(default)]
+    pub steps: Vec<Step>,
+}
+
+/// What starts an execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Trigger {
+    /// An HTTP call to `/hooks/{path}`.
+    Webhook(WebhookTrigger),
+    /// A cron schedule.
+    Schedule(ScheduleTrigger),
+    /// Started by hand (editor, API, `weft run`).
+    Manual(ManualTrigger),
+}
+
+impl Trigger {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Trigger::Webhook(_) => "webhook",
+            Trigger::Schedule(_) => "schedule",
+            Trigger::Manual(_) => "manual",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookTrigger {
+    /// Served at `/hooks/{path}`; `[a-z0-9-_/]` only.
+    #[schemars(regex(pattern = r"^[a-z0-9_-]+(/[a-z0-9_-]+)*$"))]
+    pub path: String,
+    /// Allowed HTTP methods, default `[POST]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub methods: Option<Vec<String>>,
+    /// `async` (default): answer 202 at once; `sync`: wait and answer with the result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub respond: Option<RespondMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<WebhookAuth>,
+}
+
+impl WebhookTrigger {
+    /// The allowed methods, upper-case, with the default applied.
+    pub fn allowed_methods(&self) -> Vec<String> {
+        match &self.methods {
+            Some(m) if !m.is_empty() => m.iter().map(|m| m.to_ascii_uppercase()).collect(),
+            _ => vec!["POST".to_string()],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RespondMode {
+    #[default]
+    Async,
+    Sync,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookAuth {
+    #[serde(rename = "type")]
+    pub kind: AuthKind,
+    /// For `hmac`: how the signature is carried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<HmacPreset>,
+    /// Name of the stored credential holding the secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+    /// For `header`: the header carrying the token (default `authorization`);
+    /// for `hmac` with the `generic` preset: the header carrying the signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    None,
+    Header,
+    Basic,
+    Hmac,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum HmacPreset {
+    StandardWebhooks,
+    Stripe,
+    Github,
+    Generic,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleTrigger {
+    /// A cron expression: five fields (minute hour day month weekday), or six with seconds first.
+    pub cron: String,
+    /// IANA time zone name; default UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ManualTrigger {}
+
+/// One step of the DAG: an action with its config and per-step options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// `[a-z_][a-z0-9_]*`, unique in the workflow; templates read the output as `steps.<id>`.
+    #[schemars(regex(pattern = r"^[a-z_][a-z0-9_]*$"))]
+    pub id: String,
+    /// The step type: `http`, `set`, `if`, `switch`, `respond`, `delay`, `fail`.
+    pub action: String,
+    /// A human label for the editor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Steps (or `step.port` outputs) this one waits for. Absent: the step listed before;
+    /// `[]`: right after the trigger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Vec<String>>,
+    /// The action's config; string leaves may hold `{{…}}` templates.
+    #[serde(default, rename = "with", skip_serializing_if = "Option::is_none")]
+    pub config: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retry>,
+    /// Per attempt, e.g. `10s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"))]
+    pub timeout: Option<String>,
+    /// A template yielding an array: the action runs once per item, with `item` and `index`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_each: Option<Value>,
+    /// How many `for_each` items run at once (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub concurrency: Option<u32>,
+    /// The step's failure becomes its output `{error}` and the workflow goes on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continue_on_error: Option<bool>,
+    /// Editor position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui: Option<Ui>,
+}
+
+impl Step {
+    pub fn continues_on_error(&self) -> bool {
+        self.continue_on_error.unwrap_or(false)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Total attempts including the first (1 = no retry).
+    #[schemars(range(min = 1, max = 100))]
+    pub max_attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<Backoff>,
+    /// Delay before the second attempt (default `1s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"))]
+    pub initial_delay: Option<String>,
+    /// Upper bound of one delay (default `5m`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"))]
+    pub max_delay: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Backoff {
+    Fixed,
+    #[default]
+    Exponential,
+}
+
+/// Editor position of a node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ui {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// One `after` entry: a step id and, for `if`/`switch` steps, an output port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency<'a> {
+    pub step: &'a str,
+    pub port: Option<&'a str>,
+}
+
+impl<'a> Dependency<'a> {
+    pub fn parse(entry: &'a str) -> Self {
+        match entry.split_once('.') {
+            Some((step, port)) => Dependency {
+                step,
+                port: Some(port),
+            },
+            None => Dependency {
+                step: entry,
+                port: None,
+            },
+        }
+    }
+}

@@ -1,0 +1,541 @@
+//! Validation and compilation: a [`Workflow`] becomes a [`Plan`] the executor runs, or a list
+//! of every [`Problem`] found, each with its path, step and field.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde_json::Value;
+
+use crate::action::{Action, Registry};
+use crate::duration;
+use crate::error::Problem;
+use crate::model::{AuthKind, Backoff, Dependency, Trigger, Workflow};
+use crate::template::{CompileProblem, Compiler, Node, PathRef};
+
+const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// How often and how patiently a step is retried.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub backoff: Backoff,
+    pub initial_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    pub const NONE: RetryPolicy = RetryPolicy {
+        max_attempts: 1,
+        backoff: Backoff::Exponential,
+        initial_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(300),
+    };
+
+    /// The delay after failed attempt number `attempt` (1-based), with ±20 % jitter.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let base = match self.backoff {
+            Backoff::Fixed => self.initial_delay,
+            Backoff::Exponential => self
+                .initial_delay
+                .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(30))),
+        }
+        .min(self.max_delay);
+        let jitter = 0.8 + fastrand::f64() * 0.4;
+        base.mul_f64(jitter).min(self.max_delay)
+    }
+}
+
+/// One step, ready to run.
+pub struct PlannedStep {
+    pub id: String,
+    pub action_kind: String,
+    pub action: Arc<dyn Action>,
+    pub config: Node,
+    pub for_each: Option<Node>,
+    /// Predecessors: step index and, for branching predecessors, the port this edge leaves from.
+    pub inputs: Vec<(usize, Option<String>)>,
+    pub successors: Vec<usize>,
+    pub retry: RetryPolicy,
+    pub timeout: Option<Duration>,
+    pub concurrency: usize,
+    pub continue_on_error: bool,
+    /// Step ids whose outputs the templates of this step read.
+    pub reads_steps: Vec<String>,
+}
+
+/// A validated, compiled workflow.
+pub struct Plan {
+    pub workflow: Workflow,
+    pub steps: Vec<PlannedStep>,
+    pub(crate) compiler: Compiler,
+    pub timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plan")
+            .field("workflow", &self.workflow.name)
+            .field("steps", &self.steps.iter().map(|s| &s.id).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Plan {
+    pub fn step_index(&self, id: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.id == id)
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_lowercase())
+        && chars.all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+fn valid_hook_path(p: &str) -> bool {
+    !p.is_empty()
+        && p.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        })
+}
+
+struct Check {
+    problems: Vec<Problem>,
+}
+
+impl Check {
+    fn doc(&mut self, path: &str, message: impl Into<String>) {
+        let mut p = Problem::new(path, message);
+        if !path.is_empty() {
+            p.field = Some(path.to_string());
+        }
+        self.problems.push(p);
+    }
+
+    fn step(&mut self, index: usize, id: &str, field: &str, message: impl Into<String>) {
+        let path = if field.is_empty() {
+            format!("steps[{index}]")
+        } else {
+            format!("steps[{index}].{field}")
+        };
+        let mut p = Problem::new(path, message);
+        p.step = Some(id.to_string());
+        if !field.is_empty() {
+            p.field = Some(field.to_string());
+        }
+        self.problems.push(p);
+    }
+
+    fn duration(&mut self, text: &Option<String>, on_error: impl FnOnce(&mut Self, String)) -> Option<Duration> {
+        let t = text.as_ref()?;
+        match duration::parse(t) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                on_error(self, e);
+                None
+            }
+        }
+    }
+}
+
+/// Validates and compiles a workflow. Every problem found is returned, none is fatal early.
+pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Problem>> {
+    let mut c = Check {
+        problems: Vec::new(),
+    };
+    check_document(&workflow, &mut c);
+
+    // Step ids.
+    let mut index_of: HashMap<&str, usize> = HashMap::new();
+    for (i, s) in workflow.steps.iter().enumerate() {
+        if !valid_id(&s.id) {
+            c.step(i, &s.id, "id", format!(
+                "`{}` is not a valid step id: use lower-case letters, digits and `_`, starting with a letter or `_`",
+                s.id
+            ));
+        }
+        if let Some(&first) = index_of.get(s.id.as_str()) {
+            c.step(i, &s.id, "id", format!(
+                "duplicate step id `{}` (first used by step #{})",
+                s.id,
+                first + 1
+            ));
+        } else {
+            index_of.insert(&s.id, i);
+        }
+    }
+
+    // Actions and their configs.
+    let mut actions: Vec<Option<Arc<dyn Action>>> = Vec::with_capacity(workflow.steps.len());
+    for (i, s) in workflow.steps.iter().enumerate() {
+        let action = registry.get(&s.action).cloned();
+        match &action {
+            None => c.step(i, &s.id, "action", format!(
+                "unknown action `{}`; known actions: {}",
+                s.action,
+                registry.kinds().collect::<Vec<_>>().join(", ")
+            )),
+            Some(a) => {
+                let config = s.config.clone().unwrap_or(Value::Object(Default::default()));
+                for p in a.validate(&config) {
+                    let field = if p.field.is_empty() {
+                        "with".to_string()
+                    } else {
+                        format!("with.{}", p.field)
+                    };
+                    c.step(i, &s.id, &field, p.message);
+                }
+            }
+        }
+        actions.push(action);
+    }
+
+    // Dependencies and the graph.
+    let mut graph: DiGraph<usize, ()> = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..workflow.steps.len()).map(|i| graph.add_node(i)).collect();
+    let mut inputs: Vec<Vec<(usize, Option<String>)>> = vec![Vec::new(); workflow.steps.len()];
+    for (i, s) in workflow.steps.iter().enumerate() {
+        let entries: Vec<String> = match &s.after {
+            Some(list) => list.clone(),
+            None if i > 0 => vec![workflow.steps[i - 1].id.clone()],
+            None => Vec::new(),
+        };
+        let mut seen = HashSet::new();
+        for (k, entry) in entries.iter().enumerate() {
+            let field = if s.after.is_some() {
+                format!("after[{k}]")
+            } else {
+                "after".to_string()
+            };
+            let dep = Dependency::parse(entry);
+            let Some(&j) = index_of.get(dep.step) else {
+                c.step(i, &s.id, &field, format!("`after` names step `{}`, which does not exist", dep.step));
+                continue;
+            };
+            if j == i {
+                c.step(i, &s.id, &field, "a step cannot run after itself");
+                continue;
+            }
+            if !seen.insert(entry.as_str()) {
+                c.step(i, &s.id, &field, format!("`{entry}` is listed twice"));
+                continue;
+            }
+            if let Some(port) = dep.port {
+                let config = workflow.steps[j].config.clone().unwrap_or(Value::Null);
+                match actions[j].as_ref().map(|a| a.ports(&config)) {
+                    Some(Some(ports)) if !ports.iter().any(|p| p == port) => c.step(
+                        i,
+                        &s.id,
+                        &field,
+                        format!(
+                            "step `{}` has no output port `{port}`; its ports are: {}",
+                            dep.step,
+                            ports.join(", ")
+                        ),
+                    ),
+                    Some(None) => c.step(
+                        i,
+                        &s.id,
+                        &field,
+                        format!(
+                            "step `{}` (action `{}`) has a single output; write `{}` without a port",
+                            dep.step, workflow.steps[j].action, dep.step
+                        ),
+                    ),
+                    _ => {}
+                }
+            }
+            graph.add_edge(nodes[j], nodes[i], ());
+            inputs[i].push((j, dep.port.map(str::to_string)));
+        }
+    }
+
+    // Cycles: name the steps on each.
+    let mut cyclic = false;
+    for scc in tarjan_scc(&graph) {
+        if scc.len() > 1 {
+            cyclic = true;
+            let mut idx: Vec<usize> = scc.iter().map(|n| graph[*n]).collect();
+            idx.sort();
+            let names: Vec<&str> = idx.iter().map(|&i| workflow.steps[i].id.as_str()).collect();
+            let first = idx[0];
+            c.step(first, &workflow.steps[first].id, "after", format!(
+                "the steps {} depend on each other in a cycle: {} → {}",
+                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+                names.join(" → "),
+                names[0]
+            ));
+        }
+    }
+
+    // Ancestors (for "is this reference upstream?"), computed once per step, only if acyclic.
+    let ancestors: Vec<HashSet<usize>> = if cyclic {
+        vec![HashSet::new(); workflow.steps.len()]
+    } else {
+        let mut memo: Vec<Option<HashSet<usize>>> = vec![None; workflow.steps.len()];
+        (0..workflow.steps.len())
+            .map(|i| ancestors_of(i, &inputs, &mut memo).clone())
+            .collect()
+    };
+
+    // Templates.
+    let mut compiler = Compiler::new();
+    let mut compiled: Vec<(Node, Option<Node>, Vec<String>)> = Vec::new();
+    for (i, s) in workflow.steps.iter().enumerate() {
+        let mut tp: Vec<CompileProblem> = Vec::new();
+        let config = s.config.clone().unwrap_or(Value::Object(Default::default()));
+        let node = compiler.compile(&config, "with", &mut tp);
+        let for_each = s.for_each.as_ref().map(|f| compiler.compile(f, "for_each", &mut tp));
+        for p in tp {
+            c.step(i, &s.id, &p.path, format!("template `{}` {}", p.template, with_verb(&p.message)));
+        }
+        let mut reads = Vec::new();
+        check_refs(&node.references(), i, s.for_each.is_some(), "with", &workflow, &index_of, &ancestors, cyclic, &mut c, &mut reads);
+        if let Some(f) = &for_each {
+            check_refs(&f.references(), i, false, "for_each", &workflow, &index_of, &ancestors, cyclic, &mut c, &mut reads);
+            if let (Node::Static(v), false) = (f, matches!(s.for_each, Some(Value::Array(_)))) {
+                c.step(i, &s.id, "for_each", format!(
+                    "`for_each` must be a template yielding an array (e.g. \"{{{{trigger.body.items}}}}\") or a list, not {v}"
+                ));
+            }
+        }
+        reads.sort();
+        reads.dedup();
+        compiled.push((node, for_each, reads));
+    }
+
+    // Per-step options.
+    let mut retry = Vec::new();
+    let mut timeouts = Vec::new();
+    for (i, s) in workflow.steps.iter().enumerate() {
+        let mut policy = RetryPolicy::NONE;
+        if let Some(r) = &s.retry {
+            if !(1..=100).contains(&r.max_attempts) {
+                c.step(i, &s.id, "retry.max_attempts", format!("must be between 1 and 100, not {}", r.max_attempts));
+            }
+            policy.max_attempts = r.max_attempts.clamp(1, 100);
+            policy.backoff = r.backoff.unwrap_or_default();
+            if let Some(d) = c.duration(&r.initial_delay, |c, e| c.step(i, &s.id, "retry.initial_delay", e)) {
+                policy.initial_delay = d;
+            }
+            if let Some(d) = c.duration(&r.max_delay, |c, e| c.step(i, &s.id, "retry.max_delay", e)) {
+                policy.max_delay = d;
+            }
+        }
+        retry.push(policy);
+        timeouts.push(c.duration(&s.timeout, |c, e| c.step(i, &s.id, "timeout", e)));
+        if let Some(n) = s.concurrency {
+            if n == 0 {
+                c.step(i, &s.id, "concurrency", "must be at least 1");
+            } else if s.for_each.is_none() {
+                c.step(i, &s.id, "concurrency", "only applies to a step with `for_each`");
+            }
+        }
+    }
+
+    let timeout = c.duration(&workflow.timeout, |c, e| c.doc("timeout", e));
+
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+
+    let mut successors = vec![Vec::new(); workflow.steps.len()];
+    for (i, ins) in inputs.iter().enumerate() {
+        for (j, _) in ins {
+            successors[*j].push(i);
+        }
+    }
+    let steps = workflow
+        .steps
+        .iter()
+        .zip(compiled)
+        .enumerate()
+        .map(|(i, (s, (config, for_each, reads)))| PlannedStep {
+            id: s.id.clone(),
+            action_kind: s.action.clone(),
+            action: actions[i].clone().expect("checked above"),
+            config,
+            for_each,
+            inputs: std::mem::take(&mut inputs[i]),
+            successors: std::mem::take(&mut successors[i]),
+            retry: retry[i],
+            timeout: timeouts[i],
+            concurrency: s.concurrency.unwrap_or(1).max(1) as usize,
+            continue_on_error: s.continues_on_error(),
+            reads_steps: reads,
+        })
+        .collect();
+    Ok(Plan {
+        workflow,
+        steps,
+        compiler,
+        timeout,
+    })
+}
+
+fn with_verb(message: &str) -> String {
+    if message.starts_with("does not parse") {
+        message.to_string()
+    } else {
+        format!("does not parse: {message}")
+    }
+}
+
+fn ancestors_of<'m>(
+    i: usize,
+    inputs: &[Vec<(usize, Option<String>)>],
+    memo: &'m mut [Option<HashSet<usize>>],
+) -> &'m HashSet<usize> {
+    // Iterative post-order to avoid deep recursion on long chains.
+    let mut stack = vec![(i, false)];
+    while let Some((n, expanded)) = stack.pop() {
+        if memo[n].is_some() {
+            continue;
+        }
+        if expanded {
+            let mut set = HashSet::new();
+            for (p, _) in &inputs[n] {
+                set.insert(*p);
+                set.extend(memo[*p].as_ref().expect("computed before").iter().copied());
+            }
+            memo[n] = Some(set);
+        } else {
+            stack.push((n, true));
+            for (p, _) in &inputs[n] {
+                if memo[*p].is_none() {
+                    stack.push((*p, false));
+                }
+            }
+        }
+    }
+    memo[i].as_ref().expect("computed")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_refs(
+    refs: &[PathRef],
+    i: usize,
+    in_for_each: bool,
+    field: &str,
+    wf: &Workflow,
+    index_of: &HashMap<&str, usize>,
+    ancestors: &[HashSet<usize>],
+    cyclic: bool,
+    c: &mut Check,
+    reads: &mut Vec<String>,
+) {
+    let id = &wf.steps[i].id;
+    for r in refs {
+        match r.root() {
+            "item" | "index" if !in_for_each => c.step(i, id, field, format!(
+                "`{}` exists only inside a step with `for_each`",
+                r.text
+            )),
+            "steps" => {
+                let target = r.step().unwrap_or_default();
+                match index_of.get(target) {
+                    None => c.step(i, id, field, format!(
+                        "`{}` refers to step `{target}`, which does not exist",
+                        r.text
+                    )),
+                    Some(&j) if j == i => c.step(i, id, field, format!(
+                        "`{}`: a step cannot read its own output",
+                        r.text
+                    )),
+                    Some(&j) if !cyclic && !ancestors[i].contains(&j) => c.step(i, id, field, format!(
+                        "`{}` refers to step `{target}`, which is not upstream of `{id}`; add it to `after` (directly or through another step)",
+                        r.text
+                    )),
+                    Some(_) => reads.push(target.to_string()),
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn check_document(wf: &Workflow, c: &mut Check) {
+    if wf.name.trim().is_empty() {
+        c.doc("name", "the workflow needs a name");
+    }
+    match &wf.trigger {
+        Trigger::Webhook(w) => {
+            if !valid_hook_path(&w.path) {
+                c.doc("trigger.path", format!(
+                    "`{}` is not a valid webhook path: use lower-case letters, digits, `-`, `_` and `/` between segments",
+                    w.path
+                ));
+            }
+            if let Some(methods) = &w.methods {
+                for (k, m) in methods.iter().enumerate() {
+                    if !HTTP_METHODS.contains(&m.to_ascii_uppercase().as_str()) {
+                        c.doc(&format!("trigger.methods[{k}]"), format!(
+                            "`{m}` is not an HTTP method ({})",
+                            HTTP_METHODS.join(", ")
+                        ));
+                    }
+                }
+            }
+            if let Some(auth) = &w.auth {
+                match auth.kind {
+                    AuthKind::None => {}
+                    AuthKind::Header | AuthKind::Basic | AuthKind::Hmac => {
+                        if auth.credential.as_deref().is_none_or(str::is_empty) {
+                            c.doc("trigger.auth.credential", "this auth type needs `credential`: the name of the stored secret");
+                        }
+                    }
+                }
+                if auth.kind == AuthKind::Hmac && auth.preset.is_none() {
+                    c.doc("trigger.auth.preset", "hmac auth needs a `preset`: standard-webhooks, stripe, github or generic");
+                }
+                if auth.kind != AuthKind::Hmac && auth.preset.is_some() {
+                    c.doc("trigger.auth.preset", "`preset` applies only to `type: hmac`");
+                }
+            }
+        }
+        Trigger::Schedule(s) => {
+            if let Err(e) = s.cron.parse::<croner::Cron>() {
+                c.doc("trigger.cron", format!("`{}` is not a valid cron expression: {e}", s.cron));
+            }
+        }
+        Trigger::Manual(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_exponentially_within_jitter_and_cap() {
+        let p = RetryPolicy {
+            max_attempts: 5,
+            backoff: Backoff::Exponential,
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(350),
+        };
+        let d1 = p.delay(1).as_millis();
+        let d2 = p.delay(2).as_millis();
+        let d3 = p.delay(3).as_millis();
+        assert!((80..=120).contains(&d1), "{d1}");
+        assert!((160..=240).contains(&d2), "{d2}");
+        assert!(d3 <= 350, "{d3}");
+    }
+
+    #[test]
+    fn hook_paths_and_ids_follow_the_format() {
+        assert!(valid_hook_path("new-customer"));
+        assert!(valid_hook_path("crm/new_user"));
+        assert!(!valid_hook_path("/lead"));
+        assert!(!valid_hook_path("Bad Path!"));
+        assert!(valid_id("create_user"));
+        assert!(!valid_id("Create"));
+        assert!(!valid_id("1x"));
+    }
+}

@@ -1,0 +1,100 @@
+//! Triggers turn what starts an execution (a webhook call, a schedule tick, a manual run) into
+//! the [`TriggerEvent`] templates read as `trigger`.
+//!
+//! For now this holds the manual/CLI path; the server adds webhook request parsing and
+//! signature checks here.
+
+use std::collections::BTreeMap;
+
+use engine::TriggerEvent;
+use engine::model::Trigger;
+use serde_json::Value;
+
+/// A problem with the parts of a trigger event given by hand.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Error {
+    #[error("header `{0}` is not of the form `Name: value`")]
+    BadHeader(String),
+    #[error("query parameter `{0}` is not of the form `name=value`")]
+    BadQuery(String),
+}
+
+/// Builds the event of a run started by hand, as if the workflow's trigger had fired: for a
+/// webhook trigger, the first allowed method and its path.
+pub fn manual_event(
+    trigger: &Trigger,
+    body: Value,
+    headers: BTreeMap<String, String>,
+    query: BTreeMap<String, String>,
+) -> TriggerEvent {
+    let (method, path) = match trigger {
+        Trigger::Webhook(w) => (
+            w.allowed_methods()
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| "POST".into()),
+            format!("/hooks/{}", w.path),
+        ),
+        _ => ("POST".to_string(), String::new()),
+    };
+    TriggerEvent {
+        kind: trigger.kind().to_string(),
+        method,
+        path,
+        headers: headers
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect(),
+        query,
+        body,
+    }
+}
+
+/// Parses `Name: value` (or `Name:value`).
+pub fn parse_header(s: &str) -> Result<(String, String), Error> {
+    match s.split_once(':') {
+        Some((k, v)) if !k.trim().is_empty() => {
+            Ok((k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        }
+        _ => Err(Error::BadHeader(s.to_string())),
+    }
+}
+
+/// Parses `name=value`.
+pub fn parse_query(s: &str) -> Result<(String, String), Error> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(Error::BadQuery(s.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::model::{ManualTrigger, WebhookTrigger};
+
+    #[test]
+    fn a_manual_run_of_a_webhook_workflow_looks_like_its_first_method_and_path() {
+        let t = Trigger::Webhook(WebhookTrigger {
+            path: "new-user".into(),
+            methods: Some(vec!["put".into(), "post".into()]),
+            respond: None,
+            auth: None,
+        });
+        let headers = BTreeMap::from([("X-Api-Key".to_string(), "k".to_string())]);
+        let e = manual_event(&t, Value::Null, headers, BTreeMap::new());
+        assert_eq!(e.method, "PUT");
+        assert_eq!(e.path, "/hooks/new-user");
+        assert_eq!(e.headers["x-api-key"], "k");
+        let m = manual_event(&Trigger::Manual(ManualTrigger {}), Value::Null, BTreeMap::new(), BTreeMap::new());
+        assert_eq!(m.kind, "manual");
+    }
+
+    #[test]
+    fn headers_and_query_parameters_parse_or_say_what_is_wrong() {
+        assert_eq!(parse_header("X-A: b").unwrap(), ("x-a".into(), "b".into()));
+        assert_eq!(parse_header("nocolon"), Err(Error::BadHeader("nocolon".into())));
+        assert_eq!(parse_query("a=b=c").unwrap(), ("a".into(), "b=c".into()));
+        assert!(parse_query("=x").is_err());
+    }
+}
