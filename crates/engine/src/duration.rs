@@ -17,11 +17,17 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             i += 1;
         }
         if start == i {
-            return Err(format!("`{text}` is not a duration: expected a number at `{}`; write e.g. `500ms`, `10s`, `2m`", &s[start..]));
+            return Err(format!(
+                "`{text}` is not a duration: expected a number at `{}`; write e.g. `500ms`, `10s`, `2m`",
+                &s[start..]
+            ));
         }
-        let number: f64 = s[start..i]
-            .parse()
-            .map_err(|_| format!("`{text}` is not a duration: `{}` is not a number", &s[start..i]))?;
+        let number: f64 = s[start..i].parse().map_err(|_| {
+            format!(
+                "`{text}` is not a duration: `{}` is not a number",
+                &s[start..i]
+            )
+        })?;
         let unit_start = i;
         while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
             i += 1;

@@ -157,7 +157,12 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
             let step = &plan.steps[i];
             let finished = if let Some(prior) = resume.remove(&step.id) {
                 Some(prior)
-            } else if !step.inputs.is_empty() && !step.inputs.iter().any(|(j, port)| edge_active(results[*j].as_ref(), port)) {
+            } else if !step.inputs.is_empty()
+                && !step
+                    .inputs
+                    .iter()
+                    .any(|(j, port)| edge_active(results[*j].as_ref(), port))
+            {
                 let skipped = StepResult {
                     step_id: step.id.clone(),
                     action: step.action_kind.clone(),
@@ -172,7 +177,11 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
                     finished_at: None,
                     duration_us: 0,
                 };
-                if let Err(e) = run.journal.record(run.execution_id, StepEvent::Finished(&skipped)).await {
+                if let Err(e) = run
+                    .journal
+                    .record(run.execution_id, StepEvent::Finished(&skipped))
+                    .await
+                {
                     failure = Some(journal_failure(&step.id, e.to_string()));
                 }
                 Some(skipped)
@@ -252,14 +261,22 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
                     attempts: 0,
                     input: None,
                     output: None,
-                    error: Some(failure.as_ref().map(|f| f.1.message.clone()).unwrap_or_default()),
+                    error: Some(
+                        failure
+                            .as_ref()
+                            .map(|f| f.1.message.clone())
+                            .unwrap_or_default(),
+                    ),
                     port: None,
                     response: None,
                     started_at: Some(started),
                     finished_at: Some(now),
                     duration_us: (now - started).num_microseconds().unwrap_or(0).max(0) as u64,
                 };
-                let _ = run.journal.record(run.execution_id, StepEvent::Finished(&r)).await;
+                let _ = run
+                    .journal
+                    .record(run.execution_id, StepEvent::Finished(&r))
+                    .await;
                 results[i] = Some(r);
             }
             break 'outer;
@@ -287,7 +304,11 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
         })
         .collect();
     let response = steps.iter().find_map(|s| s.response.clone());
-    let output = steps.iter().rev().find(|s| s.ran()).and_then(|s| s.output.clone());
+    let output = steps
+        .iter()
+        .rev()
+        .find(|s| s.ran())
+        .and_then(|s| s.output.clone());
     let (status, error) = match failure {
         Some((status, e)) => (status, Some(e)),
         None => (ExecutionStatus::Succeeded, None),
@@ -446,7 +467,11 @@ async fn for_each_items(
                 ..*scope
             };
             match sh.plan.compiler.render(&step.config, &item_scope) {
-                Err(e) => (Value::Null, Err(ActionError::permanent(format!("item {index}: {e}"))), 0),
+                Err(e) => (
+                    Value::Null,
+                    Err(ActionError::permanent(format!("item {index}: {e}"))),
+                    0,
+                ),
                 Ok(input) => {
                     let (out, attempts) = attempt(sh, step, Some(index), input.clone()).await;
                     (input, out, attempts)

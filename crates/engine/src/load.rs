@@ -26,7 +26,10 @@ pub fn parse(text: &str, file: Option<&str>) -> Result<(Workflow, SourceMap), Pr
     let value: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            let mut p = Problem::new("", format!("YAML syntax error: {}", strip_location(&e.to_string())));
+            let mut p = Problem::new(
+                "",
+                format!("YAML syntax error: {}", strip_location(&e.to_string())),
+            );
             p.file = file.map(str::to_string);
             p.location = e.location().map(|l| Location {
                 line: l.line(),
@@ -37,7 +40,10 @@ pub fn parse(text: &str, file: Option<&str>) -> Result<(Workflow, SourceMap), Pr
     };
     let map = SourceMap::build(text);
     if value.is_null() {
-        let p = Problem::new("", "the document is empty; a workflow needs at least `name` and `trigger`");
+        let p = Problem::new(
+            "",
+            "the document is empty; a workflow needs at least `name` and `trigger`",
+        );
         return Err(Problems(vec![located(p, &map, false)]));
     }
     match serde_path_to_error::deserialize::<_, Workflow>(value.clone()) {
@@ -52,7 +58,10 @@ pub fn parse(text: &str, file: Option<&str>) -> Result<(Workflow, SourceMap), Pr
                         let id = step.get("id").and_then(|v| v.as_str()).map(str::to_string);
                         let (path, key) = error_path(&join_index("steps", i), &e);
                         let mut p = Problem::new(path.clone(), clean(e.inner()));
-                        p.field = path.strip_prefix(&format!("steps[{i}]")).map(|f| f.trim_start_matches('.').to_string()).filter(|f| !f.is_empty());
+                        p.field = path
+                            .strip_prefix(&format!("steps[{i}]"))
+                            .map(|f| f.trim_start_matches('.').to_string())
+                            .filter(|f| !f.is_empty());
                         p.step = id;
                         problems.push(located(p, &map, key));
                     }
@@ -123,18 +132,23 @@ pub fn compile_located(
     registry: &Registry,
 ) -> Result<Plan, Problems> {
     plan::compile(wf, registry).map_err(|problems| {
-        Problems(
-            problems
-                .into_iter()
-                .map(|mut p| {
-                    p.file = file.map(str::to_string);
-                    if let Some(map) = map {
-                        p.location = map.value(&p.path);
-                    }
-                    p
-                })
-                .collect(),
-        )
+        let mut problems: Vec<Problem> = problems
+            .into_iter()
+            .map(|mut p| {
+                p.file = file.map(str::to_string);
+                if let Some(map) = map {
+                    p.location = if p.message.starts_with("unknown field") {
+                        map.key(&p.path)
+                    } else {
+                        map.value(&p.path)
+                    };
+                }
+                p
+            })
+            .collect();
+        // In document order, so that a reader can walk down the file.
+        problems.sort_by_key(|p| p.location.map(|l| (l.line, l.column)));
+        Problems(problems)
     })
 }
 

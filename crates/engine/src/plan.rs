@@ -78,7 +78,10 @@ impl std::fmt::Debug for Plan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plan")
             .field("workflow", &self.workflow.name)
-            .field("steps", &self.steps.iter().map(|s| &s.id).collect::<Vec<_>>())
+            .field(
+                "steps",
+                &self.steps.iter().map(|s| &s.id).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -132,7 +135,11 @@ impl Check {
         self.problems.push(p);
     }
 
-    fn duration(&mut self, text: &Option<String>, on_error: impl FnOnce(&mut Self, String)) -> Option<Duration> {
+    fn duration(
+        &mut self,
+        text: &Option<String>,
+        on_error: impl FnOnce(&mut Self, String),
+    ) -> Option<Duration> {
         let t = text.as_ref()?;
         match duration::parse(t) {
             Ok(d) => Some(d),
@@ -161,11 +168,16 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
             ));
         }
         if let Some(&first) = index_of.get(s.id.as_str()) {
-            c.step(i, &s.id, "id", format!(
-                "duplicate step id `{}` (first used by step #{})",
-                s.id,
-                first + 1
-            ));
+            c.step(
+                i,
+                &s.id,
+                "id",
+                format!(
+                    "duplicate step id `{}` (first used by step #{})",
+                    s.id,
+                    first + 1
+                ),
+            );
         } else {
             index_of.insert(&s.id, i);
         }
@@ -176,13 +188,21 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
     for (i, s) in workflow.steps.iter().enumerate() {
         let action = registry.get(&s.action).cloned();
         match &action {
-            None => c.step(i, &s.id, "action", format!(
-                "unknown action `{}`; known actions: {}",
-                s.action,
-                registry.kinds().collect::<Vec<_>>().join(", ")
-            )),
+            None => c.step(
+                i,
+                &s.id,
+                "action",
+                format!(
+                    "unknown action `{}`; known actions: {}",
+                    s.action,
+                    registry.kinds().collect::<Vec<_>>().join(", ")
+                ),
+            ),
             Some(a) => {
-                let config = s.config.clone().unwrap_or(Value::Object(Default::default()));
+                let config = s
+                    .config
+                    .clone()
+                    .unwrap_or(Value::Object(Default::default()));
                 for p in a.validate(&config) {
                     let field = if p.field.is_empty() {
                         "with".to_string()
@@ -198,7 +218,9 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
 
     // Dependencies and the graph.
     let mut graph: DiGraph<usize, ()> = DiGraph::new();
-    let nodes: Vec<NodeIndex> = (0..workflow.steps.len()).map(|i| graph.add_node(i)).collect();
+    let nodes: Vec<NodeIndex> = (0..workflow.steps.len())
+        .map(|i| graph.add_node(i))
+        .collect();
     let mut inputs: Vec<Vec<(usize, Option<String>)>> = vec![Vec::new(); workflow.steps.len()];
     for (i, s) in workflow.steps.iter().enumerate() {
         let entries: Vec<String> = match &s.after {
@@ -215,7 +237,12 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
             };
             let dep = Dependency::parse(entry);
             let Some(&j) = index_of.get(dep.step) else {
-                c.step(i, &s.id, &field, format!("`after` names step `{}`, which does not exist", dep.step));
+                c.step(
+                    i,
+                    &s.id,
+                    &field,
+                    format!("`after` names step `{}`, which does not exist", dep.step),
+                );
                 continue;
             };
             if j == i {
@@ -265,12 +292,21 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
             idx.sort();
             let names: Vec<&str> = idx.iter().map(|&i| workflow.steps[i].id.as_str()).collect();
             let first = idx[0];
-            c.step(first, &workflow.steps[first].id, "after", format!(
-                "the steps {} depend on each other in a cycle: {} → {}",
-                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
-                names.join(" → "),
-                names[0]
-            ));
+            c.step(
+                first,
+                &workflow.steps[first].id,
+                "after",
+                format!(
+                    "the steps {} depend on each other in a cycle: {} → {}",
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    names.join(" → "),
+                    names[0]
+                ),
+            );
         }
     }
 
@@ -289,16 +325,47 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
     let mut compiled: Vec<(Node, Option<Node>, Vec<String>)> = Vec::new();
     for (i, s) in workflow.steps.iter().enumerate() {
         let mut tp: Vec<CompileProblem> = Vec::new();
-        let config = s.config.clone().unwrap_or(Value::Object(Default::default()));
+        let config = s
+            .config
+            .clone()
+            .unwrap_or(Value::Object(Default::default()));
         let node = compiler.compile(&config, "with", &mut tp);
-        let for_each = s.for_each.as_ref().map(|f| compiler.compile(f, "for_each", &mut tp));
+        let for_each = s
+            .for_each
+            .as_ref()
+            .map(|f| compiler.compile(f, "for_each", &mut tp));
         for p in tp {
-            c.step(i, &s.id, &p.path, format!("template `{}` {}", p.template, with_verb(&p.message)));
+            c.step(
+                i,
+                &s.id,
+                &p.path,
+                format!("template `{}` {}", p.template, with_verb(&p.message)),
+            );
         }
         let mut reads = Vec::new();
-        check_refs(&node.references(), i, s.for_each.is_some(), "with", &workflow, &index_of, &ancestors, cyclic, &mut c, &mut reads);
+        check_refs(
+            &node.references(),
+            i,
+            s.for_each.is_some(),
+            &workflow,
+            &index_of,
+            &ancestors,
+            cyclic,
+            &mut c,
+            &mut reads,
+        );
         if let Some(f) = &for_each {
-            check_refs(&f.references(), i, false, "for_each", &workflow, &index_of, &ancestors, cyclic, &mut c, &mut reads);
+            check_refs(
+                &f.references(),
+                i,
+                false,
+                &workflow,
+                &index_of,
+                &ancestors,
+                cyclic,
+                &mut c,
+                &mut reads,
+            );
             if let (Node::Static(v), false) = (f, matches!(s.for_each, Some(Value::Array(_)))) {
                 c.step(i, &s.id, "for_each", format!(
                     "`for_each` must be a template yielding an array (e.g. \"{{{{trigger.body.items}}}}\") or a list, not {v}"
@@ -317,14 +384,22 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
         let mut policy = RetryPolicy::NONE;
         if let Some(r) = &s.retry {
             if !(1..=100).contains(&r.max_attempts) {
-                c.step(i, &s.id, "retry.max_attempts", format!("must be between 1 and 100, not {}", r.max_attempts));
+                c.step(
+                    i,
+                    &s.id,
+                    "retry.max_attempts",
+                    format!("must be between 1 and 100, not {}", r.max_attempts),
+                );
             }
             policy.max_attempts = r.max_attempts.clamp(1, 100);
             policy.backoff = r.backoff.unwrap_or_default();
-            if let Some(d) = c.duration(&r.initial_delay, |c, e| c.step(i, &s.id, "retry.initial_delay", e)) {
+            if let Some(d) = c.duration(&r.initial_delay, |c, e| {
+                c.step(i, &s.id, "retry.initial_delay", e)
+            }) {
                 policy.initial_delay = d;
             }
-            if let Some(d) = c.duration(&r.max_delay, |c, e| c.step(i, &s.id, "retry.max_delay", e)) {
+            if let Some(d) = c.duration(&r.max_delay, |c, e| c.step(i, &s.id, "retry.max_delay", e))
+            {
                 policy.max_delay = d;
             }
         }
@@ -334,7 +409,12 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
             if n == 0 {
                 c.step(i, &s.id, "concurrency", "must be at least 1");
             } else if s.for_each.is_none() {
-                c.step(i, &s.id, "concurrency", "only applies to a step with `for_each`");
+                c.step(
+                    i,
+                    &s.id,
+                    "concurrency",
+                    "only applies to a step with `for_each`",
+                );
             }
         }
     }
@@ -419,10 +499,9 @@ fn ancestors_of<'m>(
 
 #[allow(clippy::too_many_arguments)]
 fn check_refs(
-    refs: &[PathRef],
+    refs: &[(String, PathRef)],
     i: usize,
     in_for_each: bool,
-    field: &str,
     wf: &Workflow,
     index_of: &HashMap<&str, usize>,
     ancestors: &[HashSet<usize>],
@@ -431,12 +510,15 @@ fn check_refs(
     reads: &mut Vec<String>,
 ) {
     let id = &wf.steps[i].id;
-    for r in refs {
+    for (field, r) in refs {
+        let field = field.as_str();
         match r.root() {
-            "item" | "index" if !in_for_each => c.step(i, id, field, format!(
-                "`{}` exists only inside a step with `for_each`",
-                r.text
-            )),
+            "item" | "index" if !in_for_each => c.step(
+                i,
+                id,
+                field,
+                format!("`{}` exists only inside a step with `for_each`", r.text),
+            ),
             "steps" => {
                 let target = r.step().unwrap_or_default();
                 match index_of.get(target) {
@@ -475,10 +557,10 @@ fn check_document(wf: &Workflow, c: &mut Check) {
             if let Some(methods) = &w.methods {
                 for (k, m) in methods.iter().enumerate() {
                     if !HTTP_METHODS.contains(&m.to_ascii_uppercase().as_str()) {
-                        c.doc(&format!("trigger.methods[{k}]"), format!(
-                            "`{m}` is not an HTTP method ({})",
-                            HTTP_METHODS.join(", ")
-                        ));
+                        c.doc(
+                            &format!("trigger.methods[{k}]"),
+                            format!("`{m}` is not an HTTP method ({})", HTTP_METHODS.join(", ")),
+                        );
                     }
                 }
             }
@@ -487,21 +569,33 @@ fn check_document(wf: &Workflow, c: &mut Check) {
                     AuthKind::None => {}
                     AuthKind::Header | AuthKind::Basic | AuthKind::Hmac => {
                         if auth.credential.as_deref().is_none_or(str::is_empty) {
-                            c.doc("trigger.auth.credential", "this auth type needs `credential`: the name of the stored secret");
+                            c.doc(
+                                "trigger.auth.credential",
+                                "this auth type needs `credential`: the name of the stored secret",
+                            );
                         }
                     }
                 }
                 if auth.kind == AuthKind::Hmac && auth.preset.is_none() {
-                    c.doc("trigger.auth.preset", "hmac auth needs a `preset`: standard-webhooks, stripe, github or generic");
+                    c.doc(
+                        "trigger.auth.preset",
+                        "hmac auth needs a `preset`: standard-webhooks, stripe, github or generic",
+                    );
                 }
                 if auth.kind != AuthKind::Hmac && auth.preset.is_some() {
-                    c.doc("trigger.auth.preset", "`preset` applies only to `type: hmac`");
+                    c.doc(
+                        "trigger.auth.preset",
+                        "`preset` applies only to `type: hmac`",
+                    );
                 }
             }
         }
         Trigger::Schedule(s) => {
             if let Err(e) = s.cron.parse::<croner::Cron>() {
-                c.doc("trigger.cron", format!("`{}` is not a valid cron expression: {e}", s.cron));
+                c.doc(
+                    "trigger.cron",
+                    format!("`{}` is not a valid cron expression: {e}", s.cron),
+                );
             }
         }
         Trigger::Manual(_) => {}

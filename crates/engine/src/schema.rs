@@ -31,7 +31,10 @@ pub fn workflow_schema(registry: &Registry) -> Value {
                     defs.insert(format!("{prefix}{k}"), v);
                 }
             }
-            obj.insert("description".into(), Value::String(info.description.to_string()));
+            obj.insert(
+                "description".into(),
+                Value::String(info.description.to_string()),
+            );
         }
         let name = format!("action_{}", info.kind);
         defs.insert(name.clone(), schema);

@@ -158,9 +158,21 @@ mod tests {
         let map = SourceMap::build(text);
         assert_eq!(map.key("name"), Some(Location { line: 1, column: 1 }));
         assert_eq!(map.value("steps[0]"), Some(Location { line: 3, column: 5 }));
-        assert_eq!(map.key("steps[0].with.url"), Some(Location { line: 5, column: 7 }));
-        assert_eq!(map.value("steps[0].with.url"), Some(Location { line: 5, column: 12 }));
+        assert_eq!(
+            map.key("steps[0].with.url"),
+            Some(Location { line: 5, column: 7 })
+        );
+        assert_eq!(
+            map.value("steps[0].with.url"),
+            Some(Location {
+                line: 5,
+                column: 12
+            })
+        );
         // Unknown paths fall back to the nearest ancestor.
-        assert_eq!(map.value("steps[0].with.nope"), Some(Location { line: 5, column: 7 }));
+        assert_eq!(
+            map.value("steps[0].with.nope"),
+            Some(Location { line: 5, column: 7 })
+        );
     }
 }

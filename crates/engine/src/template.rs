@@ -9,7 +9,7 @@
 //! path precisely. Templates with block helpers (`{{#if}}`, `{{#each}}`…) are rendered by the
 //! handlebars crate in strict mode with the same helpers registered.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -393,10 +393,14 @@ fn lookup<'s>(p: &PathRef, scope: &Scope<'s>) -> Result<&'s Value, String> {
             };
         }
         "env" => {
-            let name = segs.get(1).ok_or("`env` needs a variable name, e.g. `env.API_URL`")?;
+            let name = segs
+                .get(1)
+                .ok_or("`env` needs a variable name, e.g. `env.API_URL`")?;
             (
                 scope.env.get(name).ok_or_else(|| {
-                    format!("environment variable `{name}` is not set or not allow-listed for templates")
+                    format!(
+                        "environment variable `{name}` is not set or not allow-listed for templates"
+                    )
                 })?,
                 2,
             )
@@ -405,7 +409,9 @@ fn lookup<'s>(p: &PathRef, scope: &Scope<'s>) -> Result<&'s Value, String> {
             let id = &segs[1];
             (
                 scope.steps.get(id).map(|v| &**v).ok_or_else(|| {
-                    format!("step `{id}` has no output here (it was skipped, failed, or has not run)")
+                    format!(
+                        "step `{id}` has no output here (it was skipped, failed, or has not run)"
+                    )
                 })?,
                 2,
             )
@@ -491,10 +497,17 @@ type HelperSpec = (&'static str, usize, Option<usize>, HelperFn);
 const HELPERS: &[HelperSpec] = &[
     ("json", 1, Some(1), |a| Ok(Value::String(a[0].to_string()))),
     ("default", 1, None, |a| {
-        Ok(a.iter().find(|v| !v.is_null()).cloned().unwrap_or(Value::Null))
+        Ok(a.iter()
+            .find(|v| !v.is_null())
+            .cloned()
+            .unwrap_or(Value::Null))
     }),
-    ("eq", 2, Some(2), |a| Ok(Value::Bool(loose_eq(&a[0], &a[1])))),
-    ("ne", 2, Some(2), |a| Ok(Value::Bool(!loose_eq(&a[0], &a[1])))),
+    ("eq", 2, Some(2), |a| {
+        Ok(Value::Bool(loose_eq(&a[0], &a[1])))
+    }),
+    ("ne", 2, Some(2), |a| {
+        Ok(Value::Bool(!loose_eq(&a[0], &a[1])))
+    }),
     ("gt", 2, Some(2), |a| cmp(a, |o| o.is_gt())),
     ("gte", 2, Some(2), |a| cmp(a, |o| o.is_ge())),
     ("lt", 2, Some(2), |a| cmp(a, |o| o.is_lt())),
@@ -511,9 +524,15 @@ const HELPERS: &[HelperSpec] = &[
             other => return Err(format!("cannot take the length of {}", kind_of(other))),
         }))
     }),
-    ("lower", 1, Some(1), |a| Ok(Value::String(text(&a[0]).to_lowercase()))),
-    ("upper", 1, Some(1), |a| Ok(Value::String(text(&a[0]).to_uppercase()))),
-    ("trim", 1, Some(1), |a| Ok(Value::String(text(&a[0]).trim().to_string()))),
+    ("lower", 1, Some(1), |a| {
+        Ok(Value::String(text(&a[0]).to_lowercase()))
+    }),
+    ("upper", 1, Some(1), |a| {
+        Ok(Value::String(text(&a[0]).to_uppercase()))
+    }),
+    ("trim", 1, Some(1), |a| {
+        Ok(Value::String(text(&a[0]).trim().to_string()))
+    }),
     ("concat", 1, None, |a| {
         let mut s = String::new();
         for v in a {
@@ -533,7 +552,9 @@ const HELPERS: &[HelperSpec] = &[
             _ => now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         }))
     }),
-    ("uuid", 0, Some(0), |_| Ok(Value::String(uuid::Uuid::new_v4().to_string()))),
+    ("uuid", 0, Some(0), |_| {
+        Ok(Value::String(uuid::Uuid::new_v4().to_string()))
+    }),
     ("base64", 1, Some(1), |a| {
         use base64::Engine;
         Ok(Value::String(
@@ -581,7 +602,9 @@ const HELPERS: &[HelperSpec] = &[
         }))
     }),
     ("replace", 3, Some(3), |a| {
-        Ok(Value::String(text(&a[0]).replace(&*text(&a[1]), &text(&a[2]))))
+        Ok(Value::String(
+            text(&a[0]).replace(&*text(&a[1]), &text(&a[2])),
+        ))
     }),
     ("split", 2, Some(2), |a| {
         Ok(Value::Array(
@@ -610,10 +633,14 @@ const HELPERS: &[HelperSpec] = &[
         Ok(if f.fract() == 0.0 && f.abs() < 9.0e15 {
             Value::from(f as i64)
         } else {
-            Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
+            Number::from_f64(f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null)
         })
     }),
-    ("string", 1, Some(1), |a| Ok(Value::String(text(&a[0]).into_owned()))),
+    ("string", 1, Some(1), |a| {
+        Ok(Value::String(text(&a[0]).into_owned()))
+    }),
     ("parse_json", 1, Some(1), |a| {
         serde_json::from_str(&text(&a[0])).map_err(|e| format!("not valid JSON: {e}"))
     }),
@@ -656,7 +683,9 @@ fn arith(a: &[Value], f: fn(f64, f64) -> f64) -> Result<Value, String> {
     Ok(if r.fract() == 0.0 && r.abs() < 9.0e15 {
         Value::from(r as i64)
     } else {
-        Number::from_f64(r).map(Value::Number).unwrap_or(Value::Null)
+        Number::from_f64(r)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     })
 }
 
@@ -779,6 +808,8 @@ pub enum Node {
     /// No template inside: used as it is.
     Static(Value),
     Leaf {
+        /// Where the leaf is, e.g. `with.url`.
+        path: String,
         source: String,
         template: Compiled,
     },
@@ -812,7 +843,9 @@ impl Default for Compiler {
 
 impl fmt::Debug for Compiler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Compiler").field("blocks", &self.next).finish()
+        f.debug_struct("Compiler")
+            .field("blocks", &self.next)
+            .finish()
     }
 }
 
@@ -826,10 +859,16 @@ impl Compiler {
     }
 
     /// Compiles every string leaf of `value`; `path` prefixes the paths of problems.
-    pub fn compile(&mut self, value: &Value, path: &str, problems: &mut Vec<CompileProblem>) -> Node {
+    pub fn compile(
+        &mut self,
+        value: &Value,
+        path: &str,
+        problems: &mut Vec<CompileProblem>,
+    ) -> Node {
         match value {
             Value::String(s) => match self.compile_str(s) {
                 Ok(Some(t)) => Node::Leaf {
+                    path: path.to_string(),
                     source: s.clone(),
                     template: Compiled(t),
                 },
@@ -859,7 +898,10 @@ impl Compiler {
                 let nodes: Vec<(String, Node)> = map
                     .iter()
                     .map(|(k, v)| {
-                        (k.clone(), self.compile(v, &crate::source::join_key(path, k), problems))
+                        (
+                            k.clone(),
+                            self.compile(v, &crate::source::join_key(path, k), problems),
+                        )
                     })
                     .collect();
                 if nodes.iter().all(|(_, n)| matches!(n, Node::Static(_))) {
@@ -923,11 +965,18 @@ impl Compiler {
                 }
                 Value::Object(m)
             }
-            Node::Leaf { source, template } => self.render_leaf(source, &template.0, scope)?,
+            Node::Leaf {
+                source, template, ..
+            } => self.render_leaf(source, &template.0, scope)?,
         })
     }
 
-    fn render_leaf(&self, source: &str, t: &Template, scope: &Scope) -> Result<Value, RenderFailure> {
+    fn render_leaf(
+        &self,
+        source: &str,
+        t: &Template,
+        scope: &Scope,
+    ) -> Result<Value, RenderFailure> {
         let fail = |missing: Option<String>, message: String| RenderFailure {
             template: source.to_string(),
             missing,
@@ -935,9 +984,10 @@ impl Compiler {
         };
         let value_of = |e: &Expr| match eval(e, scope) {
             Ok(Eval::Value(v)) => Ok(v),
-            Ok(Eval::Missing { path, message }) => {
-                Err(fail(Some(path.clone()), format!("`{path}` is missing: {message}")))
-            }
+            Ok(Eval::Missing { path, message }) => Err(fail(
+                Some(path.clone()),
+                format!("`{path}` is missing: {message}"),
+            )),
             Err(m) => Err(fail(None, m)),
         };
         match t {
@@ -972,27 +1022,35 @@ impl Compiler {
 }
 
 impl Node {
-    /// Every path the templates inside read.
-    pub fn references(&self) -> Vec<PathRef> {
+    /// Every path the templates inside read, with the path of the leaf that reads it.
+    pub fn references(&self) -> Vec<(String, PathRef)> {
         let mut out = Vec::new();
         self.collect_refs(&mut out);
         out
     }
 
-    fn collect_refs(&self, out: &mut Vec<PathRef>) {
+    fn collect_refs(&self, out: &mut Vec<(String, PathRef)>) {
         match self {
             Node::Static(_) => {}
             Node::Array(items) => items.iter().for_each(|n| n.collect_refs(out)),
             Node::Object(fields) => fields.iter().for_each(|(_, n)| n.collect_refs(out)),
-            Node::Leaf { source, template } => match &template.0 {
-                Template::Typed(e) => expr_refs(e, out),
-                Template::Text(parts) => parts.iter().for_each(|p| {
-                    if let Part::Expr(e) = p {
-                        expr_refs(e, out)
-                    }
-                }),
-                Template::Block(_) => block_refs(source, out),
-            },
+            Node::Leaf {
+                path,
+                source,
+                template,
+            } => {
+                let mut refs = Vec::new();
+                match &template.0 {
+                    Template::Typed(e) => expr_refs(e, &mut refs),
+                    Template::Text(parts) => parts.iter().for_each(|p| {
+                        if let Part::Expr(e) = p {
+                            expr_refs(e, &mut refs)
+                        }
+                    }),
+                    Template::Block(_) => block_refs(source, &mut refs),
+                }
+                out.extend(refs.into_iter().map(|r| (path.clone(), r)));
+            }
         }
     }
 
@@ -1019,7 +1077,9 @@ fn block_refs(src: &str, out: &mut Vec<PathRef>) {
             if let Ok(tokens) = lex(e) {
                 for t in tokens {
                     if let Token::Word(w) = t
-                        && ROOTS.iter().any(|r| w == *r || w.starts_with(&format!("{r}.")))
+                        && ROOTS
+                            .iter()
+                            .any(|r| w == *r || w.starts_with(&format!("{r}.")))
                         && let Ok(p) = parse_path(&w)
                     {
                         out.push(p);
@@ -1028,11 +1088,6 @@ fn block_refs(src: &str, out: &mut Vec<PathRef>) {
             }
         }
     }
-}
-
-/// Names of the roots and steps referenced, deduplicated (for building minimal contexts).
-pub fn referenced_steps(refs: &[PathRef]) -> BTreeSet<String> {
-    refs.iter().filter_map(|r| r.step().map(str::to_string)).collect()
 }
 
 #[cfg(test)]
@@ -1049,7 +1104,11 @@ mod tests {
         }
         let steps: HashMap<String, Arc<Value>> = ctx["steps"]
             .as_object()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), Arc::new(v.clone()))).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Arc::new(v.clone())))
+                    .collect()
+            })
             .unwrap_or_default();
         let env = ctx["env"].as_object().cloned().unwrap_or_default();
         let scope = Scope {
@@ -1058,7 +1117,10 @@ mod tests {
             execution: &ctx["execution"],
             env: &env,
             item: ctx.get("item"),
-            index: ctx.get("index").and_then(|v| v.as_u64()).map(|i| i as usize),
+            index: ctx
+                .get("index")
+                .and_then(|v| v.as_u64())
+                .map(|i| i as usize),
         };
         c.render(&node, &scope).map_err(|e| e.to_string())
     }
@@ -1074,16 +1136,31 @@ mod tests {
 
     #[test]
     fn a_single_expression_keeps_its_json_type() {
-        assert_eq!(render(json!("{{steps.create_user.body.id}}"), ctx()), Ok(json!(42)));
-        assert_eq!(render(json!("{{trigger.body.tags}}"), ctx()), Ok(json!(["a", "b"])));
-        assert_eq!(render(json!("{{gt trigger.body.amount 1000}}"), ctx()), Ok(json!(true)));
-        assert_eq!(render(json!(" {{steps.create_user.body.id}}"), ctx()), Ok(json!(" 42")));
+        assert_eq!(
+            render(json!("{{steps.create_user.body.id}}"), ctx()),
+            Ok(json!(42))
+        );
+        assert_eq!(
+            render(json!("{{trigger.body.tags}}"), ctx()),
+            Ok(json!(["a", "b"]))
+        );
+        assert_eq!(
+            render(json!("{{gt trigger.body.amount 1000}}"), ctx()),
+            Ok(json!(true))
+        );
+        assert_eq!(
+            render(json!(" {{steps.create_user.body.id}}"), ctx()),
+            Ok(json!(" 42"))
+        );
     }
 
     #[test]
     fn mixed_text_yields_a_string_and_values_cannot_break_out() {
         assert_eq!(
-            render(json!({"url": "{{env.CRM_URL}}/users/{{steps.create_user.body.id}}"}), ctx()),
+            render(
+                json!({"url": "{{env.CRM_URL}}/users/{{steps.create_user.body.id}}"}),
+                ctx()
+            ),
             Ok(json!({"url": "http://crm/users/42"}))
         );
         let evil = json!({"trigger": {"body": {"x": "\", \"admin\": true, \""}}});
@@ -1095,22 +1172,43 @@ mod tests {
 
     #[test]
     fn array_indexes_work_with_dots_and_brackets() {
-        assert_eq!(render(json!("{{steps.create_user.body.items.0.n}}"), ctx()), Ok(json!(1)));
-        assert_eq!(render(json!("{{steps.create_user.body.items.[0].n}}"), ctx()), Ok(json!(1)));
+        assert_eq!(
+            render(json!("{{steps.create_user.body.items.0.n}}"), ctx()),
+            Ok(json!(1))
+        );
+        assert_eq!(
+            render(json!("{{steps.create_user.body.items.[0].n}}"), ctx()),
+            Ok(json!(1))
+        );
     }
 
     #[test]
     fn a_missing_path_names_the_template_and_the_path() {
         let err = render(json!("id={{steps.create_user.body.idd}}"), ctx()).unwrap_err();
-        assert!(err.contains("template `id={{steps.create_user.body.idd}}`"), "{err}");
-        assert!(err.contains("`steps.create_user.body` has no field `idd`"), "{err}");
+        assert!(
+            err.contains("template `id={{steps.create_user.body.idd}}`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("`steps.create_user.body` has no field `idd`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn default_covers_missing_and_null_values() {
-        assert_eq!(render(json!("{{default trigger.body.nope \"x\"}}"), ctx()), Ok(json!("x")));
-        assert_eq!(render(json!("{{default trigger.body.name \"anon\"}}"), ctx()), Ok(json!("anon")));
-        assert_eq!(render(json!("{{default steps.gone.body 1}}"), ctx()), Ok(json!(1)));
+        assert_eq!(
+            render(json!("{{default trigger.body.nope \"x\"}}"), ctx()),
+            Ok(json!("x"))
+        );
+        assert_eq!(
+            render(json!("{{default trigger.body.name \"anon\"}}"), ctx()),
+            Ok(json!("anon"))
+        );
+        assert_eq!(
+            render(json!("{{default steps.gone.body 1}}"), ctx()),
+            Ok(json!(1))
+        );
     }
 
     #[test]
@@ -1136,26 +1234,55 @@ mod tests {
     #[test]
     fn block_helpers_render_through_handlebars() {
         assert_eq!(
-            render(json!("{{#each trigger.body.tags}}[{{this}}]{{/each}}"), ctx()),
+            render(
+                json!("{{#each trigger.body.tags}}[{{this}}]{{/each}}"),
+                ctx()
+            ),
             Ok(json!("[a][b]"))
         );
         assert_eq!(
-            render(json!("{{#if (gt trigger.body.amount 1000)}}big{{else}}small{{/if}}"), ctx()),
+            render(
+                json!("{{#if (gt trigger.body.amount 1000)}}big{{else}}small{{/if}}"),
+                ctx()
+            ),
             Ok(json!("big"))
         );
     }
 
     #[test]
     fn bad_templates_are_refused_at_compile_time() {
-        assert!(render(json!("{{nope 1 2}}"), ctx()).unwrap_err().contains("unknown helper `nope`"));
-        assert!(render(json!("{{foo.bar}}"), ctx()).unwrap_err().contains("unknown name `foo`"));
-        assert!(render(json!("{{steps.a"), ctx()).unwrap_err().contains("without a closing"));
-        assert!(render(json!("{{gt 1}}"), ctx()).unwrap_err().contains("takes 2 argument(s)"));
-        assert!(render(json!("{{#if x}}"), ctx()).unwrap_err().contains("does not parse"));
+        assert!(
+            render(json!("{{nope 1 2}}"), ctx())
+                .unwrap_err()
+                .contains("unknown helper `nope`")
+        );
+        assert!(
+            render(json!("{{foo.bar}}"), ctx())
+                .unwrap_err()
+                .contains("unknown name `foo`")
+        );
+        assert!(
+            render(json!("{{steps.a"), ctx())
+                .unwrap_err()
+                .contains("without a closing")
+        );
+        assert!(
+            render(json!("{{gt 1}}"), ctx())
+                .unwrap_err()
+                .contains("takes 2 argument(s)")
+        );
+        assert!(
+            render(json!("{{#if x}}"), ctx())
+                .unwrap_err()
+                .contains("does not parse")
+        );
     }
 
     #[test]
     fn escaped_braces_stay_literal() {
-        assert_eq!(render(json!("\\{{not a template}}"), ctx()), Ok(json!("{{not a template}}")));
+        assert_eq!(
+            render(json!("\\{{not a template}}"), ctx()),
+            Ok(json!("{{not a template}}"))
+        );
     }
 }

@@ -86,14 +86,22 @@ mod tests {
         assert_eq!(e.method, "PUT");
         assert_eq!(e.path, "/hooks/new-user");
         assert_eq!(e.headers["x-api-key"], "k");
-        let m = manual_event(&Trigger::Manual(ManualTrigger {}), Value::Null, BTreeMap::new(), BTreeMap::new());
+        let m = manual_event(
+            &Trigger::Manual(ManualTrigger {}),
+            Value::Null,
+            BTreeMap::new(),
+            BTreeMap::new(),
+        );
         assert_eq!(m.kind, "manual");
     }
 
     #[test]
     fn headers_and_query_parameters_parse_or_say_what_is_wrong() {
         assert_eq!(parse_header("X-A: b").unwrap(), ("x-a".into(), "b".into()));
-        assert_eq!(parse_header("nocolon"), Err(Error::BadHeader("nocolon".into())));
+        assert_eq!(
+            parse_header("nocolon"),
+            Err(Error::BadHeader("nocolon".into()))
+        );
         assert_eq!(parse_query("a=b=c").unwrap(), ("a".into(), "b=c".into()));
         assert!(parse_query("=x").is_err());
     }
