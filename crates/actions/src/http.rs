@@ -1,0 +1,756 @@
+//! `http`: calls an HTTP API and returns `{status, headers, body}`.
+
+use std::borrow::Cow;
+use std::error::Error as _;
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use engine::action::{Action, ActionContext, ActionError, ActionInfo, ActionOutput, ConfigProblem};
+use engine::credentials::{Credential, CredentialError};
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, Url};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use serde_json::{Map, Value, json};
+
+use crate::config::{self, DurationText, Pairs, Status, Templated, Text, Texts, is_template};
+
+/// Calls an HTTP API.
+///
+/// Headers, query parameters and form fields take a text, a list of texts (the name is
+/// repeated) or null (left out). Methods other than GET, HEAD and OPTIONS carry an
+/// `Idempotency-Key` header, the same on every attempt, unless `headers` sets one.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "HttpConfig")]
+pub struct Config {
+    /// The HTTP method; GET when absent.
+    #[serde(default)]
+    pub method: Option<Templated<HttpMethod>>,
+    /// An absolute `http://` or `https://` URL.
+    pub url: Templated<HttpUrl>,
+    /// Request headers by name.
+    #[serde(default)]
+    pub headers: Option<Templated<Pairs<Texts>>>,
+    /// Query parameters, appended to those already in `url`.
+    #[serde(default)]
+    pub query: Option<Templated<Pairs<Texts>>>,
+    /// A body sent as JSON (`Content-Type: application/json` unless `headers` sets one).
+    #[serde(default)]
+    pub json: Option<Value>,
+    /// A body sent as an urlencoded form.
+    #[serde(default)]
+    pub form: Option<Templated<Pairs<Texts>>>,
+    /// A raw text body, sent as it is; set a `Content-Type` header to describe it.
+    #[serde(default)]
+    pub body: Option<Text>,
+    /// The name of a stored credential (bearer, basic or API key) to authenticate with. It
+    /// overrides an `Authorization` (or API key) header set in `headers`.
+    #[serde(default)]
+    pub credential: Option<String>,
+    /// Statuses besides 2xx that are a success, e.g. `[404]`.
+    #[serde(default)]
+    pub accept_status: Option<Templated<Vec<Templated<Status>>>>,
+    /// How long the request (including reading the response) may take; the step's `timeout`
+    /// when absent.
+    #[serde(default)]
+    pub timeout: Option<Templated<DurationText>>,
+}
+
+impl config::Config for Config {
+    fn check(&self) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        let bodies: Vec<&str> = [
+            ("json", self.json.is_some()),
+            ("form", self.form.is_some()),
+            ("body", self.body.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect();
+        if bodies.len() > 1 {
+            problems.push(ConfigProblem::new(
+                bodies[1],
+                format!(
+                    "`{}` and `{}` both set a body; use only one of `json`, `form` and `body`",
+                    bodies[0], bodies[1]
+                ),
+            ));
+        }
+        if let Some(Templated::Value(headers)) = &self.headers {
+            for (name, _) in &headers.0 {
+                if !is_template(name) && HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    problems.push(ConfigProblem::new(
+                        format!("headers.{name}"),
+                        format!("`{name}` is not a valid header name"),
+                    ));
+                }
+            }
+        }
+        problems
+    }
+}
+
+/// An HTTP method such as `GET` or `POST` (any case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpMethod(pub Method);
+
+const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+impl<'de> Deserialize<'de> for HttpMethod {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = HttpMethod;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "an HTTP method ({})", METHODS.join(", "))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<HttpMethod, E> {
+                let upper = v.trim().to_ascii_uppercase();
+                match METHODS.contains(&upper.as_str()) {
+                    true => Ok(HttpMethod(
+                        Method::from_bytes(upper.as_bytes()).map_err(E::custom)?,
+                    )),
+                    false => Err(E::custom(format_args!(
+                        "`{v}` is not an HTTP method; use one of {}",
+                        METHODS.join(", ")
+                    ))),
+                }
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+impl JsonSchema for HttpMethod {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "HttpMethod".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "enum": METHODS })
+    }
+}
+
+/// An absolute `http://` or `https://` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpUrl(pub Url);
+
+impl<'de> Deserialize<'de> for HttpUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = HttpUrl;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an http:// or https:// URL")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<HttpUrl, E> {
+                let url = Url::parse(v.trim())
+                    .map_err(|e| E::custom(format_args!("`{v}` is not a URL: {e}")))?;
+                match url.scheme() {
+                    "http" | "https" => Ok(HttpUrl(url)),
+                    other => Err(E::custom(format_args!(
+                        "`{v}` is not an http:// or https:// URL (scheme `{other}`)"
+                    ))),
+                }
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+impl JsonSchema for HttpUrl {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "HttpUrl".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "format": "uri", "pattern": "^https?://" })
+    }
+}
+
+/// The `http` action. Holds the shared, pooled client (see [`crate::http_client`]).
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+}
+
+impl Http {
+    pub fn new(client: reqwest::Client) -> Self {
+        Http { client }
+    }
+}
+
+#[async_trait]
+impl Action for Http {
+    fn info(&self) -> ActionInfo {
+        ActionInfo {
+            kind: "http",
+            title: "HTTP request",
+            description: "Calls an HTTP API and returns {status, headers, body}; the body is \
+                          parsed when the response is JSON.",
+            config_schema: config::schema::<Config>(),
+        }
+    }
+
+    fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
+        config::validate::<Config>(config)
+    }
+
+    async fn run(
+        &self,
+        ctx: &ActionContext<'_>,
+        input: Value,
+    ) -> Result<ActionOutput, ActionError> {
+        let request = Request::from_config(config::parse(&input)?, ctx)?;
+        let credential = match &request.credential {
+            Some(name) => Some(credential(ctx, name).await?),
+            None => None,
+        };
+        request.send(&self.client, credential).await
+    }
+}
+
+/// A request ready to be built, from the rendered config. Holds no secret: the credential is
+/// applied by name in [`Request::send`].
+struct Request {
+    method: Method,
+    url: Url,
+    /// The URL as written, for messages: without the query parameters a credential may add.
+    shown_url: String,
+    headers: HeaderMap,
+    query: Vec<(String, String)>,
+    body: Body,
+    credential: Option<String>,
+    timeout: Option<Duration>,
+    /// Statuses besides 2xx that are a success.
+    accept: Vec<u16>,
+}
+
+enum Body {
+    None,
+    Json(Value),
+    Form(Vec<(String, String)>),
+    Raw(String),
+}
+
+impl Request {
+    fn from_config(config: Config, ctx: &ActionContext<'_>) -> Result<Request, ActionError> {
+        let method = match config.method {
+            Some(m) => resolve("method", m)?.0,
+            None => Method::GET,
+        };
+        let url = resolve("url", config.url)?.0;
+
+        let mut headers = HeaderMap::new();
+        for (name, values) in pairs("headers", config.headers)? {
+            let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                ActionError::permanent(format!(
+                    "invalid `with.headers`: `{name}` is not a valid header name"
+                ))
+            })?;
+            for value in values {
+                let value = HeaderValue::from_str(&value).map_err(|_| {
+                    ActionError::permanent(format!(
+                        "invalid `with.headers.{name}`: the value holds characters a header cannot carry"
+                    ))
+                })?;
+                headers.append(header.clone(), value);
+            }
+        }
+        let sends_key = ![Method::GET, Method::HEAD, Method::OPTIONS].contains(&method);
+        if sends_key && !headers.contains_key("idempotency-key") {
+            let key = HeaderValue::from_str(&ctx.idempotency_key()).map_err(|_| {
+                ActionError::permanent("the idempotency key is not a valid header value")
+            })?;
+            headers.insert("idempotency-key", key);
+        }
+
+        let body = match (config.json, config.form, config.body) {
+            (Some(json), _, _) => Body::Json(json),
+            (_, Some(form), _) => Body::Form(flatten(pairs("form", Some(form))?)),
+            (_, _, Some(Text(raw))) => Body::Raw(raw),
+            (None, None, None) => Body::None,
+        };
+        let timeout = match config.timeout {
+            Some(t) => Some(resolve("timeout", t)?.0),
+            None => ctx.timeout,
+        };
+        let mut accept = Vec::new();
+        if let Some(list) = config.accept_status {
+            for status in resolve("accept_status", list)? {
+                accept.push(resolve("accept_status", status)?.0);
+            }
+        }
+        Ok(Request {
+            shown_url: url.to_string(),
+            method,
+            url,
+            headers,
+            query: flatten(pairs("query", config.query)?),
+            body,
+            credential: config.credential,
+            timeout,
+            accept,
+        })
+    }
+
+    /// Sends the request with the credential applied, and reads the answer.
+    async fn send(
+        self,
+        client: &reqwest::Client,
+        credential: Option<(String, Credential)>,
+    ) -> Result<ActionOutput, ActionError> {
+        let Request {
+            method,
+            url,
+            shown_url,
+            mut headers,
+            mut query,
+            body,
+            credential: _,
+            timeout,
+            accept,
+        } = self;
+        if let Some((name, credential)) = credential {
+            apply(&name, credential, &mut headers, &mut query)?;
+        }
+        let mut builder = client.request(method.clone(), url).headers(headers);
+        if !query.is_empty() {
+            builder = builder.query(&query);
+        }
+        builder = match body {
+            Body::None => builder,
+            Body::Json(value) => builder.json(&value),
+            Body::Form(fields) => builder.form(&fields),
+            Body::Raw(text) => builder.body(text),
+        };
+        if let Some(timeout) = timeout {
+            builder = builder.timeout(timeout);
+        }
+        let request = builder
+            .build()
+            .map_err(|e| ActionError::permanent(format!("{method} {shown_url}: {}", cause(&e))))?;
+
+        let started = std::time::Instant::now();
+        let failed = |e: reqwest::Error| network_error(&method, &shown_url, timeout, &e);
+        let response = client.execute(request).await.map_err(failed)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.map_err(failed)?;
+        tracing::debug!(
+            %method, url = %shown_url, status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64, "http call"
+        );
+
+        let output = json!({
+            "status": status.as_u16(),
+            "headers": headers_output(&headers),
+            "body": body_output(&headers, &bytes),
+        });
+        if status.is_success() || accept.contains(&status.as_u16()) {
+            return Ok(ActionOutput::value(output));
+        }
+        Err(status_error(&method, &shown_url, status, &headers, output))
+    }
+}
+
+fn resolve<T: serde::de::DeserializeOwned>(
+    field: &str,
+    value: Templated<T>,
+) -> Result<T, ActionError> {
+    value
+        .resolve()
+        .map_err(|message| config::invalid(&ConfigProblem::new(field, message)))
+}
+
+fn pairs(
+    field: &str,
+    value: Option<Templated<Pairs<Texts>>>,
+) -> Result<Vec<(String, Vec<String>)>, ActionError> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(value) => Ok(resolve(field, value)?
+            .0
+            .into_iter()
+            .map(|(name, Texts(values))| (name, values))
+            .collect()),
+    }
+}
+
+fn flatten(pairs: Vec<(String, Vec<String>)>) -> Vec<(String, String)> {
+    pairs
+        .into_iter()
+        .flat_map(|(name, values)| values.into_iter().map(move |v| (name.clone(), v)))
+        .collect()
+}
+
+async fn credential(
+    ctx: &ActionContext<'_>,
+    name: &str,
+) -> Result<(String, Credential), ActionError> {
+    match ctx.credentials.get(name).await {
+        Ok(credential) => Ok((name.to_string(), credential)),
+        Err(e @ CredentialError::NotFound(_)) => Err(ActionError::permanent(e.to_string())),
+        Err(e @ CredentialError::Unavailable { .. }) => Err(ActionError::transient(e.to_string())),
+    }
+}
+
+/// Puts a credential on the request. Header values are marked sensitive so that they are
+/// never printed.
+fn apply(
+    name: &str,
+    credential: Credential,
+    headers: &mut HeaderMap,
+    query: &mut Vec<(String, String)>,
+) -> Result<(), ActionError> {
+    let sensitive = |text: String| {
+        HeaderValue::from_str(&text)
+            .map(|mut v| {
+                v.set_sensitive(true);
+                v
+            })
+            .map_err(|_| {
+                ActionError::permanent(format!(
+                    "credential `{name}` holds characters a header cannot carry"
+                ))
+            })
+    };
+    match credential {
+        Credential::Bearer { token } => {
+            headers.insert(header::AUTHORIZATION, sensitive(format!("Bearer {token}"))?);
+        }
+        Credential::Basic { username, password } => {
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+            headers.insert(
+                header::AUTHORIZATION,
+                sensitive(format!("Basic {encoded}"))?,
+            );
+        }
+        Credential::ApiKey {
+            header,
+            query: param,
+            value,
+        } => {
+            if let Some(param) = &param {
+                query.push((param.clone(), value.clone()));
+            }
+            if header.is_some() || param.is_none() {
+                let header = header.as_deref().unwrap_or("x-api-key");
+                let header = HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
+                    ActionError::permanent(format!(
+                        "credential `{name}` names an invalid header `{header}`"
+                    ))
+                })?;
+                headers.insert(header, sensitive(value)?);
+            }
+        }
+        Credential::Secret { .. } => {
+            return Err(ActionError::permanent(format!(
+                "credential `{name}` is a secret; a secret cannot be used for http auth \
+                 (use a bearer, basic or api_key credential)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn headers_output(headers: &HeaderMap) -> Value {
+    let mut out = Map::new();
+    for name in headers.keys() {
+        let joined = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.insert(name.as_str().to_string(), Value::String(joined));
+    }
+    Value::Object(out)
+}
+
+/// JSON when the response says JSON and parses, else text; null when empty.
+fn body_output(headers: &HeaderMap, bytes: &[u8]) -> Value {
+    if bytes.is_empty() {
+        return Value::Null;
+    }
+    let says_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|mime| mime == "application/json" || mime.ends_with("+json"));
+    if says_json && let Ok(value) = serde_json::from_slice(bytes) {
+        return value;
+    }
+    Value::String(String::from_utf8_lossy(bytes).into_owned())
+}
+
+fn status_error(
+    method: &Method,
+    url: &str,
+    status: reqwest::StatusCode,
+    headers: &HeaderMap,
+    output: Value,
+) -> ActionError {
+    let code = status.as_u16();
+    let reason = status
+        .canonical_reason()
+        .map(|r| format!(" {r}"))
+        .unwrap_or_default();
+    let message = format!("{method} {url} answered {code}{reason}");
+    let mut error = match code {
+        408 | 425 | 429 | 500 | 502 | 503 | 504 => ActionError::transient(message),
+        _ => ActionError::permanent(message),
+    };
+    if matches!(code, 429 | 503) {
+        error.retry_after = headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(retry_after);
+    }
+    error.with_details(output)
+}
+
+/// A `Retry-After` value: seconds, or an HTTP date.
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = date.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// A request that got no (complete) answer: worth another attempt, unless the request itself
+/// was wrong.
+fn network_error(
+    method: &Method,
+    url: &str,
+    timeout: Option<Duration>,
+    err: &reqwest::Error,
+) -> ActionError {
+    let what = if err.is_timeout() {
+        let phase = if err.is_connect() {
+            " while connecting"
+        } else {
+            ""
+        };
+        match timeout {
+            Some(t) if !err.is_connect() => format!("timed out after {}", show(t)),
+            _ => format!("timed out{phase}"),
+        }
+    } else if err.is_connect() {
+        format!("could not connect: {}", cause(err))
+    } else {
+        cause(err)
+    };
+    let message = format!("{method} {url} failed: {what}");
+    if err.is_builder() || err.is_redirect() {
+        ActionError::permanent(message)
+    } else {
+        ActionError::transient(message)
+    }
+}
+
+/// The innermost causes of an error, without the URL (which may carry an API key).
+fn cause(err: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = err.source();
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return "connection refused".into();
+        }
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    if parts.is_empty() {
+        parts.push(
+            if err.is_body() {
+                "error reading the response"
+            } else {
+                "error sending the request"
+            }
+            .into(),
+        );
+    }
+    parts.join(": ")
+}
+
+fn show(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn problems(config: Value) -> Vec<ConfigProblem> {
+        Http::new(reqwest::Client::new()).validate(&config)
+    }
+
+    fn fields(config: Value) -> Vec<String> {
+        problems(config).into_iter().map(|p| p.field).collect()
+    }
+
+    #[test]
+    fn a_full_static_config_is_valid() {
+        let config = json!({
+            "method": "post",
+            "url": "https://crm.example/users?x=1",
+            "headers": {"X-Trace": "abc", "X-Many": ["a", "b"], "X-Gone": null},
+            "query": {"page": 2, "tag": ["a", "b"]},
+            "json": {"email": "a@b.c", "nested": [1, 2]},
+            "credential": "crm-api",
+            "accept_status": [404, "409"],
+            "timeout": "2s",
+        });
+        assert_eq!(problems(config), vec![]);
+    }
+
+    #[test]
+    fn templates_are_accepted_where_typed_values_are_expected() {
+        let config = json!({
+            "method": "{{env.METHOD}}",
+            "url": "{{env.CRM_URL}}/users",
+            "headers": "{{steps.auth.headers}}",
+            "form": {"a": "{{trigger.body.a}}"},
+            "accept_status": ["{{env.OK}}", 404],
+            "timeout": "{{env.TIMEOUT}}",
+        });
+        assert_eq!(problems(config), vec![]);
+    }
+
+    #[test]
+    fn the_url_is_required_and_must_be_http() {
+        assert_eq!(fields(json!({})), ["url"]);
+        let found = problems(json!({"url": "ftp://example.com/file"}));
+        assert_eq!(found[0].field, "url");
+        assert!(found[0].message.contains("not an http:// or https:// URL"));
+        let found = problems(json!({"url": "example.com/users"}));
+        assert!(found[0].message.contains("is not a URL"), "{found:?}");
+    }
+
+    #[test]
+    fn an_unknown_method_is_rejected_unless_templated() {
+        let found = problems(json!({"method": "FETCH", "url": "http://x"}));
+        assert_eq!(found[0].field, "method");
+        assert!(found[0].message.contains("`FETCH` is not an HTTP method"));
+        assert_eq!(
+            problems(json!({"method": "{{m}}", "url": "http://x"})),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let found = problems(json!({"url": "http://x", "jsn": {}}));
+        assert_eq!(found[0].field, "jsn");
+        assert!(found[0].message.contains("unknown field `jsn`"));
+    }
+
+    #[test]
+    fn wrong_types_are_reported_at_their_path() {
+        assert_eq!(
+            fields(json!({"url": "http://x", "accept_status": [200, "ok"]})),
+            ["accept_status[1]"]
+        );
+        assert_eq!(
+            fields(json!({"url": "http://x", "headers": {"X-A": {"no": 1}}})),
+            ["headers.X-A"]
+        );
+        assert_eq!(
+            fields(json!({"url": "http://x", "timeout": 10})),
+            ["timeout"]
+        );
+        assert_eq!(
+            fields(json!({"url": "http://x", "body": {"a": 1}})),
+            ["body"]
+        );
+    }
+
+    #[test]
+    fn only_one_body_may_be_set() {
+        let found = problems(json!({"url": "http://x", "json": {}, "body": "raw"}));
+        assert_eq!(found[0].field, "body");
+        assert!(found[0].message.contains("use only one of"));
+    }
+
+    #[test]
+    fn header_names_must_be_valid() {
+        assert_eq!(
+            fields(json!({"url": "http://x", "headers": {"bad name": "v"}})),
+            ["headers.bad name"]
+        );
+    }
+
+    #[test]
+    fn http_is_not_a_branching_action() {
+        assert_eq!(Http::new(reqwest::Client::new()).ports(&json!({})), None);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        assert_eq!(retry_after("120"), Some(Duration::from_secs(120)));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(90)).to_rfc2822();
+        let wait = retry_after(&later).unwrap();
+        assert!(
+            wait > Duration::from_secs(80) && wait <= Duration::from_secs(90),
+            "{wait:?}"
+        );
+        assert_eq!(retry_after("soon"), None);
+    }
+
+    #[test]
+    fn a_json_body_is_parsed_only_when_the_response_says_json() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(body_output(&headers, b"{\"a\":1}"), json!("{\"a\":1}"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json; charset=utf-8"),
+        );
+        assert_eq!(body_output(&headers, b"{\"a\":1}"), json!({"a": 1}));
+        assert_eq!(body_output(&headers, b"not json"), json!("not json"));
+        assert_eq!(body_output(&headers, b""), Value::Null);
+    }
+
+    #[test]
+    fn the_schema_describes_the_fields() {
+        let schema = Http::new(reqwest::Client::new()).info().config_schema;
+        assert_eq!(schema["required"], json!(["url"]));
+        assert!(schema["properties"]["accept_status"].is_object());
+    }
+}

@@ -1,0 +1,121 @@
+//! Weft's step types. One file per action kind, each with a typed `Config` (the `with:` of a
+//! step, whose JSON Schema drives the editor's forms) and its behaviour; [`registry`] maps each
+//! kind to its implementation.
+//!
+//! A config is checked twice with the same type: raw by [`Action::validate`] (string leaves may
+//! still be templates, see `config::Templated`) and rendered at the start of [`Action::run`].
+//!
+//! [`Action::validate`]: engine::action::Action::validate
+//! [`Action::run`]: engine::action::Action::run
+
+mod config;
+mod delay;
+mod fail;
+mod http;
+mod r#if;
+mod respond;
+mod set;
+mod switch;
+
+use std::time::Duration;
+
+use engine::action::Registry;
+
+pub use config::{DurationText, Pairs, Status, Templated, Text, Texts};
+pub use delay::{Delay, MAX_DELAY};
+pub use fail::Fail;
+pub use http::{Http, HttpMethod, HttpUrl};
+pub use r#if::If;
+pub use respond::Respond;
+pub use set::Set;
+pub use switch::Switch;
+
+/// The typed `with:` config of each action.
+pub mod configs {
+    pub use crate::delay::Config as Delay;
+    pub use crate::fail::Config as Fail;
+    pub use crate::http::Config as Http;
+    pub use crate::r#if::Config as If;
+    pub use crate::respond::Config as Respond;
+    pub use crate::set::Config as Set;
+    pub use crate::switch::Config as Switch;
+}
+
+/// Every action kind, the `http` action calling out through `client` (see [`http_client`]).
+pub fn registry(client: reqwest::Client) -> Registry {
+    let mut registry = Registry::new();
+    registry
+        .register(Http::new(client))
+        .register(Set)
+        .register(If)
+        .register(Switch)
+        .register(Respond)
+        .register(Delay)
+        .register(Fail);
+    registry
+}
+
+/// The one HTTP client the process shares (it pools connections): at most 10 redirects, a
+/// 10s connect timeout, user agent `weft/<version>`. Per-request timeouts come from the step.
+///
+/// # Panics
+/// When the TLS backend cannot be initialised, which leaves the process unable to make calls.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(concat!("weft/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .tcp_keepalive(Duration::from_secs(60))
+        .build()
+        .expect("the HTTP client (TLS backend) could not be initialised")
+}
+
+#[cfg(test)]
+mod test_support {
+    use engine::action::{Action, ActionContext, ActionError, ActionOutput};
+    use engine::credentials::NoCredentials;
+    use serde_json::Value;
+    use uuid::Uuid;
+
+    /// Runs an action once with a plain context and no credentials.
+    pub(crate) async fn run(
+        action: &dyn Action,
+        input: Value,
+    ) -> Result<ActionOutput, ActionError> {
+        let ctx = ActionContext {
+            execution_id: Uuid::nil(),
+            workflow: "test",
+            step_id: "step",
+            item_index: None,
+            attempt: 1,
+            timeout: None,
+            credentials: &NoCredentials,
+        };
+        action.run(&ctx, input).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_knows_every_action_kind() {
+        let registry = registry(http_client());
+        let kinds: Vec<_> = registry.kinds().collect();
+        assert_eq!(
+            kinds,
+            ["delay", "fail", "http", "if", "respond", "set", "switch"]
+        );
+    }
+
+    #[test]
+    fn every_config_schema_is_an_object_schema_that_rejects_unknown_fields() {
+        for info in registry(http_client()).infos() {
+            let schema = &info.config_schema;
+            assert_eq!(schema["type"], "object", "{}", info.kind);
+            assert_eq!(schema["additionalProperties"], false, "{}", info.kind);
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Integration tests of the actions crate, over loopback only.
+
+mod http;
+mod support;
