@@ -1,0 +1,269 @@
+//! Command-line definitions and dispatch.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{Map, Value, json};
+
+use crate::{EXIT_FAILED, EXIT_USAGE, local, trace};
+
+/// Weft: workflow automation you host yourself.
+#[derive(Debug, Parser)]
+#[command(name = "weft", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug); `WEFT_LOG` overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check workflow files; prints every problem with its location. Exit 1 on any problem.
+    Validate {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Run a workflow once, as if its trigger fired, and print the result.
+    Run(RunArgs),
+    /// Print the workflow JSON Schema.
+    Schema,
+    /// List the actions with their descriptions (`--json` for their config schemas).
+    Actions {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The workflow file (YAML).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The trigger body: JSON text, or `@path` to read it from a file (`@-` for stdin).
+    #[arg(long, short, value_name = "JSON|@FILE")]
+    pub input: Option<String>,
+    /// A request header, `Name: value` (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "K:V")]
+    pub headers: Vec<String>,
+    /// A query parameter, `name=value` (repeatable).
+    #[arg(long = "query", short = 'q', value_name = "K=V")]
+    pub query: Vec<String>,
+    /// A variable templates read as `env.NAME` (repeatable).
+    #[arg(long = "env", short = 'e', value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    /// Expose this process environment variable to templates as `env.NAME` (repeatable);
+    /// `WEFT_ALLOW_ENV=A,B` does the same.
+    #[arg(long = "allow-env", value_name = "NAME")]
+    pub allow_env: Vec<String>,
+    /// A YAML or JSON file of credentials by name, e.g. `crm-api: {type: bearer, token: …}`.
+    #[arg(long, env = "WEFT_CREDENTIALS_FILE", value_name = "FILE")]
+    pub credentials: Option<PathBuf>,
+    /// Print the whole execution record (every step's input and output) as JSON instead.
+    #[arg(long)]
+    pub record: bool,
+}
+
+pub async fn dispatch(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Validate { files, format } => validate(&files, format),
+        Command::Run(args) => run(args).await,
+        Command::Schema => {
+            print!("{}", crate::workflow_schema_text());
+            ExitCode::SUCCESS
+        }
+        Command::Actions { json } => {
+            let infos = crate::registry().infos();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&infos).expect("serializable")
+                );
+            } else {
+                for i in infos {
+                    println!("{:<10} {}", i.kind, i.description);
+                }
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn validate(files: &[PathBuf], format: Format) -> ExitCode {
+    let registry = crate::registry();
+    let mut any = false;
+    let mut report = Vec::new();
+    for file in files {
+        let name = file.display().to_string();
+        let problems: Vec<engine::Problem> = match std::fs::read_to_string(file) {
+            Err(e) => {
+                let mut p = engine::Problem::new("", format!("cannot read the file: {e}"));
+                p.file = Some(name.clone());
+                vec![p]
+            }
+            Ok(text) => match engine::load(&text, Some(&name), &registry) {
+                Ok(_) => Vec::new(),
+                Err(p) => p.0,
+            },
+        };
+        any |= !problems.is_empty();
+        if format == Format::Text {
+            if problems.is_empty() {
+                println!("ok {name}");
+            }
+            for p in &problems {
+                eprintln!("{p}");
+            }
+        }
+        report.push(json!({ "file": name, "problems": problems }));
+    }
+    if format == Format::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "files": report })).expect("serializable")
+        );
+    }
+    if any {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+async fn run(args: RunArgs) -> ExitCode {
+    let name = args.file.display().to_string();
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(t) => t,
+        Err(e) => return usage_error(format_args!("cannot read {name}: {e}")),
+    };
+    let registry = crate::registry();
+    let plan = match engine::load(&text, Some(&name), &registry) {
+        Ok(p) => p,
+        Err(problems) => {
+            eprintln!("{problems}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let body = match read_input(args.input.as_deref()) {
+        Ok(v) => v,
+        Err(e) => return usage_error(e),
+    };
+    let mut headers = BTreeMap::new();
+    for h in &args.headers {
+        match triggers::parse_header(h) {
+            Ok((k, v)) => headers.insert(k, v),
+            Err(e) => return usage_error(e),
+        };
+    }
+    let mut query = BTreeMap::new();
+    for q in &args.query {
+        match triggers::parse_query(q) {
+            Ok((k, v)) => query.insert(k, v),
+            Err(e) => return usage_error(e),
+        };
+    }
+    let env = match template_env(&args.env, &args.allow_env) {
+        Ok(e) => e,
+        Err(e) => return usage_error(e),
+    };
+    let credentials = match &args.credentials {
+        Some(path) => match local::read_credentials(path) {
+            Ok(c) => c,
+            Err(e) => return usage_error(e),
+        },
+        None => engine::credentials::StaticCredentials::default(),
+    };
+    let event = triggers::manual_event(&plan.workflow.trigger, body, headers, query);
+    let execution_id = uuid::Uuid::now_v7();
+    let journal = trace::Trace::new(&plan);
+    journal.start(&plan, execution_id);
+    let run = engine::Run::new(execution_id, event, &env, &credentials, &journal);
+    let result = engine::execute(&plan, &run).await;
+    journal.finish(&result);
+    let out = if args.record {
+        serde_json::to_value(&result).expect("serializable")
+    } else if let Some(r) = &result.response {
+        serde_json::to_value(r).expect("serializable")
+    } else {
+        result.output.clone().unwrap_or(Value::Null)
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&out).expect("serializable")
+    );
+    if result.status == engine::ExecutionStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    }
+}
+
+fn read_input(input: Option<&str>) -> Result<Value, String> {
+    let Some(input) = input else {
+        return Ok(Value::Object(Map::new()));
+    };
+    let (text, source) = match input.strip_prefix('@') {
+        Some("-") => {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                .map_err(|e| format!("cannot read the input from stdin: {e}"))?;
+            (s, "stdin".to_string())
+        }
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the input file {path}: {e}"))?,
+            path.to_string(),
+        ),
+        None => (input.to_string(), "--input".to_string()),
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "the input from {source} is not valid JSON: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+fn template_env(pairs: &[String], allow: &[String]) -> Result<Map<String, Value>, String> {
+    let mut env = Map::new();
+    let from_var = std::env::var("WEFT_ALLOW_ENV").unwrap_or_default();
+    let allowed = allow
+        .iter()
+        .map(String::as_str)
+        .chain(from_var.split(',').map(str::trim).filter(|s| !s.is_empty()));
+    for name in allowed {
+        match std::env::var(name) {
+            Ok(v) => {
+                env.insert(name.to_string(), Value::String(v));
+            }
+            Err(_) => return Err(format!("--allow-env {name}: the variable is not set")),
+        }
+    }
+    for p in pairs {
+        match p.split_once('=') {
+            Some((k, v)) if !k.is_empty() => {
+                env.insert(k.to_string(), Value::String(v.to_string()));
+            }
+            _ => return Err(format!("--env `{p}` is not of the form NAME=VALUE")),
+        }
+    }
+    Ok(env)
+}

@@ -1,0 +1,76 @@
+//! The `weft` binary: command-line interface (and, later, the server).
+
+mod cli;
+mod local;
+mod trace;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use cli::Cli;
+
+/// Exit status of a run whose execution failed, and of `validate` finding problems.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status for an invalid workflow or wrong usage.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Parses the command line and runs the command.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    runtime.block_on(cli::dispatch(cli))
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The action registry with every built-in action and one shared HTTP client.
+pub fn registry() -> engine::Registry {
+    actions::registry(actions::http_client())
+}
+
+/// The workflow JSON Schema (what `weft schema` prints and `docs/workflow.schema.json` holds).
+pub fn workflow_schema_text() -> String {
+    let mut s = serde_json::to_string_pretty(&engine::schema::workflow_schema(&registry()))
+        .expect("a schema serializes");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_workflow_schema_is_up_to_date() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/workflow.schema.json"
+        );
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == super::workflow_schema_text(),
+            "docs/workflow.schema.json is stale; regenerate it with `cargo run -p weft -- schema > docs/workflow.schema.json`"
+        );
+    }
+}
