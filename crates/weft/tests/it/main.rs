@@ -1,0 +1,9 @@
+//! Integration tests of the `weft` binary, run as a child process against the in-process mock
+//! API from the `tests` crate. One test binary for the crate (link time on 2 cores).
+
+mod concurrency;
+mod engine;
+mod examples;
+mod run;
+mod support;
+mod validate;

@@ -1,0 +1,544 @@
+//! Test support shared by Weft's end-to-end tests, demos and benchmarks.
+//!
+//! [`MockApi`] is a small in-process HTTP API (axum) that workflows call: a user store, a
+//! contact store, a notification sink, and endpoints built to prove engine behaviour without
+//! timing assertions — `/flaky/{key}` fails a set number of times, `/barrier/{name}` only
+//! answers once N requests are in flight together. Every request is recorded so that tests can
+//! check what the engine actually sent (paths, bodies, `idempotency-key` headers).
+//!
+//! Routes (JSON in, JSON out):
+//!
+//! | route | answer |
+//! |---|---|
+//! | `POST /users` `{email, …}` | 201 `{id, email, …, created_at}`, ids 1, 2, 3… |
+//! | `GET /users/{id}` | 200 the user, or 404 `{error}` |
+//! | `PATCH /users/{id}` | merges the body's fields, 200 the user |
+//! | `POST /contacts` | 201 `{id, …, created_at}` |
+//! | `POST /notify` | 200 `{ok: true}`, records the message |
+//! | `GET\|POST /flaky/{key}?fail=N` | 503 + `Retry-After: 0` the first N times, then 200 `{attempts}` |
+//! | `GET /barrier/{name}?n=N[&timeout_ms=T]` | holds until N requests for `name` arrived, then 200 `{arrived}`; 504 after T ms (default 5000) |
+//! | `GET /slow?ms=M` | 200 `{slept_ms}` after M ms |
+//! | `GET /enrich/{kind}/{id}` | 200 deterministic data about the thing |
+//! | `ANY /echo` | 200 `{method, path, headers, query, body}` |
+//!
+//! `POST /users` and `POST /contacts` honour an `Idempotency-Key` header: a repeated key gets
+//! the first answer again and creates nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tokio::sync::{oneshot, watch};
+
+/// One request the mock received, recorded on arrival (before it is answered).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedRequest {
+    /// Upper-case, e.g. `POST`.
+    pub method: String,
+    /// The path without the query, e.g. `/users/1`.
+    pub path: String,
+    /// The raw query string (without `?`), empty when there is none.
+    pub query: String,
+    /// Header names in lower case; repeated headers are joined with `, `.
+    pub headers: BTreeMap<String, String>,
+    /// The body: parsed JSON when it parses, else a string; `null` when empty.
+    pub body: Value,
+}
+
+impl RecordedRequest {
+    /// A header by (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    /// The `idempotency-key` header, if sent.
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.header("idempotency-key")
+    }
+}
+
+/// The in-process mock API. Started on `127.0.0.1` with a free port; stops when dropped.
+pub struct MockApi {
+    addr: SocketAddr,
+    state: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl MockApi {
+    /// Starts the mock on `127.0.0.1` with a port chosen by the OS.
+    pub async fn start() -> MockApi {
+        MockApi::start_on(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("the mock API binds 127.0.0.1:0")
+    }
+
+    /// Starts the mock on the given address (the `mock-api` binary uses a fixed port).
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<MockApi> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Shared::default());
+        let app = router(state.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(MockApi {
+            addr,
+            state,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.lock().requests.clone()
+    }
+
+    /// The requests with this method (case-insensitive) whose path starts with `path_prefix`.
+    pub fn requests_to(&self, method: &str, path_prefix: &str) -> Vec<RecordedRequest> {
+        self.state
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path.starts_with(path_prefix))
+            .cloned()
+            .collect()
+    }
+
+    /// How many requests with this method went to a path starting with `path_prefix`.
+    pub fn count(&self, method: &str, path_prefix: &str) -> usize {
+        self.requests_to(method, path_prefix).len()
+    }
+
+    /// For the creating requests (`POST /users`, `POST /contacts`): how many were sent with
+    /// each `idempotency-key` (`None`: without one). A retried create shows up as a count > 1.
+    pub fn creates_by_idempotency_key(&self) -> BTreeMap<Option<String>, usize> {
+        let mut out = BTreeMap::new();
+        for r in self.state.lock().requests.iter() {
+            let creates = r.method == "POST" && (r.path == "/users" || r.path == "/contacts");
+            if creates {
+                *out.entry(r.idempotency_key().map(str::to_string))
+                    .or_insert(0) += 1;
+            }
+        }
+        out
+    }
+
+    /// The users in the store, by increasing id.
+    pub fn users(&self) -> Vec<Value> {
+        self.state.lock().users.values().cloned().collect()
+    }
+
+    /// One user by id.
+    pub fn user(&self, id: u64) -> Option<Value> {
+        self.state.lock().users.get(&id).cloned()
+    }
+
+    /// The contacts created, in creation order.
+    pub fn contacts(&self) -> Vec<Value> {
+        self.state.lock().contacts.clone()
+    }
+
+    /// The bodies posted to `/notify`, in arrival order.
+    pub fn notifications(&self) -> Vec<Value> {
+        self.state.lock().notifications.clone()
+    }
+
+    /// How many times `/flaky/{key}` was called.
+    pub fn flaky_attempts(&self, key: &str) -> u32 {
+        self.state.lock().flaky.get(key).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for MockApi {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for MockApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockApi").field("addr", &self.addr).finish()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+#[derive(Default)]
+struct Shared {
+    inner: Mutex<Inner>,
+    barriers: Mutex<HashMap<String, watch::Sender<usize>>>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panicking handler must not hide the log from the test that reads it.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: Vec<RecordedRequest>,
+    users: BTreeMap<u64, Value>,
+    next_user_id: u64,
+    contacts: Vec<Value>,
+    next_contact_id: u64,
+    notifications: Vec<Value>,
+    flaky: HashMap<String, u32>,
+    /// (route, idempotency key) → the first answer's body.
+    idempotent: HashMap<(&'static str, String), Value>,
+}
+
+type AppState = State<Arc<Shared>>;
+
+fn router(state: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/users", post(create_user))
+        .route("/users/{id}", get(get_user).patch(patch_user))
+        .route("/contacts", post(create_contact))
+        .route("/notify", post(notify))
+        .route("/flaky/{key}", get(flaky).post(flaky))
+        .route("/barrier/{name}", get(barrier))
+        .route("/slow", get(slow))
+        .route("/enrich/{kind}/{id}", get(enrich))
+        .route("/echo", any(echo))
+        .route("/echo/{*rest}", any(echo))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), record))
+        .with_state(state)
+}
+
+/// Records every request (with its body) before it is handled.
+async fn record(State(state): AppState, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, 16 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("unreadable body: {e}")),
+    };
+    let mut headers = BTreeMap::<String, String>::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers
+            .entry(name.as_str().to_string())
+            .and_modify(|v| {
+                v.push_str(", ");
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    state.lock().requests.push(RecordedRequest {
+        method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or_default().to_string(),
+        headers,
+        body: body_value(&bytes),
+    });
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+fn body_value(bytes: &Bytes) -> Value {
+    if bytes.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Parses a JSON object body; `Err` is the message of the 400 answer.
+fn object_body(bytes: &Bytes) -> Result<Map<String, Value>, String> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err("the body must be a JSON object".into()),
+        Err(e) => Err(format!("invalid JSON: {e}")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+async fn create_user(State(state): AppState, headers: HeaderMap, bytes: Bytes) -> Response {
+    create(&state, "users", &headers, &bytes)
+}
+
+async fn create_contact(State(state): AppState, headers: HeaderMap, bytes: Bytes) -> Response {
+    create(&state, "contacts", &headers, &bytes)
+}
+
+/// `POST /users` and `POST /contacts`: 201 with the stored record, or the first answer again
+/// for a repeated idempotency key.
+fn create(
+    state: &Shared,
+    collection: &'static str,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Response {
+    let fields = match object_body(bytes) {
+        Ok(m) => m,
+        Err(message) => return error(StatusCode::BAD_REQUEST, &message),
+    };
+    if collection == "users" && !fields.get("email").is_some_and(Value::is_string) {
+        return error(StatusCode::BAD_REQUEST, "`email` (a string) is required");
+    }
+    let key = idempotency_key(headers);
+    let mut inner = state.lock();
+    if let Some(first) = key
+        .as_ref()
+        .and_then(|k| inner.idempotent.get(&(collection, k.clone())))
+    {
+        return (StatusCode::CREATED, Json(first.clone())).into_response();
+    }
+    let id = if collection == "users" {
+        inner.next_user_id += 1;
+        inner.next_user_id
+    } else {
+        inner.next_contact_id += 1;
+        inner.next_contact_id
+    };
+    let mut record = Map::new();
+    record.insert("id".into(), json!(id));
+    record.extend(
+        fields
+            .into_iter()
+            .filter(|(k, _)| k != "id" && k != "created_at"),
+    );
+    record.insert("created_at".into(), json!(now()));
+    let record = Value::Object(record);
+    if collection == "users" {
+        inner.users.insert(id, record.clone());
+    } else {
+        inner.contacts.push(record.clone());
+    }
+    if let Some(k) = key {
+        inner.idempotent.insert((collection, k), record.clone());
+    }
+    (StatusCode::CREATED, Json(record)).into_response()
+}
+
+async fn get_user(State(state): AppState, Path(id): Path<String>) -> Response {
+    let user = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| state.lock().users.get(&id).cloned());
+    match user {
+        Some(u) => Json(u).into_response(),
+        None => error(StatusCode::NOT_FOUND, &format!("no user with id `{id}`")),
+    }
+}
+
+async fn patch_user(State(state): AppState, Path(id): Path<String>, bytes: Bytes) -> Response {
+    let fields = match object_body(&bytes) {
+        Ok(m) => m,
+        Err(message) => return error(StatusCode::BAD_REQUEST, &message),
+    };
+    let mut inner = state.lock();
+    let Some(Value::Object(user)) = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| inner.users.get_mut(&id))
+    else {
+        return error(StatusCode::NOT_FOUND, &format!("no user with id `{id}`"));
+    };
+    for (k, v) in fields {
+        if k != "id" && k != "created_at" {
+            user.insert(k, v);
+        }
+    }
+    user.insert("updated_at".into(), json!(now()));
+    Json(Value::Object(user.clone())).into_response()
+}
+
+async fn notify(State(state): AppState, bytes: Bytes) -> Response {
+    state.lock().notifications.push(body_value(&bytes));
+    Json(json!({ "ok": true })).into_response()
+}
+
+#[derive(Deserialize)]
+struct FlakyQuery {
+    #[serde(default)]
+    fail: u32,
+}
+
+async fn flaky(
+    State(state): AppState,
+    Path(key): Path<String>,
+    Query(q): Query<FlakyQuery>,
+) -> Response {
+    let attempts = {
+        let mut inner = state.lock();
+        let n = inner.flaky.entry(key).or_insert(0);
+        *n += 1;
+        *n
+    };
+    if attempts <= q.fail {
+        let mut r = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("flaky: failing attempt {attempts} of {}", q.fail),
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("0"));
+        return r;
+    }
+    Json(json!({ "attempts": attempts })).into_response()
+}
+
+#[derive(Deserialize)]
+struct BarrierQuery {
+    n: usize,
+    #[serde(default = "default_barrier_timeout")]
+    timeout_ms: u64,
+}
+
+fn default_barrier_timeout() -> u64 {
+    5000
+}
+
+/// Holds each request until `n` requests for this barrier arrived. Only requests that are in
+/// flight at the same time can pass it, so a green run proves concurrency.
+async fn barrier(
+    State(state): AppState,
+    Path(name): Path<String>,
+    Query(q): Query<BarrierQuery>,
+) -> Response {
+    let mut rx = {
+        let mut barriers = state.barriers.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = barriers
+            .entry(name.clone())
+            .or_insert_with(|| watch::channel(0).0);
+        tx.send_modify(|arrived| *arrived += 1);
+        tx.subscribe()
+    };
+    let passed = {
+        let wait = rx.wait_for(|arrived| *arrived >= q.n);
+        matches!(
+            tokio::time::timeout(Duration::from_millis(q.timeout_ms), wait).await,
+            Ok(Ok(_))
+        )
+    };
+    if passed {
+        Json(json!({ "arrived": q.n })).into_response()
+    } else {
+        let arrived = *rx.borrow();
+        let message = format!(
+            "barrier `{name}`: only {arrived} of {} requests arrived",
+            q.n
+        );
+        (
+            StatusCode::GATEWAY_TIMEOUT,
+            Json(json!({ "error": message, "arrived": arrived })),
+        )
+            .into_response()
+    }
+}
+
+#[derive(Deserialize)]
+struct SlowQuery {
+    #[serde(default)]
+    ms: u64,
+}
+
+async fn slow(Query(q): Query<SlowQuery>) -> Response {
+    tokio::time::sleep(Duration::from_millis(q.ms)).await;
+    Json(json!({ "slept_ms": q.ms })).into_response()
+}
+
+async fn enrich(Path((kind, id)): Path<(String, String)>) -> Response {
+    // Deterministic: the same kind and id always give the same data.
+    let score = id.bytes().fold(7u64, |h, b| (h * 31 + u64::from(b)) % 100);
+    let data = match kind.as_str() {
+        "company" => json!({
+            "kind": "company",
+            "id": id,
+            "name": format!("Company {id}"),
+            "domain": format!("{id}.example.com"),
+            "employees": score * 10,
+        }),
+        "person" => json!({
+            "kind": "person",
+            "id": id,
+            "name": format!("Person {id}"),
+            "title": if score % 2 == 0 { "Engineer" } else { "Manager" },
+            "score": score,
+        }),
+        _ => json!({ "kind": kind, "id": id, "score": score }),
+    };
+    Json(data).into_response()
+}
+
+async fn echo(
+    method: Method,
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+    request_uri: axum::http::Uri,
+    bytes: Bytes,
+) -> Response {
+    let headers: Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            )
+        })
+        .collect();
+    Json(json!({
+        "method": method.as_str(),
+        "path": request_uri.path(),
+        "headers": headers,
+        "query": query,
+        "body": body_value(&bytes),
+    }))
+    .into_response()
+}
+
+async fn not_found(method: Method, uri: axum::http::Uri) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        &format!("the mock API has no route {method} {}", uri.path()),
+    )
+}
