@@ -69,6 +69,7 @@ pub struct RunArgs {
     #[arg(long = "allow-env", value_name = "NAME")]
     pub allow_env: Vec<String>,
     /// A YAML or JSON file of credentials by name, e.g. `crm-api: {type: bearer, token: …}`.
+    /// `WEFT_CREDENTIAL_<NAME>='{"type":"bearer","token":"…"}'` adds one from the environment.
     #[arg(long, env = "WEFT_CREDENTIALS_FILE", value_name = "FILE")]
     pub credentials: Option<PathBuf>,
     /// Print the whole execution record (every step's input and output) as JSON instead.
@@ -183,12 +184,9 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(e) => e,
         Err(e) => return usage_error(e),
     };
-    let credentials = match &args.credentials {
-        Some(path) => match local::read_credentials(path) {
-            Ok(c) => c,
-            Err(e) => return usage_error(e),
-        },
-        None => engine::credentials::StaticCredentials::default(),
+    let credentials = match local::credentials(args.credentials.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
     };
     let event = triggers::manual_event(&plan.workflow.trigger, body, headers, query);
     let execution_id = uuid::Uuid::now_v7();

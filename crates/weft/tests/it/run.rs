@@ -278,3 +278,51 @@ async fn the_schema_command_prints_the_workflow_json_schema() {
         );
     }
 }
+
+#[tokio::test]
+async fn credentials_from_a_file_or_the_environment_authenticate_calls_and_stay_out_of_the_output()
+{
+    let mock = MockApi::start().await;
+    let (files, file) = workflow_file(
+        r#"
+name: Authenticated
+trigger: { type: manual }
+steps:
+  - id: with_file
+    action: http
+    with: { url: "{{env.API_URL}}/echo", credential: crm-api }
+  - id: with_env
+    action: http
+    with: { url: "{{env.API_URL}}/echo", credential: legacy-basic }
+  - id: reply
+    action: set
+    with:
+      value:
+        file: "{{steps.with_file.body.headers.authorization}}"
+        env: "{{steps.with_env.body.headers.authorization}}"
+"#,
+    );
+    let creds = files.write(
+        "creds.yaml",
+        "crm-api: {type: bearer, token: file-token-123}\n",
+    );
+    let out = run(&file, &mock)
+        .arg("--credentials")
+        .arg(creds)
+        .process_env(
+            "WEFT_CREDENTIAL_LEGACY_BASIC",
+            r#"{"type": "basic", "username": "ann", "password": "pw"}"#,
+        )
+        .arg("--record")
+        .output()
+        .await;
+    out.success();
+    let record = out.json();
+    let steps = record["steps"].as_array().unwrap();
+    assert_eq!(steps[2]["output"]["file"], "Bearer file-token-123");
+    assert_eq!(steps[2]["output"]["env"], "Basic YW5uOnB3");
+    // The rendered inputs name the credential; the secret itself is nowhere in them.
+    assert_eq!(steps[0]["input"]["credential"], "crm-api");
+    assert!(!steps[0]["input"].to_string().contains("file-token-123"));
+    assert!(!steps[1]["input"].to_string().contains("YW5uOnB3"));
+}
