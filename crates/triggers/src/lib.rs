@@ -1,22 +1,62 @@
 //! Triggers turn what starts an execution (a webhook call, a schedule tick, a manual run) into
 //! the [`TriggerEvent`] templates read as `trigger`.
 //!
-//! For now this holds the manual/CLI path; the server adds webhook request parsing and
-//! signature checks here.
+//! Webhooks, in the order the server uses them (no server framework here: plain method, path,
+//! [`http::HeaderMap`], query string and raw body bytes):
+//! 1. [`check_method`] against the trigger's methods (405);
+//! 2. [`verify`] the request's authentication on the **raw** body (401 / 409 / 500, see
+//!    [`AuthError::status`]); [`check_secret`] validates a trigger's auth when it is saved;
+//! 3. [`webhook_event`] builds the event, parsing the body by content type ([`parse_body`]; 400 /
+//!    415, see [`Error::status`]);
+//! 4. [`redact`] the header that carried a `header`/`basic` token before storing the event.
+//!
+//! [`sign`] produces the headers of each HMAC preset, for tests and outgoing webhooks.
 
 use std::collections::BTreeMap;
 
 use engine::TriggerEvent;
 use engine::model::Trigger;
+use http::StatusCode;
 use serde_json::Value;
 
-/// A problem with the parts of a trigger event given by hand.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub mod auth;
+pub mod body;
+pub mod replay;
+pub mod signature;
+pub mod webhook;
+
+pub use auth::{AuthError, Verified, check_secret, verify, verify_signature};
+pub use body::{BodyError, parse_body};
+pub use replay::{MemoryReplayGuard, NoReplayGuard, ReplayGuard, Scoped};
+pub use signature::sign;
+pub use webhook::{check_method, header_map, query_map, redact, webhook_event};
+
+/// A problem with a trigger event: given by hand (CLI) or received as a webhook request.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum Error {
     #[error("header `{0}` is not of the form `Name: value`")]
     BadHeader(String),
     #[error("query parameter `{0}` is not of the form `name=value`")]
     BadQuery(String),
+    /// The trigger does not accept this method; `allowed` is for the `Allow` header.
+    #[error("method {method} is not allowed here; allowed: {}", allowed.join(", "))]
+    MethodNotAllowed {
+        method: String,
+        allowed: Vec<String>,
+    },
+    #[error(transparent)]
+    Body(#[from] BodyError),
+}
+
+impl Error {
+    /// The status to answer a webhook request with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::BadHeader(_) | Error::BadQuery(_) => StatusCode::BAD_REQUEST,
+            Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Error::Body(e) => e.status(),
+        }
+    }
 }
 
 /// Builds the event of a run started by hand, as if the workflow's trigger had fired: for a
@@ -65,6 +105,23 @@ pub fn parse_query(s: &str) -> Result<(String, String), Error> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
         _ => Err(Error::BadQuery(s.to_string())),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use http::{HeaderMap, HeaderName, HeaderValue};
+
+    /// A header map from `(name, value)` pairs, repeated names appended in order.
+    pub fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
     }
 }
 
