@@ -116,7 +116,7 @@ struct Shared<'p> {
     execution: Value,
 }
 
-type StepFuture<'p> = Pin<Box<dyn Future<Output = (usize, StepResult)> + 'p>>;
+type StepFuture<'p> = Pin<Box<dyn Future<Output = (usize, StepResult)> + Send + 'p>>;
 
 /// Runs the plan to the end (success, failure, timeout or cancellation).
 pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
@@ -459,10 +459,11 @@ async fn for_each_items(
         }
         Err(e) => return Err(ActionError::permanent(e.to_string())),
     };
-    let mut stream = futures::stream::iter(items.iter().enumerate())
-        .map(|(index, item)| async move {
+    let count = items.len();
+    let mut stream = futures::stream::iter(items.into_iter().enumerate())
+        .map(|(index, item): (usize, Value)| async move {
             let item_scope = Scope {
-                item: Some(item),
+                item: Some(&item),
                 index: Some(index),
                 ..*scope
             };
@@ -479,8 +480,8 @@ async fn for_each_items(
             }
         })
         .buffered(step.concurrency);
-    let mut inputs = Vec::with_capacity(items.len());
-    let mut outputs = Vec::with_capacity(items.len());
+    let mut inputs = Vec::with_capacity(count);
+    let mut outputs = Vec::with_capacity(count);
     while let Some((input, out, attempts)) = stream.next().await {
         r.attempts = r.attempts.max(attempts);
         let index = inputs.len();
