@@ -23,6 +23,13 @@
 //!
 //! `POST /users` and `POST /contacts` honour an `Idempotency-Key` header: a repeated key gets
 //! the first answer again and creates nothing.
+//!
+//! [`TempPostgres`] starts a throwaway PostgreSQL server for the store's and the server's
+//! tests.
+
+pub mod postgres;
+
+pub use postgres::TempPostgres;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;

@@ -1,0 +1,741 @@
+//! Executions and the queue.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use engine::ExecutionResult;
+use engine::journal::{ExecutionError, StepResult};
+use sea_orm::prelude::Expr;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement, Value as DbValue,
+};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::entity::{JsonText, execution, step_run};
+use crate::error::{Error, Result};
+use crate::journal::{ExecutionEvent, ExecutionEventKind};
+use crate::records::{ExecutionRecord, ExecutionStatus, ExecutionSummary, StepRunRecord};
+use crate::writer::{Row, Tx};
+use crate::{Backend, Store, now};
+
+/// A repeated idempotency key within this window returns the first execution.
+pub const IDEMPOTENCY_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+
+/// What [`Store::enqueue`] stores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewExecution {
+    pub workflow_id: Uuid,
+    /// The version to run (normally the workflow's current version).
+    pub version: i32,
+    /// `webhook`, `schedule`, `manual`.
+    pub trigger_kind: String,
+    /// The captured trigger event (`engine::TriggerEvent::to_value()` or its serde form).
+    pub request: Value,
+    /// A caller-supplied key: the same key for the same workflow within 24 h returns the first
+    /// execution instead of starting another.
+    pub idempotency_key: Option<String>,
+    /// Started from `/hooks-test` or the editor.
+    pub test: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Enqueued {
+    pub execution_id: Uuid,
+    /// The idempotency key was seen before: this is the first execution, nothing was inserted.
+    pub duplicate: bool,
+}
+
+/// An execution a worker now holds, and the attempt that fences its writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Claim {
+    pub execution_id: Uuid,
+    pub attempt: i32,
+}
+
+/// Which executions to list. `Default` lists all, newest first, 50 at a time.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExecutionFilter {
+    pub workflow_id: Option<Uuid>,
+    pub status: Option<ExecutionStatus>,
+    /// Created at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Created before.
+    pub until: Option<DateTime<Utc>>,
+    /// Only test executions (`Some(true)`) or only real ones (`Some(false)`).
+    pub test: Option<bool>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Default 50, at most 200.
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExecutionPage {
+    pub items: Vec<ExecutionSummary>,
+    /// Pass as `cursor` for the next (older) page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 200;
+
+impl Store {
+    /// Stores a queued execution and returns once it is committed (on SQLite: on disk).
+    /// With an idempotency key already used for this workflow within 24 h, returns that
+    /// execution with `duplicate: true` and stores nothing. [`Error::NotFound`] if the
+    /// workflow version does not exist.
+    pub async fn enqueue(&self, new: NewExecution) -> Result<Enqueued> {
+        let id = Uuid::now_v7();
+        let at = now();
+        let workflow_id = new.workflow_id;
+        let version = new.version;
+        let key = new.idempotency_key.clone();
+        let row = execution::ActiveModel {
+            id: Set(id),
+            workflow_id: Set(new.workflow_id),
+            version: Set(new.version),
+            status: Set(ExecutionStatus::Queued.as_str().to_string()),
+            trigger_kind: Set(new.trigger_kind),
+            request: Set(JsonText(new.request)),
+            response: Set(None),
+            output: Set(None),
+            error: Set(None),
+            idempotency_key: Set(new.idempotency_key),
+            test: Set(new.test),
+            attempt: Set(0),
+            lease_owner: Set(None),
+            lease_expires_at: Set(None),
+            cancel_requested: Set(false),
+            retry_of: Set(None),
+            created_at: Set(at),
+            started_at: Set(None),
+            finished_at: Set(None),
+        };
+        let result = match key {
+            // The common case is a single statement: no savepoint needed.
+            None => self
+                .insert("enqueue", Row::Execution(row), true)
+                .await
+                .map(|()| Enqueued {
+                    execution_id: id,
+                    duplicate: false,
+                }),
+            Some(key) => {
+                self.write("enqueue", true, move |txn| {
+                    Box::pin(async move { enqueue_keyed(txn, row, id, workflow_id, key, at).await })
+                })
+                .await
+            }
+        };
+        result.map_err(|e| {
+            if e.is_foreign_key_violation() {
+                Error::not_found("workflow version", format!("{workflow_id}@{version}"))
+            } else {
+                e
+            }
+        })
+    }
+
+    /// Claims up to `max` executions for `worker`: queued ones, oldest first, and running ones
+    /// whose lease expired (their worker died). Each becomes `running` with a lease until
+    /// now + `lease`, `attempt + 1`, and `started_at` if it had none. Safe with any number of
+    /// concurrent claimers, in this process or others (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+    pub async fn claim(&self, worker: &str, lease: Duration, max: usize) -> Result<Vec<Claim>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let at = now();
+        let until = at + lease_duration(lease);
+        let backend = self.backend();
+        let worker = worker.to_string();
+        // Expired leases first (only the running rows are looked at), then the oldest queued
+        // executions; each through the (status, id) index. One statement on SQLite.
+        let statements: &'static [&'static str] = match backend {
+            Backend::Sqlite => &[
+                "UPDATE executions SET status = 'running', attempt = attempt + 1, \
+                 lease_owner = ?1, lease_expires_at = ?2, started_at = COALESCE(started_at, ?3) \
+                 WHERE id IN (SELECT id FROM ( \
+                   SELECT id FROM (SELECT id FROM executions \
+                     WHERE status = 'running' AND lease_expires_at < ?4 ORDER BY id LIMIT ?5) \
+                   UNION ALL \
+                   SELECT id FROM (SELECT id FROM executions \
+                     WHERE status = 'queued' ORDER BY id LIMIT ?5) \
+                 ) LIMIT ?5) \
+                 RETURNING id, attempt",
+            ],
+            Backend::Postgres => &[
+                "UPDATE executions SET status = 'running', attempt = attempt + 1, \
+                 lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
+                 WHERE id IN (SELECT id FROM executions \
+                   WHERE status = 'running' AND lease_expires_at < $4 \
+                   ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, attempt",
+                "UPDATE executions SET status = 'running', attempt = attempt + 1, \
+                 lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
+                 WHERE id IN (SELECT id FROM executions \
+                   WHERE status = 'queued' AND $4::timestamptz IS NOT NULL \
+                   ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, attempt",
+            ],
+        };
+        let db_backend = db_backend(backend);
+        let mut claims = self
+            .write("claim", false, move |txn| {
+                Box::pin(async move {
+                    let mut claims = Vec::new();
+                    for sql in statements {
+                        let left = max - claims.len();
+                        if left == 0 {
+                            break;
+                        }
+                        let stmt = Statement::from_sql_and_values(
+                            db_backend,
+                            *sql,
+                            [
+                                DbValue::from(worker.clone()),
+                                until.into(),
+                                at.into(),
+                                at.into(),
+                                (left as i64).into(),
+                            ],
+                        );
+                        for r in txn.query_all(stmt).await? {
+                            claims.push(Claim {
+                                execution_id: r.try_get("", "id")?,
+                                attempt: r.try_get("", "attempt")?,
+                            });
+                        }
+                    }
+                    Ok(claims)
+                })
+            })
+            .await?;
+        claims.sort_by_key(|c| c.execution_id);
+        Ok(claims)
+    }
+
+    /// Extends the leases `worker` holds on these executions to now + `lease`.
+    pub async fn heartbeat(&self, worker: &str, ids: &[Uuid], lease: Duration) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let until = now() + lease_duration(lease);
+        let worker = worker.to_string();
+        let ids = ids.to_vec();
+        self.write("heartbeat", false, move |txn| {
+            Box::pin(async move {
+                execution::Entity::update_many()
+                    .col_expr(execution::Column::LeaseExpiresAt, Expr::value(until))
+                    .filter(execution::Column::Id.is_in(ids))
+                    .filter(execution::Column::LeaseOwner.eq(worker))
+                    .filter(execution::Column::Status.eq(ExecutionStatus::Running.as_str()))
+                    .exec(txn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Hands executions `worker` holds back to the queue (graceful shutdown). Their journal
+    /// stays: the next claim resumes after the steps already finished.
+    pub async fn release(&self, worker: &str, ids: &[Uuid]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let worker = worker.to_string();
+        let ids = ids.to_vec();
+        self.write("release", false, move |txn| {
+            Box::pin(async move {
+                execution::Entity::update_many()
+                    .col_expr(
+                        execution::Column::Status,
+                        Expr::value(ExecutionStatus::Queued.as_str()),
+                    )
+                    .col_expr(execution::Column::LeaseOwner, Expr::value(None::<String>))
+                    .col_expr(
+                        execution::Column::LeaseExpiresAt,
+                        Expr::value(None::<DateTime<Utc>>),
+                    )
+                    .filter(execution::Column::Id.is_in(ids))
+                    .filter(execution::Column::LeaseOwner.eq(worker))
+                    .filter(execution::Column::Status.eq(ExecutionStatus::Running.as_str()))
+                    .exec(txn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    pub async fn execution(&self, id: Uuid) -> Result<Option<ExecutionRecord>> {
+        execution::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .map(ExecutionRecord::from_model)
+            .transpose()
+    }
+
+    /// Every step run of the execution (all attempts, items and final results), in the order
+    /// they were written.
+    pub async fn step_runs(&self, id: Uuid) -> Result<Vec<StepRunRecord>> {
+        step_run::Entity::find()
+            .filter(step_run::Column::ExecutionId.eq(id))
+            .order_by_asc(step_run::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(StepRunRecord::from_model)
+            .collect()
+    }
+
+    /// The final step results recorded so far, one per step (the newest if a resumed
+    /// execution recorded a step twice), in the order they finished. Hand them to the engine
+    /// as `Run::resume`.
+    pub async fn finished_steps(&self, id: Uuid) -> Result<Vec<StepResult>> {
+        let rows = step_run::Entity::find()
+            .filter(step_run::Column::ExecutionId.eq(id))
+            .filter(step_run::Column::IsFinal.eq(true))
+            .order_by_desc(step_run::Column::Id)
+            .all(self.db())
+            .await?;
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for row in rows {
+            if !seen.insert(row.step_id.clone()) {
+                continue;
+            }
+            if let Some(r) = StepRunRecord::from_model(row)?.to_step_result() {
+                out.push(r);
+            }
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Records the result if `attempt` still holds the execution (it is running and nobody
+    /// claimed it since); `false` otherwise, and nothing is written.
+    pub async fn finish_execution(
+        &self,
+        id: Uuid,
+        attempt: i32,
+        result: &ExecutionResult,
+    ) -> Result<bool> {
+        let status = ExecutionStatus::from(result.status);
+        let response = result
+            .response
+            .as_ref()
+            .map(to_json)
+            .transpose()?
+            .map(JsonText);
+        let error = result
+            .error
+            .as_ref()
+            .map(to_json)
+            .transpose()?
+            .map(JsonText);
+        let output = result.output.clone().map(JsonText);
+        let at = now();
+        let updated = self
+            .write("finish_execution", false, move |txn| {
+                Box::pin(async move {
+                    Ok(execution::Entity::update_many()
+                        .col_expr(execution::Column::Status, Expr::value(status.as_str()))
+                        .col_expr(execution::Column::Response, Expr::value(response))
+                        .col_expr(execution::Column::Output, Expr::value(output))
+                        .col_expr(execution::Column::Error, Expr::value(error))
+                        .col_expr(execution::Column::FinishedAt, Expr::value(at))
+                        .col_expr(execution::Column::LeaseOwner, Expr::value(None::<String>))
+                        .col_expr(
+                            execution::Column::LeaseExpiresAt,
+                            Expr::value(None::<DateTime<Utc>>),
+                        )
+                        .filter(execution::Column::Id.eq(id))
+                        .filter(execution::Column::Attempt.eq(attempt))
+                        .filter(execution::Column::Status.eq(ExecutionStatus::Running.as_str()))
+                        .exec(txn)
+                        .await?
+                        .rows_affected)
+                })
+            })
+            .await?;
+        if updated == 1 {
+            self.publish(|| ExecutionEvent {
+                execution_id: id,
+                kind: ExecutionEventKind::Finished { status },
+            });
+        }
+        Ok(updated == 1)
+    }
+
+    /// A page of executions, newest first.
+    pub async fn list_executions(&self, f: ExecutionFilter) -> Result<ExecutionPage> {
+        let limit = f.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as u64;
+        let mut q = execution::Entity::find();
+        if let Some(w) = f.workflow_id {
+            q = q.filter(execution::Column::WorkflowId.eq(w));
+        }
+        if let Some(s) = f.status {
+            q = q.filter(execution::Column::Status.eq(s.as_str()));
+        }
+        if let Some(t) = f.since {
+            q = q.filter(execution::Column::CreatedAt.gte(t));
+        }
+        if let Some(t) = f.until {
+            q = q.filter(execution::Column::CreatedAt.lt(t));
+        }
+        if let Some(t) = f.test {
+            q = q.filter(execution::Column::Test.eq(t));
+        }
+        if let Some(c) = &f.cursor {
+            q = q.filter(execution::Column::Id.lt(parse_cursor(c)?));
+        }
+        let columns = [
+            execution::Column::Id,
+            execution::Column::WorkflowId,
+            execution::Column::Version,
+            execution::Column::Status,
+            execution::Column::TriggerKind,
+            execution::Column::Error,
+            execution::Column::Test,
+            execution::Column::Attempt,
+            execution::Column::RetryOf,
+            execution::Column::CreatedAt,
+            execution::Column::StartedAt,
+            execution::Column::FinishedAt,
+        ];
+        #[derive(sea_orm::FromQueryResult)]
+        struct Row {
+            id: Uuid,
+            workflow_id: Uuid,
+            version: i32,
+            status: String,
+            trigger_kind: String,
+            error: Option<JsonText>,
+            test: bool,
+            attempt: i32,
+            retry_of: Option<Uuid>,
+            created_at: DateTime<Utc>,
+            started_at: Option<DateTime<Utc>>,
+            finished_at: Option<DateTime<Utc>>,
+        }
+        let rows = q
+            .select_only()
+            .columns(columns)
+            .order_by_desc(execution::Column::Id)
+            .limit(limit + 1)
+            .into_model::<Row>()
+            .all(self.db())
+            .await?;
+        let more = rows.len() as u64 > limit;
+        let items = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(|r| {
+                Ok(ExecutionSummary {
+                    id: r.id,
+                    workflow_id: r.workflow_id,
+                    version: r.version,
+                    status: ExecutionStatus::parse(&r.status)?,
+                    trigger_kind: r.trigger_kind,
+                    error: r
+                        .error
+                        .map(|e| e.0)
+                        .filter(|v| !v.is_null())
+                        .map(serde_json::from_value::<ExecutionError>)
+                        .transpose()
+                        .map_err(Error::corrupt)?,
+                    test: r.test,
+                    attempt: r.attempt,
+                    retry_of: r.retry_of,
+                    created_at: r.created_at,
+                    started_at: r.started_at,
+                    finished_at: r.finished_at,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let next_cursor = if more {
+            items.last().map(|i| i.id.simple().to_string())
+        } else {
+            None
+        };
+        Ok(ExecutionPage { items, next_cursor })
+    }
+
+    /// Cancels the execution: a queued one at once; for a running one, sets
+    /// `cancel_requested` (the worker polls [`Store::cancel_requested`] and an
+    /// [`ExecutionEventKind::CancelRequested`] event is published). Cancelling a cancelled
+    /// execution changes nothing; a succeeded or failed one is an [`Error::Conflict`].
+    pub async fn cancel_execution(&self, id: Uuid) -> Result<ExecutionRecord> {
+        let at = now();
+        let record = self
+            .write("cancel_execution", true, move |txn| {
+                Box::pin(async move {
+                    let Some(m) = execution::Entity::find_by_id(id).one(txn).await? else {
+                        return Err(Error::not_found("execution", id));
+                    };
+                    let mut r = ExecutionRecord::from_model(m)?;
+                    match r.status {
+                        ExecutionStatus::Queued => {
+                            let error = ExecutionError {
+                                step_id: None,
+                                message: "the execution was cancelled".into(),
+                            };
+                            execution::Entity::update_many()
+                                .col_expr(
+                                    execution::Column::Status,
+                                    Expr::value(ExecutionStatus::Cancelled.as_str()),
+                                )
+                                .col_expr(
+                                    execution::Column::Error,
+                                    Expr::value(JsonText(to_json(&error)?)),
+                                )
+                                .col_expr(execution::Column::CancelRequested, Expr::value(true))
+                                .col_expr(execution::Column::FinishedAt, Expr::value(at))
+                                .filter(execution::Column::Id.eq(id))
+                                .exec(txn)
+                                .await?;
+                            r.status = ExecutionStatus::Cancelled;
+                            r.error = Some(error);
+                            r.cancel_requested = true;
+                            r.finished_at = Some(at);
+                        }
+                        ExecutionStatus::Running => {
+                            execution::Entity::update_many()
+                                .col_expr(execution::Column::CancelRequested, Expr::value(true))
+                                .filter(execution::Column::Id.eq(id))
+                                .exec(txn)
+                                .await?;
+                            r.cancel_requested = true;
+                        }
+                        ExecutionStatus::Cancelled => {}
+                        s @ (ExecutionStatus::Succeeded | ExecutionStatus::Failed) => {
+                            return Err(Error::conflict(format!(
+                                "execution {id} already {}",
+                                s.as_str()
+                            )));
+                        }
+                    }
+                    Ok(r)
+                })
+            })
+            .await?;
+        match record.status {
+            ExecutionStatus::Cancelled if record.finished_at == Some(at) => {
+                self.publish(|| ExecutionEvent {
+                    execution_id: id,
+                    kind: ExecutionEventKind::Finished {
+                        status: ExecutionStatus::Cancelled,
+                    },
+                })
+            }
+            ExecutionStatus::Running => self.publish(|| ExecutionEvent {
+                execution_id: id,
+                kind: ExecutionEventKind::CancelRequested,
+            }),
+            _ => {}
+        }
+        Ok(record)
+    }
+
+    /// Whether a cancel was requested for the execution (`false` if it does not exist).
+    pub async fn cancel_requested(&self, id: Uuid) -> Result<bool> {
+        Ok(execution::Entity::find_by_id(id)
+            .select_only()
+            .column(execution::Column::CancelRequested)
+            .into_tuple::<bool>()
+            .one(self.db())
+            .await?
+            .unwrap_or(false))
+    }
+
+    /// Deletes the execution and its step runs.
+    pub async fn delete_execution(&self, id: Uuid) -> Result<()> {
+        let deleted = self
+            .write("delete_execution", false, move |txn| {
+                Box::pin(async move {
+                    Ok(execution::Entity::delete_by_id(id)
+                        .exec(txn)
+                        .await?
+                        .rows_affected)
+                })
+            })
+            .await?;
+        if deleted == 0 {
+            return Err(Error::not_found("execution", id));
+        }
+        Ok(())
+    }
+
+    /// Queues a new execution of the same workflow version with the same request
+    /// (`retry_of` points at the old one). `from_failed_step`: the old execution's steps that
+    /// succeeded or were skipped (and failed steps that continued on error) are copied as final
+    /// results, so the engine resumes after them and runs the failed step again with the same
+    /// inputs. The old execution must have finished ([`Error::Conflict`] otherwise).
+    pub async fn retry_execution(&self, id: Uuid, from_failed_step: bool) -> Result<Uuid> {
+        let new_id = Uuid::now_v7();
+        let at = now();
+        self.write("retry_execution", true, move |txn| {
+            Box::pin(async move {
+                let Some(old) = execution::Entity::find_by_id(id).one(txn).await? else {
+                    return Err(Error::not_found("execution", id));
+                };
+                let status = ExecutionStatus::parse(&old.status)?;
+                if !status.is_finished() {
+                    return Err(Error::conflict(format!(
+                        "execution {id} is {}: only a finished execution can be retried",
+                        status.as_str()
+                    )));
+                }
+                let row = execution::ActiveModel {
+                    id: Set(new_id),
+                    workflow_id: Set(old.workflow_id),
+                    version: Set(old.version),
+                    status: Set(ExecutionStatus::Queued.as_str().to_string()),
+                    trigger_kind: Set(old.trigger_kind),
+                    request: Set(old.request),
+                    response: Set(None),
+                    output: Set(None),
+                    error: Set(None),
+                    idempotency_key: Set(None),
+                    test: Set(old.test),
+                    attempt: Set(0),
+                    lease_owner: Set(None),
+                    lease_expires_at: Set(None),
+                    cancel_requested: Set(false),
+                    retry_of: Set(Some(id)),
+                    created_at: Set(at),
+                    started_at: Set(None),
+                    finished_at: Set(None),
+                };
+                execution::Entity::insert(row)
+                    .exec_without_returning(txn)
+                    .await?;
+                if from_failed_step {
+                    copy_final_steps(txn, id, new_id).await?;
+                }
+                Ok(new_id)
+            })
+        })
+        .await
+    }
+}
+
+async fn enqueue_keyed(
+    txn: &Tx<'_>,
+    row: execution::ActiveModel,
+    id: Uuid,
+    workflow_id: Uuid,
+    key: String,
+    at: DateTime<Utc>,
+) -> Result<Enqueued> {
+    // An expired key is released from its old execution so that the unique index lets the
+    // new one have it.
+    execution::Entity::update_many()
+        .col_expr(
+            execution::Column::IdempotencyKey,
+            Expr::value(None::<String>),
+        )
+        .filter(execution::Column::WorkflowId.eq(workflow_id))
+        .filter(execution::Column::IdempotencyKey.eq(key.as_str()))
+        .filter(execution::Column::CreatedAt.lt(at - IDEMPOTENCY_WINDOW))
+        .exec(txn)
+        .await?;
+    let inserted = execution::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                execution::Column::WorkflowId,
+                execution::Column::IdempotencyKey,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    if inserted == 1 {
+        return Ok(Enqueued {
+            execution_id: id,
+            duplicate: false,
+        });
+    }
+    let first = execution::Entity::find()
+        .select_only()
+        .column(execution::Column::Id)
+        .filter(execution::Column::WorkflowId.eq(workflow_id))
+        .filter(execution::Column::IdempotencyKey.eq(key.as_str()))
+        .into_tuple::<Uuid>()
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            Error::conflict(format!(
+                "the idempotency key `{key}` is taken by an execution that vanished"
+            ))
+        })?;
+    Ok(Enqueued {
+        execution_id: first,
+        duplicate: true,
+    })
+}
+
+/// Copies the steps of `from` that resume adopts (final rows that succeeded, were skipped, or
+/// failed with an output) into `to`, as final rows written by no attempt (0).
+async fn copy_final_steps(txn: &Tx<'_>, from: Uuid, to: Uuid) -> Result<()> {
+    let rows = step_run::Entity::find()
+        .filter(step_run::Column::ExecutionId.eq(from))
+        .filter(step_run::Column::IsFinal.eq(true))
+        .order_by_desc(step_run::Column::Id)
+        .all(txn)
+        .await?;
+    let mut seen = HashSet::new();
+    let mut copies = Vec::new();
+    for row in rows {
+        if !seen.insert(row.step_id.clone()) {
+            continue;
+        }
+        let keep = match row.status.as_str() {
+            "succeeded" | "skipped" => true,
+            "failed" => row.output.is_some(),
+            _ => false,
+        };
+        if keep {
+            copies.push(row);
+        }
+    }
+    copies.reverse();
+    for row in copies {
+        let copy = step_run::Model {
+            id: Uuid::now_v7(),
+            execution_id: to,
+            execution_attempt: 0,
+            ..row
+        };
+        step_run::Entity::insert(step_run::ActiveModel::from(copy))
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn lease_duration(lease: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::days(365))
+}
+
+pub(crate) fn db_backend(b: Backend) -> DbBackend {
+    match b {
+        Backend::Sqlite => DbBackend::Sqlite,
+        Backend::Postgres => DbBackend::Postgres,
+    }
+}
+
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| Error::invalid(format!("not serializable as JSON: {e}")))
+}
+
+fn parse_cursor(c: &str) -> Result<Uuid> {
+    Uuid::parse_str(c).map_err(|_| Error::invalid(format!("invalid cursor `{c}`")))
+}

@@ -1,0 +1,395 @@
+//! Weft's persistence: workflows and their versions, executions (which are also the queue),
+//! the step journal and API keys, on SQLite (the embedded default) or PostgreSQL, through
+//! sea-orm.
+//!
+//! - [`Store::connect`] opens the database and runs the migrations (`migrations` crate).
+//! - Engine types are not sea-orm models: the `entity` module has one model per table and the
+//!   repositories convert to the engine's types and to the records below at this boundary.
+//! - Every write is committed before the call returns (the journal's `Started`/`Retrying`
+//!   rows excepted, see [`StoreJournal`]). On SQLite all writes go through one writer task that
+//!   commits them in groups (see `writer`); reads use a small pool of reader connections (WAL
+//!   lets them run beside the writer). Call [`Store::flush`] before the process exits.
+//! - JSON columns hold JSON *text* on both databases ([`entity::JsonText`]): documents, bodies
+//!   and outputs come back exactly as stored, key order included.
+//! - The queue: [`Store::enqueue`] inserts a `queued` execution; workers [`Store::claim`]
+//!   executions with a lease that [`Store::heartbeat`] renews; an expired lease is claimed
+//!   again with `attempt + 1`, and [`Store::finish_execution`] and the journal's final writes
+//!   are fenced by that attempt.
+//! - [`Store::journal`] gives the engine a [`engine::Journal`] that records step runs;
+//!   [`Store::events`] streams what happens to executions in this process.
+
+mod api_keys;
+pub mod entity;
+mod error;
+mod executions;
+mod journal;
+mod records;
+mod waiting;
+mod workflows;
+mod writer;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use futures::future::BoxFuture;
+use migrations::MigratorTrait;
+use sea_orm::sqlx::ConnectOptions as _;
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, SqlxSqliteConnector, Statement,
+    TransactionTrait,
+};
+use tokio::sync::{broadcast, oneshot};
+
+use crate::writer::Tx;
+
+pub use api_keys::ApiKeyRecord;
+pub use error::{Error, Result};
+pub use executions::{Claim, Enqueued, ExecutionFilter, ExecutionPage, NewExecution};
+pub use journal::{ExecutionEvent, ExecutionEventKind, StoreJournal};
+pub use records::{
+    ExecutionRecord, ExecutionStatus, ExecutionSummary, LastExecution, Route, SourceFormat,
+    StepRunRecord, StepRunStatus, VersionRecord, VersionSummary, WorkflowDoc, WorkflowRecord,
+    WorkflowSummary,
+};
+
+/// Which database the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Tuning for [`Store::connect_with`]; [`Options::default`] suits `weft serve`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// PostgreSQL: the pool size (default 16).
+    pub max_connections: u32,
+    /// SQLite: reader connections beside the single writer (default 4).
+    pub sqlite_readers: u32,
+    /// SQLite: how long a statement waits for a lock held by another process (default 5 s).
+    pub busy_timeout: Duration,
+    /// Capacity of the in-process event channel (default 4096); slow receivers lag.
+    pub event_capacity: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_connections: 16,
+            sqlite_readers: 4,
+            busy_timeout: Duration::from_secs(5),
+            event_capacity: 4096,
+        }
+    }
+}
+
+/// The store: cheap to clone (an `Arc` inside).
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Backend,
+    /// Reads (and, on PostgreSQL, writes too).
+    read: DatabaseConnection,
+    /// SQLite: the group-commit writer; `None` on PostgreSQL.
+    writer: Option<writer::Sender>,
+    events: broadcast::Sender<ExecutionEvent>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.inner.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the database at `url` and brings its schema up to date.
+    ///
+    /// URLs: `sqlite:///abs/path/weft.db?mode=rwc`, `sqlite://relative.db?mode=rwc` (the file
+    /// and its directory are created when missing), `sqlite::memory:` (tests), or
+    /// `postgres://user:password@host:port/db` / `postgresql://…`.
+    ///
+    /// On SQLite the connections use WAL, `synchronous=FULL`, a busy timeout and foreign keys.
+    pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_with(url, &Options::default()).await
+    }
+
+    /// [`Store::connect`] with explicit [`Options`].
+    pub async fn connect_with(url: &str, options: &Options) -> Result<Store> {
+        let (backend, read, writer) = match backend_of(url)? {
+            Backend::Sqlite => {
+                let (writer_db, read) = open_sqlite(url, options).await?;
+                migrations::Migrator::up(&writer_db, None).await?;
+                (Backend::Sqlite, read, Some(writer::spawn(writer_db)))
+            }
+            Backend::Postgres => {
+                migrate_postgres(url).await?;
+                let mut o = ConnectOptions::new(url);
+                o.max_connections(options.max_connections)
+                    .min_connections(1)
+                    .sqlx_logging(false);
+                (Backend::Postgres, Database::connect(o).await?, None)
+            }
+        };
+        let (events, _) = broadcast::channel(options.event_capacity.max(16));
+        Ok(Store {
+            inner: Arc::new(Inner {
+                backend,
+                read,
+                writer,
+                events,
+            }),
+        })
+    }
+
+    /// Only brings the schema at `url` up to date (for `weft migrate`).
+    pub async fn migrate(url: &str) -> Result<()> {
+        match backend_of(url)? {
+            Backend::Sqlite => {
+                let (writer_db, read) = open_sqlite(url, &Options::default()).await?;
+                migrations::Migrator::up(&writer_db, None).await?;
+                writer_db.close().await?;
+                read.close().await?;
+            }
+            Backend::Postgres => migrate_postgres(url).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// Waits until every write queued so far in this process is committed (on SQLite some
+    /// journal rows are queued without waiting; call this before shutting down).
+    pub async fn flush(&self) -> Result<()> {
+        self.write("flush", false, |_| Box::pin(async { Ok(()) }))
+            .await
+    }
+
+    /// Subscribes to what happens to executions in this process: step events as the journal
+    /// records them, cancel requests, and finished executions.
+    pub fn events(&self) -> broadcast::Receiver<ExecutionEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub(crate) fn publish(&self, make: impl FnOnce() -> ExecutionEvent) {
+        if self.inner.events.receiver_count() > 0 {
+            let _ = self.inner.events.send(make());
+        }
+    }
+
+    /// The connection for reads.
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.inner.read
+    }
+
+    /// Runs `write` and returns once it is committed. `savepoint`: the write has more than one
+    /// statement and must be atomic — on SQLite it runs in a savepoint of the group commit, on
+    /// PostgreSQL in a transaction of its own; otherwise (one statement, or statements whose
+    /// partial effects are harmless) it runs directly in the group commit on SQLite and in
+    /// autocommit mode on PostgreSQL.
+    pub(crate) async fn write<T, F>(
+        &self,
+        what: &'static str,
+        savepoint: bool,
+        write: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<T>> + Send + 'static,
+    {
+        match &self.inner.writer {
+            Some(sender) => {
+                let (tx, rx) = oneshot::channel();
+                let job = writer::TypedJob::new(what, savepoint, Box::new(write), Some(tx));
+                sender
+                    .send(Box::new(job))
+                    .await
+                    .map_err(|_| Error::Closed)?;
+                rx.await.map_err(|_| Error::Closed)?
+            }
+            // A single statement needs no transaction (autocommit saves two round trips).
+            None if !savepoint => write(&Tx::Db(&self.inner.read)).await,
+            None => {
+                let txn = self.inner.read.begin().await?;
+                match write(&Tx::Txn(&txn)).await {
+                    Ok(v) => {
+                        txn.commit().await?;
+                        Ok(v)
+                    }
+                    Err(e) => {
+                        let _ = txn.rollback().await;
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Like [`Store::write`] but, on SQLite, returns once the write is queued (it commits with
+    /// the next group, in order with the other writes of the process); failures are logged.
+    /// On PostgreSQL it waits for the commit.
+    pub(crate) async fn write_detached<F>(
+        &self,
+        what: &'static str,
+        savepoint: bool,
+        write: F,
+    ) -> Result<()>
+    where
+        F: for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<()>> + Send + 'static,
+    {
+        match &self.inner.writer {
+            Some(sender) => {
+                let job = writer::TypedJob::new(what, savepoint, Box::new(write), None);
+                sender.send(Box::new(job)).await.map_err(|_| Error::Closed)
+            }
+            None => self.write(what, savepoint, write).await,
+        }
+    }
+}
+
+impl Store {
+    /// Inserts one row; on SQLite together with the other inserts of the same table in the
+    /// group commit (one statement). `wait`: return once committed, else once queued.
+    pub(crate) async fn insert(
+        &self,
+        what: &'static str,
+        row: writer::Row,
+        wait: bool,
+    ) -> Result<()> {
+        match &self.inner.writer {
+            Some(sender) => {
+                let (tx, rx) = oneshot::channel();
+                let reply = wait.then_some(tx);
+                let job = writer::InsertJob::new(what, row, reply);
+                sender
+                    .send(Box::new(job))
+                    .await
+                    .map_err(|_| Error::Closed)?;
+                if wait {
+                    rx.await.map_err(|_| Error::Closed)?
+                } else {
+                    Ok(())
+                }
+            }
+            None => writer::insert_one(&self.inner.read, row).await,
+        }
+    }
+}
+
+fn backend_of(url: &str) -> Result<Backend> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(Error::invalid(format!(
+            "unsupported database URL `{}`: expected sqlite:… or postgres://…",
+            redact_url(url)
+        )))
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Opens SQLite: a single-connection pool for the writer and a pool of readers.
+async fn open_sqlite(
+    url: &str,
+    options: &Options,
+) -> Result<(DatabaseConnection, DatabaseConnection)> {
+    let base = SqliteConnectOptions::from_str(url)
+        .map_err(|e| Error::invalid(format!("bad SQLite URL `{url}`: {e}")))?
+        .create_if_missing(true)
+        .foreign_keys(true)
+        .busy_timeout(options.busy_timeout)
+        .disable_statement_logging();
+    let memory = url.contains(":memory:") || url.contains("mode=memory");
+    if !memory
+        && let Some(dir) = base.get_filename().parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::invalid(format!(
+                "cannot create the database directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    let write_options = if memory {
+        base.clone()
+    } else {
+        base.clone()
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+    };
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(write_options)
+        .await
+        .map_err(|e| Error::Database(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))))?;
+    let writer = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
+    if memory {
+        // One in-memory database lives in one connection: readers share the writer's.
+        return Ok((writer.clone(), writer));
+    }
+    let readers = SqlitePoolOptions::new()
+        .max_connections(options.sqlite_readers.max(1))
+        .min_connections(1)
+        .connect_with(base.read_only(true))
+        .await
+        .map_err(|e| Error::Database(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))))?;
+    Ok((writer, SqlxSqliteConnector::from_sqlx_sqlite_pool(readers)))
+}
+
+/// Runs the migrations on PostgreSQL under an advisory lock, so that several processes
+/// starting together migrate once.
+async fn migrate_postgres(url: &str) -> Result<()> {
+    let mut o = ConnectOptions::new(url);
+    o.max_connections(1).min_connections(1).sqlx_logging(false);
+    let db = Database::connect(o).await?;
+    let lock = |sql: &str| Statement::from_string(sea_orm::DbBackend::Postgres, sql.to_string());
+    db.execute(lock("SELECT pg_advisory_lock(746546602)"))
+        .await?;
+    let migrated = migrations::Migrator::up(&db, None).await;
+    let _ = db
+        .execute(lock("SELECT pg_advisory_unlock(746546602)"))
+        .await;
+    let _ = db.close().await;
+    migrated?;
+    Ok(())
+}
+
+/// Now, in UTC, at the precision both databases keep (microseconds).
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A timestamp at the precision both databases keep (microseconds).
+pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}

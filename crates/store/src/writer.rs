@@ -1,0 +1,348 @@
+//! Group commit (SQLite): every write of the process goes through one writer task that owns
+//! the write connection. It takes everything queued (up to [`MAX_BATCH`] jobs), runs them in
+//! one transaction, commits once, and only then answers each caller. With `synchronous=FULL`
+//! one fsync covers the whole batch, which is what lets thousands of accepted webhooks per
+//! second be on disk before they are acknowledged.
+//!
+//! Within a batch:
+//! - plain inserts ([`InsertJob`]: enqueued executions, `Started` step runs) are written first,
+//!   one multi-row statement per table (row by row if that fails, so that each caller gets its
+//!   own outcome);
+//! - then the other jobs in arrival order, each inside a savepoint if it has several statements
+//!   that must stand or fall together.
+//!
+//! The cost that matters on SQLite is the number of statements (each one is a round trip to
+//! sqlx's connection thread), not the fsync: keep hot writes to one statement.
+//!
+//! On PostgreSQL the store does not use this task: multi-statement writes run in their own
+//! transaction and single statements in autocommit mode on the pool ([`Tx::Db`]); the server
+//! groups concurrent commits' WAL flushes itself.
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, ExecResult, QueryResult, Statement, TransactionTrait,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::entity::{execution, step_run};
+use crate::error::{Error, Result};
+
+/// The most jobs committed together.
+pub(crate) const MAX_BATCH: usize = 256;
+/// Jobs waiting for the writer; senders wait when it is full (backpressure).
+pub(crate) const QUEUE: usize = 8192;
+
+/// Where a write runs: the group commit's transaction (or a savepoint in it), a transaction of
+/// its own, or (PostgreSQL, single-statement writes) the pool in autocommit mode.
+#[derive(Clone, Copy)]
+pub(crate) enum Tx<'a> {
+    Txn(&'a DatabaseTransaction),
+    Db(&'a DatabaseConnection),
+}
+
+#[async_trait]
+impl ConnectionTrait for Tx<'_> {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            Tx::Txn(t) => t.get_database_backend(),
+            Tx::Db(d) => d.get_database_backend(),
+        }
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            Tx::Txn(t) => t.execute(stmt).await,
+            Tx::Db(d) => d.execute(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            Tx::Txn(t) => t.execute_unprepared(sql).await,
+            Tx::Db(d) => d.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            Tx::Txn(t) => t.query_one(stmt).await,
+            Tx::Db(d) => d.query_one(stmt).await,
+        }
+    }
+
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            Tx::Txn(t) => t.query_all(stmt).await,
+            Tx::Db(d) => d.query_all(stmt).await,
+        }
+    }
+
+    fn support_returning(&self) -> bool {
+        match self {
+            Tx::Txn(t) => t.support_returning(),
+            Tx::Db(d) => d.support_returning(),
+        }
+    }
+}
+
+/// A write: runs inside the batch's transaction.
+pub(crate) type WriteFn<T> = Box<dyn for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<T>> + Send>;
+
+/// A type-erased job in the writer's queue.
+pub(crate) trait Job: Send {
+    /// Whether the job may leave partial writes behind on failure (more than one statement):
+    /// then it runs inside a savepoint.
+    fn needs_savepoint(&self) -> bool;
+    /// Runs the job; `false` if it failed (its result is kept for [`Job::complete`]).
+    fn run<'a>(&'a mut self, txn: &'a Tx<'a>) -> BoxFuture<'a, bool>;
+    /// Answers the caller once the batch committed (`None`) or failed to (`Some(message)`).
+    fn complete(self: Box<Self>, commit_error: Option<&str>);
+    /// A plain insert of one row, which the batch may write together with the other inserts
+    /// of the same table (one multi-row statement). Taken once.
+    fn take_insert(&mut self) -> Option<Row> {
+        None
+    }
+    /// The outcome of the insert taken with [`Job::take_insert`].
+    fn inserted(&mut self, _outcome: Result<()>) {}
+}
+
+/// A row that a batch may insert together with others of its table.
+pub(crate) enum Row {
+    Execution(execution::ActiveModel),
+    StepRun(step_run::ActiveModel),
+}
+
+/// An insert of one row (see [`Job::take_insert`]).
+pub(crate) struct InsertJob {
+    row: Option<Row>,
+    result: Option<Result<()>>,
+    reply: Option<oneshot::Sender<Result<()>>>,
+    what: &'static str,
+}
+
+impl InsertJob {
+    pub(crate) fn new(
+        what: &'static str,
+        row: Row,
+        reply: Option<oneshot::Sender<Result<()>>>,
+    ) -> Self {
+        InsertJob {
+            row: Some(row),
+            result: None,
+            reply,
+            what,
+        }
+    }
+}
+
+impl Job for InsertJob {
+    fn needs_savepoint(&self) -> bool {
+        false
+    }
+
+    fn run<'a>(&'a mut self, txn: &'a Tx<'a>) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            if let Some(row) = self.row.take() {
+                self.result = Some(insert_one(txn, row).await);
+            }
+            matches!(self.result, Some(Ok(())))
+        })
+    }
+
+    fn complete(self: Box<Self>, commit_error: Option<&str>) {
+        Box::new(TypedJob::<()> {
+            savepoint: false,
+            write: None,
+            result: self.result,
+            reply: self.reply,
+            what: self.what,
+        })
+        .complete(commit_error)
+    }
+
+    fn take_insert(&mut self) -> Option<Row> {
+        self.row.take()
+    }
+
+    fn inserted(&mut self, outcome: Result<()>) {
+        self.result = Some(outcome);
+    }
+}
+
+pub(crate) async fn insert_one<C: ConnectionTrait>(db: &C, row: Row) -> Result<()> {
+    match row {
+        Row::Execution(r) => {
+            execution::Entity::insert(r)
+                .exec_without_returning(db)
+                .await?;
+        }
+        Row::StepRun(r) => {
+            step_run::Entity::insert(r)
+                .exec_without_returning(db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) struct TypedJob<T> {
+    savepoint: bool,
+    write: Option<WriteFn<T>>,
+    result: Option<Result<T>>,
+    /// `None` for detached writes: nobody waits, failures are logged.
+    reply: Option<oneshot::Sender<Result<T>>>,
+    what: &'static str,
+}
+
+impl<T: Send + 'static> TypedJob<T> {
+    pub(crate) fn new(
+        what: &'static str,
+        savepoint: bool,
+        write: WriteFn<T>,
+        reply: Option<oneshot::Sender<Result<T>>>,
+    ) -> Self {
+        TypedJob {
+            savepoint,
+            write: Some(write),
+            result: None,
+            reply,
+            what,
+        }
+    }
+}
+
+impl<T: Send + 'static> Job for TypedJob<T> {
+    fn needs_savepoint(&self) -> bool {
+        self.savepoint
+    }
+
+    fn run<'a>(&'a mut self, txn: &'a Tx<'a>) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            let Some(write) = self.write.take() else {
+                return false;
+            };
+            let r = write(txn).await;
+            let ok = r.is_ok();
+            self.result = Some(r);
+            ok
+        })
+    }
+
+    fn complete(self: Box<Self>, commit_error: Option<&str>) {
+        let result = match (commit_error, self.result) {
+            (Some(message), Some(Ok(_))) => Err(Error::Commit {
+                message: message.to_string(),
+            }),
+            (_, Some(r)) => r,
+            (_, None) => Err(Error::Commit {
+                message: "the write did not run".into(),
+            }),
+        };
+        match self.reply {
+            Some(reply) => {
+                let _ = reply.send(result);
+            }
+            None => {
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, write = self.what, "a detached write failed");
+                }
+            }
+        }
+    }
+}
+
+pub(crate) type Sender = mpsc::Sender<Box<dyn Job>>;
+
+/// Starts the writer task on `db` (a pool with a single connection).
+pub(crate) fn spawn(db: DatabaseConnection) -> Sender {
+    let (tx, rx) = mpsc::channel::<Box<dyn Job>>(QUEUE);
+    tokio::spawn(run(db, rx));
+    tx
+}
+
+async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
+    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let commit_error = commit_batch(&db, &mut batch).await.err();
+        if let Some(e) = &commit_error {
+            tracing::error!(error = %e, jobs = batch.len(), "a group commit failed");
+        }
+        let message = commit_error.map(|e| e.to_string());
+        for job in batch.drain(..) {
+            job.complete(message.as_deref());
+        }
+    }
+    let _ = db.close().await;
+}
+
+async fn commit_batch(db: &DatabaseConnection, batch: &mut [Box<dyn Job>]) -> Result<()> {
+    let txn = db.begin().await?;
+    // Plain inserts first, one statement per table: they create new rows that no earlier job
+    // of the batch can depend on, and every later job that touches them (a step's `Finished`
+    // after its `Started`) stays after them.
+    let mut executions = Vec::new();
+    let mut step_runs = Vec::new();
+    for (i, job) in batch.iter_mut().enumerate() {
+        match job.take_insert() {
+            Some(Row::Execution(r)) => executions.push((i, r)),
+            Some(Row::StepRun(r)) => step_runs.push((i, r)),
+            None => {}
+        }
+    }
+    insert_group(&txn, batch, executions, Row::Execution, |rows| {
+        execution::Entity::insert_many(rows)
+    })
+    .await;
+    insert_group(&txn, batch, step_runs, Row::StepRun, |rows| {
+        step_run::Entity::insert_many(rows)
+    })
+    .await;
+    for job in batch.iter_mut() {
+        if job.needs_savepoint() {
+            let sp = txn.begin().await?;
+            if job.run(&Tx::Txn(&sp)).await {
+                sp.commit().await?;
+            } else {
+                sp.rollback().await?;
+            }
+        } else {
+            job.run(&Tx::Txn(&txn)).await;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Inserts the rows in one statement; if that fails (one bad row fails them all), one by one,
+/// so that each job gets its own outcome.
+async fn insert_group<A, E>(
+    txn: &DatabaseTransaction,
+    batch: &mut [Box<dyn Job>],
+    rows: Vec<(usize, A)>,
+    row: fn(A) -> Row,
+    insert_many: fn(Vec<A>) -> sea_orm::Insert<A>,
+) where
+    A: ActiveModelTrait<Entity = E> + Clone + Send,
+    E: EntityTrait,
+    E::Model: sea_orm::IntoActiveModel<A>,
+{
+    if rows.is_empty() {
+        return;
+    }
+    let all: Vec<A> = rows.iter().map(|(_, r)| r.clone()).collect();
+    match insert_many(all).exec_without_returning(txn).await {
+        Ok(_) => {
+            for (i, _) in rows {
+                batch[i].inserted(Ok(()));
+            }
+        }
+        Err(_) => {
+            for (i, r) in rows {
+                let outcome = insert_one(txn, row(r)).await;
+                batch[i].inserted(outcome);
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+use engine::journal::{StepEvent, StepStatus};
+use engine::{Journal, Response};
+use serde_json::json;
+use store::{ExecutionEventKind, ExecutionStatus, StepRunStatus};
+
+use crate::support::*;
+
+backends! {
+    async fn journaled_step_results_come_back_as_the_finished_steps(store: Store) {
+        let (_, id, attempt) = claimed_execution(&store).await;
+        let journal = store.journal(id, attempt);
+
+        let input = json!({ "url": "http://x/users" });
+        let mut a = step("a", StepStatus::Succeeded, Some(json!({ "status": 201, "body": { "id": 7 } })));
+        a.port = Some("true".into());
+        journal.record(id, StepEvent::Started { step_id: "a", item_index: None, attempt: 1, input: &input, at: at() }).await.unwrap();
+        journal.record(id, StepEvent::Finished(&a)).await.unwrap();
+
+        let b = step("b", StepStatus::Skipped, None);
+        journal.record(id, StepEvent::Finished(&b)).await.unwrap();
+
+        let mut c = step("c", StepStatus::Failed, None);
+        c.attempts = 2;
+        c.response = Some(Response { status: 500, headers: Default::default(), body: json!({ "e": 1 }) });
+        journal.record(id, StepEvent::Started { step_id: "c", item_index: None, attempt: 1, input: &input, at: at() }).await.unwrap();
+        journal.record(id, StepEvent::Retrying { step_id: "c", item_index: None, attempt: 1, error: "503 from the server", delay_ms: 10 }).await.unwrap();
+        journal.record(id, StepEvent::Started { step_id: "c", item_index: None, attempt: 2, input: &input, at: at() }).await.unwrap();
+        journal.record(id, StepEvent::Finished(&c)).await.unwrap();
+
+        assert_eq!(store.finished_steps(id).await.unwrap(), vec![a, b, c]);
+
+        let runs = store.step_runs(id).await.unwrap();
+        let summary: Vec<(&str, u32, StepRunStatus, bool)> = runs
+            .iter()
+            .map(|r| (r.step_id.as_str(), r.attempt, r.status, r.is_final))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("a", 1, StepRunStatus::Succeeded, true),
+                ("b", 0, StepRunStatus::Skipped, true),
+                ("c", 1, StepRunStatus::Retrying, false),
+                ("c", 2, StepRunStatus::Failed, true),
+            ]
+        );
+        assert_eq!(runs[2].error.as_deref(), Some("503 from the server"));
+        assert_eq!(runs[2].input, Some(input));
+        assert!(runs.iter().all(|r| r.execution_attempt == attempt));
+    }
+
+    async fn for_each_items_are_closed_when_their_step_finishes(store: Store) {
+        let (_, id, attempt) = claimed_execution(&store).await;
+        let journal = store.journal(id, attempt);
+        for i in 0..3 {
+            let input = json!({ "item": i });
+            journal.record(id, StepEvent::Started { step_id: "each", item_index: Some(i), attempt: 1, input: &input, at: at() }).await.unwrap();
+        }
+        let mut each = step("each", StepStatus::Succeeded, Some(json!([1, 2, 3])));
+        each.input = Some(json!([{ "item": 0 }, { "item": 1 }, { "item": 2 }]));
+        journal.record(id, StepEvent::Finished(&each)).await.unwrap();
+
+        let runs = store.step_runs(id).await.unwrap();
+        assert_eq!(runs.len(), 4);
+        let items: Vec<(Option<u32>, StepRunStatus)> =
+            runs.iter().filter(|r| !r.is_final).map(|r| (r.item_index, r.status)).collect();
+        assert_eq!(
+            items,
+            [
+                (Some(0), StepRunStatus::Succeeded),
+                (Some(1), StepRunStatus::Succeeded),
+                (Some(2), StepRunStatus::Succeeded),
+            ]
+        );
+        assert!(runs.iter().filter(|r| !r.is_final).all(|r| r.finished_at.is_some()));
+        assert_eq!(store.finished_steps(id).await.unwrap(), vec![each]);
+    }
+
+    async fn a_resumed_execution_keeps_one_final_result_per_step(store: Store) {
+        let (_, id, attempt) = claimed_execution(&store).await;
+        let first = store.journal(id, attempt);
+        let cancelled = step("a", StepStatus::Cancelled, None);
+        first.record(id, StepEvent::Finished(&cancelled)).await.unwrap();
+        store.release("worker-1", &[id]).await.unwrap();
+        let again = store.claim("worker-2", std::time::Duration::from_secs(60), 1).await.unwrap();
+        let second = store.journal(id, again[0].attempt);
+        let ok = step("a", StepStatus::Succeeded, Some(json!("done")));
+        second.record(id, StepEvent::Finished(&ok)).await.unwrap();
+        assert_eq!(store.finished_steps(id).await.unwrap(), vec![ok]);
+    }
+
+    async fn step_events_and_the_finish_are_published_to_subscribers(store: Store) {
+        let (_, id, attempt) = claimed_execution(&store).await;
+        let mut events = store.events();
+        let journal = store.journal(id, attempt);
+        let input = json!({ "v": 1 });
+        journal.record(id, StepEvent::Started { step_id: "a", item_index: None, attempt: 1, input: &input, at: at() }).await.unwrap();
+        let a = step("a", StepStatus::Succeeded, Some(json!(1)));
+        journal.record(id, StepEvent::Finished(&a)).await.unwrap();
+        let done = result(id, engine::ExecutionStatus::Succeeded, vec![a.clone()]);
+        assert!(store.finish_execution(id, attempt, &done).await.unwrap());
+
+        let mut kinds = Vec::new();
+        for _ in 0..3 {
+            let e = events.recv().await.unwrap();
+            assert_eq!(e.execution_id, id);
+            kinds.push(e.kind);
+        }
+        assert!(matches!(&kinds[0], ExecutionEventKind::StepStarted { step_id, attempt: 1, .. } if step_id == "a"));
+        assert_eq!(kinds[1], ExecutionEventKind::StepFinished {
+                result: Box::new(a)
+            });
+        assert_eq!(kinds[2], ExecutionEventKind::Finished { status: ExecutionStatus::Succeeded });
+        let json = serde_json::to_value(store::ExecutionEvent { execution_id: id, kind: kinds[2].clone() }).unwrap();
+        assert_eq!(json, json!({ "execution_id": id, "type": "finished", "status": "succeeded" }));
+    }
+}

@@ -1,0 +1,24 @@
+//! Weft's database schema, one sea-orm-migration migration per change, for SQLite and
+//! PostgreSQL alike.
+//!
+//! A migration that has been applied anywhere is never edited: a change to the schema is a new
+//! module `mYYYYMMDD_NNNNNN_what` added at the end of [`Migrator::migrations`]. `store` runs
+//! [`Migrator`] when it connects, and `weft migrate` runs it alone.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_init;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_init::Migration)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        Alias::new("weft_migrations").into_iden()
+    }
+}
