@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
 
-use crate::{EXIT_FAILED, EXIT_USAGE, local, trace};
+use crate::admin::{ApiKeyCommand, Target};
+use crate::config::{Config, Flags};
+use crate::{EXIT_FAILED, EXIT_USAGE, admin, local, serve, trace};
 
 /// Weft: workflow automation you host yourself.
 #[derive(Debug, Parser)]
@@ -38,6 +40,44 @@ pub enum Command {
     Actions {
         #[arg(long)]
         json: bool,
+    },
+    /// Start the server: API, webhooks, editor and workers in one process.
+    Serve {
+        #[command(flatten)]
+        flags: Flags,
+    },
+    /// Bring the database schema up to date (`serve` does it too).
+    Migrate {
+        #[command(flatten)]
+        flags: Flags,
+    },
+    /// Import workflow files (a workflow with the same name gets a new version).
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Activate them (start serving their webhooks).
+        #[arg(long)]
+        activate: bool,
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        flags: Flags,
+    },
+    /// Print a workflow (by name or id) as YAML.
+    Export {
+        #[arg(value_name = "NAME|ID")]
+        workflow: String,
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        flags: Flags,
+    },
+    /// Manage API keys.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+        #[command(flatten)]
+        flags: Flags,
     },
 }
 
@@ -85,6 +125,36 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             print!("{}", crate::workflow_schema_text());
             ExitCode::SUCCESS
         }
+        Command::Serve { flags } => {
+            server_command(&flags, |c| async move { serve::serve(c).await }).await
+        }
+        Command::Migrate { flags } => {
+            server_command(&flags, |c| async move { admin::migrate(&c).await }).await
+        }
+        Command::Import {
+            files,
+            activate,
+            target,
+            flags,
+        } => {
+            server_command(&flags, |c| async move {
+                admin::import(&c, &target, &files, activate).await
+            })
+            .await
+        }
+        Command::Export {
+            workflow,
+            target,
+            flags,
+        } => {
+            server_command(&flags, |c| async move {
+                admin::export(&c, &target, &workflow).await
+            })
+            .await
+        }
+        Command::ApiKey { command, flags } => {
+            server_command(&flags, |c| async move { admin::api_key(&c, command).await }).await
+        }
         Command::Actions { json } => {
             let infos = crate::registry().infos();
             if json {
@@ -98,6 +168,25 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 }
             }
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Loads the server configuration and runs `f` with it; errors end the process with status 1.
+async fn server_command<F, Fut>(flags: &Flags, f: F) -> ExitCode
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let config = match Config::load(flags) {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
+    match f(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILED)
         }
     }
 }

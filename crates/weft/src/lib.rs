@@ -1,7 +1,10 @@
 //! The `weft` binary: command-line interface (and, later, the server).
 
+mod admin;
 mod cli;
+mod config;
 mod local;
+mod serve;
 mod trace;
 
 use std::process::ExitCode;

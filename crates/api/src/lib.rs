@@ -1,0 +1,155 @@
+//! Weft's HTTP surface: webhooks (`/hooks/{path}`, `/hooks-test/{path}`), the REST API under
+//! `/api/v1` (documented by `/api/v1/openapi.json`), health checks, and the editor's files.
+//!
+//! The API never runs executions itself: it commits them to the store's queue and, for sync
+//! webhooks and `?wait=true`, waits for the store to report them finished. Workers (in this
+//! process or others) do the running.
+
+mod auth;
+mod error;
+mod hooks;
+mod respond;
+mod ui;
+pub mod v1;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use engine::Registry;
+use engine::credentials::CredentialsProvider;
+use serde_json::Value;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+pub use error::{ApiError, ApiResult};
+
+/// Settings of the HTTP surface.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Largest webhook body accepted (413 above it).
+    pub body_limit: usize,
+    /// How long a sync webhook (or `?wait=true`) waits before answering 202 with a status URL.
+    pub sync_wait: Duration,
+    /// The base URL users reach this server at (for `status_url` and webhook URLs); default:
+    /// from the request's `Host`.
+    pub public_url: Option<String>,
+    /// The built editor (`web-ui/dist`); none: `/` explains how to build it.
+    pub ui_dir: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            body_limit: 10 * 1024 * 1024,
+            sync_wait: Duration::from_secs(30),
+            public_url: None,
+            ui_dir: None,
+        }
+    }
+}
+
+/// How the API reaches the workers of this process.
+pub trait Dispatch: Send + Sync {
+    /// New work was queued.
+    fn wake(&self);
+    /// Stop an execution if it runs here; whether it did.
+    fn cancel(&self, execution_id: Uuid) -> bool;
+}
+
+/// No local workers (an API-only process): workers elsewhere poll the queue.
+pub struct NoDispatch;
+
+impl Dispatch for NoDispatch {
+    fn wake(&self) {}
+    fn cancel(&self, _: Uuid) -> bool {
+        false
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: store::Store,
+    pub registry: Arc<Registry>,
+    pub credentials: Arc<dyn CredentialsProvider>,
+    pub dispatch: Arc<dyn Dispatch>,
+    pub config: Config,
+    /// Editors listening for the next test event of a workflow.
+    test_listeners: Mutex<HashMap<Uuid, broadcast::Sender<Value>>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(
+        store: store::Store,
+        registry: Arc<Registry>,
+        credentials: Arc<dyn CredentialsProvider>,
+        dispatch: Arc<dyn Dispatch>,
+        config: Config,
+    ) -> Self {
+        AppState(Arc::new(Inner {
+            store,
+            registry,
+            credentials,
+            dispatch,
+            config,
+            test_listeners: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    pub(crate) fn test_listener(&self, workflow: Uuid) -> broadcast::Receiver<Value> {
+        let mut map = self.test_listeners.lock().expect("lock");
+        map.entry(workflow)
+            .or_insert_with(|| broadcast::channel(8).0)
+            .subscribe()
+    }
+
+    pub(crate) fn publish_test_event(&self, workflow: Uuid, event: Value) {
+        let mut map = self.test_listeners.lock().expect("lock");
+        if let Some(tx) = map.get(&workflow)
+            && tx.send(event).is_err()
+        {
+            map.remove(&workflow);
+        }
+    }
+}
+
+/// The whole application: webhooks, API, health checks and the editor.
+pub fn app(state: AppState) -> Router {
+    let (api, _) = v1::api();
+    Router::new()
+        .merge(hooks::router(&state.config))
+        .merge(api)
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(ui::router(&state.config))
+        .with_state(state)
+}
+
+/// The OpenAPI document of `/api/v1`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    v1::api().1
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> ApiResult<&'static str> {
+    state.store.ping().await?;
+    Ok("ready")
+}

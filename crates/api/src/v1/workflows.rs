@@ -1,0 +1,405 @@
+//! Workflows: CRUD (JSON or YAML in and out), validation, activation, versions, manual and
+//! test runs.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use engine::model::Trigger;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::body::WorkflowBody;
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, OptionalJson, QueryParams};
+use crate::hooks::{accepted, base_url, enqueue, status_url};
+use crate::respond::{self, Format};
+
+/// A workflow as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowOut {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub active: bool,
+    /// The current version; every save makes a new one.
+    pub version: i32,
+    pub webhook_path: Option<String>,
+    /// The production URL, for a webhook trigger.
+    pub webhook_url: Option<String>,
+    /// The test URL (runs the current version, active or not).
+    pub webhook_test_url: Option<String>,
+    pub source_format: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// The workflow document, as in the YAML format.
+    #[schema(value_type = Object)]
+    pub workflow: Value,
+}
+
+fn workflow_out(state: &AppState, headers: &HeaderMap, w: store::WorkflowRecord) -> WorkflowOut {
+    let base = base_url(state, headers);
+    let path = match &w.doc.workflow.trigger {
+        Trigger::Webhook(h) => Some(h.path.clone()),
+        _ => None,
+    };
+    WorkflowOut {
+        id: w.id,
+        name: w.name,
+        description: w.description,
+        active: w.active,
+        version: w.version,
+        webhook_url: path.as_ref().map(|p| format!("{base}/hooks/{p}")),
+        webhook_test_url: path.as_ref().map(|p| format!("{base}/hooks-test/{p}")),
+        webhook_path: path,
+        source_format: w.doc.format.as_str().to_string(),
+        created_at: w.created_at,
+        updated_at: w.updated_at,
+        workflow: serde_json::to_value(&w.doc.workflow).unwrap_or(Value::Null),
+    }
+}
+
+/// Checks what validation cannot know: the secrets a webhook trigger names exist and are
+/// strong enough.
+async fn check_trigger_secret(state: &AppState, workflow: &engine::Workflow) -> ApiResult<()> {
+    let Trigger::Webhook(hook) = &workflow.trigger else {
+        return Ok(());
+    };
+    let Some(auth) = &hook.auth else {
+        return Ok(());
+    };
+    if auth.kind == engine::model::AuthKind::None {
+        return Ok(());
+    }
+    let credential = match &auth.credential {
+        Some(name) => state.credentials.get(name).await.ok(),
+        None => None,
+    };
+    triggers::check_secret(auth, credential.as_ref()).map_err(|message| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_secret", message)
+            .details(json!({ "field": "trigger.auth.credential" }))
+    })
+}
+
+fn parse_body(state: &AppState, body: &WorkflowBody) -> ApiResult<engine::Workflow> {
+    body.parse(&state.registry)
+        .map_err(|p| ApiError::invalid_workflow(&p))
+}
+
+async fn document(state: &AppState, body: WorkflowBody) -> ApiResult<store::WorkflowDoc> {
+    let workflow = parse_body(state, &body)?;
+    check_trigger_secret(state, &workflow).await?;
+    Ok(store::WorkflowDoc {
+        source: body.text,
+        format: body.format,
+        workflow,
+    })
+}
+
+/// List workflows with their last execution.
+#[utoipa::path(get, path = "/workflows", tag = "workflows",
+    responses((status = 200, description = "`{items: [...]}`", body = Object)))]
+async fn list_workflows(_: Caller, State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let items = state.store.list_workflows().await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// Create a workflow from a JSON or YAML document (version 1, inactive).
+#[utoipa::path(post, path = "/workflows", tag = "workflows",
+    request_body(content((Object = "application/json"), (String = "application/yaml")), description = "The workflow document"),
+    responses(
+        (status = 201, body = WorkflowOut),
+        (status = 415, description = "Neither JSON nor YAML"),
+        (status = 422, description = "Not valid: `details.problems` lists every problem with its location"),
+    ))]
+async fn create_workflow(
+    _: Caller,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: WorkflowBody,
+) -> ApiResult<Response> {
+    let doc = document(&state, body).await?;
+    let w = state.store.create_workflow(doc).await?;
+    let out = workflow_out(&state, &headers, w);
+    let location = format!("/api/v1/workflows/{}", out.id);
+    let mut res = (StatusCode::CREATED, Json(out)).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+/// Check a document without saving it.
+#[utoipa::path(post, path = "/workflows/validate", tag = "workflows",
+    request_body(content((Object = "application/json"), (String = "application/yaml")), description = "The workflow document"),
+    responses((status = 200, description = "`{valid, problems: [{path, step, field, location, message}]}`", body = Object)))]
+async fn validate_workflow(
+    _: Caller,
+    State(state): State<AppState>,
+    body: WorkflowBody,
+) -> ApiResult<Json<Value>> {
+    let problems = match body.parse(&state.registry) {
+        Ok(_) => Vec::new(),
+        Err(p) => p.0,
+    };
+    Ok(Json(
+        json!({ "valid": problems.is_empty(), "problems": problems }),
+    ))
+}
+
+async fn find(state: &AppState, id: Uuid) -> ApiResult<store::WorkflowRecord> {
+    state
+        .store
+        .workflow(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("workflow {id} does not exist")))
+}
+
+/// A workflow; with `Accept: application/yaml`, its document as YAML (exactly as imported when
+/// it was imported as YAML and not changed since).
+#[utoipa::path(get, path = "/workflows/{id}", tag = "workflows",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = WorkflowOut), (status = 404)))]
+async fn get_workflow(
+    _: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let w = find(&state, id).await?;
+    match respond::negotiate(&headers) {
+        Some(Format::Yaml) => {
+            let text = match w.doc.format {
+                store::SourceFormat::Yaml => w.doc.source.clone(),
+                store::SourceFormat::Json => {
+                    serde_yaml::to_string(&w.doc.workflow).map_err(ApiError::internal)?
+                }
+            };
+            Ok(([(header::CONTENT_TYPE, "application/yaml")], text).into_response())
+        }
+        Some(_) => Ok(Json(workflow_out(&state, &headers, w)).into_response()),
+        None => Err(respond::not_acceptable()),
+    }
+}
+
+/// Save a new version of a workflow.
+#[utoipa::path(put, path = "/workflows/{id}", tag = "workflows",
+    params(("id" = Uuid, Path)),
+    request_body(content((Object = "application/json"), (String = "application/yaml")), description = "The workflow document"),
+    responses((status = 200, body = WorkflowOut), (status = 404), (status = 409), (status = 422)))]
+async fn update_workflow(
+    _: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    body: WorkflowBody,
+) -> ApiResult<Json<WorkflowOut>> {
+    let doc = document(&state, body).await?;
+    let w = state.store.update_workflow(id, doc).await?;
+    Ok(Json(workflow_out(&state, &headers, w)))
+}
+
+/// Delete a workflow with its versions and executions.
+#[utoipa::path(delete, path = "/workflows/{id}", tag = "workflows",
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404)))]
+async fn delete_workflow(
+    _: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    find(&state, id).await?;
+    state.store.delete_workflow(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Start serving the workflow's webhook (takes effect at once, in every process).
+#[utoipa::path(post, path = "/workflows/{id}/activate", tag = "workflows",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = WorkflowOut), (status = 404), (status = 409, description = "Another active workflow has this webhook path")))]
+async fn activate_workflow(
+    _: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> ApiResult<Json<WorkflowOut>> {
+    let w = state.store.set_active(id, true).await?;
+    Ok(Json(workflow_out(&state, &headers, w)))
+}
+
+/// Stop serving the workflow's webhook.
+#[utoipa::path(post, path = "/workflows/{id}/deactivate", tag = "workflows",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = WorkflowOut), (status = 404)))]
+async fn deactivate_workflow(
+    _: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> ApiResult<Json<WorkflowOut>> {
+    let w = state.store.set_active(id, false).await?;
+    Ok(Json(workflow_out(&state, &headers, w)))
+}
+
+/// Every saved version, newest first.
+#[utoipa::path(get, path = "/workflows/{id}/versions", tag = "workflows",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "`{items: [{version, name, created_at}]}`", body = Object), (status = 404)))]
+async fn list_versions(
+    _: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Value>> {
+    find(&state, id).await?;
+    let items = state.store.versions(id).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+async fn find_version(state: &AppState, id: Uuid, version: i32) -> ApiResult<store::VersionRecord> {
+    state
+        .store
+        .version(id, version)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("workflow {id} has no version {version}")))
+}
+
+/// One version's document.
+#[utoipa::path(get, path = "/workflows/{id}/versions/{version}", tag = "workflows",
+    params(("id" = Uuid, Path), ("version" = i32, Path)),
+    responses((status = 200, description = "`{version, created_at, workflow}`", body = Object), (status = 404)))]
+async fn get_version(
+    _: Caller,
+    State(state): State<AppState>,
+    Path((id, version)): Path<(Uuid, i32)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let v = find_version(&state, id, version).await?;
+    match respond::negotiate(&headers) {
+        Some(Format::Yaml) => {
+            Ok(([(header::CONTENT_TYPE, "application/yaml")], v.doc.source).into_response())
+        }
+        Some(_) => Ok(Json(json!({
+            "version": v.version,
+            "created_at": v.created_at,
+            "source_format": v.doc.format.as_str(),
+            "workflow": v.doc.workflow,
+        }))
+        .into_response()),
+        None => Err(respond::not_acceptable()),
+    }
+}
+
+/// Make an old version current again (saved as a new version).
+#[utoipa::path(post, path = "/workflows/{id}/versions/{version}/restore", tag = "workflows",
+    params(("id" = Uuid, Path), ("version" = i32, Path)),
+    responses((status = 200, body = WorkflowOut), (status = 404), (status = 409)))]
+async fn restore_version(
+    _: Caller,
+    State(state): State<AppState>,
+    Path((id, version)): Path<(Uuid, i32)>,
+    headers: HeaderMap,
+) -> ApiResult<Json<WorkflowOut>> {
+    let v = find_version(&state, id, version).await?;
+    let w = state.store.update_workflow(id, v.doc).await?;
+    Ok(Json(workflow_out(&state, &headers, w)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct RunQuery {
+    /// Wait for the result (up to the server's sync wait) instead of answering 202 at once.
+    #[serde(default)]
+    wait: bool,
+}
+
+/// Run the current version now; the JSON body is the trigger body.
+#[utoipa::path(post, path = "/workflows/{id}/run", tag = "workflows",
+    params(("id" = Uuid, Path), RunQuery),
+    request_body(content = Object, description = "Becomes `trigger.body`"),
+    responses(
+        (status = 202, description = "`{execution_id, status_url}`", body = Object),
+        (status = 200, description = "With `wait=true`: the finished execution", body = Object),
+        (status = 404)))]
+async fn run_workflow(
+    _: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    QueryParams(q): QueryParams<RunQuery>,
+    headers: HeaderMap,
+    OptionalJson(body): OptionalJson<Value>,
+) -> ApiResult<Response> {
+    let w = find(&state, id).await?;
+    let input = body.unwrap_or(Value::Object(Default::default()));
+    let mut event = triggers::manual_event(
+        &w.doc.workflow.trigger,
+        input,
+        Default::default(),
+        Default::default(),
+    );
+    event.kind = "manual".into();
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let request = serde_json::to_value(&event).map_err(ApiError::internal)?;
+    let enqueued = enqueue(&state, &w, "manual", request, key, false).await?;
+    let url = status_url(&state, &headers, enqueued.execution_id);
+    if q.wait
+        && let Some(exec) = state
+            .store
+            .wait_finished(enqueued.execution_id, state.config.sync_wait)
+            .await?
+    {
+        let steps = state.store.finished_steps(exec.id).await?;
+        return Ok(Json(super::executions::execution_json(&exec, &steps)).into_response());
+    }
+    Ok(accepted(enqueued.execution_id, &url, enqueued.duplicate))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct ListenQuery {
+    /// Seconds to wait for a call to the test URL (default 60, at most 300).
+    timeout: Option<u64>,
+}
+
+/// Wait for the next call to this workflow's test URL and return the captured request.
+#[utoipa::path(get, path = "/workflows/{id}/test-event", tag = "workflows",
+    params(("id" = Uuid, Path), ListenQuery),
+    responses(
+        (status = 200, description = "`{execution_id, request}`", body = Object),
+        (status = 204, description = "No call arrived in time"),
+        (status = 404)))]
+async fn listen_test_event(
+    _: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    QueryParams(q): QueryParams<ListenQuery>,
+) -> ApiResult<Response> {
+    find(&state, id).await?;
+    let mut rx = state.test_listener(id);
+    let wait = Duration::from_secs(q.timeout.unwrap_or(60).clamp(1, 300));
+    match tokio::time::timeout(wait, rx.recv()).await {
+        Ok(Ok(event)) => Ok(Json(event).into_response()),
+        _ => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_workflows, create_workflow))
+        .routes(routes!(validate_workflow))
+        .routes(routes!(get_workflow, update_workflow, delete_workflow))
+        .routes(routes!(activate_workflow))
+        .routes(routes!(deactivate_workflow))
+        .routes(routes!(list_versions))
+        .routes(routes!(get_version))
+        .routes(routes!(restore_version))
+        .routes(routes!(run_workflow))
+        .routes(routes!(listen_test_event))
+}

@@ -1,0 +1,326 @@
+//! `weft migrate | import | export | api-key`: working on the database directly, or (import and
+//! export) through a running server's API with `--server URL --api-key KEY`.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::config::Config;
+
+/// Where import and export go.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Target {
+    /// Talk to this running server instead of the database (e.g. http://127.0.0.1:8080).
+    #[arg(long, env = "WEFT_SERVER")]
+    pub server: Option<String>,
+    /// API key for `--server`.
+    #[arg(long, env = "WEFT_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+}
+
+pub async fn migrate(config: &Config) -> Result<(), String> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
+    }
+    store::Store::migrate(&config.database_url)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    eprintln!("The database is up to date.");
+    Ok(())
+}
+
+fn format_of(path: &std::path::Path) -> store::SourceFormat {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => store::SourceFormat::Json,
+        _ => store::SourceFormat::Yaml,
+    }
+}
+
+/// Imports files: a workflow with the same name gets a new version, others are created.
+pub async fn import(
+    config: &Config,
+    target: &Target,
+    files: &[PathBuf],
+    activate: bool,
+) -> Result<(), String> {
+    let registry = crate::registry();
+    let mut failed = false;
+    let mut docs = Vec::new();
+    for f in files {
+        let name = f.display().to_string();
+        let text = std::fs::read_to_string(f).map_err(|e| format!("cannot read {name}: {e}"))?;
+        match engine::load(&text, Some(&name), &registry) {
+            Ok(plan) => docs.push((
+                name,
+                store::WorkflowDoc {
+                    source: text,
+                    format: format_of(f),
+                    workflow: plan.workflow,
+                },
+            )),
+            Err(problems) => {
+                eprintln!("{problems}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Err("nothing was imported: fix the problems above".into());
+    }
+    match &target.server {
+        Some(server) => {
+            let client = Client::new(server, target.api_key.as_deref())?;
+            for (name, doc) in docs {
+                let existing = client.find(&doc.workflow.name).await?;
+                let content_type = match doc.format {
+                    store::SourceFormat::Json => "application/json",
+                    store::SourceFormat::Yaml => "application/yaml",
+                };
+                let w = match &existing {
+                    Some(id) => {
+                        client
+                            .send(
+                                "PUT",
+                                &format!("/api/v1/workflows/{id}"),
+                                content_type,
+                                doc.source,
+                            )
+                            .await?
+                    }
+                    None => {
+                        client
+                            .send("POST", "/api/v1/workflows", content_type, doc.source)
+                            .await?
+                    }
+                };
+                let id = w["id"].as_str().unwrap_or_default().to_string();
+                if activate {
+                    client
+                        .send(
+                            "POST",
+                            &format!("/api/v1/workflows/{id}/activate"),
+                            "application/json",
+                            String::new(),
+                        )
+                        .await?;
+                }
+                report(
+                    &name,
+                    &id,
+                    w["version"].as_i64().unwrap_or(0),
+                    existing.is_some(),
+                );
+            }
+        }
+        None => {
+            let store = crate::serve::open_store(config).await?;
+            for (name, doc) in docs {
+                let existing = store
+                    .workflow_by_name(&doc.workflow.name)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let w = match &existing {
+                    Some(w) => store.update_workflow(w.id, doc).await,
+                    None => store.create_workflow(doc).await,
+                }
+                .map_err(|e| format!("{name}: {e}"))?;
+                if activate {
+                    store
+                        .set_active(w.id, true)
+                        .await
+                        .map_err(|e| format!("{name}: {e}"))?;
+                }
+                report(
+                    &name,
+                    &w.id.to_string(),
+                    w.version.into(),
+                    existing.is_some(),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn report(file: &str, id: &str, version: i64, updated: bool) {
+    eprintln!(
+        "{} {file} → workflow {id} (version {version})",
+        if updated { "updated" } else { "imported" }
+    );
+}
+
+/// Prints a workflow's document (by name or id) as YAML, exactly as imported if unchanged.
+pub async fn export(config: &Config, target: &Target, which: &str) -> Result<(), String> {
+    let text = match &target.server {
+        Some(server) => {
+            let client = Client::new(server, target.api_key.as_deref())?;
+            let id = match uuid::Uuid::parse_str(which) {
+                Ok(id) => id.to_string(),
+                Err(_) => client
+                    .find(which)
+                    .await?
+                    .ok_or_else(|| format!("no workflow named `{which}`"))?,
+            };
+            client.get_yaml(&format!("/api/v1/workflows/{id}")).await?
+        }
+        None => {
+            let store = crate::serve::open_store(config).await?;
+            let w = match uuid::Uuid::parse_str(which) {
+                Ok(id) => store.workflow(id).await,
+                Err(_) => store.workflow_by_name(which).await,
+            }
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no workflow `{which}`"))?;
+            match w.doc.format {
+                store::SourceFormat::Yaml => w.doc.source,
+                store::SourceFormat::Json => {
+                    serde_yaml::to_string(&w.doc.workflow).map_err(|e| e.to_string())?
+                }
+            }
+        }
+    };
+    print!("{text}");
+    Ok(())
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key; prints the secret once.
+    Create { name: String },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id or prefix.
+    Revoke { id: String },
+}
+
+pub async fn api_key(config: &Config, cmd: ApiKeyCommand) -> Result<(), String> {
+    let store = crate::serve::open_store(config).await?;
+    match cmd {
+        ApiKeyCommand::Create { name } => {
+            let (key, secret) = store
+                .create_api_key(&name, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "Created API key `{}` ({}). The secret is shown only once:",
+                key.name, key.prefix
+            );
+            println!("{secret}");
+        }
+        ApiKeyCommand::List => {
+            for k in store.list_api_keys().await.map_err(|e| e.to_string())? {
+                println!(
+                    "{}  {:<10} {:<20} created {}{}",
+                    k.id,
+                    k.prefix,
+                    k.name,
+                    k.created_at.format("%Y-%m-%d %H:%M"),
+                    k.revoked_at
+                        .map(|r| format!(", revoked {}", r.format("%Y-%m-%d %H:%M")))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        ApiKeyCommand::Revoke { id } => {
+            store.revoke_api_key(&id).await.map_err(|e| e.to_string())?;
+            eprintln!("Revoked {id}.");
+        }
+    }
+    Ok(())
+}
+
+/// A small client of a running server's API.
+struct Client {
+    base: String,
+    key: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    fn new(server: &str, key: Option<&str>) -> Result<Client, String> {
+        let key = key.ok_or("--server needs --api-key (or WEFT_API_KEY)")?;
+        Ok(Client {
+            base: server.trim_end_matches('/').to_string(),
+            key: key.to_string(),
+            http: reqwest::Client::new(),
+        })
+    }
+
+    async fn check(res: reqwest::Response) -> Result<reqwest::Response, String> {
+        if res.status().is_success() {
+            return Ok(res);
+        }
+        let status = res.status();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        let mut msg = format!(
+            "the server answered {status}: {}",
+            body["error"]["message"].as_str().unwrap_or("")
+        );
+        if let Some(problems) = body["error"]["details"]["problems"].as_array() {
+            for p in problems {
+                msg.push_str(&format!("\n  {}", p["message"].as_str().unwrap_or("")));
+            }
+        }
+        Err(msg)
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> Result<Value, String> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let res = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach {}: {e}", self.base))?;
+        Self::check(res)
+            .await?
+            .json()
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn find(&self, name: &str) -> Result<Option<String>, String> {
+        let res = self
+            .http
+            .get(format!("{}/api/v1/workflows", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach {}: {e}", self.base))?;
+        let list: Value = Self::check(res)
+            .await?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(list["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|w| w["name"] == name))
+            .and_then(|w| w["id"].as_str())
+            .map(str::to_string))
+    }
+
+    async fn get_yaml(&self, path: &str) -> Result<String, String> {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .header("accept", "application/yaml")
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach {}: {e}", self.base))?;
+        Self::check(res)
+            .await?
+            .text()
+            .await
+            .map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,180 @@
+//! `weft serve`: one process with the API, the webhooks, the editor and the workers.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use tokio::sync::watch;
+
+use crate::config::Config;
+
+struct LocalWorkers(worker::Worker);
+
+impl api::Dispatch for LocalWorkers {
+    fn wake(&self) {
+        self.0.wake();
+    }
+    fn cancel(&self, execution_id: uuid::Uuid) -> bool {
+        self.0.cancel(execution_id)
+    }
+}
+
+/// The environment variables templates may read.
+pub fn template_env(names: &[String]) -> Map<String, Value> {
+    names
+        .iter()
+        .filter_map(|n| std::env::var(n).ok().map(|v| (n.clone(), Value::String(v))))
+        .collect()
+}
+
+/// Opens the store (running migrations) and makes sure an admin API key exists.
+pub async fn open_store(config: &Config) -> Result<store::Store, String> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            format!(
+                "cannot create the data directory {}: {e}",
+                config.data_dir.display()
+            )
+        })?;
+    }
+    store::Store::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+async fn ensure_admin_key(store: &store::Store, config: &Config) -> Result<(), String> {
+    let err = |e: store::Error| format!("cannot set up the admin API key: {e}");
+    match &config.admin_api_key {
+        Some(secret) => {
+            if store.verify_api_key(secret).await.map_err(err)?.is_none() {
+                store
+                    .create_api_key("admin", Some(secret))
+                    .await
+                    .map_err(err)?;
+                eprintln!("Created the admin API key from WEFT_ADMIN_API_KEY.");
+            }
+        }
+        None => {
+            if store.count_api_keys().await.map_err(err)? == 0 {
+                let (_, secret) = store.create_api_key("admin", None).await.map_err(err)?;
+                eprintln!("Created an admin API key (shown only once, keep it):\n\n    {secret}\n");
+                eprintln!("Use it as `Authorization: Bearer <key>` and to sign in to the editor.");
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn serve(config: Config) -> Result<(), String> {
+    let store = open_store(&config).await?;
+    ensure_admin_key(&store, &config).await?;
+    let registry = Arc::new(crate::registry());
+    let credentials: Arc<dyn engine::credentials::CredentialsProvider> = Arc::new(
+        crate::local::credentials(config.credentials_file.as_deref())?,
+    );
+    let env = Arc::new(template_env(&config.allow_env));
+    let worker = worker::Worker::new(
+        store.clone(),
+        registry.clone(),
+        credentials.clone(),
+        env,
+        worker::Config {
+            concurrency: config.concurrency,
+            lease: config.lease,
+            ..worker::Config::default()
+        },
+    );
+    let state = api::AppState::new(
+        store.clone(),
+        registry,
+        credentials,
+        Arc::new(LocalWorkers(worker.clone())),
+        api::Config {
+            body_limit: config.body_limit,
+            sync_wait: config.sync_wait,
+            public_url: config.public_url.clone(),
+            ui_dir: config.ui_dir.clone(),
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker_task = tokio::spawn(worker.run(stop_rx.clone()));
+    eprintln!(
+        "Weft is listening on http://{addr} (editor at /, API at /api/v1, webhooks at /hooks/…); database: {}",
+        redact_url(&config.database_url)
+    );
+    if config.ui_dir.is_none() {
+        eprintln!(
+            "The editor is not built: run `npm --prefix web-ui ci && npm --prefix web-ui run build`."
+        );
+    }
+    let mut shutdown = stop_rx.clone();
+    let server = axum::serve(listener, api::app(state)).with_graceful_shutdown(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    });
+    let signals = async {
+        shutdown_signal().await;
+        eprintln!("Shutting down: no new requests; running executions get a moment to finish.");
+        let _ = stop_tx.send(true);
+    };
+    tokio::select! {
+        r = server => r.map_err(|e| format!("the server stopped: {e}"))?,
+        _ = signals => {}
+    }
+    let _ = worker_task.await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_passwords_are_not_printed() {
+        assert_eq!(
+            super::redact_url("postgres://weft:hunter2@db:5432/weft"),
+            "postgres://weft:***@db:5432/weft"
+        );
+        assert_eq!(
+            super::redact_url("sqlite:///x/weft.db?mode=rwc"),
+            "sqlite:///x/weft.db?mode=rwc"
+        );
+    }
+}

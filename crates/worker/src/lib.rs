@@ -1,0 +1,331 @@
+//! The worker loop: claims queued executions from the store's queue, runs them with the engine
+//! (journaling every step into the store), and records the result. Crash recovery falls out of
+//! the queue: an execution whose lease expired is claimed again and resumes from its journal.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use engine::credentials::CredentialsProvider;
+use engine::{Cancel, Limits, Plan, Registry, Run, TriggerEvent};
+use serde_json::{Map, Value};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+/// How a worker behaves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// A name unique among the processes sharing the queue.
+    pub id: String,
+    /// Executions running at once in this worker.
+    pub concurrency: usize,
+    /// How long a claim holds without a heartbeat; a dead worker's executions are taken over
+    /// after this.
+    pub lease: Duration,
+    /// How often to look for work when nobody tells us there is some.
+    pub poll: Duration,
+    /// On shutdown, how long running executions get to finish before being handed back.
+    pub shutdown_grace: Duration,
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            id: format!("worker-{}", Uuid::now_v7()),
+            concurrency: 64,
+            lease: Duration::from_secs(30),
+            poll: Duration::from_millis(250),
+            shutdown_grace: Duration::from_secs(10),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Everything a worker needs.
+#[derive(Clone)]
+pub struct Worker {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: store::Store,
+    registry: Arc<Registry>,
+    credentials: Arc<dyn CredentialsProvider>,
+    env: Arc<Map<String, Value>>,
+    config: Config,
+    /// Compiled plans by (workflow id, version): a version never changes once saved.
+    plans: Mutex<HashMap<(Uuid, i32), Arc<Plan>>>,
+    /// Cancel signals of the executions running here.
+    running: Mutex<HashMap<Uuid, Cancel>>,
+    wake: Notify,
+}
+
+impl Worker {
+    pub fn new(
+        store: store::Store,
+        registry: Arc<Registry>,
+        credentials: Arc<dyn CredentialsProvider>,
+        env: Arc<Map<String, Value>>,
+        config: Config,
+    ) -> Worker {
+        Worker {
+            inner: Arc::new(Inner {
+                store,
+                registry,
+                credentials,
+                env,
+                config,
+                plans: Mutex::new(HashMap::new()),
+                running: Mutex::new(HashMap::new()),
+                wake: Notify::new(),
+            }),
+        }
+    }
+
+    /// Tells the worker there may be new work (e.g. right after an enqueue in this process).
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Asks a running execution to stop (it ends as `cancelled`). Returns whether it runs here.
+    pub fn cancel(&self, execution_id: Uuid) -> bool {
+        match self.inner.running.lock().expect("lock").get(&execution_id) {
+            Some(c) => {
+                c.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs until `shutdown` turns true; then stops claiming, gives running executions
+    /// `shutdown_grace` to finish, and hands the rest back to the queue.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let inner = &self.inner;
+        let mut tasks: JoinSet<()> = JoinSet::new();
+        let mut heartbeat = tokio::time::interval(inner.config.lease / 3);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut cancel_poll = tokio::time::interval(Duration::from_millis(500));
+        cancel_poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tracing::info!(worker = %inner.config.id, concurrency = inner.config.concurrency, "worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let free = inner.config.concurrency.saturating_sub(tasks.len());
+            let mut claimed = 0;
+            if free > 0 {
+                match inner
+                    .store
+                    .claim(&inner.config.id, inner.config.lease, free)
+                    .await
+                {
+                    Ok(claims) => {
+                        claimed = claims.len();
+                        for c in claims {
+                            let w = self.clone();
+                            tasks.spawn(async move { w.execute(c.execution_id, c.attempt).await });
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(worker = %inner.config.id, error = %e, "claiming executions failed")
+                    }
+                }
+            }
+            if claimed > 0 && claimed == free {
+                // There may be more: look again once a slot frees, without sleeping.
+            }
+            tokio::select! {
+                _ = inner.wake.notified(), if free > claimed => {}
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                _ = tokio::time::sleep(inner.config.poll), if claimed < free || free == 0 => {}
+                _ = heartbeat.tick() => self.heartbeat().await,
+                _ = cancel_poll.tick() => self.poll_cancellations().await,
+                _ = shutdown.changed() => {}
+            }
+        }
+        // Shutdown: no new claims; let running executions finish for a while.
+        let grace = tokio::time::sleep(inner.config.shutdown_grace);
+        tokio::pin!(grace);
+        while !tasks.is_empty() {
+            tokio::select! {
+                _ = tasks.join_next() => {}
+                _ = &mut grace => break,
+            }
+        }
+        let left: Vec<Uuid> = inner
+            .running
+            .lock()
+            .expect("lock")
+            .keys()
+            .copied()
+            .collect();
+        tasks.abort_all();
+        if !left.is_empty() {
+            tracing::info!(worker = %inner.config.id, count = left.len(), "handing unfinished executions back to the queue");
+            if let Err(e) = inner.store.release(&inner.config.id, &left).await {
+                tracing::warn!(error = %e, "could not hand executions back; their leases will expire");
+            }
+        }
+        tracing::info!(worker = %inner.config.id, "worker stopped");
+    }
+
+    async fn heartbeat(&self) {
+        let inner = &self.inner;
+        let ids: Vec<Uuid> = inner
+            .running
+            .lock()
+            .expect("lock")
+            .keys()
+            .copied()
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        if let Err(e) = inner
+            .store
+            .heartbeat(&inner.config.id, &ids, inner.config.lease)
+            .await
+        {
+            tracing::warn!(worker = %inner.config.id, error = %e, "renewing leases failed");
+        }
+    }
+
+    async fn poll_cancellations(&self) {
+        let inner = &self.inner;
+        let running: Vec<(Uuid, Cancel)> = inner
+            .running
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        for (id, cancel) in running {
+            if let Ok(true) = inner.store.cancel_requested(id).await {
+                cancel.cancel();
+            }
+        }
+    }
+
+    fn plan(
+        &self,
+        workflow_id: Uuid,
+        version: i32,
+        workflow: engine::Workflow,
+    ) -> Result<Arc<Plan>, String> {
+        if let Some(p) = self
+            .inner
+            .plans
+            .lock()
+            .expect("lock")
+            .get(&(workflow_id, version))
+        {
+            return Ok(p.clone());
+        }
+        let plan = Arc::new(engine::compile(workflow, &self.inner.registry).map_err(
+            |problems| {
+                format!(
+                    "the workflow version is not valid: {}",
+                    engine::Problems(problems)
+                )
+            },
+        )?);
+        self.inner
+            .plans
+            .lock()
+            .expect("lock")
+            .insert((workflow_id, version), plan.clone());
+        Ok(plan)
+    }
+
+    /// Runs one claimed execution to its end and records the result.
+    async fn execute(&self, id: Uuid, attempt: i32) {
+        use tracing::Instrument;
+        let span = tracing::info_span!("execution", execution_id = %id, attempt);
+        self.execute_in_span(id, attempt).instrument(span).await
+    }
+
+    async fn execute_in_span(&self, id: Uuid, attempt: i32) {
+        let inner = &self.inner;
+        let outcome = async {
+            let exec = inner
+                .store
+                .execution(id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("the execution disappeared")?;
+            let version = inner
+                .store
+                .version(exec.workflow_id, exec.version)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("the workflow version disappeared")?;
+            let plan = self.plan(exec.workflow_id, exec.version, version.doc.workflow)?;
+            let trigger: TriggerEvent = serde_json::from_value(exec.request.clone())
+                .map_err(|e| format!("the stored request is not a trigger event: {e}"))?;
+            let resume = inner
+                .store
+                .finished_steps(id)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>((plan, trigger, resume))
+        }
+        .await;
+        let (plan, trigger, resume) = match outcome {
+            Ok(x) => x,
+            Err(message) => {
+                tracing::error!(error = %message, "cannot run the execution");
+                let now = chrono_now();
+                let result = engine::ExecutionResult {
+                    execution_id: id,
+                    status: engine::ExecutionStatus::Failed,
+                    steps: Vec::new(),
+                    response: None,
+                    output: None,
+                    error: Some(engine::journal::ExecutionError {
+                        step_id: None,
+                        message,
+                    }),
+                    started_at: now,
+                    finished_at: now,
+                };
+                let _ = inner.store.finish_execution(id, attempt, &result).await;
+                return;
+            }
+        };
+        let cancel = Cancel::new();
+        inner
+            .running
+            .lock()
+            .expect("lock")
+            .insert(id, cancel.clone());
+        let journal = inner.store.journal(id, attempt);
+        let mut run = Run::new(
+            id,
+            trigger,
+            &inner.env,
+            inner.credentials.as_ref(),
+            &journal,
+        );
+        run.resume = resume;
+        run.cancel = Some(cancel);
+        run.limits = inner.config.limits;
+        let result = engine::execute(&plan, &run).await;
+        match inner.store.finish_execution(id, attempt, &result).await {
+            Ok(true) => tracing::debug!(status = result.status.as_str(), "execution finished"),
+            Ok(false) => {
+                tracing::warn!("the execution was taken over by another worker; result dropped")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "recording the execution result failed; it will be retried after its lease expires")
+            }
+        }
+        inner.running.lock().expect("lock").remove(&id);
+    }
+}
+
+fn chrono_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
