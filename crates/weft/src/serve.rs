@@ -124,6 +124,12 @@ pub async fn serve(config: Config) -> Result<(), String> {
         _ = signals => {}
     }
     let _ = worker_task.await;
+    // Journal rows still queued for the SQLite writer reach the disk before we exit.
+    store
+        .flush()
+        .await
+        .map_err(|e| format!("could not flush the database: {e}"))?;
+    eprintln!("Stopped.");
     Ok(())
 }
 
