@@ -5,6 +5,8 @@
 //! the queue → answer (202, or the result for `respond: sync`). Nothing is acknowledged before
 //! it is committed.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -14,6 +16,7 @@ use axum::routing::any;
 use engine::model::{RespondMode, Trigger};
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
+use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::respond::{self, Format};
@@ -78,10 +81,20 @@ async fn production(
     Path(path): Path<String>,
     req: HookRequest,
 ) -> ApiResult<Response> {
-    let workflow = state.store.active_by_path(&path).await?.ok_or_else(|| {
+    // One indexed query per call; the document of a version never changes, so it is cached.
+    let route = state.store.route(&path).await?.ok_or_else(|| {
         ApiError::not_found(format!("no active workflow listens at /hooks/{path}"))
     })?;
-    accept(&state, workflow, false, req).await
+    let workflow = state
+        .workflow_version(route.workflow_id, route.version)
+        .await?;
+    accept(
+        &state,
+        (route.workflow_id, route.version, workflow),
+        false,
+        req,
+    )
+    .await
 }
 
 async fn test(
@@ -94,12 +107,17 @@ async fn test(
         .workflow_by_path_any(&path)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no workflow has the webhook path `{path}`")))?;
-    accept(&state, workflow, true, req).await
+    let target = (
+        workflow.id,
+        workflow.version,
+        Arc::new(workflow.doc.workflow),
+    );
+    accept(&state, target, true, req).await
 }
 
 async fn accept(
     state: &AppState,
-    workflow: store::WorkflowRecord,
+    (workflow_id, version, workflow): (Uuid, i32, Arc<engine::Workflow>),
     test: bool,
     req: HookRequest,
 ) -> ApiResult<Response> {
@@ -109,7 +127,7 @@ async fn accept(
         headers,
         body,
     } = req;
-    let Trigger::Webhook(hook) = &workflow.doc.workflow.trigger else {
+    let Trigger::Webhook(hook) = &workflow.trigger else {
         return Err(ApiError::not_found("this workflow has no webhook trigger"));
     };
     let allowed = hook.allowed_methods();
@@ -136,7 +154,7 @@ async fn accept(
             Some(name) => match state.credentials.get(name).await {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    tracing::error!(workflow_id = %workflow.id, error = %e, "webhook credential unavailable");
+                    tracing::error!(workflow_id = %workflow_id, error = %e, "webhook credential unavailable");
                     return Err(ApiError::unauthorized());
                 }
             },
@@ -154,9 +172,9 @@ async fn accept(
             // nothing.
             Ok(v) => message_id = v.message_id.or(v.replay_key),
             Err(e) => {
-                tracing::info!(workflow_id = %workflow.id, reason = %e.reason(), "webhook rejected");
+                tracing::info!(workflow_id = %workflow_id, reason = %e.reason(), "webhook rejected");
                 if e.status() == StatusCode::INTERNAL_SERVER_ERROR {
-                    tracing::error!(workflow_id = %workflow.id, "the webhook's auth is misconfigured");
+                    tracing::error!(workflow_id = %workflow_id, "the webhook's auth is misconfigured");
                 }
                 return Err(ApiError::unauthorized());
             }
@@ -188,7 +206,8 @@ async fn accept(
     let request = serde_json::to_value(&event).map_err(ApiError::internal)?;
     let enqueued = enqueue(
         state,
-        &workflow,
+        workflow_id,
+        version,
         "webhook",
         request.clone(),
         idempotency_key,
@@ -197,7 +216,7 @@ async fn accept(
     .await?;
     if test {
         state.publish_test_event(
-            workflow.id,
+            workflow_id,
             json!({ "execution_id": enqueued.execution_id, "request": request }),
         );
     }
@@ -229,7 +248,8 @@ async fn accept(
 /// local workers.
 pub(crate) async fn enqueue(
     state: &AppState,
-    workflow: &store::WorkflowRecord,
+    workflow_id: Uuid,
+    version: i32,
     trigger_kind: &str,
     request: serde_json::Value,
     idempotency_key: Option<String>,
@@ -238,8 +258,8 @@ pub(crate) async fn enqueue(
     let enqueued = state
         .store
         .enqueue(store::NewExecution {
-            workflow_id: workflow.id,
-            version: workflow.version,
+            workflow_id,
+            version,
             trigger_kind: trigger_kind.into(),
             request,
             idempotency_key,

@@ -82,6 +82,8 @@ pub struct Inner {
     pub config: Config,
     /// Editors listening for the next test event of a workflow.
     test_listeners: Mutex<HashMap<Uuid, broadcast::Sender<Value>>>,
+    /// Workflow documents by (id, version): a saved version never changes.
+    versions: Mutex<HashMap<(Uuid, i32), Arc<engine::Workflow>>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -106,7 +108,29 @@ impl AppState {
             dispatch,
             config,
             test_listeners: Mutex::new(HashMap::new()),
+            versions: Mutex::new(HashMap::new()),
         }))
+    }
+
+    /// The document of a workflow version, from the cache or the store.
+    pub(crate) async fn workflow_version(
+        &self,
+        id: Uuid,
+        version: i32,
+    ) -> ApiResult<Arc<engine::Workflow>> {
+        if let Some(w) = self.versions.lock().expect("lock").get(&(id, version)) {
+            return Ok(w.clone());
+        }
+        let v = self.store.version(id, version).await?.ok_or_else(|| {
+            ApiError::not_found(format!("workflow {id} has no version {version}"))
+        })?;
+        let w = Arc::new(v.doc.workflow);
+        let mut cache = self.versions.lock().expect("lock");
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert((id, version), w.clone());
+        Ok(w)
     }
 
     pub(crate) fn test_listener(&self, workflow: Uuid) -> broadcast::Receiver<Value> {

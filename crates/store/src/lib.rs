@@ -101,6 +101,8 @@ struct Inner {
     /// SQLite: the group-commit writer; `None` on PostgreSQL.
     writer: Option<writer::Sender>,
     events: broadcast::Sender<ExecutionEvent>,
+    /// Callers of `wait_finished` in this process, by execution.
+    waiters: waiting::Waiters,
 }
 
 impl std::fmt::Debug for Store {
@@ -147,6 +149,7 @@ impl Store {
                 read,
                 writer,
                 events,
+                waiters: Default::default(),
             }),
         })
     }
@@ -183,9 +186,19 @@ impl Store {
     }
 
     pub(crate) fn publish(&self, make: impl FnOnce() -> ExecutionEvent) {
-        if self.inner.events.receiver_count() > 0 {
-            let _ = self.inner.events.send(make());
+        if self.inner.events.receiver_count() > 0 || !self.inner.waiters.is_empty() {
+            let event = make();
+            if let journal::ExecutionEventKind::Finished { .. } = event.kind {
+                self.inner.waiters.wake(event.execution_id);
+            }
+            if self.inner.events.receiver_count() > 0 {
+                let _ = self.inner.events.send(event);
+            }
         }
+    }
+
+    pub(crate) fn waiters(&self) -> &waiting::Waiters {
+        &self.inner.waiters
     }
 
     /// The connection for reads.

@@ -209,21 +209,27 @@ impl Worker {
         }
     }
 
-    fn plan(
-        &self,
-        workflow_id: Uuid,
-        version: i32,
-        workflow: engine::Workflow,
-    ) -> Result<Arc<Plan>, String> {
-        if let Some(p) = self
+    /// The compiled plan of a workflow version (cached: a saved version never changes).
+    async fn plan(&self, workflow_id: Uuid, version: i32) -> Result<Arc<Plan>, String> {
+        let cached = self
             .inner
             .plans
             .lock()
             .expect("lock")
             .get(&(workflow_id, version))
-        {
-            return Ok(p.clone());
+            .cloned();
+        if let Some(p) = cached {
+            return Ok(p);
         }
+        let workflow = self
+            .inner
+            .store
+            .version(workflow_id, version)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the workflow version disappeared")?
+            .doc
+            .workflow;
         let plan = Arc::new(engine::compile(workflow, &self.inner.registry).map_err(
             |problems| {
                 format!(
@@ -256,13 +262,7 @@ impl Worker {
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or("the execution disappeared")?;
-            let version = inner
-                .store
-                .version(exec.workflow_id, exec.version)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or("the workflow version disappeared")?;
-            let plan = self.plan(exec.workflow_id, exec.version, version.doc.workflow)?;
+            let plan = self.plan(exec.workflow_id, exec.version).await?;
             let trigger: TriggerEvent = serde_json::from_value(exec.request.clone())
                 .map_err(|e| format!("the stored request is not a trigger event: {e}"))?;
             let resume = inner

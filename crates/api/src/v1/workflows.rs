@@ -348,7 +348,7 @@ async fn run_workflow(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let request = serde_json::to_value(&event).map_err(ApiError::internal)?;
-    let enqueued = enqueue(&state, &w, "manual", request, key, false).await?;
+    let enqueued = enqueue(&state, w.id, w.version, "manual", request, key, false).await?;
     let url = status_url(&state, &headers, enqueued.execution_id);
     if q.wait
         && let Some(exec) = state
