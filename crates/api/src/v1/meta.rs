@@ -19,7 +19,7 @@ async fn list_actions(_: Caller, State(state): State<AppState>) -> Json<Value> {
 /// The workflow document's JSON Schema (also `weft schema`).
 #[utoipa::path(get, path = "/schema/workflow.json", tag = "meta",
     responses((status = 200, description = "JSON Schema 2020-12", body = Object)))]
-async fn get_workflow_schema(State(state): State<AppState>) -> Json<Value> {
+async fn get_workflow_schema(_: Caller, State(state): State<AppState>) -> Json<Value> {
     Json(engine::schema::workflow_schema(&state.registry))
 }
 
@@ -27,4 +27,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_actions))
         .routes(routes!(get_workflow_schema))
+}
+
+/// The workflow schema without authentication, at `/schema/workflow.json`, for editors'
+/// `# yaml-language-server: $schema=…` lines. It holds no data, only the format.
+pub(crate) async fn public_workflow_schema(State(state): State<AppState>) -> Json<Value> {
+    Json(engine::schema::workflow_schema(&state.registry))
 }

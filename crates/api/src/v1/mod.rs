@@ -58,12 +58,14 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         )
         .split_for_parts();
     let served = Arc::new(doc.clone());
-    let router = router.route(
-        "/api/v1/openapi.json",
-        get(move || {
-            let doc = served.clone();
-            async move { axum::Json(doc.as_ref().clone()) }
-        }),
-    );
+    let router = router
+        .route(
+            "/api/v1/openapi.json",
+            get(move |_: crate::auth::Caller| {
+                let doc = served.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .route("/schema/workflow.json", get(meta::public_workflow_schema));
     (router, doc)
 }
