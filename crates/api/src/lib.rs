@@ -156,6 +156,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(hooks::router(&state.config))
         .merge(api)
+        .route("/api/{*rest}", axum::routing::any(unknown_api_route))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(ui::router(&state.config))
@@ -165,6 +166,10 @@ pub fn app(state: AppState) -> Router {
 /// The OpenAPI document of `/api/v1`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     v1::api().1
+}
+
+async fn unknown_api_route(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no API route at {}", uri.path()))
 }
 
 async fn healthz() -> &'static str {

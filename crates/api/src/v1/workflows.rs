@@ -107,7 +107,23 @@ async fn document(state: &AppState, body: WorkflowBody) -> ApiResult<store::Work
 #[utoipa::path(get, path = "/workflows", tag = "workflows",
     responses((status = 200, description = "`{items: [...]}`", body = Object)))]
 async fn list_workflows(_: Caller, State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let items = state.store.list_workflows().await?;
+    let items: Vec<Value> = state
+        .store
+        .list_workflows()
+        .await?
+        .into_iter()
+        .map(|w| {
+            let mut v = serde_json::to_value(&w).unwrap_or(Value::Null);
+            if let Value::Object(m) = &mut v {
+                let mut trigger = json!({ "type": w.trigger_kind });
+                if let Some(p) = &w.webhook_path {
+                    trigger["path"] = json!(p);
+                }
+                m.insert("trigger".into(), trigger);
+            }
+            v
+        })
+        .collect();
     Ok(Json(json!({ "items": items })))
 }
 
