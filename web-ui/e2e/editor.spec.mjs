@@ -1,0 +1,326 @@
+// End-to-end test of the editor against a running `weft serve`, driving Debian's Chromium with
+// playwright-core (no browser download). A plain Node test (node:test):
+//
+//   WEFT_URL=http://127.0.0.1:8080 WEFT_API_KEY=… WEFT_MOCK_URL=http://127.0.0.1:4010 \
+//   SCREENSHOT_DIR=/tmp/weft-shots node --test e2e/
+//
+// - WEFT_URL: the server, serving the built editor at `/`, the API and the webhooks.
+// - WEFT_API_KEY: an API key the server accepts.
+// - WEFT_MOCK_URL: the loopback mock API of the Rust tests (`POST /users` → `{id, email…}`),
+//   called by the workflow the test builds (default http://127.0.0.1:4010).
+// - SCREENSHOT_DIR: where the screenshots go (default e2e-screenshots/).
+// - CHROMIUM: the browser binary (default /usr/bin/chromium).
+//
+// The tests run in order and share one page: each continues from where the previous one left.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { parse } from 'yaml';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const WEFT_URL = (process.env.WEFT_URL ?? '').replace(/\/$/, '');
+const API_KEY = process.env.WEFT_API_KEY ?? '';
+const MOCK = (process.env.WEFT_MOCK_URL ?? 'http://127.0.0.1:4010').replace(/\/$/, '');
+const SHOTS = process.env.SCREENSHOT_DIR ?? join(here, '..', 'e2e-screenshots');
+const RUN = Date.now().toString(36);
+const HOOK_PATH = `e2e-user-${RUN}`;
+const EXAMPLE = join(here, '..', '..', 'workflows-examples', 'create-user.yaml');
+
+if (!WEFT_URL || !API_KEY) throw new Error('Set WEFT_URL and WEFT_API_KEY to a running `weft serve` and one of its API keys.');
+mkdirSync(SHOTS, { recursive: true });
+
+/** @type {import('playwright-core').Browser} */
+let browser;
+/** @type {import('playwright-core').Page} */
+let page;
+const consoleErrors = [];
+let shotNumber = 0;
+
+async function shot(name) {
+  shotNumber += 1;
+  await page.waitForTimeout(250);
+  await page.screenshot({ path: join(SHOTS, `${String(shotNumber).padStart(2, '0')}-${name}.png`) });
+}
+
+const byId = (id) => page.getByTestId(id);
+const node = (id) => page.locator(`[data-testid="node-${id}"]`);
+
+/** Clicks an empty spot of the canvas (deselects, shows the workflow panel). */
+async function clickCanvas() {
+  await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
+}
+
+async function api(path, init = {}) {
+  const res = await fetch(`${WEFT_URL}${path}`, { ...init, headers: { Authorization: `Bearer ${API_KEY}`, ...(init.headers ?? {}) } });
+  return res;
+}
+
+async function renameSelectedStep(id) {
+  const input = byId('step-id');
+  await input.fill(id);
+  await input.press('Enter');
+  await node(id).waitFor();
+}
+
+async function save() {
+  await page.keyboard.press('Control+s');
+  await page.locator('[data-testid="save-state"]', { hasText: 'Saved' }).waitFor();
+}
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: WEFT_URL }).catch(() => {});
+  page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) consoleErrors.push(msg.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  // The editor loads nothing from outside the server.
+  await page.route((url) => /^https?:/.test(url.protocol) && !url.href.startsWith(WEFT_URL), (route) => {
+    consoleErrors.push(`request outside the server: ${route.request().url()}`);
+    return route.abort();
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+describe('the editor', () => {
+  test('refuses a wrong API key and signs in with the right one', async () => {
+    await page.goto(WEFT_URL);
+    await byId('sign-in').waitFor();
+    await shot('sign-in');
+    await byId('api-key').fill('not-a-key');
+    await byId('sign-in-submit').click();
+    await byId('sign-in-error').waitFor();
+    assert.match(await byId('sign-in-error').innerText(), /refused/i);
+    await shot('sign-in-refused');
+    await byId('api-key').fill(API_KEY);
+    await byId('sign-in-submit').click();
+    await byId('workflows-page').waitFor();
+    await shot('workflows');
+  });
+
+  test('builds the create-user chain from an empty canvas with the palette and the forms', async () => {
+    await byId('new-workflow').first().click();
+    await byId('workflow-name-input').fill(`E2E create user ${RUN}`);
+    await byId('workflow-trigger-select').selectOption('webhook');
+    await byId('workflow-path-input').fill(HOOK_PATH);
+    await byId('create-workflow').click();
+    await byId('editor').waitFor();
+    await node('$trigger').waitFor();
+    await shot('empty-canvas');
+
+    // The trigger answers with the workflow's result.
+    await node('$trigger').click();
+    await byId('trigger-respond').selectOption('sync');
+    assert.equal(await byId('production-url').innerText(), `${WEFT_URL}/hooks/${HOOK_PATH}`);
+
+    // create_user: POST {mock}/users with the email from the trigger.
+    await node('$trigger').click();
+    await byId('palette-http').click();
+    await byId('step-panel').waitFor();
+    await renameSelectedStep('create_user');
+    await byId('with-method').selectOption('POST');
+    await byId('with-url').fill(`${MOCK}/users`);
+    await byId('with-json').fill('{\n  "email": "{{trigger.body.email}}"\n}');
+    await shot('create-user-form');
+    await save();
+
+    // A first run gives the step real output for the picker.
+    await clickCanvas();
+    await byId('tab-run').click();
+    await byId('run-input').fill('{"email": "first@example.com"}');
+    await byId('run-now').click();
+    await page.locator('[data-testid="node-create_user"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    await shot('first-run');
+  });
+
+  test('maps the created id into the next step with the field picker', async () => {
+    await node('create_user').click();
+    await byId('palette-http').click();
+    await byId('step-panel').waitFor();
+    await renameSelectedStep('get_user');
+    const url = byId('with-url');
+    await url.fill(`${MOCK}/users/`);
+    await url.press('End');
+    await byId('picker-create_user').waitFor();
+    await byId('pick-steps.create_user.body.id').click();
+    assert.equal(await url.inputValue(), `${MOCK}/users/{{steps.create_user.body.id}}`);
+    await shot('field-picker');
+
+    // Completion offers the upstream step's paths while typing.
+    await url.fill(`${MOCK}/users/{{steps.cre`);
+    await byId('completions').waitFor();
+    await byId('completion-steps.create_user.body.id').click();
+    assert.equal(await url.inputValue(), `${MOCK}/users/{{steps.create_user.body.id}}`);
+
+    // reply: answer 201 with the id.
+    await byId('palette-respond').click();
+    await renameSelectedStep('reply');
+    await byId('with-status').fill('201');
+    await byId('with-body').fill('{"user_id": "{{steps.create_user.body.id}}", "email": "{{steps.get_user.body.email}}"}');
+    await shot('chain-built');
+  });
+
+  test('saves and activates', async () => {
+    await save();
+    await byId('editor-active').click();
+    await page.locator('[data-testid="editor-active"][aria-checked="true"]').waitFor();
+    const list = await (await api('/api/v1/workflows')).json();
+    const mine = list.items.find((w) => w.trigger.path === HOOK_PATH);
+    assert.ok(mine, 'the workflow is listed');
+    assert.equal(mine.active, true);
+    const full = await (await api(`/api/v1/workflows/${mine.id}`)).json();
+    assert.deepEqual(full.workflow.steps.map((s) => s.id), ['create_user', 'get_user', 'reply']);
+    assert.ok(full.workflow.steps.every((s) => !('after' in s)), 'a chain needs no `after`');
+    await shot('saved-active');
+  });
+
+  test('runs from a webhook call: the execution turns green and the node shows the id', async () => {
+    const res = await fetch(`${WEFT_URL}/hooks/${HOOK_PATH}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: 'hook@example.com' }),
+    });
+    assert.equal(res.status, 201);
+    const answer = await res.json();
+    assert.equal(typeof answer.user_id, 'number');
+    assert.equal(answer.email, 'hook@example.com');
+
+    await clickCanvas();
+    await byId('tab-executions').click();
+    await byId('executions-refresh').click();
+    const first = page.locator('[data-testid^="execution-"][data-status="succeeded"]').first();
+    await first.waitFor();
+    await first.click();
+    await byId('view-banner').waitFor();
+    for (const id of ['create_user', 'get_user', 'reply']) {
+      await page.locator(`[data-testid="node-${id}"][data-status="succeeded"]`).waitFor();
+    }
+    await node('create_user').click();
+    await byId('tab-output').click();
+    const output = byId('step-run-output');
+    await output.waitFor();
+    assert.match(await output.innerText(), new RegExp(`id:\\s*${answer.user_id}\\b`));
+    await shot('execution-green');
+    await byId('back-to-draft').click();
+    await page.locator('[data-testid="view-banner"]').waitFor({ state: 'detached' });
+  });
+
+  test('captures a call to the test URL while listening', async () => {
+    await node('$trigger').click();
+    assert.equal(await byId('test-url').innerText(), `${WEFT_URL}/hooks-test/${HOOK_PATH}`);
+    await byId('listen-test-event').click();
+    await page.getByText('Waiting for a call to the test URL').waitFor();
+    await page.waitForTimeout(500); // let the long poll reach the server
+    const res = await fetch(`${WEFT_URL}/hooks-test/${HOOK_PATH}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: 'test-event@example.com' }),
+    });
+    assert.ok(res.status < 300, `the test URL answered ${res.status}`);
+    const captured = byId('captured-request');
+    await captured.waitFor();
+    assert.match(await captured.innerText(), /test-event@example\.com/);
+    await shot('test-event');
+  });
+
+  test('imports a YAML example and exports it unchanged', async () => {
+    const original = readFileSync(EXAMPLE, 'utf8').replace('path: new-user', `path: e2e-import-${RUN}`);
+    await page.goto(`${WEFT_URL}/#/workflows`);
+    await byId('import-open').click();
+    await byId('tab-paste').click();
+    await byId('import-text').fill(original);
+    await shot('import');
+    await byId('import-submit').click();
+    await byId('editor').waitFor();
+    await node('tag_user').waitFor();
+    await shot('imported');
+    const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
+
+    const exported = async () => {
+      const download = page.waitForEvent('download');
+      await byId('editor-export').click();
+      const file = await download;
+      return readFileSync(await file.path(), 'utf8');
+    };
+    const first = await exported();
+    assert.deepEqual(parse(first), parse(original));
+    if (first !== original) console.log('note: the export is equivalent to the import but not byte-identical');
+
+    // Saved from the editor (a moved node gets `ui`), the rest of the document is unchanged.
+    const box = await node('get_user').boundingBox();
+    await page.mouse.move(box.x + 60, box.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 60, box.y + 140, { steps: 8 });
+    await page.mouse.up();
+    await save();
+    const saved = parse(await exported());
+    const moved = saved.steps.find((s) => s.id === 'get_user');
+    assert.ok(moved.ui && typeof moved.ui.x === 'number', 'the moved step has a ui position');
+    delete moved.ui;
+    assert.deepEqual(saved, parse(original));
+    const record = await (await api(`/api/v1/workflows/${id}`)).json();
+    assert.equal(record.workflow.steps.length, 4);
+  });
+
+  test('shows a bad reference and a cycle on the node', async () => {
+    await node('get_user').click();
+    const url = byId('with-url');
+    await url.fill('{{env.API_URL}}/users/{{steps.nope.id}}');
+    await page.locator('[data-testid="node-get_user"][data-problems="true"]').waitFor();
+    await byId('node-problems-get_user').waitFor();
+    await page.locator('[data-testid="field-url"] .field__error').waitFor();
+    await shot('bad-reference');
+    await page.keyboard.press('Escape');
+    await url.fill('{{env.API_URL}}/users/{{steps.create_user.body.id}}');
+    await page.locator('[data-testid="node-get_user"][data-problems="false"]').waitFor();
+
+    // A cycle: create_user after reply.
+    await node('create_user').click();
+    await byId('tab-yaml').click();
+    const yaml = byId('step-yaml');
+    const text = await yaml.inputValue();
+    await yaml.fill(text.replace('action: http', 'action: http\nafter: [reply]'));
+    await byId('step-yaml-apply').click();
+    await page.locator('[data-problems="true"]').first().waitFor();
+    await byId('problem-count').waitFor();
+    await shot('cycle');
+    await page.keyboard.press('Escape');
+    await clickCanvas();
+    await page.keyboard.press('Control+z');
+    await page.locator('[data-problems="true"]').first().waitFor({ state: 'detached' });
+  });
+
+  test('undoes and redoes with the keyboard', async () => {
+    await clickCanvas();
+    const before = await page.locator('.react-flow__node').count();
+    await node('reply').click();
+    await byId('palette-delay').click();
+    await page.locator('.react-flow__node').nth(before).waitFor();
+    assert.equal(await page.locator('.react-flow__node').count(), before + 1);
+    await clickCanvas();
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction((n) => document.querySelectorAll('.react-flow__node').length === n, before);
+    await page.keyboard.press('Control+Shift+z');
+    await page.waitForFunction((n) => document.querySelectorAll('.react-flow__node').length === n, before + 1);
+    await node('delay_1').waitFor();
+    await shot('redo');
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction((n) => document.querySelectorAll('.react-flow__node').length === n, before);
+  });
+
+  test('logs no console errors', () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+});

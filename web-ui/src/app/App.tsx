@@ -1,0 +1,77 @@
+import { History, LogOut, Workflow as WorkflowIcon } from 'lucide-react';
+import type { MouseEvent } from 'react';
+import { hasUnsavedChanges } from '../editor/hooks';
+import { useAuth } from '../features/auth/hooks';
+import { SignIn } from '../features/auth/components/SignIn';
+import { EditorPage } from '../editor/EditorPage';
+import { ExecutionsPage } from '../features/executions/components/ExecutionsPage';
+import { WorkflowsPage } from '../features/workflows/components/WorkflowsPage';
+import { href, useRoute } from './router';
+import { Toasts } from './Toasts';
+import { IconButton } from './ui';
+
+/** Asks before leaving the editor with unsaved changes. */
+function guard(e: MouseEvent<HTMLAnchorElement>) {
+  if (hasUnsavedChanges() && !window.confirm('Leave without saving? Your changes will be lost.')) e.preventDefault();
+}
+
+export function App() {
+  const key = useAuth((s) => s.key);
+  const signOut = useAuth((s) => s.signOut);
+  const route = useRoute();
+  if (!key) {
+    return (
+      <>
+        <SignIn />
+        <Toasts />
+      </>
+    );
+  }
+  return (
+    <div className="shell">
+      <nav className="sidebar" aria-label="Main">
+        <a className="sidebar__logo" href={href({ name: 'workflows' })} aria-label="Weft home" onClick={guard}>
+          <Logo />
+        </a>
+        <a
+          className={`sidebar__link${route.name !== 'executions' ? ' is-active' : ''}`}
+          href={href({ name: 'workflows' })}
+          aria-label="Workflows"
+          title="Workflows"
+          data-testid="nav-workflows"
+          onClick={guard}
+        >
+          <WorkflowIcon size={20} aria-hidden />
+        </a>
+        <a
+          className={`sidebar__link${route.name === 'executions' ? ' is-active' : ''}`}
+          href={href({ name: 'executions' })}
+          aria-label="Executions"
+          title="Executions"
+          data-testid="nav-executions"
+          onClick={guard}
+        >
+          <History size={20} aria-hidden />
+        </a>
+        <span className="sidebar__spacer" />
+        <IconButton icon={LogOut} label="Sign out" className="sidebar__link" onClick={() => (!hasUnsavedChanges() || window.confirm('Sign out without saving? Your changes will be lost.')) && signOut()} data-testid="sign-out" />
+      </nav>
+      <main className="shell__main">
+        {route.name === 'workflows' && <WorkflowsPage />}
+        {route.name === 'executions' && <ExecutionsPage />}
+        {route.name === 'editor' && <EditorPage key={route.id} id={route.id} executionId={route.executionId} />}
+      </main>
+      <Toasts />
+    </div>
+  );
+}
+
+export function Logo({ size = 30 }: { size?: number }) {
+  return (
+    <svg width={size} height={size} viewBox="0 0 32 32" aria-hidden>
+      <rect width="32" height="32" rx="8" fill="var(--accent)" />
+      <path d="M7 10h18M7 16h18M7 22h18" stroke="#c7d2fe" strokeWidth="2.2" strokeLinecap="round" />
+      <path d="M11 7v18M21 7v18" stroke="#fff" strokeWidth="2.6" strokeLinecap="round" />
+    </svg>
+  );
+}

@@ -1,0 +1,45 @@
+// A small hash router: the editor is served as static files at `/`, so hash routes need no
+// server-side fallback.
+import { useSyncExternalStore } from 'react';
+
+export type Route =
+  | { name: 'workflows' }
+  | { name: 'executions' }
+  | { name: 'editor'; id: string; executionId?: string };
+
+export function parseRoute(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'executions') return { name: 'executions' };
+  if (parts[0] === 'workflows' && parts[1]) {
+    if (parts[2] === 'executions' && parts[3]) return { name: 'editor', id: parts[1], executionId: parts[3] };
+    return { name: 'editor', id: parts[1] };
+  }
+  return { name: 'workflows' };
+}
+
+export function href(route: Route): string {
+  switch (route.name) {
+    case 'workflows':
+      return '#/workflows';
+    case 'executions':
+      return '#/executions';
+    case 'editor':
+      return route.executionId
+        ? `#/workflows/${encodeURIComponent(route.id)}/executions/${encodeURIComponent(route.executionId)}`
+        : `#/workflows/${encodeURIComponent(route.id)}`;
+  }
+}
+
+export function navigate(route: Route): void {
+  window.location.hash = href(route).slice(1);
+}
+
+function subscribe(cb: () => void) {
+  window.addEventListener('hashchange', cb);
+  return () => window.removeEventListener('hashchange', cb);
+}
+
+export function useRoute(): Route {
+  const hash = useSyncExternalStore(subscribe, () => window.location.hash);
+  return parseRoute(hash);
+}

@@ -1,0 +1,110 @@
+// The canvas: xyflow with the editor store's nodes and edges.
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection,
+  type DefaultEdgeOptions,
+  type IsValidConnection,
+} from '@xyflow/react';
+import { useCallback, useEffect, type DragEvent } from 'react';
+import { actionMeta } from '../nodes/actions';
+import { nodeTypes } from '../nodes/registry';
+import { toast } from '../app/toast';
+import { useEditor } from './store';
+import type { WeftEdge, WeftNode } from './types';
+import { edgeTypes } from './WeftEdge';
+
+export const DRAG_TYPE = 'application/x-weft-action';
+
+const defaultEdgeOptions: DefaultEdgeOptions = {
+  type: 'weft',
+  markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16, color: '#a1a1aa' },
+};
+
+function miniMapColor(node: WeftNode): string {
+  if (node.type === 'trigger') return '#4f46e5';
+  return actionMeta(node.data.step.action).tint;
+}
+
+export function Canvas() {
+  const nodes = useEditor((s) => s.nodes);
+  const edges = useEditor((s) => s.edges);
+  const onNodesChange = useEditor((s) => s.onNodesChange);
+  const onEdgesChange = useEditor((s) => s.onEdgesChange);
+  const connect = useEditor((s) => s.connect);
+  const reconnect = useEditor((s) => s.reconnect);
+  const canConnect = useEditor((s) => s.canConnect);
+  const commit = useEditor((s) => s.commit);
+  const addStep = useEditor((s) => s.addStep);
+  const fitRequest = useEditor((s) => s.fitRequest);
+  const readOnly = useEditor((s) => s.mode.kind !== 'draft');
+  const { fitView, screenToFlowPosition } = useReactFlow();
+
+  useEffect(() => {
+    if (!fitRequest) return;
+    const id = window.requestAnimationFrame(() => void fitView({ padding: 0.12, maxZoom: 1, duration: 200 }));
+    return () => window.cancelAnimationFrame(id);
+  }, [fitRequest, fitView]);
+
+  const isValidConnection: IsValidConnection<WeftEdge> = useCallback((c) => canConnect(c as Connection) === null, [canConnect]);
+
+  const onConnect = useCallback(
+    (c: Connection) => {
+      const why = canConnect(c);
+      if (why) toast.info(why);
+      else connect(c);
+    },
+    [canConnect, connect],
+  );
+
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const kind = e.dataTransfer.getData(DRAG_TYPE);
+      if (!kind || readOnly) return;
+      e.preventDefault();
+      const p = screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      addStep(kind, actionMeta(kind).defaults, { x: Math.round(p.x - 120), y: Math.round(p.y - 32) });
+    },
+    [addStep, readOnly, screenToFlowPosition],
+  );
+
+  return (
+    <div className="canvas" data-testid="canvas" onDragOver={(e) => e.dataTransfer.types.includes(DRAG_TYPE) && e.preventDefault()} onDrop={onDrop}>
+      <ReactFlow<WeftNode, WeftEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        defaultEdgeOptions={defaultEdgeOptions}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onReconnect={reconnect}
+        onNodeDragStart={() => commit()}
+        isValidConnection={isValidConnection}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        edgesReconnectable={!readOnly}
+        deleteKeyCode={null}
+        multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
+        selectionKeyCode="Shift"
+        minZoom={0.2}
+        maxZoom={2}
+        snapToGrid
+        snapGrid={[10, 10]}
+        attributionPosition="top-right"
+        fitView
+        fitViewOptions={{ padding: 0.12, maxZoom: 1 }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#d4d4d8" />
+        <MiniMap pannable zoomable style={{ width: 168, height: 108 }} nodeColor={miniMapColor} nodeStrokeWidth={0} maskColor="rgba(244,244,245,0.7)" ariaLabel="Mini map" />
+        <Controls showInteractive={false} aria-label="Zoom controls" />
+      </ReactFlow>
+    </div>
+  );
+}

@@ -1,0 +1,337 @@
+// The editor: top bar, palette, canvas and side panel for one workflow.
+import { ReactFlowProvider } from '@xyflow/react';
+import { ArrowLeft, Ban, CircleAlert, Download, LayoutGrid, Redo2, RotateCcw, Save, Undo2 } from 'lucide-react';
+import { useCallback, useEffect, useState } from 'react';
+import { href, navigate } from '../app/router';
+import { toast } from '../app/toast';
+import { Button, ErrorState, IconButton, Spinner, StatusPill, Toggle } from '../app/ui';
+import { executionsApi } from '../features/executions/api';
+import { versionsApi } from '../features/versions/api';
+import { workflowsApi } from '../features/workflows/api';
+import { exportWorkflow } from '../features/workflows/hooks';
+import type { Workflow } from '../generated/api';
+import { describeError } from '../lib/http';
+import { duration, shortId } from '../lib/format';
+import { Canvas } from './Canvas';
+import { followExecution, loadLastRun, stopFollowingExecution, useDirty, useDocument, useLiveValidation, useSave } from './hooks';
+import { Palette } from './Palette';
+import { StepPanel } from './panels/StepPanel';
+import { TriggerPanel } from './panels/TriggerPanel';
+import { WorkflowPanel, type WorkflowTab } from './panels/WorkflowPanel';
+import { selectedNode, useEditor } from './store';
+import { isStepNode } from './types';
+
+export function EditorPage({ id, executionId }: { id: string; executionId?: string }) {
+  const [state, setState] = useState<{ kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'ready' }>({ kind: 'loading' });
+  const [attempt, setAttempt] = useState(0);
+  const load = useEditor((s) => s.load);
+
+  useEffect(() => {
+    let cancelled = false;
+    workflowsApi.get(id).then(
+      (record) => {
+        if (cancelled) return;
+        load(record);
+        setState({ kind: 'ready' });
+        void loadLastRun(record.id);
+      },
+      (e) => !cancelled && setState({ kind: 'error', message: describeError(e) }),
+    );
+    return () => {
+      cancelled = true;
+      stopFollowingExecution();
+    };
+  }, [id, load, attempt]);
+
+  if (state.kind === 'loading') return <Spinner label="Opening the workflow…" />;
+  if (state.kind === 'error')
+    return (
+      <div className="page">
+        <a className="back-link" href={href({ name: 'workflows' })}>
+          <ArrowLeft size={14} aria-hidden /> Workflows
+        </a>
+        <ErrorState title="Could not open the workflow" message={state.message} onRetry={() => setAttempt((a) => a + 1)} />
+      </div>
+    );
+  return (
+    <ReactFlowProvider>
+      <Editor executionId={executionId} />
+    </ReactFlowProvider>
+  );
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el) return false;
+  return el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName);
+}
+
+function Editor({ executionId }: { executionId?: string }) {
+  const record = useEditor((s) => s.record)!;
+  const mode = useEditor((s) => s.mode);
+  const nodes = useEditor((s) => s.nodes);
+  const selected = useEditor(selectedNode);
+  const doc = useDocument();
+  const dirty = useDirty();
+  const { save, busy: saving } = useSave();
+  const [tab, setTab] = useState<WorkflowTab>('run');
+  useLiveValidation(doc, mode.kind === 'draft');
+
+  // Open the execution named in the address, drawn on the version it ran.
+  useEffect(() => {
+    if (!executionId) {
+      if (useEditor.getState().mode.kind === 'execution') useEditor.getState().backToDraft();
+      return;
+    }
+    let cancelled = false;
+    (async () => {
+      try {
+        const execution = await executionsApi.get(executionId);
+        let version = null;
+        try {
+          version = execution.version !== record.version ? await versionsApi.get(record.id, execution.version) : null;
+        } catch {
+          toast.info(`Version ${execution.version} is not available: showing the execution on the current version.`);
+        }
+        if (cancelled) return;
+        const s = useEditor.getState();
+        const doc = version?.workflow ?? s.record?.workflow ?? s.document();
+        s.view(doc, { kind: 'execution', executionId, version: execution.version });
+        s.showExecution(execution);
+        setTab('executions');
+        if (execution.status === 'queued' || execution.status === 'running') followExecution(execution.id);
+      } catch (e) {
+        if (!cancelled) toast.error('Could not open the execution.', e);
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [executionId, record.id, record.version]);
+
+  // Keyboard: undo/redo, copy/paste, delete, select all, save.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const mod = e.ctrlKey || e.metaKey;
+      const s = useEditor.getState();
+      if (mod && e.key.toLowerCase() === 's') {
+        e.preventDefault();
+        if (s.mode.kind === 'draft') void save();
+        return;
+      }
+      if (isTyping(e.target)) return;
+      if (mod && e.key.toLowerCase() === 'z') {
+        e.preventDefault();
+        if (e.shiftKey) s.redo();
+        else s.undo();
+      } else if (mod && e.key.toLowerCase() === 'y') {
+        e.preventDefault();
+        s.redo();
+      } else if (mod && e.key.toLowerCase() === 'c') {
+        const steps = s.copy();
+        if (steps.length) toast.info(`Copied ${steps.length} step${steps.length > 1 ? 's' : ''}.`);
+      } else if (mod && e.key.toLowerCase() === 'v') {
+        s.paste();
+      } else if (mod && e.key.toLowerCase() === 'a') {
+        e.preventDefault();
+        s.selectAll();
+      } else if (e.key === 'Delete' || e.key === 'Backspace') {
+        e.preventDefault();
+        s.deleteSelection();
+      } else if (e.key === 'Escape') {
+        s.select([]);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [save]);
+
+  // Warn before leaving with unsaved changes.
+  useEffect(() => {
+    if (!dirty) return;
+    const onUnload = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+    };
+    window.addEventListener('beforeunload', onUnload);
+    return () => window.removeEventListener('beforeunload', onUnload);
+  }, [dirty]);
+
+  const panel =
+    selected && isStepNode(selected) ? (
+      <StepPanel key={selected.id} node={selected} />
+    ) : selected?.type === 'trigger' ? (
+      <TriggerPanel />
+    ) : (
+      <WorkflowPanel tab={tab} onTab={setTab} />
+    );
+
+  return (
+    <div className="editor" data-testid="editor">
+      <Topbar record={record} dirty={dirty} saving={saving} onSave={save} />
+      {mode.kind !== 'draft' && <ViewBanner />}
+      <div className="editor__body">
+        <Palette />
+        <div className="editor__canvas">
+          <Canvas />
+          {nodes.length <= 1 && mode.kind === 'draft' && (
+            <div className="canvas-hint" role="note">
+              <strong>Start building</strong>
+              <span>Click an action on the left to add it after the trigger, or drag it onto the canvas.</span>
+            </div>
+          )}
+        </div>
+        <div className="editor__panel">{panel}</div>
+      </div>
+    </div>
+  );
+}
+
+function Topbar({ record, dirty, saving, onSave }: { record: Workflow; dirty: boolean; saving: boolean; onSave: () => Promise<boolean> }) {
+  const name = useEditor((s) => s.meta.name);
+  const updateMeta = useEditor((s) => s.updateMeta);
+  const canUndo = useEditor((s) => s.past.length > 0 && s.mode.kind === 'draft');
+  const canRedo = useEditor((s) => s.future.length > 0 && s.mode.kind === 'draft');
+  const undo = useEditor((s) => s.undo);
+  const redo = useEditor((s) => s.redo);
+  const layout = useEditor((s) => s.layout);
+  const problems = useEditor((s) => s.problems.length);
+  const readOnly = useEditor((s) => s.mode.kind !== 'draft');
+  const setRecord = useEditor((s) => s.setRecord);
+  const [toggling, setToggling] = useState(false);
+
+  const back = useCallback(() => {
+    if (dirty && !window.confirm('Leave without saving? Your changes will be lost.')) return;
+    navigate({ name: 'workflows' });
+  }, [dirty]);
+
+  async function setActive(active: boolean) {
+    setToggling(true);
+    try {
+      if (active && dirty && !(await onSave())) return;
+      const updated = active ? await workflowsApi.activate(record.id) : await workflowsApi.deactivate(record.id);
+      setRecord(updated);
+      toast.success(active ? 'Active: the production webhook URL now answers.' : 'Inactive: the production webhook URL no longer answers.');
+    } catch (e) {
+      toast.error(active ? 'Could not activate the workflow.' : 'Could not deactivate the workflow.', e);
+    } finally {
+      setToggling(false);
+    }
+  }
+
+  return (
+    <header className="topbar">
+      <IconButton icon={ArrowLeft} label="Back to workflows" onClick={back} data-testid="back" />
+      <input
+        className="topbar__name"
+        value={name}
+        aria-label="Workflow name"
+        readOnly={readOnly}
+        data-testid="editor-name"
+        onChange={(e) => updateMeta((m) => ({ ...m, name: e.target.value }), 'name')}
+      />
+      <span className={`save-state${dirty ? ' is-dirty' : ''}`} data-testid="save-state">
+        {dirty ? 'Unsaved changes' : `Saved · v${record.version}`}
+      </span>
+      {problems > 0 && (
+        <span className="problem-count" title="Problems found by validation" data-testid="problem-count">
+          <CircleAlert size={14} aria-hidden /> {problems} problem{problems > 1 ? 's' : ''}
+        </span>
+      )}
+      <span className="topbar__spacer" />
+      <div className="topbar__group" role="group" aria-label="Edit">
+        <IconButton icon={Undo2} label="Undo (Ctrl+Z)" disabled={!canUndo} onClick={undo} data-testid="undo" />
+        <IconButton icon={Redo2} label="Redo (Ctrl+Shift+Z)" disabled={!canRedo} onClick={redo} data-testid="redo" />
+        <IconButton icon={LayoutGrid} label="Auto-layout" onClick={layout} data-testid="auto-layout" />
+        <IconButton icon={Download} label="Export YAML" onClick={() => void exportWorkflow(record.id, record.name)} data-testid="editor-export" />
+      </div>
+      <label className="topbar__active">
+        <Toggle checked={record.active} onChange={(v) => void setActive(v)} disabled={toggling || readOnly} label={record.active ? 'Deactivate workflow' : 'Activate workflow'} testId="editor-active" />
+        <span>{record.active ? 'Active' : 'Inactive'}</span>
+      </label>
+      <Button variant="primary" icon={Save} onClick={() => void onSave()} busy={saving} disabled={readOnly || !dirty} data-testid="save">
+        Save
+      </Button>
+    </header>
+  );
+}
+
+function ViewBanner() {
+  const mode = useEditor((s) => s.mode);
+  const run = useEditor((s) => s.run);
+  const record = useEditor((s) => s.record)!;
+  const backToDraft = useEditor((s) => s.backToDraft);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  async function retry(from: 'start' | 'failed_step') {
+    if (mode.kind !== 'execution') return;
+    setBusy(from);
+    try {
+      const accepted = await executionsApi.retry(mode.executionId, from);
+      toast.info(`Retrying as execution ${shortId(accepted.execution_id)}.`);
+      navigate({ name: 'editor', id: record.id, executionId: accepted.execution_id });
+    } catch (e) {
+      toast.error('Could not retry the execution.', e);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function cancel(executionId: string) {
+    setBusy('cancel');
+    try {
+      const execution = await executionsApi.cancel(executionId);
+      useEditor.getState().showExecution(execution);
+      toast.info('Execution cancelled.');
+    } catch (e) {
+      toast.error('Could not cancel the execution.', e);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  const leave = () => {
+    if (mode.kind === 'execution') navigate({ name: 'editor', id: record.id });
+    else backToDraft();
+  };
+
+  return (
+    <div className="view-banner" role="status" data-testid="view-banner">
+      {mode.kind === 'version' && (
+        <span>
+          Viewing <strong>version {mode.version}</strong> — read-only.
+        </span>
+      )}
+      {mode.kind === 'execution' && (
+        <span className="row gap-sm">
+          Execution <code>{shortId(mode.executionId)}</code>
+          {run && <StatusPill status={run.status} />}
+          <span className="muted">
+            on version {mode.version}
+            {run?.execution?.duration_ms !== undefined && run?.execution?.duration_ms !== null ? ` · ${duration(run.execution.duration_ms)}` : ''}
+          </span>
+        </span>
+      )}
+      <span className="topbar__spacer" />
+      {mode.kind === 'execution' && run && (run.status === 'running' || run.status === 'queued') && (
+        <Button size="sm" icon={Ban} onClick={() => void cancel(mode.executionId)} busy={busy === 'cancel'} data-testid="cancel-execution">
+          Cancel
+        </Button>
+      )}
+      {mode.kind === 'execution' && run && run.status !== 'running' && run.status !== 'queued' && (
+        <>
+          <Button size="sm" icon={RotateCcw} onClick={() => void retry('start')} busy={busy === 'start'} data-testid="retry-start">
+            Retry
+          </Button>
+          {run.status === 'failed' && (
+            <Button size="sm" icon={RotateCcw} onClick={() => void retry('failed_step')} busy={busy === 'failed_step'} data-testid="retry-failed">
+              Retry from failed step
+            </Button>
+          )}
+        </>
+      )}
+      <Button size="sm" variant="primary" onClick={leave} data-testid="back-to-draft">
+        Back to the editor
+      </Button>
+    </div>
+  );
+}

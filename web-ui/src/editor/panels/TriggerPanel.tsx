@@ -1,0 +1,270 @@
+// The trigger: type, webhook URLs (production and test) with copy, methods, auth, respond mode,
+// "Listen for a test event"; for schedules the cron with its next runs.
+import { Ear, X } from 'lucide-react';
+import { useEffect, useRef, useState } from 'react';
+import { toast } from '../../app/toast';
+import { Button, CopyButton, Field, IconButton } from '../../app/ui';
+import { workflowsApi } from '../../features/workflows/api';
+import type { AuthKind, CapturedRequest, HmacPreset, Trigger, WebhookAuth, WebhookTrigger } from '../../generated/api';
+import { describeError, isAbort } from '../../lib/http';
+import { slug } from '../../lib/format';
+import { triggerMeta } from '../../nodes/actions';
+import { nextRuns } from '../cron';
+import { followExecution, useDirty } from '../hooks';
+import { JsonView } from '../JsonView';
+import { useEditor } from '../store';
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const LISTEN_SECONDS = 60;
+
+function errorsOf(field: string, problems: { field?: string | null; step?: string | null; message: string }[]): string | undefined {
+  return problems.find((p) => !p.step && p.field && (p.field === field || p.field.startsWith(`${field}.`)))?.message;
+}
+
+export function TriggerPanel() {
+  const trigger = useEditor((s) => s.meta.trigger);
+  const name = useEditor((s) => s.meta.name);
+  const updateMeta = useEditor((s) => s.updateMeta);
+  const select = useEditor((s) => s.select);
+  const readOnly = useEditor((s) => s.mode.kind !== 'draft');
+  const problems = useEditor((s) => s.problems);
+  const meta = triggerMeta(trigger.type);
+
+  const setTrigger = (t: Trigger, key?: string) => updateMeta((m) => ({ ...m, trigger: t }), key ? `trigger.${key}` : undefined);
+
+  function changeType(type: Trigger['type']) {
+    if (type === trigger.type) return;
+    if (type === 'webhook') setTrigger({ type, path: slug(name || 'my-hook') });
+    else if (type === 'schedule') setTrigger({ type, cron: '0 * * * *' });
+    else setTrigger({ type });
+  }
+
+  return (
+    <section className="panel" aria-label="Trigger" data-testid="trigger-panel">
+      <header className="panel__header">
+        <span className="panel__icon" style={{ background: '#4f46e5' }} aria-hidden>
+          <meta.icon size={16} />
+        </span>
+        <div className="panel__heading">
+          <h2>Trigger</h2>
+          <span className="muted small">What starts an execution</span>
+        </div>
+        <IconButton icon={X} label="Close panel" onClick={() => select([])} />
+      </header>
+      <div className="panel__body stack">
+        <Field label="Type" htmlFor="trigger-type">
+          <select id="trigger-type" value={trigger.type} disabled={readOnly} data-testid="trigger-type" onChange={(e) => changeType(e.target.value as Trigger['type'])}>
+            <option value="webhook">Webhook</option>
+            <option value="schedule">Schedule</option>
+            <option value="manual">Manual</option>
+          </select>
+        </Field>
+        {trigger.type === 'webhook' && <WebhookFields trigger={trigger} readOnly={readOnly} setTrigger={setTrigger} problems={problems} />}
+        {trigger.type === 'schedule' && (
+          <>
+            <Field label="Cron" htmlFor="trigger-cron" hint="minute hour day month weekday, e.g. 0 9 * * mon-fri" error={errorsOf('trigger.cron', problems)}>
+              <input id="trigger-cron" value={trigger.cron} readOnly={readOnly} data-testid="trigger-cron" onChange={(e) => setTrigger({ ...trigger, cron: e.target.value }, 'cron')} />
+            </Field>
+            <Field label="Time zone" htmlFor="trigger-tz" hint="IANA name, default UTC">
+              <input id="trigger-tz" value={trigger.timezone ?? ''} placeholder="UTC" readOnly={readOnly} onChange={(e) => setTrigger({ ...trigger, timezone: e.target.value || undefined }, 'tz')} />
+            </Field>
+            <CronPreview cron={trigger.cron} timezone={trigger.timezone} />
+          </>
+        )}
+        {trigger.type === 'manual' && <p className="muted">Started with “Run now” here, through <code>POST /api/v1/workflows/…/run</code>, or by <code>weft run</code>.</p>}
+      </div>
+    </section>
+  );
+}
+
+function CronPreview({ cron, timezone }: { cron: string; timezone?: string | null }) {
+  let runs: Date[] = [];
+  let error: string | null = null;
+  try {
+    runs = nextRuns(cron, 5);
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  if (error) return <p className="field__error">{error}</p>;
+  return (
+    <div>
+      <h3 className="section__title">Next runs {timezone && timezone !== 'UTC' ? '(UTC; the server applies the time zone)' : '(UTC)'}</h3>
+      <ol className="plain-list" data-testid="cron-preview">
+        {runs.map((d) => (
+          <li key={d.toISOString()}>
+            <code>{d.toISOString().replace('T', ' ').replace(':00.000Z', ' UTC')}</code>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+function WebhookFields({ trigger, readOnly, setTrigger, problems }: { trigger: WebhookTrigger; readOnly: boolean; setTrigger: (t: Trigger, key?: string) => void; problems: { field?: string | null; step?: string | null; message: string }[] }) {
+  const origin = window.location.origin;
+  const prodUrl = `${origin}/hooks/${trigger.path}`;
+  const testUrl = `${origin}/hooks-test/${trigger.path}`;
+  const methods = trigger.methods ?? ['POST'];
+  const auth: WebhookAuth = trigger.auth ?? { type: 'none' };
+  const setAuth = (patch: Partial<WebhookAuth>) => {
+    const next = { ...auth, ...patch };
+    for (const k of Object.keys(next) as (keyof WebhookAuth)[]) if (next[k] === undefined || next[k] === '') delete next[k];
+    setTrigger({ ...trigger, auth: next.type === 'none' && Object.keys(next).length === 1 ? undefined : next }, 'auth');
+  };
+  const active = useEditor((s) => s.record?.active ?? false);
+
+  return (
+    <>
+      <Field label="Path" htmlFor="trigger-path" hint="Lower-case letters, digits, - and _, segments joined by /" error={errorsOf('trigger.path', problems)}>
+        <input id="trigger-path" value={trigger.path} readOnly={readOnly} data-testid="trigger-path" onChange={(e) => setTrigger({ ...trigger, path: e.target.value }, 'path')} />
+      </Field>
+      <div className="url-box">
+        <div className="url-box__row">
+          <span className="url-box__label">Production</span>
+          <code className="url-box__url" data-testid="production-url">
+            {prodUrl}
+          </code>
+          <CopyButton text={prodUrl} label="Copy production URL" testId="copy-production-url" />
+        </div>
+        <p className="muted small">{active ? 'Active: calls run the saved workflow.' : 'Answers once the workflow is active.'}</p>
+        <div className="url-box__row">
+          <span className="url-box__label">Test</span>
+          <code className="url-box__url" data-testid="test-url">
+            {testUrl}
+          </code>
+          <CopyButton text={testUrl} label="Copy test URL" testId="copy-test-url" />
+        </div>
+        <p className="muted small">Runs the saved draft, even while inactive.</p>
+      </div>
+      <TestListener />
+      <Field label="Methods" htmlFor="trigger-methods">
+        <div className="chips" id="trigger-methods" role="group" aria-label="Allowed methods">
+          {METHODS.map((m) => (
+            <label key={m} className={`chip chip--check${methods.includes(m) ? ' is-on' : ''}`}>
+              <input
+                type="checkbox"
+                checked={methods.includes(m)}
+                disabled={readOnly}
+                onChange={(e) => {
+                  const next = e.target.checked ? [...methods, m] : methods.filter((x) => x !== m);
+                  const ordered = METHODS.filter((x) => next.includes(x));
+                  setTrigger({ ...trigger, methods: ordered.length === 1 && ordered[0] === 'POST' && !trigger.methods ? undefined : ordered }, 'methods');
+                }}
+              />
+              {m}
+            </label>
+          ))}
+        </div>
+      </Field>
+      <Field label="Respond" htmlFor="trigger-respond">
+        <select
+          id="trigger-respond"
+          value={trigger.respond ?? ''}
+          disabled={readOnly}
+          data-testid="trigger-respond"
+          onChange={(e) => setTrigger({ ...trigger, respond: (e.target.value || undefined) as WebhookTrigger['respond'] }, 'respond')}
+        >
+          <option value="">async (default) — 202 at once with the execution id</option>
+          <option value="async">async — 202 at once with the execution id</option>
+          <option value="sync">sync — wait and answer with the result (a Respond step)</option>
+        </select>
+      </Field>
+      <div className="grid-2">
+        <Field label="Authentication" htmlFor="trigger-auth">
+          <select id="trigger-auth" value={auth.type} disabled={readOnly} data-testid="trigger-auth" onChange={(e) => setAuth({ type: e.target.value as AuthKind, preset: e.target.value === 'hmac' ? (auth.preset ?? 'standard-webhooks') : undefined })}>
+            <option value="none">None</option>
+            <option value="header">Header token</option>
+            <option value="basic">Basic</option>
+            <option value="hmac">HMAC signature</option>
+          </select>
+        </Field>
+        {auth.type === 'hmac' && (
+          <Field label="Preset" htmlFor="trigger-preset">
+            <select id="trigger-preset" value={auth.preset ?? 'standard-webhooks'} disabled={readOnly} onChange={(e) => setAuth({ preset: e.target.value as HmacPreset })}>
+              <option value="standard-webhooks">Standard Webhooks</option>
+              <option value="stripe">Stripe</option>
+              <option value="github">GitHub</option>
+              <option value="generic">Generic</option>
+            </select>
+          </Field>
+        )}
+      </div>
+      {auth.type !== 'none' && (
+        <div className="grid-2">
+          <Field label="Credential" htmlFor="trigger-credential" hint="Name of the stored secret" error={errorsOf('trigger.auth', problems)}>
+            <input id="trigger-credential" value={auth.credential ?? ''} readOnly={readOnly} placeholder="stripe-signing" onChange={(e) => setAuth({ credential: e.target.value })} />
+          </Field>
+          {(auth.type === 'header' || (auth.type === 'hmac' && auth.preset === 'generic')) && (
+            <Field label="Header" htmlFor="trigger-header" hint={auth.type === 'header' ? 'default authorization' : 'carries the signature'}>
+              <input id="trigger-header" value={auth.header ?? ''} readOnly={readOnly} onChange={(e) => setAuth({ header: e.target.value })} />
+            </Field>
+          )}
+        </div>
+      )}
+    </>
+  );
+}
+
+function TestListener() {
+  const record = useEditor((s) => s.record);
+  const mergeLastRunRequest = useEditor((s) => s.mergeLastRunRequest);
+  const dirty = useDirty();
+  const [state, setState] = useState<{ kind: 'idle' } | { kind: 'listening'; until: number } | { kind: 'timeout' } | { kind: 'error'; message: string } | { kind: 'got'; request: CapturedRequest }>({ kind: 'idle' });
+  const abort = useRef<AbortController | null>(null);
+  const [now, setNow] = useState(() => Date.now());
+
+  useEffect(() => () => abort.current?.abort(), []);
+  useEffect(() => {
+    if (state.kind !== 'listening') return;
+    const t = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(t);
+  }, [state.kind]);
+
+  async function listen() {
+    if (!record) return;
+    abort.current?.abort();
+    const ac = new AbortController();
+    abort.current = ac;
+    setNow(Date.now());
+    setState({ kind: 'listening', until: Date.now() + LISTEN_SECONDS * 1000 });
+    try {
+      const event = await workflowsApi.testEvent(record.id, LISTEN_SECONDS, ac.signal);
+      if (!event) return setState({ kind: 'timeout' });
+      setState({ kind: 'got', request: event.request });
+      mergeLastRunRequest(event.request);
+      toast.success('Test event received: its data now feeds field completion.');
+      if (event.execution_id) followExecution(event.execution_id);
+    } catch (e) {
+      if (isAbort(e)) return setState({ kind: 'idle' });
+      setState({ kind: 'error', message: describeError(e) });
+    }
+  }
+
+  return (
+    <div className="listener" data-testid="test-listener">
+      {state.kind === 'listening' ? (
+        <div className="listener__waiting" role="status">
+          <span className="pulse" aria-hidden />
+          <span>
+            Waiting for a call to the test URL… <span className="muted">{Math.max(0, Math.round((state.until - now) / 1000))} s</span>
+          </span>
+          <Button size="sm" variant="ghost" onClick={() => abort.current?.abort()}>
+            Stop
+          </Button>
+        </div>
+      ) : (
+        <Button icon={Ear} onClick={() => void listen()} disabled={!record} data-testid="listen-test-event">
+          Listen for a test event
+        </Button>
+      )}
+      {dirty && state.kind !== 'got' && <p className="muted small">Unsaved changes: the test URL runs the last saved version.</p>}
+      {state.kind === 'timeout' && <p className="muted small">No call arrived in {LISTEN_SECONDS} s. Send a request to the test URL, then listen again.</p>}
+      {state.kind === 'error' && (
+        <p className="field__error" role="alert">
+          Could not listen: {state.message}
+        </p>
+      )}
+      {state.kind === 'got' && <JsonView title={`${state.request.method} ${state.request.path}`} value={state.request} testId="captured-request" open={2} />}
+    </div>
+  );
+}

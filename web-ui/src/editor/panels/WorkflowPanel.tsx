@@ -1,0 +1,72 @@
+// The side panel when no node is selected: run, executions, versions, problems and settings.
+import { Field, Tabs } from '../../app/ui';
+import { ExecutionList } from '../../features/executions/components/ExecutionList';
+import { ProblemList } from '../../features/workflows/components/ProblemList';
+import { VersionsPanel } from '../../features/versions/components/VersionsPanel';
+import type { Problem } from '../../generated/api';
+import { useEditor } from '../store';
+import { RunPanel } from './RunPanel';
+
+export type WorkflowTab = 'run' | 'executions' | 'versions' | 'settings';
+
+export function WorkflowPanel({ tab, onTab }: { tab: WorkflowTab; onTab: (t: WorkflowTab) => void }) {
+  const record = useEditor((s) => s.record);
+  const problems = useEditor((s) => s.problems);
+  const mode = useEditor((s) => s.mode);
+  const select = useEditor((s) => s.select);
+  // Reload the list when a run started here finishes.
+  const runKey = useEditor((s) => (s.run && s.mode.kind === 'draft' ? `${s.run.executionId}:${s.run.status}` : ''));
+  return (
+    <section className="panel" aria-label="Workflow" data-testid="workflow-panel">
+      <Tabs
+        label="Workflow"
+        value={tab}
+        onChange={onTab}
+        tabs={[
+          { id: 'run', label: 'Run' },
+          { id: 'executions', label: 'Executions' },
+          { id: 'versions', label: 'Versions' },
+          { id: 'settings', label: 'Settings', badge: problems.length || undefined },
+        ]}
+      />
+      <div className="panel__body">
+        {tab === 'run' && <RunPanel />}
+        {tab === 'executions' && record && <ExecutionList workflowId={record.id} activeId={mode.kind === 'execution' ? mode.executionId : undefined} refreshKey={runKey} />}
+        {tab === 'versions' && record && <VersionsPanel workflowId={record.id} />}
+        {tab === 'settings' && (
+          <div className="stack">
+            <WorkflowSettings />
+            {problems.length > 0 && (
+              <div>
+                <h3 className="section__title">Problems</h3>
+                <ProblemList problems={problems} onPick={(p: Problem) => p.step && select([p.step])} />
+              </div>
+            )}
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function WorkflowSettings() {
+  const meta = useEditor((s) => s.meta);
+  const updateMeta = useEditor((s) => s.updateMeta);
+  const readOnly = useEditor((s) => s.mode.kind !== 'draft');
+  const allProblems = useEditor((s) => s.problems);
+  const problems = allProblems.filter((p) => !p.step);
+  const err = (field: string) => problems.find((p) => p.field === field)?.message;
+  return (
+    <>
+      <Field label="Name" htmlFor="wf-settings-name" required error={err('name')}>
+        <input id="wf-settings-name" value={meta.name} readOnly={readOnly} onChange={(e) => updateMeta((m) => ({ ...m, name: e.target.value }), 'name')} />
+      </Field>
+      <Field label="Description" htmlFor="wf-settings-desc">
+        <textarea id="wf-settings-desc" rows={3} value={meta.description ?? ''} readOnly={readOnly} onChange={(e) => updateMeta((m) => ({ ...m, description: e.target.value || undefined }), 'description')} />
+      </Field>
+      <Field label="Execution timeout" htmlFor="wf-settings-timeout" hint="Upper bound of one execution, e.g. 5m; empty: the server's default" error={err('timeout')}>
+        <input id="wf-settings-timeout" value={meta.timeout ?? ''} placeholder="1h" readOnly={readOnly} onChange={(e) => updateMeta((m) => ({ ...m, timeout: e.target.value || undefined }), 'timeout')} />
+      </Field>
+    </>
+  );
+}

@@ -1,0 +1,10 @@
+import type { VersionList, Workflow, WorkflowVersion } from '../../generated/api';
+import { request } from '../../lib/http';
+
+const at = (id: string) => `/api/v1/workflows/${encodeURIComponent(id)}/versions`;
+
+export const versionsApi = {
+  list: (id: string) => request<VersionList>(at(id)),
+  get: (id: string, version: number) => request<WorkflowVersion>(`${at(id)}/${version}`),
+  restore: (id: string, version: number) => request<Workflow>(`${at(id)}/${version}/restore`, { method: 'POST' }),
+};

@@ -1,0 +1,32 @@
+import type {
+  RunAccepted,
+  TestEvent,
+  ValidationResult,
+  Workflow,
+  WorkflowDocument,
+  WorkflowList,
+} from '../../generated/api';
+import { request } from '../../lib/http';
+
+const base = '/api/v1/workflows';
+const at = (id: string) => `${base}/${encodeURIComponent(id)}`;
+
+export const workflowsApi = {
+  list: () => request<WorkflowList>(base),
+  get: (id: string) => request<Workflow>(at(id)),
+  getYaml: (id: string) => request<string>(at(id), { accept: 'yaml' }),
+  /** Creates from a document, or from YAML text. */
+  create: (doc: WorkflowDocument | string) =>
+    request<Workflow>(base, { method: 'POST', body: doc, yaml: typeof doc === 'string' }),
+  update: (id: string, doc: WorkflowDocument | string) =>
+    request<Workflow>(at(id), { method: 'PUT', body: doc, yaml: typeof doc === 'string' }),
+  remove: (id: string) => request<null>(at(id), { method: 'DELETE' }),
+  validate: (doc: WorkflowDocument | string, signal?: AbortSignal) =>
+    request<ValidationResult>(`${base}/validate`, { method: 'POST', body: doc, yaml: typeof doc === 'string', signal }),
+  activate: (id: string) => request<Workflow>(`${at(id)}/activate`, { method: 'POST' }),
+  deactivate: (id: string) => request<Workflow>(`${at(id)}/deactivate`, { method: 'POST' }),
+  run: (id: string, body: unknown) => request<RunAccepted>(`${at(id)}/run`, { method: 'POST', body }),
+  /** Long-poll for one call to the test URL; `null` when none came in time. */
+  testEvent: (id: string, timeout: number, signal?: AbortSignal) =>
+    request<TestEvent | null>(`${at(id)}/test-event`, { query: { timeout }, signal }),
+};
