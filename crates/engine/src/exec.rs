@@ -163,20 +163,7 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
                     .iter()
                     .any(|(j, port)| edge_active(results[*j].as_ref(), port))
             {
-                let skipped = StepResult {
-                    step_id: step.id.clone(),
-                    action: step.action_kind.clone(),
-                    status: StepStatus::Skipped,
-                    attempts: 0,
-                    input: None,
-                    output: None,
-                    error: None,
-                    port: None,
-                    response: None,
-                    started_at: None,
-                    finished_at: None,
-                    duration_us: 0,
-                };
+                let skipped = StepResult::new(&step.id, &step.action_kind, StepStatus::Skipped);
                 if let Err(e) = run
                     .journal
                     .record(run.execution_id, StepEvent::Finished(&skipped))
@@ -255,23 +242,11 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
                 let step = &plan.steps[i];
                 let started = in_flight[&i];
                 let r = StepResult {
-                    step_id: step.id.clone(),
-                    action: step.action_kind.clone(),
-                    status: StepStatus::Cancelled,
-                    attempts: 0,
-                    input: None,
-                    output: None,
-                    error: Some(
-                        failure
-                            .as_ref()
-                            .map(|f| f.1.message.clone())
-                            .unwrap_or_default(),
-                    ),
-                    port: None,
-                    response: None,
+                    error: failure.as_ref().map(|f| f.1.message.clone()),
                     started_at: Some(started),
                     finished_at: Some(now),
                     duration_us: (now - started).num_microseconds().unwrap_or(0).max(0) as u64,
+                    ..StepResult::new(&step.id, &step.action_kind, StepStatus::Cancelled)
                 };
                 let _ = run
                     .journal
@@ -287,19 +262,12 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
-            r.unwrap_or_else(|| StepResult {
-                step_id: plan.steps[i].id.clone(),
-                action: plan.steps[i].action_kind.clone(),
-                status: StepStatus::Cancelled,
-                attempts: 0,
-                input: None,
-                output: None,
-                error: None,
-                port: None,
-                response: None,
-                started_at: None,
-                finished_at: None,
-                duration_us: 0,
+            r.unwrap_or_else(|| {
+                StepResult::new(
+                    &plan.steps[i].id,
+                    &plan.steps[i].action_kind,
+                    StepStatus::Cancelled,
+                )
             })
         })
         .collect();
@@ -392,18 +360,8 @@ async fn run_step(sh: &Shared<'_>, i: usize, snapshot: HashMap<String, Arc<Value
         index: None,
     };
     let mut r = StepResult {
-        step_id: step.id.clone(),
-        action: step.action_kind.clone(),
-        status: StepStatus::Failed,
-        attempts: 0,
-        input: None,
-        output: None,
-        error: None,
-        port: None,
-        response: None,
         started_at: Some(started_at),
-        finished_at: None,
-        duration_us: 0,
+        ..StepResult::new(&step.id, &step.action_kind, StepStatus::Failed)
     };
     let outcome: Result<ActionOutput, ActionError> = match &step.for_each {
         None => match sh.plan.compiler.render(&step.config, &scope) {

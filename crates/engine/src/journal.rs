@@ -87,6 +87,24 @@ pub struct StepResult {
 }
 
 impl StepResult {
+    /// A result with no attempts, input, output or timings yet.
+    pub fn new(step_id: &str, action: &str, status: StepStatus) -> Self {
+        StepResult {
+            step_id: step_id.to_string(),
+            action: action.to_string(),
+            status,
+            attempts: 0,
+            input: None,
+            output: None,
+            error: None,
+            port: None,
+            response: None,
+            started_at: None,
+            finished_at: None,
+            duration_us: 0,
+        }
+    }
+
     /// Whether the step ran and its successors may use its output.
     pub fn ran(&self) -> bool {
         match self.status {
