@@ -1,6 +1,7 @@
 // An in-memory stand-in for the Weft REST API, served through Playwright's request routing.
 // Used by scripts/screenshots.mjs to picture the editor's screens without a server; the real
-// end-to-end test (e2e/editor.spec.mjs) runs against `weft serve`.
+// end-to-end test (e2e/editor.spec.mjs) runs against `weft serve`. Its answers have the shapes
+// of `weft serve`'s (crates/api, records of crates/store/src/records.rs).
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,9 +51,12 @@ export function createMockApi({ empty = false, problems = null } = {}) {
       created_at: minutesAgo(age * 3),
       updated_at: minutesAgo(age),
       webhook_path: doc.trigger.path ?? null,
+      webhook_url: doc.trigger.path ? `http://127.0.0.1:8080/hooks/${doc.trigger.path}` : null,
+      webhook_test_url: doc.trigger.path ? `http://127.0.0.1:8080/hooks-test/${doc.trigger.path}` : null,
+      source_format: yaml ? 'yaml' : 'json',
       workflow: doc,
       yaml,
-      versions: [{ version: 1, created_at: minutesAgo(age), workflow: doc }],
+      versions: [{ version: 1, created_at: minutesAgo(age), source_format: yaml ? 'yaml' : 'json', workflow: doc }],
     };
     workflows.set(wid, w);
     return w;
@@ -65,7 +69,7 @@ export function createMockApi({ empty = false, problems = null } = {}) {
       addWorkflow(parse(text), { active: i % 2 === 0, age: 5 + i * 37, yaml: text });
     });
     const cu = [...workflows.values()].find((w) => w.workflow.trigger.path === 'new-user');
-    cu.versions.push({ version: 2, created_at: minutesAgo(3), workflow: cu.workflow });
+    cu.versions.push({ version: 2, created_at: minutesAgo(3), source_format: 'json', workflow: cu.workflow });
     cu.version = 2;
     const ex = makeExecution(cu, 'succeeded', 4);
     makeExecution(cu, 'failed', 90);
@@ -76,43 +80,77 @@ export function createMockApi({ empty = false, problems = null } = {}) {
 
   function makeExecution(w, status, age) {
     const eid = id('ex');
-    const steps = (w.workflow.steps ?? []).map((s, i) => {
+    const steps = [];
+    const attempts = [];
+    (w.workflow.steps ?? []).forEach((s, i) => {
       const failed = status === 'failed' && i === 1;
-      const skipped = status === 'failed' && i > 1;
-      return {
+      if (status === 'failed' && i > 1) return; // the steps after a failure never ran
+      const started = minutesAgo(age);
+      const output = failed ? undefined : s.action === 'http' ? { status: i === 0 ? 201 : 200, headers: { 'content-type': 'application/json' }, body: { id: 7, email: 'ann@example.com', tag: 'customer', created_at: started } } : s.action === 'if' ? { result: true } : { status: 201, headers: {}, body: { user_id: 7 } };
+      const error = failed ? `GET http://127.0.0.1:4010/users/7 answered HTTP 503` : undefined;
+      const result = {
         step_id: s.id,
         action: s.action,
-        status: failed ? 'failed' : skipped ? 'skipped' : 'succeeded',
+        status: failed ? 'failed' : 'succeeded',
         attempts: failed ? 3 : 1,
-        input: s.with ?? null,
-        output: skipped || failed ? undefined : s.action === 'http' ? { status: i === 0 ? 201 : 200, headers: { 'content-type': 'application/json' }, body: { id: 7, email: 'ann@example.com', tag: 'customer', created_at: minutesAgo(age) } } : s.action === 'if' ? { result: true } : { status: 201, body: { user_id: 7 } },
-        error: failed ? { message: 'HTTP 503 from http://127.0.0.1:4010/users/7', status: 503 } : null,
-        port: s.action === 'if' ? 'true' : null,
-        started_at: minutesAgo(age),
-        finished_at: minutesAgo(age),
+        input: s.with ?? {},
+        ...(output !== undefined ? { output } : {}),
+        ...(error ? { error } : {}),
+        ...(s.action === 'if' ? { port: 'true' } : {}),
+        started_at: started,
+        finished_at: started,
         duration_us: 12_000 + i * 3_400,
       };
+      steps.push(result);
+      for (let a = 1; a <= result.attempts; a++) {
+        const last = a === result.attempts;
+        attempts.push({
+          id: id('sr'),
+          execution_id: eid,
+          execution_attempt: 1,
+          step_id: s.id,
+          action: s.action,
+          item_index: null,
+          attempt: a,
+          status: last ? result.status : 'retrying',
+          is_final: last,
+          input: result.input,
+          output: last ? (output ?? null) : null,
+          error: error ?? null,
+          port: result.port ?? null,
+          response: null,
+          started_at: started,
+          finished_at: started,
+          duration_us: result.duration_us,
+        });
+      }
     });
+    const reply = { status: 201, headers: {}, body: { user_id: 7 } };
     const x = {
       id: eid,
       workflow_id: w.id,
-      workflow_name: w.name,
       version: w.version,
       status,
       trigger_kind: 'webhook',
+      request: { kind: 'webhook', method: 'POST', path: `/hooks/${w.workflow.trigger.path ?? ''}`, headers: { 'content-type': 'application/json' }, query: {}, body: { email: 'ann@example.com', amount: 1200, order_id: 'A-17' } },
+      response: status === 'succeeded' ? reply : null,
+      output: status === 'succeeded' ? reply : null,
+      error: status === 'failed' ? { step_id: steps[1]?.step_id, message: steps[1]?.error } : null,
+      idempotency_key: null,
+      test: false,
+      attempt: 1,
+      lease_owner: null,
+      lease_expires_at: null,
+      cancel_requested: false,
+      retry_of: null,
       created_at: minutesAgo(age),
       started_at: minutesAgo(age),
-      finished_at: minutesAgo(age),
-      duration_ms: status === 'failed' ? 1840 : 48,
-      error: status === 'failed' ? { step_id: steps[1]?.step_id, message: 'HTTP 503 from the CRM after 3 attempts' } : null,
-      request: { method: 'POST', path: `/hooks/${w.workflow.trigger.path ?? ''}`, headers: { 'content-type': 'application/json' }, query: {}, body: { email: 'ann@example.com', amount: 1200, order_id: 'A-17' } },
-      response: null,
-      output: null,
+      finished_at: new Date(Date.now() - age * 60_000 + (status === 'failed' ? 1840 : 48)).toISOString(),
       steps,
-      attempts: [],
+      attempts,
     };
     executions.set(eid, x);
-    w.last_execution = { id: eid, status, created_at: x.created_at };
+    w.last_execution = { id: eid, status, created_at: x.created_at, finished_at: x.finished_at };
     return x;
   }
 
@@ -120,19 +158,21 @@ export function createMockApi({ empty = false, problems = null } = {}) {
     id: w.id,
     name: w.name,
     description: w.description,
-    trigger: { type: w.workflow.trigger.type, path: w.workflow.trigger.path ?? null, respond: w.workflow.trigger.respond ?? null },
     active: w.active,
     version: w.version,
+    webhook_path: w.webhook_path,
+    trigger_kind: w.workflow.trigger.type,
     created_at: w.created_at,
     updated_at: w.updated_at,
     last_execution: w.last_execution ?? null,
+    trigger: w.workflow.trigger.type === 'webhook' ? { type: 'webhook', path: w.workflow.trigger.path } : { type: w.workflow.trigger.type },
   });
   const record = (w) => {
     const { yaml: _y, versions: _v, last_execution: _l, ...rest } = w;
     return rest;
   };
   const execSummary = (x) => {
-    const { request: _r, response: _p, output: _o, steps: _s, attempts: _a, ...rest } = x;
+    const { request: _r, response: _p, output: _o, idempotency_key: _i, lease_owner: _lo, lease_expires_at: _le, cancel_requested: _c, steps: _s, attempts: _a, ...rest } = x;
     return rest;
   };
 
@@ -160,7 +200,7 @@ export function createMockApi({ empty = false, problems = null } = {}) {
         w.name = body.name;
         w.version += 1;
         w.updated_at = new Date().toISOString();
-        w.versions.push({ version: w.version, created_at: w.updated_at, workflow: body });
+        w.versions.push({ version: w.version, created_at: w.updated_at, source_format: 'json', workflow: body });
         return { status: 200, body: record(w) };
       }
       if (method === 'DELETE') {
@@ -175,7 +215,8 @@ export function createMockApi({ empty = false, problems = null } = {}) {
     }
     if ((m = /^\/workflows\/([^/]+)\/versions$/.exec(path))) {
       const w = workflows.get(m[1]);
-      return { status: 200, body: { items: w.versions.map((v) => ({ version: v.version, name: v.workflow.name, created_at: v.created_at })) } };
+      const items = w.versions.map((v) => ({ version: v.version, format: v.source_format, created_at: v.created_at, current: v.version === w.version })).reverse();
+      return { status: 200, body: { items } };
     }
     if ((m = /^\/workflows\/([^/]+)\/versions\/(\d+)$/.exec(path))) {
       const w = workflows.get(m[1]);
@@ -184,7 +225,7 @@ export function createMockApi({ empty = false, problems = null } = {}) {
     if ((m = /^\/workflows\/([^/]+)\/run$/.exec(path))) {
       const w = workflows.get(m[1]);
       const x = makeExecution(w, 'succeeded', 0);
-      return { status: 202, body: { execution_id: x.id, status_url: `/api/v1/executions/${x.id}` } };
+      return { status: 202, body: { execution_id: x.id, status_url: `/api/v1/executions/${x.id}`, duplicate: false } };
     }
     if ((m = /^\/workflows\/([^/]+)\/test-event$/.exec(path))) return { status: 204 };
     if (path === '/executions') {
@@ -196,7 +237,7 @@ export function createMockApi({ empty = false, problems = null } = {}) {
     if ((m = /^\/executions\/([^/]+)\/events$/.exec(path))) {
       const x = executions.get(m[1]);
       const events = x.steps
-        .flatMap((s) => [`event: step\ndata: ${JSON.stringify({ type: 'started', step_id: s.step_id, attempt: 1 })}\n\n`, `event: step\ndata: ${JSON.stringify({ type: 'finished', ...s })}\n\n`])
+        .flatMap((s) => [`event: step\ndata: ${JSON.stringify({ type: 'started', step_id: s.step_id, item_index: null, attempt: 1, at: s.started_at })}\n\n`, `event: step\ndata: ${JSON.stringify({ ...s, type: 'finished' })}\n\n`])
         .join('');
       return { status: 200, text: `${events}event: execution\ndata: ${JSON.stringify({ status: x.status })}\n\n`, contentType: 'text/event-stream' };
     }
@@ -207,7 +248,7 @@ export function createMockApi({ empty = false, problems = null } = {}) {
     if ((m = /^\/executions\/([^/]+)\/retry$/.exec(path))) {
       const old = executions.get(m[1]);
       const x = makeExecution(workflows.get(old.workflow_id), 'succeeded', 0);
-      return { status: 202, body: { execution_id: x.id, status_url: `/api/v1/executions/${x.id}` } };
+      return { status: 202, body: { execution_id: x.id, status_url: `/api/v1/executions/${x.id}`, duplicate: false } };
     }
     return { status: 404, body: { error: { code: 'not_found', message: `no route ${method} ${path}` } } };
   };

@@ -11,7 +11,7 @@ import { workflowsApi } from '../features/workflows/api';
 import { exportWorkflow } from '../features/workflows/hooks';
 import type { Workflow } from '../generated/api';
 import { describeError } from '../lib/http';
-import { duration, shortId } from '../lib/format';
+import { duration, elapsedMs, shortId } from '../lib/format';
 import { Canvas } from './Canvas';
 import { followExecution, loadLastRun, stopFollowingExecution, useDirty, useDocument, useLiveValidation, useSave } from './hooks';
 import { Palette } from './Palette';
@@ -261,6 +261,7 @@ function ViewBanner() {
   const record = useEditor((s) => s.record)!;
   const backToDraft = useEditor((s) => s.backToDraft);
   const [busy, setBusy] = useState<string | null>(null);
+  const took = elapsedMs(run?.execution?.started_at, run?.execution?.finished_at);
 
   async function retry(from: 'start' | 'failed_step') {
     if (mode.kind !== 'execution') return;
@@ -279,9 +280,16 @@ function ViewBanner() {
   async function cancel(executionId: string) {
     setBusy('cancel');
     try {
-      const execution = await executionsApi.cancel(executionId);
-      useEditor.getState().showExecution(execution);
-      toast.info('Execution cancelled.');
+      const cancelled = await executionsApi.cancel(executionId);
+      if (cancelled.status === 'cancelled') {
+        // It had not started: nothing more will happen.
+        useEditor.getState().showExecution(await executionsApi.get(executionId));
+        toast.info('Execution cancelled.');
+      } else {
+        // It runs: its worker stops it, and the event stream shows the end.
+        followExecution(executionId);
+        toast.info('Cancelling: the execution stops at its current step.');
+      }
     } catch (e) {
       toast.error('Could not cancel the execution.', e);
     } finally {
@@ -307,7 +315,7 @@ function ViewBanner() {
           {run && <StatusPill status={run.status} />}
           <span className="muted">
             on version {mode.version}
-            {run?.execution?.duration_ms !== undefined && run?.execution?.duration_ms !== null ? ` · ${duration(run.execution.duration_ms)}` : ''}
+            {took !== null ? ` · ${duration(took)}` : ''}
           </span>
         </span>
       )}

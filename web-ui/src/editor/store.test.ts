@@ -13,7 +13,20 @@ const doc: WorkflowDocument = {
   ],
 };
 
-const record: Workflow = { id: 'w1', name: 'Chain', active: false, version: 1, created_at: '', updated_at: '', workflow: doc };
+const record: Workflow = {
+  id: 'w1',
+  name: 'Chain',
+  description: null,
+  active: false,
+  version: 1,
+  webhook_path: 'chain',
+  webhook_url: 'http://127.0.0.1:8080/hooks/chain',
+  webhook_test_url: 'http://127.0.0.1:8080/hooks-test/chain',
+  source_format: 'json',
+  created_at: '',
+  updated_at: '',
+  workflow: doc,
+};
 const s = () => useEditor.getState();
 const ids = () => s().nodes.filter(isStepNode).map((n) => n.id);
 const edges = () => s().edges.map((e) => `${e.source}${e.sourceHandle ? `.${e.sourceHandle}` : ''}->${e.target}`);
@@ -113,10 +126,29 @@ describe('editor store', () => {
 
   it('lights steps up from events and keeps the last run for completion', () => {
     s().startRun('x1');
-    s().applyStepEvent({ type: 'started', step_id: 'a', attempt: 1 });
+    // The events as `weft serve` sends them (`sse_of` in crates/api/src/v1/executions.rs).
+    s().applyStepEvent({ type: 'started', step_id: 'a', item_index: null, attempt: 1, at: '2026-01-01T00:00:00Z' });
     expect(s().run!.steps.a.status).toBe('running');
-    s().applyStepEvent({ type: 'finished', step_id: 'a', status: 'succeeded', output: { body: { id: 1 } } });
+    s().applyStepEvent({ type: 'retrying', step_id: 'a', item_index: null, attempt: 1, error: 'HTTP 503', delay_ms: 200 });
+    expect(s().run!.steps.a).toMatchObject({ status: 'retrying', attempt: 1 });
+    s().applyStepEvent({ type: 'started', step_id: 'a', item_index: null, attempt: 2, at: '2026-01-01T00:00:01Z' });
+    expect(s().run!.steps.a).toMatchObject({ status: 'running', attempt: 2 });
+    s().applyStepEvent({
+      type: 'finished',
+      step_id: 'a',
+      action: 'http',
+      status: 'succeeded',
+      attempts: 2,
+      input: { url: 'http://x/a' },
+      output: { body: { id: 1 } },
+      started_at: '2026-01-01T00:00:01Z',
+      finished_at: '2026-01-01T00:00:01Z',
+      duration_us: 2709,
+    });
     expect(s().run!.steps.a.status).toBe('succeeded');
+    expect(s().run!.steps.a.attempt).toBe(2);
+    expect(s().run!.steps.a.result).toMatchObject({ action: 'http', output: { body: { id: 1 } }, duration_us: 2709 });
+    expect(s().run!.steps.a.result).not.toHaveProperty('type');
     s().finishRun('succeeded');
     expect(s().run!.status).toBe('succeeded');
   });

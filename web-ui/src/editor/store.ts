@@ -16,6 +16,7 @@ import type {
   Step,
   StepEvent,
   StepResult,
+  StepRunStatus,
   Workflow,
   WorkflowDocument,
 } from '../generated/api';
@@ -40,7 +41,7 @@ import { portsOf } from './ports';
 import { TRIGGER_ID, isStepNode, type StepNode, type WeftEdge, type WeftNode, type WorkflowMeta } from './types';
 
 export interface LiveStep {
-  status: StepResult['status'] | 'retrying';
+  status: StepRunStatus;
   attempt?: number;
   result?: StepResult;
 }
@@ -497,15 +498,12 @@ export const useEditor = create<EditorState>((set, get) => ({
     if (!run) return;
     const prev = run.steps[ev.step_id];
     let live: LiveStep;
-    if (ev.type === 'started') live = { ...prev, status: 'running', attempt: ev.attempt ?? prev?.attempt ?? 1 };
-    else if (ev.type === 'retrying') live = { ...prev, status: 'retrying', attempt: ev.attempt ?? prev?.attempt };
+    if (ev.type === 'started') live = { ...prev, status: 'running', attempt: Math.max(ev.attempt, prev?.attempt ?? 0) };
+    else if (ev.type === 'retrying') live = { ...prev, status: 'retrying', attempt: ev.attempt };
     else {
+      // The finished event carries the step's full result.
       const { type: _type, ...result } = ev;
-      live = {
-        status: ev.status ?? 'succeeded',
-        attempt: ev.attempts ?? ev.attempt ?? prev?.attempt,
-        result: { action: '', attempts: 1, status: ev.status ?? 'succeeded', ...result } as StepResult,
-      };
+      live = { status: result.status, attempt: result.attempts, result };
     }
     set({ run: { ...run, status: 'running', steps: { ...run.steps, [ev.step_id]: live } } });
   },

@@ -107,49 +107,68 @@ export interface ValidationResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Workflows.
+// Workflows (`crates/api/src/v1/workflows.rs`, records of `crates/store/src/records.rs`).
 
 export type ExecutionStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'running';
+/** A step's final status (`engine::journal::StepStatus`). */
+export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+/** A step run's status (`store::StepRunStatus`): a final status, or one of an attempt in progress. */
+export type StepRunStatus = StepStatus | 'running' | 'retrying';
+export type SourceFormat = 'yaml' | 'json';
 
+/** `store::LastExecution`. */
 export interface LastExecution {
   id: string;
   status: ExecutionStatus;
   created_at: string;
+  finished_at: string | null;
 }
 
+/** An item of `GET /workflows`: `store::WorkflowSummary` with `trigger`. */
 export interface WorkflowSummary {
   id: string;
   name: string;
-  description?: string | null;
-  trigger: { type: TriggerType; path?: string | null; respond?: RespondMode | null };
+  description: string | null;
   active: boolean;
   version: number;
+  webhook_path: string | null;
+  trigger_kind: TriggerType;
   created_at: string;
   updated_at: string;
   last_execution: LastExecution | null;
+  /** The trigger's type, and its path for a webhook. */
+  trigger: { type: TriggerType; path?: string };
 }
 
 export interface WorkflowList {
   items: WorkflowSummary[];
 }
 
+/** `WorkflowOut`: a workflow with its current version's document. */
 export interface Workflow {
   id: string;
   name: string;
-  description?: string | null;
+  description: string | null;
   active: boolean;
   version: number;
+  webhook_path: string | null;
+  /** The production URL, for a webhook trigger. */
+  webhook_url: string | null;
+  /** The test URL (runs the current version, active or not). */
+  webhook_test_url: string | null;
+  source_format: SourceFormat;
   created_at: string;
   updated_at: string;
-  webhook_path?: string | null;
   workflow: WorkflowDocument;
 }
 
+/** `store::VersionSummary`. */
 export interface VersionSummary {
   version: number;
-  name: string;
+  format: SourceFormat;
   created_at: string;
+  /** Whether this is the workflow's current version. */
+  current: boolean;
 }
 
 export interface VersionList {
@@ -159,94 +178,145 @@ export interface VersionList {
 export interface WorkflowVersion {
   version: number;
   created_at: string;
+  source_format: SourceFormat;
   workflow: WorkflowDocument;
 }
 
+/** 202 of a run, a retry or an async webhook. */
 export interface RunAccepted {
   execution_id: string;
   status_url: string;
+  /** An execution with the same idempotency key existed: it is this one. */
+  duplicate: boolean;
 }
 
+/** The trigger event (`engine::TriggerEvent`): what templates read as `trigger`. */
 export interface CapturedRequest {
+  /** `webhook`, `schedule` or `manual`. */
+  kind: string;
   method: string;
   path: string;
+  /** Lower-case header names. */
   headers: Record<string, string>;
   query: Record<string, string>;
   body: unknown;
 }
 
+/** `GET /workflows/{id}/test-event` (204, `null` here, when no call came in time). */
 export interface TestEvent {
   execution_id: string;
   request: CapturedRequest;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Executions.
+// Executions (`crates/api/src/v1/executions.rs`).
 
+/** `engine::journal::ExecutionError`. */
 export interface ExecutionError {
-  step_id?: string | null;
+  step_id?: string;
   message: string;
 }
 
+/** What a `respond` step answered (`engine::Response`). */
+export interface ExecutionResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** An item of `GET /executions` (`store::ExecutionSummary`). */
 export interface ExecutionSummary {
   id: string;
   workflow_id: string;
-  workflow_name: string;
   version: number;
   status: ExecutionStatus;
+  /** `webhook`, `schedule` or `manual`. */
   trigger_kind: string;
+  error: ExecutionError | null;
+  /** Started from the test URL. */
+  test: boolean;
+  /** How many times a worker claimed it. */
+  attempt: number;
+  /** The execution this one retries. */
+  retry_of: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
-  duration_ms: number | null;
-  error: ExecutionError | null;
 }
 
+/** `GET /executions?…` (`store::ExecutionPage`), newest first. */
 export interface ExecutionList {
   items: ExecutionSummary[];
   next_cursor: string | null;
 }
 
+/** `store::ExecutionRecord`, as `POST /executions/{id}/cancel` answers it. */
+export interface ExecutionRecord extends ExecutionSummary {
+  request: CapturedRequest;
+  response: ExecutionResponse | null;
+  output: unknown;
+  idempotency_key: string | null;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  cancel_requested: boolean;
+}
+
+/** A step's final result (`engine::StepResult`); absent fields are left out, not null. */
 export interface StepResult {
   step_id: string;
   action: string;
   status: StepStatus;
+  /** Attempts made (for `for_each`, the most any item needed); 0 if it never ran. */
   attempts: number;
+  /** The rendered config. */
   input?: unknown;
   output?: unknown;
-  error?: unknown;
-  port?: string | null;
-  started_at?: string | null;
-  finished_at?: string | null;
-  duration_us?: number | null;
+  error?: string;
+  /** The output port taken, for branching actions. */
+  port?: string;
+  /** What a `respond` step sent. */
+  response?: ExecutionResponse;
+  started_at?: string;
+  finished_at?: string;
+  /** Wall time in microseconds. */
+  duration_us: number;
 }
 
+/** One row of the journal (`store::StepRunRecord`): an attempt (of one item, for `for_each`),
+ * or the step's final result (`is_final`). */
 export interface StepRun {
+  id: string;
+  execution_id: string;
+  execution_attempt: number;
   step_id: string;
+  action: string | null;
+  item_index: number | null;
   attempt: number;
-  status: string;
-  started_at?: string | null;
-  finished_at?: string | null;
-  error?: unknown;
-  [field: string]: unknown;
+  status: StepRunStatus;
+  is_final: boolean;
+  input: unknown;
+  output: unknown;
+  error: string | null;
+  port: string | null;
+  response: ExecutionResponse | null;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_us: number | null;
 }
 
-export interface Execution extends ExecutionSummary {
-  request?: CapturedRequest | null;
-  response?: unknown;
-  output?: unknown;
+/** `GET /executions/{id}`: the record with every step's final result and every attempt. */
+export interface Execution extends ExecutionRecord {
   steps: StepResult[];
-  attempts?: StepRun[];
+  attempts: StepRun[];
 }
 
 export type RetryFrom = 'start' | 'failed_step';
 
-/** Data of the `step` event of `GET /api/v1/executions/{id}/events`. */
-export interface StepEvent extends Partial<StepResult> {
-  type: 'started' | 'retrying' | 'finished';
-  step_id: string;
-  attempt?: number;
-}
+/** Data of the `step` events of `GET /api/v1/executions/{id}/events`. */
+export type StepEvent =
+  | { type: 'started'; step_id: string; item_index: number | null; attempt: number; at: string }
+  | { type: 'retrying'; step_id: string; item_index: number | null; attempt: number; error: string; delay_ms: number }
+  | ({ type: 'finished' } & StepResult);
 
 /** Data of the `execution` event: the final status; the stream ends after it. */
 export interface ExecutionEvent {

@@ -31,6 +31,13 @@ export function duration(ms: number | null | undefined): string {
   return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/** Milliseconds from `start` to `end` (RFC 3339), or null when either is missing. */
+export function elapsedMs(start: string | null | undefined, end: string | null | undefined): number | null {
+  if (!start || !end) return null;
+  const ms = Date.parse(end) - Date.parse(start);
+  return Number.isNaN(ms) ? null : Math.max(0, ms);
+}
+
 export function shortId(id: string): string {
   return id.length > 8 ? id.slice(-8) : id;
 }

@@ -9,7 +9,9 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
   const execution = useEditor((s) => s.run?.execution);
   if (!live) return <p className="muted">This step has not run in the execution shown.</p>;
   const r = live.result;
+  // The journal's rows of this step: one per attempt (per item for `for_each`), and the final one.
   const attempts = (execution?.attempts ?? []).filter((a) => a.step_id === stepId);
+  const perItem = attempts.some((a) => a.item_index !== null);
   return (
     <div className="stack" data-testid="step-run">
       <dl className="facts">
@@ -44,7 +46,14 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
           <dd>{dateTime(r?.finished_at)}</dd>
         </div>
       </dl>
-      {r?.error !== undefined && r?.error !== null && <JsonView title="Error" value={r.error} testId="step-run-error" open={3} />}
+      {r?.error !== undefined && (
+        <div>
+          <h3 className="section__title">Error</h3>
+          <pre className="step-run__error" data-testid="step-run-error">
+            {r.error}
+          </pre>
+        </div>
+      )}
       <JsonView title="Output" value={r?.output} testId="step-run-output" open={3} />
       <JsonView title="Input (rendered config)" value={r?.input} testId="step-run-input" open={1} />
       {attempts.length > 1 && (
@@ -52,9 +61,11 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
           <h3 className="section__title">Attempts</h3>
           <ol className="attempts">
             {attempts.map((a) => (
-              <li key={a.attempt}>
-                <StatusPill status={a.status as 'failed'} /> attempt {a.attempt} · {dateTime(a.started_at)}
-                {a.error !== undefined && a.error !== null && <JsonView value={a.error} open={1} />}
+              <li key={a.id} data-testid="step-run-attempt">
+                <StatusPill status={a.status} /> {a.item_index !== null ? `item ${a.item_index} · ` : perItem && a.is_final ? 'all items · ' : ''}
+                attempt {a.attempt} · {dateTime(a.started_at)}
+                {a.duration_us !== null ? ` · ${duration(a.duration_us / 1000)}` : ''}
+                {a.error !== null && <pre className="step-run__error">{a.error}</pre>}
               </li>
             ))}
           </ol>

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { toast } from '../../app/toast';
 import { Button, CopyButton, Field, IconButton } from '../../app/ui';
 import { workflowsApi } from '../../features/workflows/api';
-import type { AuthKind, CapturedRequest, HmacPreset, Trigger, WebhookAuth, WebhookTrigger } from '../../generated/api';
+import type { AuthKind, CapturedRequest, HmacPreset, Trigger, WebhookAuth, WebhookTrigger, Workflow } from '../../generated/api';
 import { describeError, isAbort } from '../../lib/http';
 import { slug } from '../../lib/format';
 import { triggerMeta } from '../../nodes/actions';
@@ -19,6 +19,17 @@ const LISTEN_SECONDS = 60;
 
 function errorsOf(field: string, problems: { field?: string | null; step?: string | null; message: string }[]): string | undefined {
   return problems.find((p) => !p.step && p.field && (p.field === field || p.field.startsWith(`${field}.`)))?.message;
+}
+
+/**
+ * Where the server takes webhooks: taken from the saved workflow's URL (the server knows the
+ * address it is reached at, e.g. its public URL behind a proxy), else this page's origin.
+ */
+function hookBase(record: Workflow | null): string {
+  const suffix = `/hooks/${record?.webhook_path ?? ''}`;
+  const url = record?.webhook_url;
+  if (record?.webhook_path && url?.endsWith(suffix)) return url.slice(0, -suffix.length);
+  return window.location.origin;
 }
 
 export function TriggerPanel() {
@@ -101,9 +112,9 @@ function CronPreview({ cron, timezone }: { cron: string; timezone?: string | nul
 }
 
 function WebhookFields({ trigger, readOnly, setTrigger, problems }: { trigger: WebhookTrigger; readOnly: boolean; setTrigger: (t: Trigger, key?: string) => void; problems: { field?: string | null; step?: string | null; message: string }[] }) {
-  const origin = window.location.origin;
-  const prodUrl = `${origin}/hooks/${trigger.path}`;
-  const testUrl = `${origin}/hooks-test/${trigger.path}`;
+  const base = useEditor((s) => hookBase(s.record));
+  const prodUrl = `${base}/hooks/${trigger.path}`;
+  const testUrl = `${base}/hooks-test/${trigger.path}`;
   const methods = trigger.methods ?? ['POST'];
   const auth: WebhookAuth = trigger.auth ?? { type: 'none' };
   const setAuth = (patch: Partial<WebhookAuth>) => {

@@ -17,12 +17,14 @@ export function summaryOf(w: Workflow, previous?: WorkflowSummary): WorkflowSumm
     id: w.id,
     name: w.name,
     description: w.description,
-    trigger: { type: t.type, path: t.type === 'webhook' ? t.path : null, respond: t.type === 'webhook' ? (t.respond ?? null) : null },
     active: w.active,
     version: w.version,
+    webhook_path: w.webhook_path,
+    trigger_kind: t.type,
     created_at: w.created_at,
     updated_at: w.updated_at,
     last_execution: previous?.last_execution ?? null,
+    trigger: t.type === 'webhook' ? { type: t.type, path: t.path } : { type: t.type },
   };
 }
 

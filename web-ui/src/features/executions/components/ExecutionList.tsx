@@ -3,13 +3,16 @@ import { useState } from 'react';
 import { href } from '../../../app/router';
 import { Button, EmptyState, ErrorState, IconButton, Spinner, StatusPill } from '../../../app/ui';
 import type { ExecutionStatus } from '../../../generated/api';
-import { duration, relativeTime, shortId } from '../../../lib/format';
+import { duration, elapsedMs, relativeTime, shortId } from '../../../lib/format';
 import { useExecutions } from '../hooks';
 
 const STATUSES: (ExecutionStatus | '')[] = ['', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
-/** Executions of one workflow (or of all), filterable by status; each opens on the canvas. */
-export function ExecutionList({ workflowId, showWorkflow, activeId, refreshKey }: { workflowId?: string; showWorkflow?: boolean; activeId?: string; refreshKey?: string }) {
+/**
+ * Executions of one workflow (or of all), filterable by status; each opens on the canvas.
+ * `workflowNames` (id → name) names each execution's workflow, for a list of all of them.
+ */
+export function ExecutionList({ workflowId, workflowNames, activeId, refreshKey }: { workflowId?: string; workflowNames?: ReadonlyMap<string, string>; activeId?: string; refreshKey?: string }) {
   const [status, setStatus] = useState<ExecutionStatus | ''>('');
   const list = useExecutions(workflowId, status, refreshKey);
   return (
@@ -44,9 +47,11 @@ export function ExecutionList({ workflowId, showWorkflow, activeId, refreshKey }
               >
                 <StatusPill status={x.status} />
                 <span className="exec-item__main">
-                  {showWorkflow && <span className="exec-item__name">{x.workflow_name}</span>}
+                  {workflowNames && <span className="exec-item__name">{workflowNames.get(x.workflow_id) ?? `Workflow ${shortId(x.workflow_id)}`}</span>}
                   <span className="muted small">
-                    {relativeTime(x.created_at)} · {x.trigger_kind} · v{x.version} · <code>{shortId(x.id)}</code>
+                    {relativeTime(x.created_at)} · {x.test ? 'test ' : ''}
+                    {x.trigger_kind} · v{x.version} · <code>{shortId(x.id)}</code>
+                    {x.retry_of && <> · retry of <code>{shortId(x.retry_of)}</code></>}
                   </span>
                   {x.error && (
                     <span className="exec-item__error small">
@@ -55,7 +60,7 @@ export function ExecutionList({ workflowId, showWorkflow, activeId, refreshKey }
                     </span>
                   )}
                 </span>
-                <span className="muted small exec-item__dur">{duration(x.duration_ms)}</span>
+                <span className="muted small exec-item__dur">{duration(elapsedMs(x.started_at, x.finished_at))}</span>
               </a>
             </li>
           ))}

@@ -1,6 +1,11 @@
+import { useMemo } from 'react';
+import { useWorkflowList } from '../../workflows/hooks';
 import { ExecutionList } from './ExecutionList';
 
 export function ExecutionsPage() {
+  // Executions carry their workflow's id; the names come from the workflow list.
+  const workflows = useWorkflowList();
+  const names = useMemo(() => new Map((workflows.data?.items ?? []).map((w) => [w.id, w.name])), [workflows.data]);
   return (
     <div className="page" data-testid="executions-page">
       <header className="page__header">
@@ -10,7 +15,7 @@ export function ExecutionsPage() {
         </div>
       </header>
       <div className="card card--pad">
-        <ExecutionList showWorkflow />
+        <ExecutionList workflowNames={names} />
       </div>
     </div>
   );

@@ -60,14 +60,14 @@ export function VersionsPanel({ workflowId }: { workflowId: string }) {
               <li key={v.version} className={`version${viewing ? ' is-active' : ''}`} data-testid={`version-${v.version}`}>
                 <span className="version__num">v{v.version}</span>
                 <span className="version__main">
-                  <span>{v.name}</span>
-                  <span className="muted small" title={dateTime(v.created_at)}>
-                    {relativeTime(v.created_at)}
-                    {v.version === current ? ' · current' : ''}
+                  <span title={dateTime(v.created_at)}>{relativeTime(v.created_at)}</span>
+                  <span className="muted small">
+                    {v.format === 'yaml' ? 'YAML' : 'JSON'}
+                    {v.current ? ' · current' : ''}
                   </span>
                 </span>
                 <IconButton icon={Eye} label={`View version ${v.version}`} onClick={() => void open(v.version)} data-testid="version-view" />
-                {v.version !== current && <IconButton icon={RotateCcw} label={`Restore version ${v.version}`} onClick={() => setRestoring(v.version)} data-testid="version-restore" />}
+                {!v.current && <IconButton icon={RotateCcw} label={`Restore version ${v.version}`} onClick={() => setRestoring(v.version)} data-testid="version-restore" />}
               </li>
             );
           })}
