@@ -33,7 +33,11 @@ impl FromRequestParts<AppState> for Caller {
             parts.uri.query().and_then(|q| {
                 q.split('&')
                     .find_map(|kv| kv.strip_prefix("access_token="))
-                    .map(str::to_string)
+                    .map(|v| {
+                        percent_encoding::percent_decode_str(&v.replace('+', " "))
+                            .decode_utf8_lossy()
+                            .into_owned()
+                    })
             })
         });
         let Some(secret) = secret.filter(|s| !s.is_empty()) else {

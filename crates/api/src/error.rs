@@ -3,7 +3,7 @@
 //! never sent.
 
 use axum::Json;
-use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -102,6 +102,8 @@ impl From<store::Error> for ApiError {
                 ApiError::not_found(format!("{entity} {id} does not exist"))
             }
             store::Error::Conflict { message } => ApiError::conflict(message),
+            // What the caller sent is wrong (e.g. a cursor that is not one).
+            store::Error::Invalid { message } => ApiError::bad_request(message),
             other => ApiError::internal(other),
         }
     }
@@ -165,6 +167,21 @@ impl From<QueryRejection> for ApiError {
         ApiError::bad_request(format!("bad query string: {}", r.body_text()))
     }
 }
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        if r.status() == StatusCode::BAD_REQUEST {
+            ApiError::bad_request(r.body_text())
+        } else {
+            ApiError::internal(r.body_text())
+        }
+    }
+}
+
+/// `axum::extract::Path` with our error shape (an id that is not a UUID is a JSON 400).
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct PathParams<T>(pub T);
 
 /// `axum::extract::Query` with our error shape.
 #[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]

@@ -26,8 +26,10 @@ pub fn router(config: &Config) -> Router<AppState> {
     Router::new()
         .route("/hooks/{*path}", any(production))
         .route("/hooks-test/{*path}", any(test))
-        .layer(axum::middleware::map_response(json_413))
         .layer(RequestBodyLimitLayer::new(config.body_limit))
+        // Outside the limit layer: its early answer to a too-large `Content-Length` never
+        // reaches the layers inside it.
+        .layer(axum::middleware::map_response(json_413))
         .layer(axum::extract::DefaultBodyLimit::disable())
 }
 

@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, OptionalJson, QueryParams};
+use crate::error::{ApiError, ApiResult, OptionalJson, PathParams, QueryParams};
 use crate::hooks::{accepted, status_url};
 
 /// The JSON of an execution with its final step results.
@@ -95,7 +95,7 @@ async fn find(state: &AppState, id: Uuid) -> ApiResult<store::ExecutionRecord> {
 async fn get_execution(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Json<Value>> {
     let exec = find(&state, id).await?;
     let steps = state.store.finished_steps(id).await?;
@@ -117,7 +117,7 @@ async fn get_execution(
 async fn cancel_execution(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Json<Value>> {
     let exec = find(&state, id).await?;
     if exec.status.is_finished() {
@@ -149,7 +149,7 @@ struct RetryIn {
 async fn retry_execution(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
     headers: HeaderMap,
     OptionalJson(body): OptionalJson<RetryIn>,
 ) -> ApiResult<Response> {
@@ -182,7 +182,7 @@ async fn retry_execution(
 async fn delete_execution(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<StatusCode> {
     let exec = find(&state, id).await?;
     if !exec.status.is_finished() {
@@ -203,7 +203,7 @@ async fn delete_execution(
 async fn execution_events(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
     // Subscribe first, then read what already happened: nothing falls in between.
     let rx = state.store.events();

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use engine::model::Trigger;
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::body::WorkflowBody;
 use crate::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, OptionalJson, QueryParams};
+use crate::error::{ApiError, ApiResult, OptionalJson, PathParams, QueryParams};
 use crate::hooks::{accepted, base_url, enqueue, status_url};
 use crate::respond::{self, Format};
 
@@ -83,8 +83,12 @@ async fn check_trigger_secret(state: &AppState, workflow: &engine::Workflow) -> 
         None => None,
     };
     triggers::check_secret(auth, credential.as_ref()).map_err(|message| {
+        // Located like the validation problems, so the editor shows it on the field.
+        let field = "trigger.auth.credential";
+        let mut problem = engine::Problem::new(field, message.clone());
+        problem.field = Some(field.into());
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_secret", message)
-            .details(json!({ "field": "trigger.auth.credential" }))
+            .details(json!({ "field": field, "problems": [problem] }))
     })
 }
 
@@ -186,7 +190,7 @@ async fn find(state: &AppState, id: Uuid) -> ApiResult<store::WorkflowRecord> {
 async fn get_workflow(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let w = find(&state, id).await?;
@@ -213,7 +217,7 @@ async fn get_workflow(
 async fn update_workflow(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
     headers: HeaderMap,
     body: WorkflowBody,
 ) -> ApiResult<Json<WorkflowOut>> {
@@ -229,7 +233,7 @@ async fn update_workflow(
 async fn delete_workflow(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<StatusCode> {
     find(&state, id).await?;
     state.store.delete_workflow(id).await?;
@@ -243,7 +247,7 @@ async fn delete_workflow(
 async fn activate_workflow(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
     headers: HeaderMap,
 ) -> ApiResult<Json<WorkflowOut>> {
     let w = state.store.set_active(id, true).await?;
@@ -257,7 +261,7 @@ async fn activate_workflow(
 async fn deactivate_workflow(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
     headers: HeaderMap,
 ) -> ApiResult<Json<WorkflowOut>> {
     let w = state.store.set_active(id, false).await?;
@@ -271,7 +275,7 @@ async fn deactivate_workflow(
 async fn list_versions(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Json<Value>> {
     find(&state, id).await?;
     let items = state.store.versions(id).await?;
@@ -293,7 +297,7 @@ async fn find_version(state: &AppState, id: Uuid, version: i32) -> ApiResult<sto
 async fn get_version(
     _: Caller,
     State(state): State<AppState>,
-    Path((id, version)): Path<(Uuid, i32)>,
+    PathParams((id, version)): PathParams<(Uuid, i32)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let v = find_version(&state, id, version).await?;
@@ -319,7 +323,7 @@ async fn get_version(
 async fn restore_version(
     _: Caller,
     State(state): State<AppState>,
-    Path((id, version)): Path<(Uuid, i32)>,
+    PathParams((id, version)): PathParams<(Uuid, i32)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<WorkflowOut>> {
     let v = find_version(&state, id, version).await?;
@@ -345,7 +349,7 @@ struct RunQuery {
 async fn run_workflow(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
     QueryParams(q): QueryParams<RunQuery>,
     headers: HeaderMap,
     OptionalJson(body): OptionalJson<Value>,
@@ -394,7 +398,7 @@ struct ListenQuery {
 async fn listen_test_event(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
     QueryParams(q): QueryParams<ListenQuery>,
 ) -> ApiResult<Response> {
     find(&state, id).await?;
