@@ -45,20 +45,21 @@ pub struct File {
     pub lease: Option<String>,
 }
 
-/// Values given on the command line (override everything).
+/// Values given on the command line (override everything). Global, so that they may follow a
+/// subcommand too (`weft api-key create NAME --data-dir D`).
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct Flags {
     /// Where to listen [default: 127.0.0.1:8080; env WEFT_BIND].
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub bind: Option<String>,
     /// Data directory for the SQLite database [default: ./weft-data; env WEFT_DATA_DIR].
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
     /// `postgres://user:pass@host/db` or `sqlite://path?mode=rwc` [env WEFT_DATABASE_URL].
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub database_url: Option<String>,
     /// A YAML config file [env WEFT_CONFIG].
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub config: Option<PathBuf>,
 }
 

@@ -1,6 +1,8 @@
 //! `weft serve`: one process with the API, the webhooks, the editor and the workers.
 
+use std::future::IntoFuture;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 use tokio::sync::watch;
@@ -114,16 +116,29 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let server = axum::serve(listener, api::app(state)).with_graceful_shutdown(async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
     });
-    let signals = async {
-        shutdown_signal().await;
-        eprintln!("Shutting down: no new requests; running executions get a moment to finish.");
-        let _ = stop_tx.send(true);
-    };
+    // On its own task, so that after the signal it still answers the requests in flight (a
+    // sync webhook waiting for its execution) while the workers finish or hand back theirs.
+    let mut server = tokio::spawn(server.into_future());
     tokio::select! {
-        r = server => r.map_err(|e| format!("the server stopped: {e}"))?,
-        _ = signals => {}
+        r = &mut server => {
+            return match r {
+                Ok(r) => r.map_err(|e| format!("the server stopped: {e}")),
+                Err(e) => Err(format!("the server stopped: {e}")),
+            };
+        }
+        _ = shutdown_signal() => {}
     }
+    eprintln!("Shutting down: no new requests; running executions get a moment to finish.");
+    let _ = stop_tx.send(true);
     let _ = worker_task.await;
+    // Requests still open after that (an event stream, a caller whose execution was handed
+    // back) get a moment more, then are cut.
+    if tokio::time::timeout(Duration::from_secs(5), &mut server)
+        .await
+        .is_err()
+    {
+        server.abort();
+    }
     // Journal rows still queued for the SQLite writer reach the disk before we exit.
     store
         .flush()

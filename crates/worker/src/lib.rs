@@ -114,6 +114,9 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
+            // Finished tasks still count in `tasks.len()` until joined: join them all first, or
+            // a burst of completions frees (and refills) one slot per turn of this loop.
+            while tasks.try_join_next().is_some() {}
             let free = inner.config.concurrency.saturating_sub(tasks.len());
             let mut claimed = 0;
             if free > 0 {
