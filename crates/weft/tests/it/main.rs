@@ -5,5 +5,6 @@ mod concurrency;
 mod engine;
 mod examples;
 mod run;
+mod server;
 mod support;
 mod validate;

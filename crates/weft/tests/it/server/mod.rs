@@ -1,0 +1,22 @@
+//! End-to-end tests of `weft serve`, run as a child process on a SQLite file and on a real
+//! PostgreSQL (one temp server per test binary, one database per test), against the mock API.
+//! Every test runs on both backends: `server::<module>::sqlite::<test>` and
+//! `server::<module>::postgres::<test>`.
+//!
+//! - `webhooks`: async and sync modes, `Accept`, idempotency keys;
+//! - `bad_requests`: 404, 405, 413, 400, 415, and the bodies that reach `trigger.body`;
+//! - `webhook_auth`: the HMAC matrix of each preset, header and basic auth, weak secrets;
+//! - `workflows`, `executions`, `api`: the REST API, its keys and its OpenAPI document;
+//! - `cli`: import, export and api-key against the database and a running server;
+//! - `crash`: SIGKILL in the middle of a burst, SIGTERM with executions running.
+
+mod harness;
+
+mod api;
+mod bad_requests;
+mod cli;
+mod crash;
+mod executions;
+mod webhook_auth;
+mod webhooks;
+mod workflows;

@@ -1,0 +1,537 @@
+//! The workflows API: create from YAML and JSON, located validation errors, byte-identical
+//! YAML export of every example, activation and path conflicts, versions, manual runs, the
+//! test URL and its listener.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::harness::{Backend, Deployment, Reply, Server, on_both_backends, send};
+use crate::support::all_examples;
+
+/// A webhook workflow at `path` whose one step outputs `{tag}`.
+fn tagged(name: &str, path: &str, tag: &str) -> String {
+    format!(
+        "# {name}\nname: {name}\ntrigger:\n  type: webhook\n  path: {path}\nsteps:\n  - id: tag\n    \
+         action: set\n    with:\n      value: {{tag: {tag}}}\n"
+    )
+}
+
+async fn put_yaml(server: &Server, id: &str, yaml: &str) -> Reply {
+    send(
+        server
+            .api(Method::PUT, &format!("/api/v1/workflows/{id}"))
+            .header("content-type", "application/yaml")
+            .body(yaml.to_string()),
+    )
+    .await
+}
+
+async fn export_yaml(server: &Server, path: &str) -> Reply {
+    let reply = send(server.get(path).header("accept", "application/yaml")).await;
+    reply.expect_status(200);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/yaml"),
+        "{reply}"
+    );
+    reply
+}
+
+async fn workflows_are_created_from_yaml_and_from_json(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+
+    let yaml = tagged("From YAML", "orders/new", "yaml");
+    let reply = send(
+        server
+            .post("/api/v1/workflows")
+            .header("content-type", "application/yaml")
+            .body(yaml.clone()),
+    )
+    .await;
+    reply.expect_status(201);
+    let w = reply.json();
+    let id = w["id"].as_str().expect("an id");
+    assert_eq!(
+        uuid::Uuid::parse_str(id).expect("a UUID").get_version_num(),
+        7,
+        "workflow ids are UUID v7"
+    );
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("/api/v1/workflows/{id}").as_str())
+    );
+    assert_eq!(w["name"], "From YAML");
+    assert_eq!(w["version"], 1);
+    assert_eq!(w["active"], false);
+    assert_eq!(w["source_format"], "yaml");
+    assert_eq!(w["webhook_path"], "orders/new");
+    assert_eq!(
+        w["webhook_url"],
+        format!("{}/hooks/orders/new", server.url).as_str()
+    );
+    assert_eq!(
+        w["webhook_test_url"],
+        format!("{}/hooks-test/orders/new", server.url).as_str()
+    );
+    assert_eq!(w["workflow"]["steps"][0]["with"]["value"]["tag"], "yaml");
+
+    let doc = json!({
+        "name": "From JSON",
+        "trigger": { "type": "webhook", "path": "orders/json", "respond": "sync" },
+        "steps": [
+            { "id": "tag", "action": "set", "with": { "value": { "tag": "json" } } },
+        ],
+    });
+    let reply = send(server.post("/api/v1/workflows").json(&doc)).await;
+    reply.expect_status(201);
+    let w = reply.json();
+    let json_id = w["id"].as_str().unwrap();
+    assert_eq!(w["source_format"], "json");
+    assert_eq!(w["workflow"], doc, "the document comes back as sent");
+    let got = send(server.get(&format!("/api/v1/workflows/{json_id}")))
+        .await
+        .json();
+    assert_eq!(got["workflow"], doc);
+    // A JSON document exports as equivalent YAML.
+    let exported = export_yaml(&server, &format!("/api/v1/workflows/{json_id}")).await;
+    let parsed: Value = serde_yaml::from_str(&exported.text()).expect("YAML");
+    assert_eq!(parsed, doc);
+
+    let list = send(server.get("/api/v1/workflows")).await.json();
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["From JSON", "From YAML"]);
+
+    let reply = send(
+        server
+            .post("/api/v1/workflows")
+            .header("content-type", "text/plain")
+            .body(yaml),
+    )
+    .await;
+    reply.expect_error(415, "unsupported_media_type");
+}
+
+/// Two problems, on lines 7 and 11 of the document.
+const BROKEN: &str = "name: Broken
+trigger:
+  type: webhook
+  path: broken
+steps:
+  - id: first
+    action: teleport
+  - id: second
+    action: set
+    with:
+      value: \"{{steps.nope.body}}\"
+";
+
+async fn validation_problems_are_located_by_line_and_column(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let post_yaml = |path: &'static str, yaml: &'static str| {
+        send(
+            server
+                .post(path)
+                .header("content-type", "application/yaml")
+                .body(yaml),
+        )
+    };
+
+    let reply = post_yaml("/api/v1/workflows/validate", BROKEN).await;
+    reply.expect_status(200);
+    let v = reply.json();
+    assert_eq!(v["valid"], false, "{reply}");
+    let problems = v["problems"].as_array().expect("problems").clone();
+    assert_eq!(problems.len(), 2, "{reply}");
+    let action = &problems[0];
+    assert_eq!(action["path"], "steps[0].action", "{reply}");
+    assert_eq!(action["step"], "first", "{reply}");
+    assert_eq!(
+        action["location"],
+        json!({ "line": 7, "column": 13 }),
+        "{reply}"
+    );
+    assert!(
+        action["message"].as_str().unwrap().contains("teleport"),
+        "{reply}"
+    );
+    let reference = &problems[1];
+    assert_eq!(reference["step"], "second", "{reply}");
+    assert_eq!(reference["field"], "with.value", "{reply}");
+    assert_eq!(reference["location"]["line"], 11, "{reply}");
+    assert!(
+        reference["message"].as_str().unwrap().contains("nope"),
+        "{reply}"
+    );
+
+    // Saving it is refused with the same problems.
+    let reply = post_yaml("/api/v1/workflows", BROKEN).await;
+    let error = reply.expect_error(422, "invalid_workflow");
+    assert_eq!(error["details"]["problems"], json!(problems), "{reply}");
+    let listed = send(server.get("/api/v1/workflows")).await.json();
+    assert_eq!(listed["items"], json!([]));
+
+    let fine = "name: Fine\ntrigger: {type: manual}\nsteps: []\n";
+    let reply = post_yaml("/api/v1/workflows/validate", fine).await;
+    assert_eq!(reply.json(), json!({ "valid": true, "problems": [] }));
+    // A YAML syntax error is located too.
+    let reply = post_yaml(
+        "/api/v1/workflows/validate",
+        "name: Bad\ntrigger: {type: manual}\nsteps: a: b\n",
+    )
+    .await;
+    let v = reply.json();
+    assert_eq!(v["valid"], false, "{reply}");
+    assert_eq!(v["problems"][0]["location"]["line"], 3, "{reply}");
+}
+
+async fn every_example_exports_byte_identical_to_its_import(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let files = all_examples();
+    assert!(files.len() >= 5, "{files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read the example");
+        let w = server.create_workflow(&text).await;
+        let id = w["id"].as_str().unwrap();
+        let path = format!("/api/v1/workflows/{id}");
+        let exported = export_yaml(&server, &path).await;
+        assert!(
+            exported.body == text.as_bytes(),
+            "{}: the export differs from the import\n--- imported\n{text}\n--- exported\n{}",
+            file.display(),
+            exported.text()
+        );
+        // Saved again unchanged, activated: still the same bytes, in every version.
+        put_yaml(&server, id, &text).await.expect_status(200);
+        if w["webhook_path"].is_string() {
+            send(server.post(&format!("{path}/activate")))
+                .await
+                .expect_status(200);
+        }
+        for p in [path.clone(), format!("{path}/versions/1")] {
+            let again = export_yaml(&server, &p).await;
+            assert!(again.body == text.as_bytes(), "{}: {p}", file.display());
+        }
+    }
+}
+
+async fn activation_serves_the_webhook_and_deactivation_stops_it(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let w = server
+        .create_workflow(&tagged("Switchable", "switchable", "on"))
+        .await;
+    let id = w["id"].as_str().unwrap();
+
+    server
+        .call_hook("switchable", &json!({}))
+        .await
+        .expect_error(404, "not_found");
+    // The test URL runs the current version, active or not.
+    let reply = send(
+        server
+            .http
+            .post(format!("{}/hooks-test/switchable", server.url))
+            .json(&json!({})),
+    )
+    .await;
+    reply.expect_status(202);
+    let test_run = reply.json()["execution_id"].as_str().unwrap().to_string();
+    assert_eq!(server.wait_finished(&test_run).await["test"], true);
+
+    let reply = send(server.post(&format!("/api/v1/workflows/{id}/activate"))).await;
+    reply.expect_status(200);
+    assert_eq!(reply.json()["active"], true);
+    let (id_again, exec) = {
+        let r = server.call_hook("switchable", &json!({})).await;
+        r.expect_status(202);
+        let e = r.json()["execution_id"].as_str().unwrap().to_string();
+        (id.to_string(), server.wait_finished(&e).await)
+    };
+    assert_eq!(exec["workflow_id"], id_again.as_str());
+    assert_eq!(exec["test"], false);
+    assert_eq!(exec["output"], json!({ "tag": "on" }));
+
+    let reply = send(server.post(&format!("/api/v1/workflows/{id}/deactivate"))).await;
+    reply.expect_status(200);
+    assert_eq!(reply.json()["active"], false);
+    server
+        .call_hook("switchable", &json!({}))
+        .await
+        .expect_error(404, "not_found");
+
+    let tests = server
+        .executions(&format!("workflow_id={id}&test=true"))
+        .await;
+    assert_eq!(tests.len(), 1);
+    let missing = uuid::Uuid::now_v7();
+    send(server.post(&format!("/api/v1/workflows/{missing}/activate")))
+        .await
+        .expect_error(404, "not_found");
+}
+
+async fn two_active_workflows_cannot_share_a_webhook_path(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let a = server.create_workflow(&tagged("A", "shared", "a")).await;
+    let b = server.create_workflow(&tagged("B", "shared", "b")).await;
+    let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+    let activate = |id: &str| send(server.post(&format!("/api/v1/workflows/{id}/activate")));
+    let deactivate = |id: &str| send(server.post(&format!("/api/v1/workflows/{id}/deactivate")));
+
+    activate(a).await.expect_status(200);
+    activate(b).await.expect_error(409, "conflict");
+    let r = server.call_hook("shared", &json!({})).await;
+    let exec = server
+        .wait_finished(r.json()["execution_id"].as_str().unwrap())
+        .await;
+    assert_eq!(exec["workflow_id"], a);
+
+    deactivate(a).await.expect_status(200);
+    activate(b).await.expect_status(200);
+    let r = server.call_hook("shared", &json!({})).await;
+    let exec = server
+        .wait_finished(r.json()["execution_id"].as_str().unwrap())
+        .await;
+    assert_eq!(exec["workflow_id"], b, "the path now leads to B");
+
+    // Moving an active workflow onto a taken path is refused too.
+    let c = server.deploy(&tagged("C", "elsewhere", "c")).await;
+    put_yaml(&server, &c, &tagged("C", "shared", "c"))
+        .await
+        .expect_error(409, "conflict");
+    let current = send(server.get(&format!("/api/v1/workflows/{c}")))
+        .await
+        .json();
+    assert_eq!(current["version"], 1);
+    assert_eq!(current["webhook_path"], "elsewhere");
+}
+
+async fn versions_are_listed_read_and_restored(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let v1 = tagged("Versioned", "versioned", "first");
+    let v2 = tagged("Versioned", "versioned", "second");
+    let id = server.deploy(&v1).await;
+    let reply = put_yaml(&server, &id, &v2).await;
+    reply.expect_status(200);
+    assert_eq!(reply.json()["version"], 2);
+
+    let exec = server.run_hook("versioned", &json!({})).await;
+    assert_eq!(exec["version"], 2, "an execution pins the version it ran");
+    assert_eq!(exec["output"], json!({ "tag": "second" }));
+
+    let versions = send(server.get(&format!("/api/v1/workflows/{id}/versions")))
+        .await
+        .json();
+    let summary: Vec<(i64, bool)> = versions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["version"].as_i64().unwrap(),
+                v["current"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(summary, [(2, true), (1, false)], "{versions:#}");
+
+    let old = send(server.get(&format!("/api/v1/workflows/{id}/versions/1")))
+        .await
+        .json();
+    assert_eq!(old["version"], 1);
+    assert_eq!(old["workflow"]["steps"][0]["with"]["value"]["tag"], "first");
+    let old_yaml = export_yaml(&server, &format!("/api/v1/workflows/{id}/versions/1")).await;
+    assert_eq!(old_yaml.text(), v1);
+    send(server.get(&format!("/api/v1/workflows/{id}/versions/9")))
+        .await
+        .expect_error(404, "not_found");
+
+    let reply = send(server.post(&format!("/api/v1/workflows/{id}/versions/1/restore"))).await;
+    reply.expect_status(200);
+    assert_eq!(
+        reply.json()["version"],
+        3,
+        "a restore is saved as a new version"
+    );
+    assert_eq!(
+        export_yaml(&server, &format!("/api/v1/workflows/{id}"))
+            .await
+            .text(),
+        v1
+    );
+    let exec = server.run_hook("versioned", &json!({})).await;
+    assert_eq!(exec["version"], 3);
+    assert_eq!(exec["output"], json!({ "tag": "first" }));
+    // The execution that ran version 2 still says so.
+    let all = server.executions(&format!("workflow_id={id}")).await;
+    let versions: Vec<i64> = all.iter().map(|e| e["version"].as_i64().unwrap()).collect();
+    assert_eq!(versions, [3, 2]);
+}
+
+async fn a_workflow_is_read_updated_and_deleted(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let id = server.deploy(&tagged("Doomed", "doomed", "x")).await;
+    let r = server.call_hook("doomed", &json!({})).await;
+    let exec_id = r.json()["execution_id"].as_str().unwrap().to_string();
+    server.wait_finished(&exec_id).await;
+
+    let w = send(server.get(&format!("/api/v1/workflows/{id}")))
+        .await
+        .json();
+    assert_eq!(w["name"], "Doomed");
+    assert_eq!(w["active"], true);
+    let reply = put_yaml(&server, &id, &tagged("Doomed", "doomed", "y")).await;
+    reply.expect_status(200);
+    let w = reply.json();
+    assert_eq!(w["version"], 2);
+    assert_eq!(w["active"], true, "a save keeps the workflow active");
+    put_yaml(&server, &id, "name: [broken\n")
+        .await
+        .expect_error(422, "invalid_workflow");
+
+    let reply = send(server.api(Method::DELETE, &format!("/api/v1/workflows/{id}"))).await;
+    reply.expect_status(204);
+    send(server.get(&format!("/api/v1/workflows/{id}")))
+        .await
+        .expect_error(404, "not_found");
+    send(server.get(&format!("/api/v1/executions/{exec_id}")))
+        .await
+        .expect_error(404, "not_found");
+    server
+        .call_hook("doomed", &json!({}))
+        .await
+        .expect_error(404, "not_found");
+    send(server.api(Method::DELETE, &format!("/api/v1/workflows/{id}")))
+        .await
+        .expect_error(404, "not_found");
+    // Ids that are not UUIDs get the same error shape.
+    send(server.get("/api/v1/workflows/not-a-uuid"))
+        .await
+        .expect_error(400, "bad_request");
+}
+
+const MANUAL_SUM: &str = r#"
+name: Manual sum
+trigger:
+  type: manual
+steps:
+  - id: sum
+    action: set
+    with:
+      value:
+        total: "{{add trigger.body.a trigger.body.b}}"
+"#;
+
+async fn a_manual_run_answers_202_or_with_the_finished_execution_when_asked_to_wait(
+    backend: Backend,
+) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let w = server.create_workflow(MANUAL_SUM).await;
+    let id = w["id"].as_str().unwrap();
+
+    let reply = send(
+        server
+            .post(&format!("/api/v1/workflows/{id}/run?wait=true"))
+            .json(&json!({ "a": 2, "b": 3 })),
+    )
+    .await;
+    reply.expect_status(200);
+    let exec = reply.json();
+    assert_eq!(exec["status"], "succeeded", "{reply}");
+    assert_eq!(exec["trigger_kind"], "manual");
+    assert_eq!(exec["output"], json!({ "total": 5 }));
+    assert_eq!(exec["steps"][0]["step_id"], "sum");
+    assert_eq!(exec["steps"][0]["output"], json!({ "total": 5 }));
+
+    let reply = send(
+        server
+            .post(&format!("/api/v1/workflows/{id}/run"))
+            .json(&json!({ "a": 10, "b": 1 })),
+    )
+    .await;
+    reply.expect_status(202);
+    let exec_id = reply.json()["execution_id"].as_str().unwrap().to_string();
+    let exec = server.wait_finished(&exec_id).await;
+    assert_eq!(exec["output"], json!({ "total": 11 }));
+
+    let reply = send(
+        server
+            .post(&format!("/api/v1/workflows/{id}/run"))
+            .header("content-type", "application/json")
+            .body("{\"a\": 1,"),
+    )
+    .await;
+    reply.expect_error(400, "malformed_json");
+    let missing = uuid::Uuid::now_v7();
+    send(server.post(&format!("/api/v1/workflows/{missing}/run")))
+        .await
+        .expect_error(404, "not_found");
+}
+
+async fn a_listener_receives_the_next_call_to_the_test_url(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let w = server
+        .create_workflow(&tagged("Listened", "listened", "t"))
+        .await;
+    let id = w["id"].as_str().unwrap();
+
+    // Nothing arrives: 204 after the timeout.
+    let reply = send(server.get(&format!("/api/v1/workflows/{id}/test-event?timeout=1"))).await;
+    reply.expect_status(204);
+
+    let listen = tokio::spawn(send(
+        server.get(&format!("/api/v1/workflows/{id}/test-event?timeout=30")),
+    ));
+    // The listener subscribes when its request arrives: call the test URL until it is heard.
+    let mut calls = Vec::new();
+    while !listen.is_finished() {
+        assert!(
+            calls.len() < 50,
+            "the listener heard none of {} calls",
+            calls.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let r = send(
+            server
+                .http
+                .post(format!("{}/hooks-test/listened?x=1", server.url))
+                .json(&json!({ "hello": "editor" })),
+        )
+        .await;
+        r.expect_status(202);
+        calls.push(r.json()["execution_id"].clone());
+    }
+    let heard = listen.await.expect("the listener");
+    heard.expect_status(200);
+    let event = heard.json();
+    assert!(calls.contains(&event["execution_id"]), "{heard}");
+    assert_eq!(event["request"]["body"], json!({ "hello": "editor" }));
+    assert_eq!(event["request"]["query"], json!({ "x": "1" }));
+    assert_eq!(event["request"]["method"], "POST");
+}
+
+on_both_backends!(
+    workflows_are_created_from_yaml_and_from_json,
+    validation_problems_are_located_by_line_and_column,
+    every_example_exports_byte_identical_to_its_import,
+    activation_serves_the_webhook_and_deactivation_stops_it,
+    two_active_workflows_cannot_share_a_webhook_path,
+    versions_are_listed_read_and_restored,
+    a_workflow_is_read_updated_and_deleted,
+    a_manual_run_answers_202_or_with_the_finished_execution_when_asked_to_wait,
+    a_listener_receives_the_next_call_to_the_test_url,
+);
