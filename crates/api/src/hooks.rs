@@ -200,11 +200,18 @@ async fn accept(
     })?;
     // Tokens of header/basic auth never reach the execution record.
     triggers::redact(&mut event, hook.auth.as_ref());
-    let idempotency_key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or(message_id);
+    // The caller's key, else the signed message id, else GitHub's delivery id: a redelivery of
+    // the same message gets the first execution back.
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let idempotency_key = header("idempotency-key")
+        .or(message_id)
+        .or_else(|| header("x-github-delivery").map(|d| format!("github:{d}")));
     let request = serde_json::to_value(&event).map_err(ApiError::internal)?;
     let enqueued = enqueue(
         state,

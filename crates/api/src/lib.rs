@@ -160,12 +160,21 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(ui::router(&state.config))
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
 
 /// The OpenAPI document of `/api/v1`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     v1::api().1
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not accept {method}", uri.path()),
+    )
 }
 
 async fn unknown_api_route(uri: axum::http::Uri) -> ApiError {

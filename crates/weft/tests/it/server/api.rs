@@ -181,6 +181,21 @@ async fn health_checks_answer_without_a_key(backend: Backend) {
     assert_eq!(readyz.text(), "ready");
 }
 
+async fn unknown_api_routes_and_methods_answer_in_the_error_shape(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    send(server.get("/api/v1/nope"))
+        .await
+        .expect_error(404, "not_found");
+    let reply = send(server.api(reqwest::Method::PATCH, "/api/v1/workflows")).await;
+    reply.expect_error(405, "method_not_allowed");
+    assert!(
+        reply.header("allow").is_some_and(|a| a.contains("POST")),
+        "{}",
+        reply.text()
+    );
+}
+
 async fn the_actions_and_the_workflow_schema_are_served(backend: Backend) {
     let d = Deployment::new(backend).await;
     let server = d.start().await;
@@ -230,6 +245,7 @@ async fn the_actions_and_the_workflow_schema_are_served(backend: Backend) {
 }
 
 on_both_backends!(
+    unknown_api_routes_and_methods_answer_in_the_error_shape,
     every_api_route_refuses_a_request_without_a_valid_key,
     the_openapi_document_lists_every_route_of_the_api,
     health_checks_answer_without_a_key,

@@ -483,6 +483,22 @@ async fn untimed_matrix(backend: Backend, preset: HmacPreset) {
     );
     assert_eq!((again.as_str(), duplicate), (first.as_str(), true));
     assert_eq!(server.count_executions(&workflow_id).await, count);
+
+    if preset == HmacPreset::Github {
+        // GitHub names each delivery: a redelivery of the same one starts nothing.
+        let mut delivered = valid.clone();
+        delivered.push(("x-github-delivery".into(), "72d3162e-cc78-11e3".into()));
+        let (first, duplicate) =
+            accepted(&post(&server, path, &delivered, BODY).await, "a delivery");
+        assert!(!duplicate);
+        let count = server.count_executions(&workflow_id).await;
+        let (again, duplicate) = accepted(
+            &post(&server, path, &delivered, BODY).await,
+            "a redelivery of the same X-GitHub-Delivery",
+        );
+        assert_eq!((again.as_str(), duplicate), (first.as_str(), true));
+        assert_eq!(server.count_executions(&workflow_id).await, count);
+    }
 }
 
 async fn github_signatures_are_checked_by_the_whole_matrix(backend: Backend) {
