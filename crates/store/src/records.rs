@@ -72,7 +72,11 @@ pub struct WorkflowRecord {
 
 impl WorkflowRecord {
     pub(crate) fn from_models(w: workflow::Model, v: workflow_version::Model) -> Result<Self> {
-        Ok(WorkflowRecord {
+        Ok(WorkflowRecord::with_doc(w, doc_of(v)?))
+    }
+
+    pub(crate) fn with_doc(w: workflow::Model, doc: WorkflowDoc) -> Self {
+        WorkflowRecord {
             id: w.id,
             name: w.name,
             description: w.description,
@@ -82,8 +86,8 @@ impl WorkflowRecord {
             trigger_kind: w.trigger_kind,
             created_at: w.created_at,
             updated_at: w.updated_at,
-            doc: doc_of(v)?,
-        })
+            doc,
+        }
     }
 }
 

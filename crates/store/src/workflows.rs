@@ -39,7 +39,7 @@ impl Store {
             updated_at: at,
         };
         let version = version_row(id, 1, &doc, definition, at);
-        let record = record_of(row.clone(), doc);
+        let record = WorkflowRecord::with_doc(row.clone(), doc);
         self.write("create_workflow", true, move |txn| {
             Box::pin(async move {
                 workflow::Entity::insert(workflow::ActiveModel::from(row))
@@ -94,7 +94,7 @@ impl Store {
                     .exec(txn)
                     .await
                     .map_err(|e| path_conflict(Error::from(e), row.webhook_path.as_deref()))?;
-                Ok(record_of(row, doc))
+                Ok(WorkflowRecord::with_doc(row, doc))
             })
         })
         .await
@@ -386,21 +386,6 @@ fn version_row(
         source_format: Set(doc.format.as_str().to_string()),
         definition: Set(JsonText(definition)),
         created_at: Set(at),
-    }
-}
-
-fn record_of(w: workflow::Model, doc: WorkflowDoc) -> WorkflowRecord {
-    WorkflowRecord {
-        id: w.id,
-        name: w.name,
-        description: w.description,
-        active: w.active,
-        version: w.current_version,
-        webhook_path: w.webhook_path,
-        trigger_kind: w.trigger_kind,
-        created_at: w.created_at,
-        updated_at: w.updated_at,
-        doc,
     }
 }
 
