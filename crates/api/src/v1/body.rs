@@ -57,6 +57,24 @@ impl FromRequest<AppState> for WorkflowBody {
 impl WorkflowBody {
     /// Parses and validates the document: the workflow, or every problem with its location.
     pub fn parse(&self, registry: &engine::Registry) -> Result<engine::Workflow, engine::Problems> {
+        self.parse_located(registry).map_err(|mut problems| {
+            // Positions in a JSON document (often one line, sent by the editor) help nobody:
+            // the path, step and field say where the problem is.
+            if self.format == store::SourceFormat::Json {
+                for p in &mut problems.0 {
+                    if !p.path.is_empty() {
+                        p.location = None;
+                    }
+                }
+            }
+            problems
+        })
+    }
+
+    fn parse_located(
+        &self,
+        registry: &engine::Registry,
+    ) -> Result<engine::Workflow, engine::Problems> {
         let (workflow, map) = engine::parse(&self.text, None)?;
         engine::load::compile_located(workflow.clone(), Some(&map), None, registry)?;
         Ok(workflow)

@@ -191,6 +191,21 @@ async fn validation_problems_are_located_by_line_and_column(backend: Backend) {
     let v = reply.json();
     assert_eq!(v["valid"], false, "{reply}");
     assert_eq!(v["problems"][0]["location"]["line"], 3, "{reply}");
+
+    // A JSON document (what the editor sends) is located by step and field, not by a
+    // position in its one-line text.
+    let broken: serde_json::Value = serde_yaml::from_str(BROKEN).expect("BROKEN is YAML");
+    let reply = send(
+        server
+            .post("/api/v1/workflows/validate")
+            .header("content-type", "application/json")
+            .body(broken.to_string()),
+    )
+    .await;
+    let v = reply.json();
+    assert_eq!(v["problems"][1]["step"], "second", "{reply}");
+    assert_eq!(v["problems"][1]["field"], "with.value", "{reply}");
+    assert!(v["problems"][1].get("location").is_none(), "{reply}");
 }
 
 async fn every_example_exports_byte_identical_to_its_import(backend: Backend) {
