@@ -59,10 +59,24 @@ pub enum CredentialError {
     Unavailable { name: String, message: String },
 }
 
+/// A credential as lists show it: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CredentialSummary {
+    pub name: String,
+    /// `bearer`, `basic`, `api_key` or `secret`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
 /// Hands out credentials by name.
 #[async_trait]
 pub trait CredentialsProvider: Send + Sync {
     async fn get(&self, name: &str) -> Result<Credential, CredentialError>;
+
+    /// The credentials there are, by name and type (for pickers); none by default.
+    async fn list(&self) -> Result<Vec<CredentialSummary>, CredentialError> {
+        Ok(Vec::new())
+    }
 }
 
 /// A provider with no credentials at all.
@@ -87,5 +101,16 @@ impl CredentialsProvider for StaticCredentials {
             .get(name)
             .cloned()
             .ok_or_else(|| CredentialError::NotFound(name.to_string()))
+    }
+
+    async fn list(&self) -> Result<Vec<CredentialSummary>, CredentialError> {
+        Ok(self
+            .0
+            .iter()
+            .map(|(name, c)| CredentialSummary {
+                name: name.clone(),
+                kind: c.kind(),
+            })
+            .collect())
     }
 }

@@ -8,6 +8,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
 
 /// Every action kind with its `with:` JSON Schema.
 #[utoipa::path(get, path = "/actions", tag = "meta",
@@ -23,8 +24,17 @@ async fn get_workflow_schema(_: Caller, State(state): State<AppState>) -> Json<V
     Json(engine::schema::workflow_schema(&state.registry))
 }
 
+/// The credentials steps and triggers may name: names and types, never secrets.
+#[utoipa::path(get, path = "/credentials", tag = "meta",
+    responses((status = 200, description = "`{items: [{name, type}]}`", body = Object)))]
+async fn list_credentials(_: Caller, State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let items = state.credentials.list().await.map_err(ApiError::internal)?;
+    Ok(Json(serde_json::json!({ "items": items })))
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(list_credentials))
         .routes(routes!(list_actions))
         .routes(routes!(get_workflow_schema))
 }

@@ -30,6 +30,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/executions/{id}/retry"),
     ("GET", "/api/v1/executions/{id}/events"),
     ("GET", "/api/v1/actions"),
+    ("GET", "/api/v1/credentials"),
     ("GET", "/api/v1/schema/workflow.json"),
 ];
 
@@ -196,6 +197,23 @@ async fn unknown_api_routes_and_methods_answer_in_the_error_shape(backend: Backe
     );
 }
 
+async fn credentials_are_listed_by_name_and_type_never_with_their_secret(backend: Backend) {
+    let d = Deployment::new(backend)
+        .await
+        .credentials("crm-api: {type: bearer, token: crm-token-0123456789}\nhook: {type: secret, value: hook-secret-0123456789}\n");
+    let server = d.start().await;
+    let reply = send(server.get("/api/v1/credentials")).await;
+    reply.expect_status(200);
+    assert_eq!(
+        reply.json(),
+        json!({ "items": [
+            { "name": "crm-api", "type": "bearer" },
+            { "name": "hook", "type": "secret" },
+        ] })
+    );
+    assert!(!reply.text().contains("0123456789"), "{}", reply.text());
+}
+
 async fn the_actions_and_the_workflow_schema_are_served(backend: Backend) {
     let d = Deployment::new(backend).await;
     let server = d.start().await;
@@ -245,6 +263,7 @@ async fn the_actions_and_the_workflow_schema_are_served(backend: Backend) {
 }
 
 on_both_backends!(
+    credentials_are_listed_by_name_and_type_never_with_their_secret,
     unknown_api_routes_and_methods_answer_in_the_error_shape,
     every_api_route_refuses_a_request_without_a_valid_key,
     the_openapi_document_lists_every_route_of_the_api,
