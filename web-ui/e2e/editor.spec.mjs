@@ -133,6 +133,8 @@ describe('the editor', () => {
     await byId('with-method').selectOption('POST');
     await byId('with-url').fill(`${MOCK}/users`);
     await byId('with-json').fill('{\n  "email": "{{trigger.body.email}}"\n}');
+    // The credential picker offers the server's credentials, by name (never their secrets).
+    await page.locator('datalist[id$="-credential-options"] option[value="crm-api"]').waitFor({ state: 'attached' });
     await shot('create-user-form');
     await save();
 

@@ -6,6 +6,7 @@ import type { JsonSchema } from '../../generated/api';
 import { display, KeyValueEditor, numberOrText, ValueEditor } from './fields';
 import { formFields, type FormField } from './schema';
 import { TemplateInput } from './TemplateInput';
+import { CredentialPicker } from '../../features/credentials/components/CredentialPicker';
 
 type Config = Record<string, unknown>;
 
@@ -37,7 +38,6 @@ export interface SchemaFormProps {
   errors: Record<string, string>;
   /** Fields always shown; the others fold under "More options" until set. */
   primary?: string[];
-  credentials?: string[];
 }
 
 export function SchemaForm({ schema, value, onChange, stepId, readOnly, errors, primary }: SchemaFormProps) {
@@ -160,7 +160,17 @@ function FieldEditor({ field, value, onChange, stepId, readOnly, error }: { fiel
       control = <ValueEditor id={id} value={value} onChange={onChange} stepId={stepId} readOnly={readOnly} testId={testId} invalid={!!error} preferText={['condition', 'value', 'message'].includes(field.name)} />;
       break;
     default:
-      control = (
+      control = field.name === 'credential' ? (
+        <CredentialPicker
+          id={id}
+          value={display(value)}
+          onChange={onChange}
+          readOnly={readOnly}
+          testId={testId}
+          invalid={!!error}
+          kinds={['bearer', 'basic', 'api_key']}
+        />
+      ) : (
         <TemplateInput
           id={id}
           value={display(value)}

@@ -13,6 +13,7 @@ import { nextRuns } from '../cron';
 import { followExecution, useDirty } from '../hooks';
 import { JsonView } from '../JsonView';
 import { useEditor } from '../store';
+import { CredentialPicker } from '../../features/credentials/components/CredentialPicker';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const LISTEN_SECONDS = 60;
@@ -203,7 +204,14 @@ function WebhookFields({ trigger, readOnly, setTrigger, problems }: { trigger: W
       {auth.type !== 'none' && (
         <div className="grid-2">
           <Field label="Credential" htmlFor="trigger-credential" hint="Name of the stored secret" error={errorsOf('trigger.auth', problems)}>
-            <input id="trigger-credential" value={auth.credential ?? ''} readOnly={readOnly} placeholder="stripe-signing" onChange={(e) => setAuth({ credential: e.target.value })} />
+            <CredentialPicker
+              id="trigger-credential"
+              value={auth.credential ?? ''}
+              readOnly={readOnly}
+              placeholder="stripe-signing"
+              kinds={auth.type === 'hmac' ? ['secret'] : auth.type === 'basic' ? ['basic', 'secret'] : ['secret', 'bearer']}
+              onChange={(name) => setAuth({ credential: name ?? '' })}
+            />
           </Field>
           {(auth.type === 'header' || (auth.type === 'hmac' && auth.preset === 'generic')) && (
             <Field label="Header" htmlFor="trigger-header" hint={auth.type === 'header' ? 'default authorization' : 'carries the signature'}>
