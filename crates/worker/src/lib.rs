@@ -266,13 +266,19 @@ impl Worker {
                 .map_err(|e| e.to_string())?
                 .ok_or("the execution disappeared")?;
             let plan = self.plan(exec.workflow_id, exec.version).await?;
-            let trigger: TriggerEvent = serde_json::from_value(exec.request.clone())
+            let trigger: TriggerEvent = serde_json::from_value(exec.request)
                 .map_err(|e| format!("the stored request is not a trigger event: {e}"))?;
-            let resume = inner
-                .store
-                .finished_steps(id)
-                .await
-                .map_err(|e| e.to_string())?;
+            // Only an execution that ran before (a crash, a hand-back) or that copies the steps
+            // of the one it retries has journaled steps to resume from.
+            let resume = if attempt == 1 && exec.retry_of.is_none() {
+                Vec::new()
+            } else {
+                inner
+                    .store
+                    .finished_steps(id)
+                    .await
+                    .map_err(|e| e.to_string())?
+            };
             Ok::<_, String>((plan, trigger, resume))
         }
         .await;
