@@ -468,7 +468,7 @@ impl Store {
     }
 
     /// Cancels the execution: a queued one at once; for a running one, sets
-    /// `cancel_requested` (the worker polls [`Store::cancel_requested`] and an
+    /// `cancel_requested` (the worker polls [`Store::cancel_requested_among`] and an
     /// [`ExecutionEventKind::CancelRequested`] event is published). Cancelling a cancelled
     /// execution changes nothing; a succeeded or failed one is an [`Error::Conflict`].
     pub async fn cancel_execution(&self, id: Uuid) -> Result<ExecutionRecord> {
@@ -543,15 +543,19 @@ impl Store {
         Ok(record)
     }
 
-    /// Whether a cancel was requested for the execution (`false` if it does not exist).
-    pub async fn cancel_requested(&self, id: Uuid) -> Result<bool> {
-        Ok(execution::Entity::find_by_id(id)
+    /// Which of these executions have a cancel request (one query for a worker's whole set).
+    pub async fn cancel_requested_among(&self, ids: &[Uuid]) -> Result<Vec<Uuid>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(execution::Entity::find()
             .select_only()
-            .column(execution::Column::CancelRequested)
-            .into_tuple::<bool>()
-            .one(self.db())
-            .await?
-            .unwrap_or(false))
+            .column(execution::Column::Id)
+            .filter(execution::Column::Id.is_in(ids.to_vec()))
+            .filter(execution::Column::CancelRequested.eq(true))
+            .into_tuple::<Uuid>()
+            .all(self.db())
+            .await?)
     }
 
     /// Deletes the execution and its step runs.

@@ -137,9 +137,8 @@ impl Worker {
                     }
                 }
             }
-            if claimed > 0 && claimed == free {
-                // There may be more: look again once a slot frees, without sleeping.
-            }
+            // When every free slot was filled there may be more work: no sleep then, the next
+            // finished task starts another turn.
             tokio::select! {
                 _ = inner.wake.notified(), if free > claimed => {}
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
@@ -198,15 +197,23 @@ impl Worker {
 
     async fn poll_cancellations(&self) {
         let inner = &self.inner;
-        let running: Vec<(Uuid, Cancel)> = inner
+        let ids: Vec<Uuid> = inner
             .running
             .lock()
             .expect("lock")
-            .iter()
-            .map(|(k, v)| (*k, v.clone()))
+            .keys()
+            .copied()
             .collect();
-        for (id, cancel) in running {
-            if let Ok(true) = inner.store.cancel_requested(id).await {
+        let requested = match inner.store.cancel_requested_among(&ids).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(worker = %inner.config.id, error = %e, "reading cancel requests failed");
+                return;
+            }
+        };
+        let running = inner.running.lock().expect("lock");
+        for id in requested {
+            if let Some(cancel) = running.get(&id) {
                 cancel.cancel();
             }
         }
@@ -286,7 +293,7 @@ impl Worker {
             Ok(x) => x,
             Err(message) => {
                 tracing::error!(error = %message, "cannot run the execution");
-                let now = chrono_now();
+                let now = chrono::Utc::now();
                 let result = engine::ExecutionResult {
                     execution_id: id,
                     status: engine::ExecutionStatus::Failed,
@@ -333,8 +340,4 @@ impl Worker {
         }
         inner.running.lock().expect("lock").remove(&id);
     }
-}
-
-fn chrono_now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
 }

@@ -70,10 +70,10 @@ backends! {
         assert_eq!(store.execution(queued).await.unwrap().unwrap(), c);
         assert!(store.claim("w2", Duration::from_secs(60), 5).await.unwrap().is_empty());
 
-        assert!(!store.cancel_requested(running).await.unwrap());
+        assert!(store.cancel_requested_among(&[running]).await.unwrap().is_empty());
         let r = store.cancel_execution(running).await.unwrap();
         assert_eq!(r.status, ExecutionStatus::Running);
-        assert!(store.cancel_requested(running).await.unwrap());
+        assert_eq!(store.cancel_requested_among(&[running]).await.unwrap(), [running]);
         let done = result(running, Done::Cancelled, vec![]);
         assert!(store.finish_execution(running, claims[0].attempt, &done).await.unwrap());
         assert_eq!(store.execution(running).await.unwrap().unwrap().status, ExecutionStatus::Cancelled);
