@@ -25,6 +25,6 @@ async fn missing_ui() -> Html<&'static str> {
          <h1>Weft is running</h1><p>The editor is not built. Build it with \
          <code>npm --prefix web-ui ci &amp;&amp; npm --prefix web-ui run build</code> \
          (or start Weft with <code>./scripts/serve</code>, which does it), then reload.</p>\
-         <p>The API is at <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p></body>",
+         <p>The API is under <code>/api/v1</code> (described by <code>/api/v1/openapi.json</code>, with an API key).</p></body>",
     )
 }

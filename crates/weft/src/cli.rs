@@ -330,19 +330,16 @@ fn read_input(input: Option<&str>) -> Result<Value, String> {
 }
 
 fn template_env(pairs: &[String], allow: &[String]) -> Result<Map<String, Value>, String> {
-    let mut env = Map::new();
     let from_var = std::env::var("WEFT_ALLOW_ENV").unwrap_or_default();
-    let allowed = allow
+    let names: Vec<String> = allow
         .iter()
         .map(String::as_str)
-        .chain(from_var.split(',').map(str::trim).filter(|s| !s.is_empty()));
-    for name in allowed {
-        match std::env::var(name) {
-            Ok(v) => {
-                env.insert(name.to_string(), Value::String(v));
-            }
-            Err(_) => return Err(format!("--allow-env {name}: the variable is not set")),
-        }
+        .chain(from_var.split(',').map(str::trim).filter(|s| !s.is_empty()))
+        .map(str::to_string)
+        .collect();
+    let (mut env, missing) = local::allowed_env(&names);
+    if let Some(name) = missing.first() {
+        return Err(format!("--allow-env {name}: the variable is not set"));
     }
     for p in pairs {
         match p.split_once('=') {

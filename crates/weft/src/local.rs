@@ -6,6 +6,22 @@ use std::path::Path;
 
 use engine::credentials::{Credential, StaticCredentials};
 
+/// The process environment variables named in `names`, for templates' `env.*`, and the names
+/// that are not set.
+pub fn allowed_env(names: &[String]) -> (serde_json::Map<String, serde_json::Value>, Vec<String>) {
+    let mut env = serde_json::Map::new();
+    let mut missing = Vec::new();
+    for name in names {
+        match std::env::var(name) {
+            Ok(v) => {
+                env.insert(name.clone(), serde_json::Value::String(v));
+            }
+            Err(_) => missing.push(name.clone()),
+        }
+    }
+    (env, missing)
+}
+
 /// Reads the credentials file (if any) and the `WEFT_CREDENTIAL_*` variables; the variables win.
 pub fn credentials(file: Option<&Path>) -> Result<StaticCredentials, String> {
     let mut map = match file {

@@ -4,7 +4,6 @@ use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
 use tokio::sync::watch;
 
 use crate::config::Config;
@@ -18,14 +17,6 @@ impl api::Dispatch for LocalWorkers {
     fn cancel(&self, execution_id: uuid::Uuid) -> bool {
         self.0.cancel(execution_id)
     }
-}
-
-/// The environment variables templates may read.
-pub fn template_env(names: &[String]) -> Map<String, Value> {
-    names
-        .iter()
-        .filter_map(|n| std::env::var(n).ok().map(|v| (n.clone(), Value::String(v))))
-        .collect()
 }
 
 /// Opens the store (running migrations) and makes sure an admin API key exists.
@@ -73,7 +64,14 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let credentials: Arc<dyn engine::credentials::CredentialsProvider> = Arc::new(
         crate::local::credentials(config.credentials_file.as_deref())?,
     );
-    let env = Arc::new(template_env(&config.allow_env));
+    let (env, missing) = crate::local::allowed_env(&config.allow_env);
+    if !missing.is_empty() {
+        eprintln!(
+            "warning: allow-listed for templates but not set: {}",
+            missing.join(", ")
+        );
+    }
+    let env = Arc::new(env);
     let worker = worker::Worker::new(
         store.clone(),
         registry.clone(),
