@@ -213,17 +213,23 @@ async fn accept(
         .or(message_id)
         .or_else(|| header("x-github-delivery").map(|d| format!("github:{d}")));
     let request = serde_json::to_value(&event).map_err(ApiError::internal)?;
-    let enqueued = enqueue(
+    let sync = respond_mode == RespondMode::Sync;
+    // The editor's test listener gets the captured request too.
+    let captured = test.then(|| request.clone());
+    let (enqueued, watch) = enqueue(
         state,
-        workflow_id,
-        version,
-        "webhook",
-        request.clone(),
-        idempotency_key,
-        test,
+        NewRun {
+            workflow_id,
+            version,
+            trigger_kind: "webhook",
+            request,
+            idempotency_key,
+            test,
+            watch: sync,
+        },
     )
     .await?;
-    if test {
+    if let Some(request) = captured {
         state.publish_test_event(
             workflow_id,
             json!({ "execution_id": enqueued.execution_id, "request": request }),
@@ -237,12 +243,9 @@ async fn accept(
             enqueued.duplicate,
         )),
         RespondMode::Sync => {
-            match state
-                .store
-                .wait_finished(enqueued.execution_id, state.config.sync_wait)
-                .await?
-            {
-                Some(exec) => Ok(respond::execution_reply(&exec, format)),
+            let (watch, read_first) = watch.expect("a sync call watches its execution");
+            match watch.outcome(state.config.sync_wait, read_first).await? {
+                Some(outcome) => Ok(respond::execution_reply(&outcome, format)),
                 None => Ok(accepted(
                     enqueued.execution_id,
                     &status_url,
@@ -253,30 +256,51 @@ async fn accept(
     }
 }
 
-/// Commits a new execution of the workflow's current version to the queue and wakes the
-/// local workers.
+/// What [`enqueue`] starts.
+pub(crate) struct NewRun<'a> {
+    pub workflow_id: Uuid,
+    pub version: i32,
+    pub trigger_kind: &'a str,
+    pub request: serde_json::Value,
+    pub idempotency_key: Option<String>,
+    pub test: bool,
+    /// The caller will wait for the end: watch it from before the worker can finish it.
+    pub watch: bool,
+}
+
+/// Commits a new execution of the workflow version and gets it running: handed straight to a
+/// local worker with a free slot (stored already claimed by it), else queued and the local
+/// workers woken. With `watch`, also the [`store::Watch`] on its end and whether that must
+/// read the database first (a queued execution may finish before the watch starts).
 pub(crate) async fn enqueue(
     state: &AppState,
-    workflow_id: Uuid,
-    version: i32,
-    trigger_kind: &str,
-    request: serde_json::Value,
-    idempotency_key: Option<String>,
-    test: bool,
-) -> ApiResult<store::Enqueued> {
-    let enqueued = state
+    run: NewRun<'_>,
+) -> ApiResult<(store::Enqueued, Option<(store::Watch, bool)>)> {
+    let reserved = state.dispatch.reserve();
+    let mut enqueued = state
         .store
         .enqueue(store::NewExecution {
-            workflow_id,
-            version,
-            trigger_kind: trigger_kind.into(),
-            request,
-            idempotency_key,
-            test,
+            workflow_id: run.workflow_id,
+            version: run.version,
+            trigger_kind: run.trigger_kind.into(),
+            request: run.request,
+            idempotency_key: run.idempotency_key,
+            test: run.test,
+            claim_for: reserved.as_ref().map(|r| r.claim_for()),
         })
         .await?;
-    state.dispatch.wake();
-    Ok(enqueued)
+    let watch = run.watch.then(|| state.store.watch(enqueued.execution_id));
+    let handed = match (reserved, enqueued.claim.take()) {
+        (Some(r), Some(claim)) => {
+            r.start(claim);
+            true
+        }
+        _ => {
+            state.dispatch.wake();
+            false
+        }
+    };
+    Ok((enqueued, watch.map(|w| (w, !handed))))
 }
 
 /// 202 with where to look.

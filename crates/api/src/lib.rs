@@ -58,6 +58,20 @@ pub trait Dispatch: Send + Sync {
     fn wake(&self);
     /// Stop an execution if it runs here; whether it did.
     fn cancel(&self, execution_id: Uuid) -> bool;
+    /// A free slot of a local worker for an execution about to be enqueued: the execution is
+    /// then stored already claimed by that worker and handed to it directly, skipping the
+    /// queue. `None`: enqueue it as queued (no local worker, or none has a free slot).
+    fn reserve(&self) -> Option<Box<dyn Reserved>> {
+        None
+    }
+}
+
+/// A reserved worker slot (see [`Dispatch::reserve`]); dropping it unused frees the slot.
+pub trait Reserved: Send {
+    /// Who the execution is stored as claimed by.
+    fn claim_for(&self) -> store::ClaimFor;
+    /// Hands the stored claim to the worker.
+    fn start(self: Box<Self>, claim: store::Claim);
 }
 
 /// No local workers (an API-only process): workers elsewhere poll the queue.

@@ -111,7 +111,7 @@ pub fn encode(
 
 /// The answer to a caller who waited for an execution: the `respond` step's response, else the
 /// last output; a failure is a 500 naming the execution and the failing step.
-pub fn execution_reply(exec: &store::ExecutionRecord, format: Format) -> Response {
+pub fn execution_reply(exec: &store::Outcome, format: Format) -> Response {
     let id = exec.id.to_string();
     let result = match exec.status {
         store::ExecutionStatus::Succeeded => match &exec.response {

@@ -68,12 +68,26 @@ impl Error {
 
     /// Whether this is a unique-constraint violation.
     pub(crate) fn is_unique_violation(&self) -> bool {
-        matches!(self, Error::Database(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))))
+        matches!(self, Error::Database(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+            || database_error(e).is_some_and(|d| d.is_unique_violation()))
     }
 
     /// Whether this is a foreign-key violation (e.g. enqueuing for a deleted workflow).
     pub(crate) fn is_foreign_key_violation(&self) -> bool {
-        matches!(self, Error::Database(e) if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))))
+        matches!(self, Error::Database(e) if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_)))
+            || database_error(e).is_some_and(|d| d.is_foreign_key_violation()))
+    }
+}
+
+/// The database's own error inside a sea-orm error (sqlx's, or the SQLite writer's — sea-orm's
+/// `sql_err` only knows sqlx's).
+fn database_error(e: &DbErr) -> Option<&dyn sea_orm::sqlx::error::DatabaseError> {
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(sea_orm::sqlx::Error::Database(d)))
+        | DbErr::Query(RuntimeErr::SqlxError(sea_orm::sqlx::Error::Database(d))) => {
+            Some(d.as_ref())
+        }
+        _ => None,
     }
 }
 

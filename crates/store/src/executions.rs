@@ -20,6 +20,7 @@ use crate::entity::{JsonText, execution, step_run};
 use crate::error::{Error, Result};
 use crate::journal::{ExecutionEvent, ExecutionEventKind};
 use crate::records::{ExecutionRecord, ExecutionStatus, ExecutionSummary, StepRunRecord};
+use crate::waiting::Outcome;
 use crate::writer::{Row, Tx};
 use crate::{Backend, Store, now};
 
@@ -41,20 +42,41 @@ pub struct NewExecution {
     pub idempotency_key: Option<String>,
     /// Started from `/hooks-test` or the editor.
     pub test: bool,
+    /// Store it already claimed by this worker (a worker of this process with a free slot):
+    /// it skips the queue, and [`Enqueued::claim`] is what the worker runs.
+    pub claim_for: Option<ClaimFor>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Who claims an execution as it is enqueued (see [`NewExecution::claim_for`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimFor {
+    pub worker: String,
+    pub lease: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Enqueued {
     pub execution_id: Uuid,
     /// The idempotency key was seen before: this is the first execution, nothing was inserted.
     pub duplicate: bool,
+    /// With [`NewExecution::claim_for`], the claim of the new execution (attempt 1); `None`
+    /// for a duplicate.
+    #[serde(skip)]
+    pub claim: Option<Claim>,
 }
 
-/// An execution a worker now holds, and the attempt that fences its writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// An execution a worker now holds, the attempt that fences its writes, and what it needs to
+/// run it (so that it does not read the execution again).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Claim {
     pub execution_id: Uuid,
     pub attempt: i32,
+    pub workflow_id: Uuid,
+    pub version: i32,
+    /// The captured trigger event.
+    pub request: Value,
+    /// The execution this one retries (its journaled steps are copied into this one).
+    pub retry_of: Option<Uuid>,
 }
 
 /// Which executions to list. `Default` lists all, newest first, 50 at a time.
@@ -95,11 +117,29 @@ impl Store {
         let workflow_id = new.workflow_id;
         let version = new.version;
         let key = new.idempotency_key.clone();
+        let claim = new.claim_for.as_ref().map(|_| Claim {
+            execution_id: id,
+            attempt: 1,
+            workflow_id,
+            version,
+            request: new.request.clone(),
+            retry_of: None,
+        });
+        let (status, attempt, lease_owner, lease_expires_at, started_at) = match new.claim_for {
+            Some(c) => (
+                ExecutionStatus::Running,
+                1,
+                Some(c.worker),
+                Some(at + lease_duration(c.lease)),
+                Some(at),
+            ),
+            None => (ExecutionStatus::Queued, 0, None, None, None),
+        };
         let row = execution::ActiveModel {
             id: Set(id),
             workflow_id: Set(new.workflow_id),
             version: Set(new.version),
-            status: Set(ExecutionStatus::Queued.as_str().to_string()),
+            status: Set(status.as_str().to_string()),
             trigger_kind: Set(new.trigger_kind),
             request: Set(JsonText(new.request)),
             response: Set(None),
@@ -107,13 +147,13 @@ impl Store {
             error: Set(None),
             idempotency_key: Set(new.idempotency_key),
             test: Set(new.test),
-            attempt: Set(0),
-            lease_owner: Set(None),
-            lease_expires_at: Set(None),
+            attempt: Set(attempt),
+            lease_owner: Set(lease_owner),
+            lease_expires_at: Set(lease_expires_at),
             cancel_requested: Set(false),
             retry_of: Set(None),
             created_at: Set(at),
-            started_at: Set(None),
+            started_at: Set(started_at),
             finished_at: Set(None),
         };
         let result = match key {
@@ -124,6 +164,7 @@ impl Store {
                 .map(|()| Enqueued {
                     execution_id: id,
                     duplicate: false,
+                    claim: None,
                 }),
             Some(key) => {
                 self.write("enqueue", true, move |txn| {
@@ -132,13 +173,20 @@ impl Store {
                 .await
             }
         };
-        result.map_err(|e| {
-            if e.is_foreign_key_violation() {
-                Error::not_found("workflow version", format!("{workflow_id}@{version}"))
-            } else {
+        result
+            .map(|mut e| {
+                if !e.duplicate {
+                    e.claim = claim;
+                }
                 e
-            }
-        })
+            })
+            .map_err(|e| {
+                if e.is_foreign_key_violation() {
+                    Error::not_found("workflow version", format!("{workflow_id}@{version}"))
+                } else {
+                    e
+                }
+            })
     }
 
     /// Claims up to `max` executions for `worker`: queued ones, oldest first, and running ones
@@ -166,7 +214,7 @@ impl Store {
                    SELECT id FROM (SELECT id FROM executions \
                      WHERE status = 'queued' ORDER BY id LIMIT ?5) \
                  ) LIMIT ?5) \
-                 RETURNING id, attempt",
+                 RETURNING id, attempt, workflow_id, version, request, retry_of",
             ],
             Backend::Postgres => &[
                 "UPDATE executions SET status = 'running', attempt = attempt + 1, \
@@ -174,13 +222,13 @@ impl Store {
                  WHERE id IN (SELECT id FROM executions \
                    WHERE status = 'running' AND lease_expires_at < $4 \
                    ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, attempt",
+                 RETURNING id, attempt, workflow_id, version, request, retry_of",
                 "UPDATE executions SET status = 'running', attempt = attempt + 1, \
                  lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
                  WHERE id IN (SELECT id FROM executions \
                    WHERE status = 'queued' AND $4::timestamptz IS NOT NULL \
                    ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, attempt",
+                 RETURNING id, attempt, workflow_id, version, request, retry_of",
             ],
         };
         let db_backend = db_backend(backend);
@@ -205,9 +253,14 @@ impl Store {
                             ],
                         );
                         for r in txn.query_all(stmt).await? {
+                            let request: JsonText = r.try_get("", "request")?;
                             claims.push(Claim {
                                 execution_id: r.try_get("", "id")?,
                                 attempt: r.try_get("", "attempt")?,
+                                workflow_id: r.try_get("", "workflow_id")?,
+                                version: r.try_get("", "version")?,
+                                request: request.0,
+                                retry_of: r.try_get("", "retry_of")?,
                             });
                         }
                     }
@@ -339,6 +392,14 @@ impl Store {
             .map(to_json)
             .transpose()?
             .map(JsonText);
+        // A caller waiting in this process gets the outcome handed over (no read back).
+        let outcome = self.waiters().waits_for(id).then(|| Outcome {
+            id,
+            status,
+            response: result.response.clone(),
+            output: result.output.clone(),
+            error: result.error.clone(),
+        });
         let output = result.output.clone().map(JsonText);
         let at = now();
         let updated = self
@@ -365,6 +426,9 @@ impl Store {
             })
             .await?;
         if updated == 1 {
+            if let Some(outcome) = outcome {
+                self.waiters().wake(id, Some(std::sync::Arc::new(outcome)));
+            }
             self.publish(|| ExecutionEvent {
                 execution_id: id,
                 kind: ExecutionEventKind::Finished { status },
@@ -665,6 +729,7 @@ async fn enqueue_keyed(
         return Ok(Enqueued {
             execution_id: id,
             duplicate: false,
+            claim: None,
         });
     }
     let first = execution::Entity::find()
@@ -683,6 +748,7 @@ async fn enqueue_keyed(
     Ok(Enqueued {
         execution_id: first,
         duplicate: true,
+        claim: None,
     })
 }
 

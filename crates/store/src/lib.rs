@@ -23,6 +23,7 @@ pub mod entity;
 mod error;
 mod executions;
 mod journal;
+mod lite;
 mod records;
 mod waiting;
 mod workflows;
@@ -40,8 +41,8 @@ use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, SqlxSqliteConnector, Statement,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, SqlxSqliteConnector,
+    Statement, TransactionTrait,
 };
 use tokio::sync::{broadcast, oneshot};
 
@@ -49,13 +50,14 @@ use crate::writer::Tx;
 
 pub use api_keys::ApiKeyRecord;
 pub use error::{Error, Result};
-pub use executions::{Claim, Enqueued, ExecutionFilter, ExecutionPage, NewExecution};
+pub use executions::{Claim, ClaimFor, Enqueued, ExecutionFilter, ExecutionPage, NewExecution};
 pub use journal::{ExecutionEvent, ExecutionEventKind, StoreJournal};
 pub use records::{
     ExecutionRecord, ExecutionStatus, ExecutionSummary, LastExecution, Route, SourceFormat,
     StepRunRecord, StepRunStatus, VersionRecord, VersionSummary, WorkflowDoc, WorkflowRecord,
     WorkflowSummary,
 };
+pub use waiting::{Outcome, Watch};
 
 /// Which database the store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,9 +131,19 @@ impl Store {
     pub async fn connect_with(url: &str, options: &Options) -> Result<Store> {
         let (backend, read, writer) = match backend_of(url)? {
             Backend::Sqlite => {
-                let (writer_db, read) = open_sqlite(url, options).await?;
+                let (writer_db, read, file) = open_sqlite(url, options).await?;
                 migrations::Migrator::up(&writer_db, None).await?;
-                (Backend::Sqlite, read, Some(writer::spawn(writer_db)))
+                // A file gets the rusqlite writer (see `lite`); an in-memory database lives in
+                // sqlx's one connection, which the readers share, so it keeps that.
+                let writer_db = match file {
+                    Some(path) => {
+                        writer_db.close().await?;
+                        let lite = lite::LiteConnection::open(&path, options.busy_timeout)?;
+                        Database::connect_proxy(DbBackend::Sqlite, Arc::new(Box::new(lite))).await?
+                    }
+                    None => writer_db,
+                };
+                (Backend::Sqlite, read, Some(writer::spawn(writer_db)?))
             }
             Backend::Postgres => {
                 migrate_postgres(url).await?;
@@ -158,7 +170,7 @@ impl Store {
     pub async fn migrate(url: &str) -> Result<()> {
         match backend_of(url)? {
             Backend::Sqlite => {
-                let (writer_db, read) = open_sqlite(url, &Options::default()).await?;
+                let (writer_db, read, _) = open_sqlite(url, &Options::default()).await?;
                 migrations::Migrator::up(&writer_db, None).await?;
                 writer_db.close().await?;
                 read.close().await?;
@@ -189,7 +201,7 @@ impl Store {
         if self.inner.events.receiver_count() > 0 || !self.inner.waiters.is_empty() {
             let event = make();
             if let journal::ExecutionEventKind::Finished { .. } = event.kind {
-                self.inner.waiters.wake(event.execution_id);
+                self.inner.waiters.wake(event.execution_id, None);
             }
             if self.inner.events.receiver_count() > 0 {
                 let _ = self.inner.events.send(event);
@@ -327,11 +339,16 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-/// Opens SQLite: a single-connection pool for the writer and a pool of readers.
+/// Opens SQLite: a single-connection pool for the writer (the migrations run on it), a pool
+/// of readers, and the database file's path (`None` in memory).
 async fn open_sqlite(
     url: &str,
     options: &Options,
-) -> Result<(DatabaseConnection, DatabaseConnection)> {
+) -> Result<(
+    DatabaseConnection,
+    DatabaseConnection,
+    Option<std::path::PathBuf>,
+)> {
     let base = SqliteConnectOptions::from_str(url)
         .map_err(|e| Error::invalid(format!("bad SQLite URL `{url}`: {e}")))?
         .create_if_missing(true)
@@ -368,15 +385,20 @@ async fn open_sqlite(
     let writer = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
     if memory {
         // One in-memory database lives in one connection: readers share the writer's.
-        return Ok((writer.clone(), writer));
+        return Ok((writer.clone(), writer, None));
     }
+    let file = base.get_filename().to_path_buf();
     let readers = SqlitePoolOptions::new()
         .max_connections(options.sqlite_readers.max(1))
         .min_connections(1)
         .connect_with(base.read_only(true))
         .await
         .map_err(|e| Error::Database(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))))?;
-    Ok((writer, SqlxSqliteConnector::from_sqlx_sqlite_pool(readers)))
+    Ok((
+        writer,
+        SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
+        Some(file),
+    ))
 }
 
 /// Runs the migrations on PostgreSQL under an advisory lock, so that several processes

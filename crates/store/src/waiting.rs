@@ -1,24 +1,55 @@
 //! Waiting for an execution to finish (sync webhooks, `?wait=true`) and a liveness check.
 //!
-//! A waiter registers a oneshot for its execution; finishing it in this process fires it, so a
+//! A waiter registers a oneshot for its execution; finishing it in this process fires it (with
+//! the [`Outcome`], so that a sync webhook answers without reading the execution back), so a
 //! waiter wakes once, not for every event of every execution. A finish in another process
 //! (several workers on PostgreSQL) is seen by a periodic re-read.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use engine::Response;
+use engine::journal::ExecutionError;
 use sea_orm::ConnectionTrait;
+use serde_json::Value;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use crate::{ExecutionRecord, Result, Store};
+use crate::{ExecutionRecord, ExecutionStatus, Result, Store};
+
+/// How an execution ended: what a caller waiting for it is answered with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub id: Uuid,
+    pub status: ExecutionStatus,
+    /// The `respond` step's answer.
+    pub response: Option<Response>,
+    /// The last step's output.
+    pub output: Option<Value>,
+    pub error: Option<ExecutionError>,
+}
+
+impl From<ExecutionRecord> for Outcome {
+    fn from(e: ExecutionRecord) -> Outcome {
+        Outcome {
+            id: e.id,
+            status: e.status,
+            response: e.response,
+            output: e.output,
+            error: e.error,
+        }
+    }
+}
+
+/// What a waiter is woken with: the outcome when the finish happened in this process.
+type Wake = Option<Arc<Outcome>>;
 
 /// Pending `wait_finished` calls by execution id.
 #[derive(Default)]
 pub(crate) struct Waiters {
-    map: Mutex<HashMap<Uuid, Vec<oneshot::Sender<()>>>>,
+    map: Mutex<HashMap<Uuid, Vec<oneshot::Sender<Wake>>>>,
     count: AtomicUsize,
 }
 
@@ -27,7 +58,12 @@ impl Waiters {
         self.count.load(Ordering::Relaxed) == 0
     }
 
-    fn register(&self, id: Uuid) -> oneshot::Receiver<()> {
+    /// Whether somebody waits for this execution.
+    pub(crate) fn waits_for(&self, id: Uuid) -> bool {
+        !self.is_empty() && self.map.lock().expect("waiters lock").contains_key(&id)
+    }
+
+    fn register(&self, id: Uuid) -> oneshot::Receiver<Wake> {
         let (tx, rx) = oneshot::channel();
         let mut map = self.map.lock().expect("waiters lock");
         map.entry(id).or_default().push(tx);
@@ -35,12 +71,12 @@ impl Waiters {
         rx
     }
 
-    pub(crate) fn wake(&self, id: Uuid) {
+    pub(crate) fn wake(&self, id: Uuid, outcome: Wake) {
         let senders = self.map.lock().expect("waiters lock").remove(&id);
         if let Some(senders) = senders {
             self.count.fetch_sub(senders.len(), Ordering::Relaxed);
             for tx in senders {
-                let _ = tx.send(());
+                let _ = tx.send(outcome.clone());
             }
         }
     }
@@ -101,6 +137,58 @@ impl Store {
                     return Ok(self.execution(id).await?.filter(|e| e.status.is_finished()));
                 }
             }
+        }
+    }
+
+    /// Starts watching for the end of an execution; see [`Watch::outcome`]. Register before
+    /// the execution can finish (e.g. before handing a claim to the worker) to miss nothing.
+    pub fn watch(&self, id: Uuid) -> Watch {
+        Watch {
+            rx: Some(self.waiters().register(id)),
+            store: self.clone(),
+            id,
+        }
+    }
+}
+
+/// A registered wait for one execution's end (see [`Store::watch`]).
+pub struct Watch {
+    store: Store,
+    id: Uuid,
+    rx: Option<oneshot::Receiver<Wake>>,
+}
+
+impl Watch {
+    /// How the execution ended, or `None` after `timeout`. `read_first`: it may have finished
+    /// before the watch was registered, so look at the database first. A finish in this
+    /// process answers without reading the execution back; one elsewhere is seen by the
+    /// periodic re-read of [`Store::wait_finished`].
+    pub async fn outcome(mut self, timeout: Duration, read_first: bool) -> Result<Option<Outcome>> {
+        if read_first
+            && let Some(e) = self.store.execution(self.id).await?
+            && e.status.is_finished()
+        {
+            return Ok(Some(e.into()));
+        }
+        let rx = self.rx.take().expect("outcome takes the watch once");
+        let first = timeout.min(Duration::from_secs(1));
+        if let Ok(Ok(Some(outcome))) = tokio::time::timeout(first, rx).await {
+            return Ok(Some(Arc::unwrap_or_clone(outcome)));
+        }
+        self.store.waiters().forget(self.id);
+        let left = timeout.saturating_sub(first);
+        Ok(self
+            .store
+            .wait_finished(self.id, left)
+            .await?
+            .map(Outcome::from))
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if self.rx.take().is_some() {
+            self.store.waiters().forget(self.id);
         }
     }
 }

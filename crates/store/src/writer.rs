@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, ExecResult, QueryResult, Statement, TransactionTrait,
+    EntityTrait, ExecResult, QueryResult, Statement,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -255,11 +255,24 @@ impl<T: Send + 'static> Job for TypedJob<T> {
 
 pub(crate) type Sender = mpsc::Sender<Box<dyn Job>>;
 
-/// Starts the writer task on `db` (a pool with a single connection).
-pub(crate) fn spawn(db: DatabaseConnection) -> Sender {
+/// Starts the writer on `db` (the rusqlite connection of `lite`, or for an in-memory database
+/// sqlx's single connection) on a thread of its own with a single-threaded runtime: the
+/// statements of a batch run there back to back, with no hand-off between them.
+pub(crate) fn spawn(db: DatabaseConnection) -> Result<Sender> {
     let (tx, rx) = mpsc::channel::<Box<dyn Job>>(QUEUE);
-    tokio::spawn(run(db, rx));
-    tx
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Commit {
+            message: format!("cannot start the SQLite writer: {e}"),
+        })?;
+    std::thread::Builder::new()
+        .name("weft-sqlite-writer".into())
+        .spawn(move || runtime.block_on(run(db, rx)))
+        .map_err(|e| Error::Commit {
+            message: format!("cannot start the SQLite writer thread: {e}"),
+        })?;
+    Ok(tx)
 }
 
 async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
@@ -268,6 +281,8 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
         let commit_error = commit_batch(&db, &mut batch).await.err();
         if let Some(e) = &commit_error {
             tracing::error!(error = %e, jobs = batch.len(), "a group commit failed");
+            // Leave no transaction open behind a failed batch (an error after BEGIN).
+            let _ = db.execute_unprepared("ROLLBACK").await;
         }
         let message = commit_error.map(|e| e.to_string());
         for job in batch.drain(..) {
@@ -278,7 +293,8 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
 }
 
 async fn commit_batch(db: &DatabaseConnection, batch: &mut [Box<dyn Job>]) -> Result<()> {
-    let txn = db.begin().await?;
+    db.execute_unprepared("BEGIN IMMEDIATE").await?;
+    let txn = Tx::Db(db);
     // Plain inserts first, one statement per table: they create new rows that no earlier job
     // of the batch can depend on, and every later job that touches them (a step's `Finished`
     // after its `Started`) stays after them.
@@ -301,24 +317,25 @@ async fn commit_batch(db: &DatabaseConnection, batch: &mut [Box<dyn Job>]) -> Re
     .await;
     for job in batch.iter_mut() {
         if job.needs_savepoint() {
-            let sp = txn.begin().await?;
-            if job.run(&Tx::Txn(&sp)).await {
-                sp.commit().await?;
+            db.execute_unprepared("SAVEPOINT job").await?;
+            if job.run(&txn).await {
+                db.execute_unprepared("RELEASE job").await?;
             } else {
-                sp.rollback().await?;
+                db.execute_unprepared("ROLLBACK TO job; RELEASE job")
+                    .await?;
             }
         } else {
-            job.run(&Tx::Txn(&txn)).await;
+            job.run(&txn).await;
         }
     }
-    txn.commit().await?;
+    db.execute_unprepared("COMMIT").await?;
     Ok(())
 }
 
 /// Inserts the rows in one statement; if that fails (one bad row fails them all), one by one,
 /// so that each job gets its own outcome.
 async fn insert_group<A, E>(
-    txn: &DatabaseTransaction,
+    txn: &Tx<'_>,
     batch: &mut [Box<dyn Job>],
     rows: Vec<(usize, A)>,
     row: fn(A) -> Row,

@@ -17,6 +17,22 @@ impl api::Dispatch for LocalWorkers {
     fn cancel(&self, execution_id: uuid::Uuid) -> bool {
         self.0.cancel(execution_id)
     }
+    fn reserve(&self) -> Option<Box<dyn api::Reserved>> {
+        self.0
+            .reserve()
+            .map(|r| Box::new(Reserved(r)) as Box<dyn api::Reserved>)
+    }
+}
+
+struct Reserved(worker::Reservation);
+
+impl api::Reserved for Reserved {
+    fn claim_for(&self) -> store::ClaimFor {
+        self.0.claim_for()
+    }
+    fn start(self: Box<Self>, claim: store::Claim) {
+        self.0.start(claim)
+    }
 }
 
 /// Opens the store (running migrations) and makes sure an admin API key exists.

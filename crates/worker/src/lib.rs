@@ -3,13 +3,14 @@
 //! the queue: an execution whose lease expired is claimed again and resumes from its journal.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use engine::credentials::CredentialsProvider;
 use engine::{Cancel, Limits, Plan, Registry, Run, TriggerEvent};
 use serde_json::{Map, Value};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
@@ -60,6 +61,50 @@ struct Inner {
     /// Cancel signals of the executions running here.
     running: Mutex<HashMap<Uuid, Cancel>>,
     wake: Notify,
+    /// Slots taken: running executions plus reservations (see [`Worker::reserve`]).
+    busy: AtomicUsize,
+    /// Claims handed over by [`Reservation::start`], for the run loop to start.
+    handed: mpsc::UnboundedSender<Claim>,
+    handed_rx: Mutex<Option<mpsc::UnboundedReceiver<Claim>>>,
+}
+
+use store::Claim;
+
+/// A slot of a worker held for an execution that is being enqueued already claimed for it
+/// (see [`store::NewExecution::claim_for`]). Dropping it unused frees the slot.
+pub struct Reservation {
+    worker: Option<Worker>,
+}
+
+impl Reservation {
+    /// Who the execution is claimed for.
+    pub fn claim_for(&self) -> store::ClaimFor {
+        let inner = &self.worker.as_ref().expect("reservation").inner;
+        store::ClaimFor {
+            worker: inner.config.id.clone(),
+            lease: inner.config.lease,
+        }
+    }
+
+    /// Hands the stored claim to the worker, which runs it in the reserved slot. If the worker
+    /// has stopped, the execution stays claimed until its lease expires and then runs
+    /// elsewhere (or after a restart).
+    pub fn start(mut self, claim: Claim) {
+        let worker = self.worker.take().expect("reservation");
+        if worker.inner.handed.send(claim).is_err() {
+            worker.inner.busy.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(w) = self.worker.take() {
+            w.inner.busy.fetch_sub(1, Ordering::AcqRel);
+            // A slot freed: queued work may be waiting for it.
+            w.inner.wake.notify_one();
+        }
+    }
 }
 
 impl Worker {
@@ -70,6 +115,7 @@ impl Worker {
         env: Arc<Map<String, Value>>,
         config: Config,
     ) -> Worker {
+        let (handed, handed_rx) = mpsc::unbounded_channel();
         Worker {
             inner: Arc::new(Inner {
                 store,
@@ -80,8 +126,34 @@ impl Worker {
                 plans: Mutex::new(HashMap::new()),
                 running: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
+                busy: AtomicUsize::new(0),
+                handed,
+                handed_rx: Mutex::new(Some(handed_rx)),
             }),
         }
+    }
+
+    /// Takes up to `max` free slots; how many it took.
+    fn take_slots(&self, max: usize) -> usize {
+        let limit = self.inner.config.concurrency;
+        let mut taken = 0;
+        let _ = self
+            .inner
+            .busy
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |busy| {
+                taken = limit.saturating_sub(busy).min(max);
+                (taken > 0).then_some(busy + taken)
+            });
+        taken
+    }
+
+    /// Holds a free slot for an execution about to be enqueued already claimed by this worker:
+    /// it then skips the queue (no claim round trip, no read of what was just written).
+    /// `None` when every slot is taken: enqueue it as queued.
+    pub fn reserve(&self) -> Option<Reservation> {
+        (self.take_slots(1) == 1).then(|| Reservation {
+            worker: Some(self.clone()),
+        })
     }
 
     /// Tells the worker there may be new work (e.g. right after an enqueue in this process).
@@ -105,6 +177,12 @@ impl Worker {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let inner = &self.inner;
         let mut tasks: JoinSet<()> = JoinSet::new();
+        let mut handed = inner
+            .handed_rx
+            .lock()
+            .expect("lock")
+            .take()
+            .expect("a worker runs once");
         let mut heartbeat = tokio::time::interval(inner.config.lease / 3);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut cancel_poll = tokio::time::interval(Duration::from_millis(500));
@@ -114,10 +192,13 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
-            // Finished tasks still count in `tasks.len()` until joined: join them all first, or
-            // a burst of completions frees (and refills) one slot per turn of this loop.
             while tasks.try_join_next().is_some() {}
-            let free = inner.config.concurrency.saturating_sub(tasks.len());
+            // Claims handed over at enqueue already hold their slot.
+            while let Ok(claim) = handed.try_recv() {
+                let w = self.clone();
+                tasks.spawn(async move { w.execute(claim).await });
+            }
+            let free = self.take_slots(usize::MAX);
             let mut claimed = 0;
             if free > 0 {
                 match inner
@@ -129,24 +210,35 @@ impl Worker {
                         claimed = claims.len();
                         for c in claims {
                             let w = self.clone();
-                            tasks.spawn(async move { w.execute(c.execution_id, c.attempt).await });
+                            tasks.spawn(async move { w.execute(c).await });
                         }
                     }
                     Err(e) => {
                         tracing::warn!(worker = %inner.config.id, error = %e, "claiming executions failed")
                     }
                 }
+                inner.busy.fetch_sub(free - claimed, Ordering::AcqRel);
             }
             // When every free slot was filled there may be more work: no sleep then, the next
             // finished task starts another turn.
             tokio::select! {
-                _ = inner.wake.notified(), if free > claimed => {}
+                _ = inner.wake.notified(), if free > claimed || free == 0 => {}
+                Some(claim) = handed.recv() => {
+                    let w = self.clone();
+                    tasks.spawn(async move { w.execute(claim).await });
+                }
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
                 _ = tokio::time::sleep(inner.config.poll), if claimed < free || free == 0 => {}
                 _ = heartbeat.tick() => self.heartbeat().await,
                 _ = cancel_poll.tick() => self.poll_cancellations().await,
                 _ = shutdown.changed() => {}
             }
+        }
+        // Claims handed over but not started are given back with the running ones.
+        handed.close();
+        let mut unstarted = Vec::new();
+        while let Ok(claim) = handed.try_recv() {
+            unstarted.push(claim.execution_id);
         }
         // Shutdown: no new claims; let running executions finish for a while.
         let grace = tokio::time::sleep(inner.config.shutdown_grace);
@@ -157,13 +249,14 @@ impl Worker {
                 _ = &mut grace => break,
             }
         }
-        let left: Vec<Uuid> = inner
+        let mut left: Vec<Uuid> = inner
             .running
             .lock()
             .expect("lock")
             .keys()
             .copied()
             .collect();
+        left.extend(unstarted);
         tasks.abort_all();
         if !left.is_empty() {
             tracing::info!(worker = %inner.config.id, count = left.len(), "handing unfinished executions back to the queue");
@@ -256,28 +349,31 @@ impl Worker {
         Ok(plan)
     }
 
-    /// Runs one claimed execution to its end and records the result.
-    async fn execute(&self, id: Uuid, attempt: i32) {
+    /// Runs one claimed execution to its end and records the result; frees its slot.
+    async fn execute(&self, claim: Claim) {
         use tracing::Instrument;
-        let span = tracing::info_span!("execution", execution_id = %id, attempt);
-        self.execute_in_span(id, attempt).instrument(span).await
+        let span = tracing::info_span!("execution", execution_id = %claim.execution_id, attempt = claim.attempt);
+        self.execute_in_span(claim).instrument(span).await;
+        self.inner.busy.fetch_sub(1, Ordering::AcqRel);
     }
 
-    async fn execute_in_span(&self, id: Uuid, attempt: i32) {
+    async fn execute_in_span(&self, claim: Claim) {
         let inner = &self.inner;
+        let Claim {
+            execution_id: id,
+            attempt,
+            workflow_id,
+            version,
+            request,
+            retry_of,
+        } = claim;
         let outcome = async {
-            let exec = inner
-                .store
-                .execution(id)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or("the execution disappeared")?;
-            let plan = self.plan(exec.workflow_id, exec.version).await?;
-            let trigger: TriggerEvent = serde_json::from_value(exec.request)
+            let plan = self.plan(workflow_id, version).await?;
+            let trigger: TriggerEvent = serde_json::from_value(request)
                 .map_err(|e| format!("the stored request is not a trigger event: {e}"))?;
             // Only an execution that ran before (a crash, a hand-back) or that copies the steps
             // of the one it retries has journaled steps to resume from.
-            let resume = if attempt == 1 && exec.retry_of.is_none() {
+            let resume = if attempt == 1 && retry_of.is_none() {
                 Vec::new()
             } else {
                 inner

@@ -19,7 +19,7 @@ use super::body::WorkflowBody;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, OptionalJson, PathParams, QueryParams};
-use crate::hooks::{accepted, base_url, enqueue, status_url};
+use crate::hooks::{NewRun, accepted, base_url, enqueue, status_url};
 use crate::respond::{self, Format};
 
 /// A workflow as the API shows it.
@@ -368,7 +368,19 @@ async fn run_workflow(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let request = serde_json::to_value(&event).map_err(ApiError::internal)?;
-    let enqueued = enqueue(&state, w.id, w.version, "manual", request, key, false).await?;
+    let (enqueued, _) = enqueue(
+        &state,
+        NewRun {
+            workflow_id: w.id,
+            version: w.version,
+            trigger_kind: "manual",
+            request,
+            idempotency_key: key,
+            test: false,
+            watch: false,
+        },
+    )
+    .await?;
     let url = status_url(&state, &headers, enqueued.execution_id);
     if q.wait
         && let Some(exec) = state

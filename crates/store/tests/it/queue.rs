@@ -186,4 +186,48 @@ backends! {
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempt, attempt + 1);
     }
+
+    async fn an_execution_enqueued_claimed_skips_the_queue_and_its_watch_gets_the_outcome(store: Store) {
+        let w = store.create_workflow(manual_doc("w")).await.unwrap();
+        let claim_for = store::ClaimFor { worker: "local".into(), lease: Duration::from_secs(60) };
+        let mut new = new_execution(&w, Some("k1"));
+        new.claim_for = Some(claim_for.clone());
+        let enqueued = store.enqueue(new.clone()).await.unwrap();
+        let claim = enqueued.claim.clone().expect("claimed at enqueue");
+        assert_eq!((claim.execution_id, claim.attempt, claim.workflow_id, claim.version), (enqueued.execution_id, 1, w.id, w.version));
+        assert_eq!(claim.request, new.request);
+        assert_eq!(claim.retry_of, None);
+        let row = store.execution(claim.execution_id).await.unwrap().unwrap();
+        assert_eq!((row.status, row.attempt, row.lease_owner.as_deref()), (ExecutionStatus::Running, 1, Some("local")));
+        assert!(row.started_at.is_some() && row.lease_expires_at.is_some());
+        // Nobody else claims it while its lease holds.
+        assert!(store.claim("other", Duration::from_secs(60), 5).await.unwrap().is_empty());
+        // A repeated key returns the first execution and claims nothing.
+        let again = store.enqueue(new).await.unwrap();
+        assert!(again.duplicate && again.claim.is_none());
+        assert_eq!(again.execution_id, claim.execution_id);
+
+        // The watch registered before the worker finishes gets the outcome handed over.
+        let watch = store.watch(claim.execution_id);
+        let mut done = result(claim.execution_id, engine::ExecutionStatus::Succeeded, vec![]);
+        done.output = Some(serde_json::json!({ "id": 7 }));
+        assert!(store.finish_execution(claim.execution_id, claim.attempt, &done).await.unwrap());
+        let outcome = watch.outcome(Duration::from_secs(5), false).await.unwrap().unwrap();
+        assert_eq!(outcome.status, ExecutionStatus::Succeeded);
+        assert_eq!(outcome.output, Some(serde_json::json!({ "id": 7 })));
+        // A watch started after the finish reads it (read_first).
+        let late = store.watch(claim.execution_id).outcome(Duration::from_secs(5), true).await.unwrap().unwrap();
+        assert_eq!(late, outcome);
+    }
+
+    async fn claims_carry_what_the_worker_needs_to_run(store: Store) {
+        let w = store.create_workflow(manual_doc("w")).await.unwrap();
+        let new = new_execution(&w, None);
+        let id = store.enqueue(new.clone()).await.unwrap().execution_id;
+        let claims = store.claim("w", Duration::from_secs(60), 5).await.unwrap();
+        assert_eq!(claims.len(), 1);
+        let c = &claims[0];
+        assert_eq!((c.execution_id, c.attempt, c.workflow_id, c.version, c.retry_of), (id, 1, w.id, w.version, None));
+        assert_eq!(c.request, new.request);
+    }
 }

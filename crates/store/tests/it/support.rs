@@ -108,6 +108,7 @@ pub fn new_execution(w: &WorkflowRecord, key: Option<&str>) -> NewExecution {
         request: request(json!({ "n": 1 })),
         idempotency_key: key.map(str::to_string),
         test: false,
+        claim_for: None,
     }
 }
 
