@@ -102,6 +102,9 @@ struct Inner {
     read: DatabaseConnection,
     /// SQLite: the group-commit writer; `None` on PostgreSQL.
     writer: Option<writer::Sender>,
+    /// SQLite file: rusqlite connections for hand-written reads on the hot path (a webhook's
+    /// route), run in place on the calling thread (see `lite`).
+    fast_read: Option<lite::LiteConnection>,
     events: broadcast::Sender<ExecutionEvent>,
     /// Callers of `wait_finished` in this process, by execution.
     waiters: waiting::Waiters,
@@ -129,21 +132,37 @@ impl Store {
 
     /// [`Store::connect`] with explicit [`Options`].
     pub async fn connect_with(url: &str, options: &Options) -> Result<Store> {
-        let (backend, read, writer) = match backend_of(url)? {
+        let (backend, read, writer, fast_read) = match backend_of(url)? {
             Backend::Sqlite => {
                 let (writer_db, read, file) = open_sqlite(url, options).await?;
                 migrations::Migrator::up(&writer_db, None).await?;
-                // A file gets the rusqlite writer (see `lite`); an in-memory database lives in
-                // sqlx's one connection, which the readers share, so it keeps that.
-                let writer_db = match file {
+                // A file gets the rusqlite writer and hot-path readers (see `lite`); an
+                // in-memory database lives in sqlx's one connection, which the readers share,
+                // so it keeps that.
+                let (writer_db, fast_read) = match file {
                     Some(path) => {
                         writer_db.close().await?;
-                        let lite = lite::LiteConnection::open(&path, options.busy_timeout)?;
-                        Database::connect_proxy(DbBackend::Sqlite, Arc::new(Box::new(lite))).await?
+                        let writer =
+                            lite::LiteConnection::open_writer(&path, options.busy_timeout)?;
+                        let readers = lite::LiteConnection::open_readers(
+                            &path,
+                            options.busy_timeout,
+                            options.sqlite_readers as usize,
+                        )?;
+                        (
+                            Database::connect_proxy(DbBackend::Sqlite, Arc::new(Box::new(writer)))
+                                .await?,
+                            Some(readers),
+                        )
                     }
-                    None => writer_db,
+                    None => (writer_db, None),
                 };
-                (Backend::Sqlite, read, Some(writer::spawn(writer_db)?))
+                (
+                    Backend::Sqlite,
+                    read,
+                    Some(writer::spawn(writer_db)?),
+                    fast_read,
+                )
             }
             Backend::Postgres => {
                 migrate_postgres(url).await?;
@@ -151,7 +170,7 @@ impl Store {
                 o.max_connections(options.max_connections)
                     .min_connections(1)
                     .sqlx_logging(false);
-                (Backend::Postgres, Database::connect(o).await?, None)
+                (Backend::Postgres, Database::connect(o).await?, None, None)
             }
         };
         let (events, _) = broadcast::channel(options.event_capacity.max(16));
@@ -160,6 +179,7 @@ impl Store {
                 backend,
                 read,
                 writer,
+                fast_read,
                 events,
                 waiters: Default::default(),
             }),

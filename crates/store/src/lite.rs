@@ -14,6 +14,7 @@
 //! as 0/1. Query rows are typed from the columns' declared types (see [`typed`]).
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -24,39 +25,101 @@ use sea_orm::{DbErr, ProxyDatabaseTrait, ProxyExecResult, ProxyRow, RuntimeErr, 
 /// Prepared statements kept per connection (sea-orm's multi-row inserts differ by row count).
 const STATEMENT_CACHE: usize = 512;
 
-/// One SQLite connection behind sea-orm's proxy interface. Use it from one thread: calls
-/// block while SQLite works (the writer's own thread is the only caller).
+/// SQLite connections behind sea-orm's proxy interface: one for the writer, a few for the
+/// readers. Calls run in place and block while SQLite works — the writer's own thread, or
+/// the calling runtime thread for a read (an indexed read of a warm WAL database takes
+/// microseconds, less than handing it to another thread and back).
 pub(crate) struct LiteConnection {
-    conn: Mutex<rusqlite::Connection>,
+    conns: Vec<Mutex<rusqlite::Connection>>,
+    next: AtomicUsize,
 }
 
 impl std::fmt::Debug for LiteConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LiteConnection").finish_non_exhaustive()
+        f.debug_struct("LiteConnection")
+            .field("connections", &self.conns.len())
+            .finish_non_exhaustive()
     }
 }
 
 impl LiteConnection {
-    /// Opens the database file (it exists: sqlx created and migrated it) with the writer's
-    /// settings: WAL, `synchronous=FULL`, foreign keys, a busy timeout.
-    pub(crate) fn open(
+    /// The writer's connection to the database file (it exists: sqlx created and migrated
+    /// it): WAL, `synchronous=FULL`, foreign keys, a busy timeout.
+    pub(crate) fn open_writer(
         path: &std::path::Path,
         busy_timeout: std::time::Duration,
     ) -> Result<LiteConnection, DbErr> {
-        let conn = rusqlite::Connection::open(path).map_err(|e| conn_err(&e))?;
-        conn.busy_timeout(busy_timeout).map_err(|e| conn_err(&e))?;
+        let conn = open(
+            path,
+            busy_timeout,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE,
+        )?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         )
         .map_err(|e| conn_err(&e))?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(LiteConnection {
-            conn: Mutex::new(conn),
+            conns: vec![Mutex::new(conn)],
+            next: AtomicUsize::new(0),
         })
     }
 
+    /// `n` read-only connections (WAL: they read beside the writer, never waiting for it).
+    pub(crate) fn open_readers(
+        path: &std::path::Path,
+        busy_timeout: std::time::Duration,
+        n: usize,
+    ) -> Result<LiteConnection, DbErr> {
+        let conns = (0..n.max(1))
+            .map(|_| {
+                open(
+                    path,
+                    busy_timeout,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .map(Mutex::new)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(LiteConnection {
+            conns,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// A free connection, else (all busy) the next one in turn.
     fn lock(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        let n = self.conns.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        for i in 0..n {
+            if let Ok(guard) = self.conns[(start + i) % n].try_lock() {
+                return guard;
+            }
+        }
+        self.conns[start].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The active workflow serving a webhook path, and its current version (the webhook hot
+    /// path: [`crate::Store::route`]).
+    pub(crate) fn route(&self, path: &str) -> Result<Option<crate::Route>, DbErr> {
+        use rusqlite::OptionalExtension;
+        let conn = self.lock();
+        let read = || -> rusqlite::Result<Option<(Vec<u8>, i32)>> {
+            conn.prepare_cached(
+                "SELECT id, current_version FROM workflows \
+                 WHERE webhook_path = ?1 AND active = 1 LIMIT 1",
+            )?
+            .query_row([path], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+        };
+        let row = read().map_err(|e| DbErr::Query(runtime_err(&e)))?;
+        row.map(|(id, version)| {
+            Ok(crate::Route {
+                workflow_id: uuid::Uuid::from_slice(&id)
+                    .map_err(|e| DbErr::Type(format!("workflows.id is not a UUID: {e}")))?,
+                version,
+            })
+        })
+        .transpose()
     }
 
     fn run_query(&self, st: &Statement) -> rusqlite::Result<Vec<ProxyRow>> {
@@ -109,6 +172,19 @@ impl ProxyDatabaseTrait for LiteConnection {
         self.run_execute(&statement)
             .map_err(|e| DbErr::Exec(runtime_err(&e)))
     }
+}
+
+fn open(
+    path: &std::path::Path,
+    busy_timeout: std::time::Duration,
+    mode: rusqlite::OpenFlags,
+) -> Result<rusqlite::Connection, DbErr> {
+    let flags =
+        mode | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+    let conn = rusqlite::Connection::open_with_flags(path, flags).map_err(|e| conn_err(&e))?;
+    conn.busy_timeout(busy_timeout).map_err(|e| conn_err(&e))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
 }
 
 /// Binds sea-query values the way sqlx's SQLite driver encodes them.

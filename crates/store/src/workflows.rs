@@ -143,6 +143,9 @@ impl Store {
     /// document: the cheapest lookup for the webhook hot path (cache the compiled plan under
     /// the returned `(workflow_id, version)`, which never changes).
     pub async fn route(&self, path: &str) -> Result<Option<Route>> {
+        if let Some(fast) = &self.inner.fast_read {
+            return Ok(fast.route(path)?);
+        }
         let row = workflow::Entity::find()
             .select_only()
             .column(workflow::Column::Id)
