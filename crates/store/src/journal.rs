@@ -1,11 +1,14 @@
 //! The engine's journal on the store, and the in-process event stream.
 //!
 //! Per step event:
-//! - `Started` inserts a `running` step run (one per attempt, per item for `for_each`).
-//! - `Retrying` marks that row `retrying` with the error.
+//! - `Started` makes a `running` step run (one per attempt, per item for `for_each`), written
+//!   only if the attempt is still running after [`STARTED_DELAY`]: most steps finish sooner,
+//!   and then one row is written instead of an insert and an update.
+//! - `Retrying` marks that row `retrying` with the error (writing it if it was not yet).
 //! - `Finished` writes the step's final result (`is_final`): it turns the row of the last
-//!   attempt into the final row, or inserts one (skipped and cancelled steps, `for_each`
-//!   steps), and closes the step's other open rows (the items) with the step's status.
+//!   attempt into the final row, or inserts one (a short attempt, skipped and cancelled
+//!   steps, `for_each` steps), and closes the step's other open rows (the items) with the
+//!   step's status.
 //!
 //! `Finished` is committed before `record` returns and is fenced: if the execution was
 //! claimed again since this journal's attempt (its lease expired), nothing is written and the
@@ -14,7 +17,8 @@
 //! without waiting for the commit; they still commit in order, before the step's `Finished`.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -70,15 +74,57 @@ pub enum ExecutionEventKind {
     Finished { status: ExecutionStatus },
 }
 
-/// Open rows: (step id, item index, attempt) → step run id.
-type OpenRows = HashMap<(String, Option<u32>, u32), Uuid>;
+/// How long an attempt runs before its `running` row is written (see the module docs).
+pub const STARTED_DELAY: Duration = Duration::from_millis(200);
+
+/// An attempt that has not finished yet.
+enum Open {
+    /// Its row is not written yet; the timer writes it after [`STARTED_DELAY`].
+    Pending {
+        row: Box<step_run::ActiveModel>,
+        timer: tokio::task::AbortHandle,
+    },
+    /// Its row is written (or being written: the lock is held until the write is queued,
+    /// committed on PostgreSQL, so that later writes of the row come after it).
+    Written {
+        id: Uuid,
+        writing: Arc<tokio::sync::Mutex<()>>,
+    },
+}
+
+/// (step id, item index, attempt).
+type Key = (String, Option<u32>, u32);
+type OpenRows = HashMap<Key, Open>;
 
 /// The [`engine::Journal`] of one attempt of one execution. See the module docs.
 pub struct StoreJournal {
     store: Store,
     execution_id: Uuid,
     attempt: i32,
-    open: Mutex<OpenRows>,
+    open: Arc<Mutex<OpenRows>>,
+}
+
+/// An open attempt taken out of the map: the row to insert, or the row written and its lock.
+enum Taken {
+    Pending(Box<step_run::ActiveModel>),
+    Written(Uuid),
+}
+
+impl Open {
+    /// Takes the attempt over for a final write (stopping its timer; waiting for a write in
+    /// progress).
+    async fn take(self) -> Taken {
+        match self {
+            Open::Pending { row, timer } => {
+                timer.abort();
+                Taken::Pending(row)
+            }
+            Open::Written { id, writing } => {
+                drop(writing.lock().await);
+                Taken::Written(id)
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for StoreJournal {
@@ -97,7 +143,7 @@ impl Store {
             store: self.clone(),
             execution_id,
             attempt,
-            open: Mutex::new(HashMap::new()),
+            open: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 }
@@ -116,8 +162,6 @@ impl StoreJournal {
         at: DateTime<Utc>,
     ) -> Result<()> {
         let id = Uuid::now_v7();
-        self.open()
-            .insert((step_id.to_string(), item_index, attempt), id);
         let row = step_run::ActiveModel {
             id: Set(id),
             execution_id: Set(self.execution_id),
@@ -137,9 +181,25 @@ impl StoreJournal {
             finished_at: Set(None),
             duration_us: Set(None),
         };
-        self.store
-            .insert("journal started", Row::StepRun(row), false)
-            .await?;
+        let key: Key = (step_id.to_string(), item_index, attempt);
+        // The map lock is held while the timer is set up: it cannot fire before its entry
+        // exists.
+        {
+            let mut open = self.open();
+            let timer = tokio::spawn(write_started(
+                self.store.clone(),
+                self.open.clone(),
+                key.clone(),
+            ))
+            .abort_handle();
+            open.insert(
+                key,
+                Open::Pending {
+                    row: Box::new(row),
+                    timer,
+                },
+            );
+        }
         self.store.publish(|| ExecutionEvent {
             execution_id: self.execution_id,
             kind: ExecutionEventKind::StepStarted {
@@ -161,9 +221,13 @@ impl StoreJournal {
         error: &str,
         delay_ms: u64,
     ) -> Result<()> {
-        let id = self
+        let open = self
             .open()
             .remove(&(step_id.to_string(), item_index, attempt));
+        let taken = match open {
+            Some(o) => Some(o.take().await),
+            None => None,
+        };
         let at = now();
         let message = error.to_string();
         let execution_id = self.execution_id;
@@ -173,8 +237,17 @@ impl StoreJournal {
             .write_detached("journal retrying", false, move |txn| {
                 Box::pin(async move {
                     let status = StepRunStatus::Retrying.as_str().to_string();
-                    match id {
-                        Some(id) => {
+                    match taken {
+                        Some(Taken::Pending(row)) => {
+                            let mut row = *row;
+                            row.status = Set(status);
+                            row.error = Set(Some(message));
+                            row.finished_at = Set(Some(at));
+                            step_run::Entity::insert(row)
+                                .exec_without_returning(txn)
+                                .await?;
+                        }
+                        Some(Taken::Written(id)) => {
                             step_run::Entity::update_many()
                                 .col_expr(step_run::Column::Status, Expr::value(status))
                                 .col_expr(step_run::Column::Error, Expr::value(message))
@@ -230,14 +303,31 @@ impl StoreJournal {
         let (own, others) = {
             let mut open = self.open();
             let own = open.remove(&(result.step_id.clone(), None, result.attempts));
-            let others: Vec<Uuid> = open
-                .iter()
-                .filter(|((step, _, _), _)| *step == result.step_id)
-                .map(|(_, id)| *id)
+            let keys: Vec<Key> = open
+                .keys()
+                .filter(|(step, _, _)| *step == result.step_id)
+                .cloned()
                 .collect();
-            open.retain(|(step, _, _), _| *step != result.step_id);
+            let others: Vec<Open> = keys.iter().filter_map(|k| open.remove(k)).collect();
             (own, others)
         };
+        // `own`: the id of the row to update (written), or the id a new final row gets (a
+        // short attempt keeps the id it started with: rows stay in start order).
+        let (own, own_written) = match own {
+            Some(o) => match o.take().await {
+                Taken::Written(id) => (Some(id), true),
+                Taken::Pending(row) => (Some(row.id.clone().unwrap()), false),
+            },
+            None => (None, false),
+        };
+        let mut written_others = Vec::new();
+        let mut pending_others = Vec::new();
+        for o in others {
+            match o.take().await {
+                Taken::Written(id) => written_others.push(id),
+                Taken::Pending(row) => pending_others.push(*row),
+            }
+        }
         let status = StepRunStatus::from(result.status);
         let row = step_run::Model {
             id: own.unwrap_or_else(Uuid::now_v7),
@@ -266,16 +356,29 @@ impl StoreJournal {
         let execution_id = self.execution_id;
         let attempt = self.attempt;
         let closed_at = result.finished_at.map(micros).unwrap_or_else(now);
-        // The common case (the last attempt's row exists, no items) is one fenced UPDATE: no
-        // savepoint in a group commit, autocommit on PostgreSQL. Inserting (the fence is then
-        // checked first) and closing items take a transaction.
-        let savepoint = own.is_none() || !others.is_empty();
+        let closed_status = status.as_str().to_string();
+        // Items whose rows were never written get them now, closed.
+        let pending_others: Vec<step_run::ActiveModel> = pending_others
+            .into_iter()
+            .map(|mut r| {
+                r.status = Set(closed_status.clone());
+                r.finished_at = Set(Some(closed_at));
+                r
+            })
+            .collect();
+        // The common cases are one statement: the fenced UPDATE of a written row, or (on
+        // SQLite, whose single writer lets nothing slip in between) the fence check and the
+        // INSERT of a new one. A transaction is needed for several rows, and on PostgreSQL to
+        // hold the fence's lock until the insert commits.
+        let several = !written_others.is_empty() || !pending_others.is_empty();
+        let savepoint =
+            several || (!own_written && self.store.backend() == crate::Backend::Postgres);
         self.store
             .write("journal finished", savepoint, move |txn| {
                 Box::pin(async move {
                     let am = step_run::ActiveModel::from(row).reset_all();
                     let updated = match own {
-                        Some(id) => {
+                        Some(id) if own_written => {
                             step_run::Entity::update_many()
                                 .set(am.clone())
                                 .filter(step_run::Column::Id.eq(id))
@@ -284,7 +387,7 @@ impl StoreJournal {
                                 .await?
                                 .rows_affected
                         }
-                        None => 0,
+                        _ => 0,
                     };
                     if updated == 0 {
                         ensure_attempt(txn, execution_id, attempt).await?;
@@ -292,11 +395,16 @@ impl StoreJournal {
                             .exec_without_returning(txn)
                             .await?;
                     }
-                    if !others.is_empty() {
+                    if !pending_others.is_empty() {
+                        step_run::Entity::insert_many(pending_others)
+                            .exec_without_returning(txn)
+                            .await?;
+                    }
+                    if !written_others.is_empty() {
                         step_run::Entity::update_many()
-                            .col_expr(step_run::Column::Status, Expr::value(status.as_str()))
+                            .col_expr(step_run::Column::Status, Expr::value(closed_status))
                             .col_expr(step_run::Column::FinishedAt, Expr::value(closed_at))
-                            .filter(step_run::Column::Id.is_in(others))
+                            .filter(step_run::Column::Id.is_in(written_others))
                             .filter(step_run::Column::Status.eq(StepRunStatus::Running.as_str()))
                             .exec(txn)
                             .await?;
@@ -312,6 +420,36 @@ impl StoreJournal {
             },
         });
         Ok(())
+    }
+}
+
+/// The timer of a `Started` event: after [`STARTED_DELAY`], writes the `running` row of an
+/// attempt that has not finished (nor retried) yet.
+async fn write_started(store: Store, open: Arc<Mutex<OpenRows>>, key: Key) {
+    tokio::time::sleep(STARTED_DELAY).await;
+    let writing = Arc::new(tokio::sync::Mutex::new(()));
+    let (row, _guard) = {
+        let mut map = open.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(entry) = map.get_mut(&key) else {
+            return;
+        };
+        let Open::Pending { row, .. } = entry else {
+            return;
+        };
+        let row = std::mem::take(row.as_mut());
+        let id = row.id.clone().unwrap();
+        let guard = writing
+            .clone()
+            .try_lock_owned()
+            .expect("a new lock is free");
+        *entry = Open::Written { id, writing };
+        (row, guard)
+    };
+    if let Err(e) = store
+        .insert("journal started", Row::StepRun(row), false)
+        .await
+    {
+        tracing::warn!(error = %e, "recording a running step failed");
     }
 }
 

@@ -51,7 +51,7 @@ use crate::writer::Tx;
 pub use api_keys::ApiKeyRecord;
 pub use error::{Error, Result};
 pub use executions::{Claim, ClaimFor, Enqueued, ExecutionFilter, ExecutionPage, NewExecution};
-pub use journal::{ExecutionEvent, ExecutionEventKind, StoreJournal};
+pub use journal::{ExecutionEvent, ExecutionEventKind, STARTED_DELAY, StoreJournal};
 pub use records::{
     ExecutionRecord, ExecutionStatus, ExecutionSummary, LastExecution, Route, SourceFormat,
     StepRunRecord, StepRunStatus, VersionRecord, VersionSummary, WorkflowDoc, WorkflowRecord,

@@ -113,4 +113,47 @@ backends! {
         let json = serde_json::to_value(store::ExecutionEvent { execution_id: id, kind: kinds[2].clone() }).unwrap();
         assert_eq!(json, json!({ "execution_id": id, "type": "finished", "status": "succeeded" }));
     }
+
+    async fn an_attempt_still_running_after_the_started_delay_shows_as_running_and_keeps_its_row(store: Store) {
+        let (_, id, attempt) = claimed_execution(&store).await;
+        let journal = store.journal(id, attempt);
+        let input = json!({ "slow": true });
+        journal.record(id, StepEvent::Started { step_id: "slow", item_index: None, attempt: 1, input: &input, at: at() }).await.unwrap();
+        for i in 0..2 {
+            let item = json!({ "item": i });
+            journal.record(id, StepEvent::Started { step_id: "each", item_index: Some(i), attempt: 1, input: &item, at: at() }).await.unwrap();
+        }
+        // Not finished after the delay: the running rows get written (bounded wait).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let running = loop {
+            store.flush().await.unwrap();
+            let runs = store.step_runs(id).await.unwrap();
+            if runs.len() == 3 {
+                break runs;
+            }
+            assert!(std::time::Instant::now() < deadline, "running rows never appeared: {runs:?}");
+            tokio::time::sleep(store::STARTED_DELAY / 2).await;
+        };
+        assert!(running.iter().all(|r| r.status == StepRunStatus::Running && !r.is_final && r.finished_at.is_none()));
+        let slow_row = running.iter().find(|r| r.step_id == "slow").unwrap();
+        assert_eq!(slow_row.input, Some(input.clone()));
+
+        // One more item starts and ends quickly: never written until its step finishes.
+        let item = json!({ "item": 2 });
+        journal.record(id, StepEvent::Started { step_id: "each", item_index: Some(2), attempt: 1, input: &item, at: at() }).await.unwrap();
+        let slow = step("slow", StepStatus::Succeeded, Some(json!("done")));
+        journal.record(id, StepEvent::Finished(&slow)).await.unwrap();
+        let each = step("each", StepStatus::Succeeded, Some(json!([0, 1, 2])));
+        journal.record(id, StepEvent::Finished(&each)).await.unwrap();
+
+        let runs = store.step_runs(id).await.unwrap();
+        let slow_final = runs.iter().find(|r| r.step_id == "slow").unwrap();
+        assert_eq!((slow_final.id, slow_final.status, slow_final.is_final), (slow_row.id, StepRunStatus::Succeeded, true));
+        let mut items: Vec<(Option<u32>, StepRunStatus)> =
+            runs.iter().filter(|r| r.step_id == "each" && !r.is_final).map(|r| (r.item_index, r.status)).collect();
+        items.sort_by_key(|(i, _)| *i);
+        assert_eq!(items, [(Some(0), StepRunStatus::Succeeded), (Some(1), StepRunStatus::Succeeded), (Some(2), StepRunStatus::Succeeded)]);
+        assert_eq!(runs.len(), 5);
+        assert_eq!(store.finished_steps(id).await.unwrap(), vec![slow, each]);
+    }
 }
