@@ -205,7 +205,12 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
             Some((i, r)) = running.next() => {
                 in_flight.remove(&i);
                 let step = &plan.steps[i];
-                if let Err(e) = run.journal.record(run.execution_id, StepEvent::Finished(&r)).await {
+                let recorded = if step.successors.is_empty() {
+                    run.journal.record_leaf(run.execution_id, &r).await
+                } else {
+                    run.journal.record(run.execution_id, StepEvent::Finished(&r)).await
+                };
+                if let Err(e) = recorded {
                     failure = Some(journal_failure(&step.id, e.to_string()));
                 }
                 if r.status == StepStatus::Failed && !step.continue_on_error && failure.is_none() {

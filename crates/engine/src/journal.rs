@@ -180,6 +180,18 @@ pub struct JournalError(pub String);
 #[async_trait]
 pub trait Journal: Send + Sync {
     async fn record(&self, execution_id: Uuid, event: StepEvent<'_>) -> Result<(), JournalError>;
+
+    /// Records the final result of a step that no other step depends on (`Finished` of a
+    /// leaf). Nothing in the execution waits for it, so a journal may return once the write
+    /// is on its way — provided it is durable no later than the execution's own result (the
+    /// store's writer commits in order). By default the same as `record`.
+    async fn record_leaf(
+        &self,
+        execution_id: Uuid,
+        result: &StepResult,
+    ) -> Result<(), JournalError> {
+        self.record(execution_id, StepEvent::Finished(result)).await
+    }
 }
 
 /// A journal that keeps nothing (the CLI's `weft run` and benchmarks).

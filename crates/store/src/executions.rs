@@ -10,7 +10,7 @@ use sea_orm::prelude::Expr;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement, Value as DbValue,
+    QueryOrder, QuerySelect, QueryTrait, Statement, Value as DbValue,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -402,27 +402,25 @@ impl Store {
         });
         let output = result.output.clone().map(JsonText);
         let at = now();
+        // Built here, off the SQLite writer's thread.
+        let update = execution::Entity::update_many()
+            .col_expr(execution::Column::Status, Expr::value(status.as_str()))
+            .col_expr(execution::Column::Response, Expr::value(response))
+            .col_expr(execution::Column::Output, Expr::value(output))
+            .col_expr(execution::Column::Error, Expr::value(error))
+            .col_expr(execution::Column::FinishedAt, Expr::value(at))
+            .col_expr(execution::Column::LeaseOwner, Expr::value(None::<String>))
+            .col_expr(
+                execution::Column::LeaseExpiresAt,
+                Expr::value(None::<DateTime<Utc>>),
+            )
+            .filter(execution::Column::Id.eq(id))
+            .filter(execution::Column::Attempt.eq(attempt))
+            .filter(execution::Column::Status.eq(ExecutionStatus::Running.as_str()))
+            .build(db_backend(self.backend()));
         let updated = self
             .write("finish_execution", false, move |txn| {
-                Box::pin(async move {
-                    Ok(execution::Entity::update_many()
-                        .col_expr(execution::Column::Status, Expr::value(status.as_str()))
-                        .col_expr(execution::Column::Response, Expr::value(response))
-                        .col_expr(execution::Column::Output, Expr::value(output))
-                        .col_expr(execution::Column::Error, Expr::value(error))
-                        .col_expr(execution::Column::FinishedAt, Expr::value(at))
-                        .col_expr(execution::Column::LeaseOwner, Expr::value(None::<String>))
-                        .col_expr(
-                            execution::Column::LeaseExpiresAt,
-                            Expr::value(None::<DateTime<Utc>>),
-                        )
-                        .filter(execution::Column::Id.eq(id))
-                        .filter(execution::Column::Attempt.eq(attempt))
-                        .filter(execution::Column::Status.eq(ExecutionStatus::Running.as_str()))
-                        .exec(txn)
-                        .await?
-                        .rows_affected)
-                })
+                Box::pin(async move { Ok(txn.execute(update).await?.rows_affected()) })
             })
             .await?;
         if updated == 1 {

@@ -26,7 +26,8 @@ use engine::journal::{JournalError, StepEvent, StepResult};
 use sea_orm::prelude::Expr;
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect, QueryTrait,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -36,7 +37,7 @@ use crate::entity::{JsonText, execution, step_run};
 use crate::error::{Error, Result};
 use crate::executions::to_json;
 use crate::records::{ExecutionStatus, StepRunStatus};
-use crate::writer::{Row, Tx};
+use crate::writer::{Row, Tx, WriteFn};
 use crate::{Store, micros, now};
 
 /// Something that happened to an execution in this process.
@@ -297,7 +298,10 @@ impl StoreJournal {
         Ok(())
     }
 
-    async fn finished(&self, result: &StepResult) -> Result<()> {
+    /// `wait`: return once committed; else (a leaf step, see
+    /// [`engine::Journal::record_leaf`]) once queued on SQLite — the writer commits it before
+    /// the execution's result, which is written after it.
+    async fn finished(&self, result: &StepResult, wait: bool) -> Result<()> {
         // The row of the last attempt becomes the final row; other open rows of the step
         // (for_each items, a cancelled attempt) are closed with the step's status.
         let (own, others) = {
@@ -366,53 +370,66 @@ impl StoreJournal {
                 r
             })
             .collect();
-        // The common cases are one statement: the fenced UPDATE of a written row, or (on
-        // SQLite, whose single writer lets nothing slip in between) the fence check and the
-        // INSERT of a new one. A transaction is needed for several rows, and on PostgreSQL to
-        // hold the fence's lock until the insert commits.
-        let several = !written_others.is_empty() || !pending_others.is_empty();
-        let savepoint =
-            several || (!own_written && self.store.backend() == crate::Backend::Postgres);
-        self.store
-            .write("journal finished", savepoint, move |txn| {
-                Box::pin(async move {
-                    let am = step_run::ActiveModel::from(row).reset_all();
-                    let updated = match own {
-                        Some(id) if own_written => {
-                            step_run::Entity::update_many()
-                                .set(am.clone())
-                                .filter(step_run::Column::Id.eq(id))
-                                .filter(Expr::exists(holds(execution_id, attempt)))
-                                .exec(txn)
-                                .await?
-                                .rows_affected
-                        }
-                        _ => 0,
-                    };
-                    if updated == 0 {
-                        ensure_attempt(txn, execution_id, attempt).await?;
-                        step_run::Entity::insert(am)
-                            .exec_without_returning(txn)
-                            .await?;
-                    }
-                    if !pending_others.is_empty() {
-                        step_run::Entity::insert_many(pending_others)
-                            .exec_without_returning(txn)
-                            .await?;
-                    }
-                    if !written_others.is_empty() {
-                        step_run::Entity::update_many()
-                            .col_expr(step_run::Column::Status, Expr::value(closed_status))
-                            .col_expr(step_run::Column::FinishedAt, Expr::value(closed_at))
-                            .filter(step_run::Column::Id.is_in(written_others))
-                            .filter(step_run::Column::Status.eq(StepRunStatus::Running.as_str()))
-                            .exec(txn)
-                            .await?;
-                    }
-                    Ok(())
-                })
+        // The common case is one statement, built here (off the writer's thread): the fenced
+        // UPDATE of a written row, or the fenced INSERT … SELECT … WHERE EXISTS of a new one.
+        // Several rows (items to close) take a transaction.
+        let savepoint = !written_others.is_empty() || !pending_others.is_empty();
+        let backend = crate::executions::db_backend(self.store.backend());
+        let am = step_run::ActiveModel::from(row).reset_all();
+        let insert = backend.build(&fenced_insert(&am, execution_id, attempt)?);
+        let (first, fallback) = match own {
+            // Update the written row; insert it if it is missing (its detached write failed).
+            Some(id) if own_written => (
+                step_run::Entity::update_many()
+                    .set(am)
+                    .filter(step_run::Column::Id.eq(id))
+                    .filter(Expr::exists(holds(execution_id, attempt)))
+                    .build(backend),
+                Some(insert),
+            ),
+            _ => (insert, None),
+        };
+        let write: WriteFn<()> = Box::new(move |txn| {
+            Box::pin(async move {
+                let mut written = txn.execute(first).await?.rows_affected();
+                if written == 0
+                    && let Some(insert) = fallback
+                {
+                    written = txn.execute(insert).await?.rows_affected();
+                }
+                if written == 0 {
+                    // Fenced out: say why (claimed again, or gone).
+                    ensure_attempt(txn, execution_id, attempt).await?;
+                    return Err(Error::conflict(format!(
+                        "the step run of execution {execution_id} could not be recorded"
+                    )));
+                }
+                if !pending_others.is_empty() {
+                    step_run::Entity::insert_many(pending_others)
+                        .exec_without_returning(txn)
+                        .await?;
+                }
+                if !written_others.is_empty() {
+                    step_run::Entity::update_many()
+                        .col_expr(step_run::Column::Status, Expr::value(closed_status))
+                        .col_expr(step_run::Column::FinishedAt, Expr::value(closed_at))
+                        .filter(step_run::Column::Id.is_in(written_others))
+                        .filter(step_run::Column::Status.eq(StepRunStatus::Running.as_str()))
+                        .exec(txn)
+                        .await?;
+                }
+                Ok(())
             })
-            .await?;
+        });
+        if wait {
+            self.store
+                .write("journal finished", savepoint, write)
+                .await?;
+        } else {
+            self.store
+                .write_detached("journal finished", savepoint, write)
+                .await?;
+        }
         self.store.publish(|| ExecutionEvent {
             execution_id: self.execution_id,
             kind: ExecutionEventKind::StepFinished {
@@ -451,6 +468,32 @@ async fn write_started(store: Store, open: Arc<Mutex<OpenRows>>, key: Key) {
     {
         tracing::warn!(error = %e, "recording a running step failed");
     }
+}
+
+/// `INSERT INTO step_runs (…) SELECT <the row's values> WHERE EXISTS (<holds>)`: the row is
+/// inserted only while the execution is held by `attempt`, in one statement.
+fn fenced_insert(
+    row: &step_run::ActiveModel,
+    execution_id: Uuid,
+    attempt: i32,
+) -> Result<sea_orm::sea_query::InsertStatement> {
+    use sea_orm::{ActiveModelTrait, Iterable};
+    let mut columns = Vec::new();
+    let mut values = Query::select();
+    for c in step_run::Column::iter() {
+        if let Some(v) = row.get(c).into_value() {
+            columns.push(c);
+            values.expr(Expr::val(v));
+        }
+    }
+    values.and_where(Expr::exists(holds(execution_id, attempt)));
+    let mut insert = Query::insert();
+    insert
+        .into_table(step_run::Entity)
+        .columns(columns)
+        .select_from(values)
+        .map_err(|e| Error::corrupt(format!("cannot build the step run insert: {e}")))?;
+    Ok(insert)
 }
 
 /// `SELECT 1 FROM executions WHERE id = … AND attempt = … FOR SHARE`: the execution is still
@@ -514,8 +557,18 @@ impl engine::Journal for StoreJournal {
                 )
                 .await
             }
-            StepEvent::Finished(result) => self.finished(result).await,
+            StepEvent::Finished(result) => self.finished(result, true).await,
         };
         r.map_err(|e| JournalError(e.to_string()))
+    }
+
+    async fn record_leaf(
+        &self,
+        _execution_id: Uuid,
+        result: &StepResult,
+    ) -> Result<(), JournalError> {
+        self.finished(result, false)
+            .await
+            .map_err(|e| JournalError(e.to_string()))
     }
 }
