@@ -424,9 +424,8 @@ impl Store {
             })
             .await?;
         if updated == 1 {
-            if let Some(outcome) = outcome {
-                self.waiters().wake(id, Some(std::sync::Arc::new(outcome)));
-            }
+            // A waiter that registered after the check above is woken too, and reads.
+            self.waiters().wake(id, outcome.map(std::sync::Arc::new));
             self.publish(|| ExecutionEvent {
                 execution_id: id,
                 kind: ExecutionEventKind::Finished { status },
@@ -589,6 +588,7 @@ impl Store {
             .await?;
         match record.status {
             ExecutionStatus::Cancelled if record.finished_at == Some(at) => {
+                self.waiters().wake(id, None);
                 self.publish(|| ExecutionEvent {
                     execution_id: id,
                     kind: ExecutionEventKind::Finished {

@@ -217,15 +217,12 @@ impl Store {
         self.inner.events.subscribe()
     }
 
+    /// Sends an event to the subscribers of [`Store::events`]; built only if there are any
+    /// (a step's event carries its input and output). Waiters of a finish are woken by
+    /// whoever finishes the execution ([`waiting::Waiters::wake`]), not from here.
     pub(crate) fn publish(&self, make: impl FnOnce() -> ExecutionEvent) {
-        if self.inner.events.receiver_count() > 0 || !self.inner.waiters.is_empty() {
-            let event = make();
-            if let journal::ExecutionEventKind::Finished { .. } = event.kind {
-                self.inner.waiters.wake(event.execution_id, None);
-            }
-            if self.inner.events.receiver_count() > 0 {
-                let _ = self.inner.events.send(event);
-            }
+        if self.inner.events.receiver_count() > 0 {
+            let _ = self.inner.events.send(make());
         }
     }
 

@@ -72,6 +72,9 @@ impl Waiters {
     }
 
     pub(crate) fn wake(&self, id: Uuid, outcome: Wake) {
+        if self.is_empty() {
+            return;
+        }
         let senders = self.map.lock().expect("waiters lock").remove(&id);
         if let Some(senders) = senders {
             self.count.fetch_sub(senders.len(), Ordering::Relaxed);
