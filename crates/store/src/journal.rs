@@ -26,16 +26,16 @@ use engine::journal::{JournalError, StepEvent, StepResult};
 use sea_orm::prelude::Expr;
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect, QueryTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait,
 };
+use sea_orm::{DbBackend, Value as DbValue};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::entity::{JsonText, execution, step_run};
 use crate::error::{Error, Result};
-use crate::executions::to_json;
 use crate::records::{ExecutionStatus, StepRunStatus};
 use crate::writer::{Row, Tx, WriteFn};
 use crate::{Store, micros, now};
@@ -333,30 +333,8 @@ impl StoreJournal {
             }
         }
         let status = StepRunStatus::from(result.status);
-        let row = step_run::Model {
-            id: own.unwrap_or_else(Uuid::now_v7),
-            execution_id: self.execution_id,
-            execution_attempt: self.attempt,
-            step_id: result.step_id.clone(),
-            action: Some(result.action.clone()),
-            item_index: None,
-            attempt: result.attempts as i32,
-            status: status.as_str().to_string(),
-            is_final: true,
-            input: result.input.clone().map(JsonText),
-            output: result.output.clone().map(JsonText),
-            error: result.error.clone(),
-            port: result.port.clone(),
-            response: result
-                .response
-                .as_ref()
-                .map(to_json)
-                .transpose()?
-                .map(JsonText),
-            started_at: result.started_at.map(micros),
-            finished_at: result.finished_at.map(micros),
-            duration_us: Some(result.duration_us.min(i64::MAX as u64) as i64),
-        };
+        let id = own.unwrap_or_else(Uuid::now_v7);
+        let values = final_values(id, self.execution_id, self.attempt, result)?;
         let execution_id = self.execution_id;
         let attempt = self.attempt;
         let closed_at = result.finished_at.map(micros).unwrap_or_else(now);
@@ -370,21 +348,16 @@ impl StoreJournal {
                 r
             })
             .collect();
-        // The common case is one statement, built here (off the writer's thread): the fenced
-        // UPDATE of a written row, or the fenced INSERT … SELECT … WHERE EXISTS of a new one.
-        // Several rows (items to close) take a transaction.
+        // The common case is one statement, prepared here (off the writer's thread) from SQL
+        // built once: the fenced UPDATE of a written row, or the fenced INSERT … SELECT …
+        // WHERE EXISTS of a new one. Several rows (items to close) take a transaction.
         let savepoint = !written_others.is_empty() || !pending_others.is_empty();
         let backend = crate::executions::db_backend(self.store.backend());
-        let am = step_run::ActiveModel::from(row).reset_all();
-        let insert = backend.build(&fenced_insert(&am, execution_id, attempt)?);
+        let insert = fenced_insert(backend, values.clone(), execution_id, attempt);
         let (first, fallback) = match own {
             // Update the written row; insert it if it is missing (its detached write failed).
             Some(id) if own_written => (
-                step_run::Entity::update_many()
-                    .set(am)
-                    .filter(step_run::Column::Id.eq(id))
-                    .filter(Expr::exists(holds(execution_id, attempt)))
-                    .build(backend),
+                fenced_update(backend, values, id, execution_id, attempt),
                 Some(insert),
             ),
             _ => (insert, None),
@@ -470,30 +443,140 @@ async fn write_started(store: Store, open: Arc<Mutex<OpenRows>>, key: Key) {
     }
 }
 
-/// `INSERT INTO step_runs (…) SELECT <the row's values> WHERE EXISTS (<holds>)`: the row is
-/// inserted only while the execution is held by `attempt`, in one statement.
+/// The columns of a final step run, in the order of [`final_values`].
+const FINAL_COLUMNS: [step_run::Column; 17] = [
+    step_run::Column::Id,
+    step_run::Column::ExecutionId,
+    step_run::Column::ExecutionAttempt,
+    step_run::Column::StepId,
+    step_run::Column::Action,
+    step_run::Column::ItemIndex,
+    step_run::Column::Attempt,
+    step_run::Column::Status,
+    step_run::Column::IsFinal,
+    step_run::Column::Input,
+    step_run::Column::Output,
+    step_run::Column::Error,
+    step_run::Column::Port,
+    step_run::Column::Response,
+    step_run::Column::StartedAt,
+    step_run::Column::FinishedAt,
+    step_run::Column::DurationUs,
+];
+
+/// The values of a step's final row, JSON serialized straight from the result (no copies of
+/// the values).
+fn final_values(
+    id: Uuid,
+    execution_id: Uuid,
+    execution_attempt: i32,
+    r: &StepResult,
+) -> Result<Vec<DbValue>> {
+    let json =
+        |v: Option<&Value>| -> DbValue { DbValue::String(v.map(|v| Box::new(v.to_string()))) };
+    let response = match &r.response {
+        Some(resp) => Some(
+            serde_json::to_string(resp)
+                .map_err(|e| Error::invalid(format!("not serializable as JSON: {e}")))?,
+        ),
+        None => None,
+    };
+    let time =
+        |t: Option<DateTime<Utc>>| DbValue::ChronoDateTimeUtc(t.map(|t| Box::new(micros(t))));
+    Ok(vec![
+        DbValue::Uuid(Some(Box::new(id))),
+        DbValue::Uuid(Some(Box::new(execution_id))),
+        DbValue::Int(Some(execution_attempt)),
+        DbValue::String(Some(Box::new(r.step_id.clone()))),
+        DbValue::String(Some(Box::new(r.action.clone()))),
+        DbValue::Int(None),
+        DbValue::Int(Some(r.attempts as i32)),
+        DbValue::String(Some(Box::new(
+            StepRunStatus::from(r.status).as_str().to_string(),
+        ))),
+        DbValue::Bool(Some(true)),
+        json(r.input.as_ref()),
+        json(r.output.as_ref()),
+        DbValue::String(r.error.clone().map(Box::new)),
+        DbValue::String(r.port.clone().map(Box::new)),
+        DbValue::String(response.map(Box::new)),
+        time(r.started_at),
+        time(r.finished_at),
+        DbValue::BigInt(Some(r.duration_us.min(i64::MAX as u64) as i64)),
+    ])
+}
+
+/// The SQL of `stmt` built once per backend with placeholder values (the statements of the
+/// hot path differ only in their values).
+fn cached_sql(
+    cache: &'static [std::sync::OnceLock<String>; 2],
+    backend: DbBackend,
+    stmt: impl FnOnce() -> sea_orm::Statement,
+) -> String {
+    let slot = match backend {
+        DbBackend::Postgres => &cache[1],
+        _ => &cache[0],
+    };
+    slot.get_or_init(|| stmt().sql).clone()
+    // (Each caller passes its values in the order of the placeholders of the SQL it
+    // builds; `fenced_statements_bind_every_placeholder` checks the counts.)
+}
+
+/// `INSERT INTO step_runs (…) SELECT <values> WHERE EXISTS (<holds>)`: the row is inserted
+/// only while the execution is held by `attempt`, in one statement.
 fn fenced_insert(
-    row: &step_run::ActiveModel,
+    backend: DbBackend,
+    values: Vec<DbValue>,
     execution_id: Uuid,
     attempt: i32,
-) -> Result<sea_orm::sea_query::InsertStatement> {
-    use sea_orm::{ActiveModelTrait, Iterable};
-    let mut columns = Vec::new();
-    let mut values = Query::select();
-    for c in step_run::Column::iter() {
-        if let Some(v) = row.get(c).into_value() {
-            columns.push(c);
-            values.expr(Expr::val(v));
+) -> sea_orm::Statement {
+    static SQL: [std::sync::OnceLock<String>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let mut all = values;
+    all.push(DbValue::Uuid(Some(Box::new(execution_id))));
+    all.push(DbValue::Int(Some(attempt)));
+    let sql = cached_sql(&SQL, backend, || {
+        let mut select = Query::select();
+        for v in &all[..FINAL_COLUMNS.len()] {
+            select.expr(Expr::val(v.clone()));
         }
-    }
-    values.and_where(Expr::exists(holds(execution_id, attempt)));
-    let mut insert = Query::insert();
-    insert
-        .into_table(step_run::Entity)
-        .columns(columns)
-        .select_from(values)
-        .map_err(|e| Error::corrupt(format!("cannot build the step run insert: {e}")))?;
-    Ok(insert)
+        select.and_where(Expr::exists(holds(execution_id, attempt)));
+        let mut insert = Query::insert();
+        insert
+            .into_table(step_run::Entity)
+            .columns(FINAL_COLUMNS)
+            .select_from(select)
+            .expect("the select has a value per column");
+        backend.build(&insert)
+    });
+    sea_orm::Statement::from_sql_and_values(backend, sql, all)
+}
+
+/// `UPDATE step_runs SET <columns> = <values> WHERE id = … AND EXISTS (<holds>)`.
+fn fenced_update(
+    backend: DbBackend,
+    values: Vec<DbValue>,
+    id: Uuid,
+    execution_id: Uuid,
+    attempt: i32,
+) -> sea_orm::Statement {
+    static SQL: [std::sync::OnceLock<String>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let mut all = values;
+    all.push(DbValue::Uuid(Some(Box::new(id))));
+    all.push(DbValue::Uuid(Some(Box::new(execution_id))));
+    all.push(DbValue::Int(Some(attempt)));
+    let sql = cached_sql(&SQL, backend, || {
+        let mut update = step_run::Entity::update_many();
+        for (c, v) in FINAL_COLUMNS.iter().zip(&all) {
+            update = update.col_expr(*c, Expr::value(v.clone()));
+        }
+        update
+            .filter(step_run::Column::Id.eq(id))
+            .filter(Expr::exists(holds(execution_id, attempt)))
+            .build(backend)
+    });
+    sea_orm::Statement::from_sql_and_values(backend, sql, all)
 }
 
 /// `SELECT 1 FROM executions WHERE id = … AND attempt = … FOR SHARE`: the execution is still
@@ -501,7 +584,7 @@ fn fenced_insert(
 /// transaction commits (SQLite has one writer: nothing can slip in).
 fn holds(execution_id: Uuid, attempt: i32) -> SelectStatement {
     Query::select()
-        .expr(Expr::val(1))
+        .expr(Expr::cust("1"))
         .from(execution::Entity)
         .and_where(Expr::col((execution::Entity, execution::Column::Id)).eq(execution_id))
         .and_where(Expr::col((execution::Entity, execution::Column::Attempt)).eq(attempt))
@@ -570,5 +653,37 @@ impl engine::Journal for StoreJournal {
         self.finished(result, false)
             .await
             .map_err(|e| JournalError(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(sql: &str, backend: DbBackend) -> usize {
+        match backend {
+            DbBackend::Postgres => (1..200)
+                .take_while(|n| sql.contains(&format!("${n}")))
+                .count(),
+            _ => sql.matches('?').count(),
+        }
+    }
+
+    #[test]
+    fn fenced_statements_bind_every_placeholder() {
+        let mut r = StepResult::new("a", "http", engine::journal::StepStatus::Succeeded);
+        r.output = Some(serde_json::json!({ "q": "?", "d": "$1" }));
+        let (id, exec) = (Uuid::now_v7(), Uuid::now_v7());
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            let values = final_values(id, exec, 3, &r).unwrap();
+            assert_eq!(values.len(), FINAL_COLUMNS.len());
+            for st in [
+                fenced_insert(backend, values.clone(), exec, 3),
+                fenced_update(backend, values.clone(), id, exec, 3),
+            ] {
+                let n = st.values.as_ref().map_or(0, |v| v.0.len());
+                assert_eq!(placeholders(&st.sql, backend), n, "{}", st.sql);
+            }
+        }
     }
 }
