@@ -3,7 +3,7 @@
 //! the queue: an execution whose lease expired is claimed again and resumes from its journal.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -63,6 +63,8 @@ struct Inner {
     wake: Notify,
     /// Slots taken: running executions plus reservations (see [`Worker::reserve`]).
     busy: AtomicUsize,
+    /// The queue may hold executions to claim (see the run loop).
+    maybe_queued: AtomicBool,
     /// Claims handed over by [`Reservation::start`], for the run loop to start.
     handed: mpsc::UnboundedSender<Claim>,
     handed_rx: Mutex<Option<mpsc::UnboundedReceiver<Claim>>>,
@@ -127,6 +129,7 @@ impl Worker {
                 running: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
                 busy: AtomicUsize::new(0),
+                maybe_queued: AtomicBool::new(true),
                 handed,
                 handed_rx: Mutex::new(Some(handed_rx)),
             }),
@@ -158,6 +161,7 @@ impl Worker {
 
     /// Tells the worker there may be new work (e.g. right after an enqueue in this process).
     pub fn wake(&self) {
+        self.inner.maybe_queued.store(true, Ordering::Release);
         self.inner.wake.notify_one();
     }
 
@@ -185,6 +189,8 @@ impl Worker {
             .expect("a worker runs once");
         let mut heartbeat = tokio::time::interval(inner.config.lease / 3);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut poll = tokio::time::interval(inner.config.poll);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut cancel_poll = tokio::time::interval(Duration::from_millis(500));
         cancel_poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tracing::info!(worker = %inner.config.id, concurrency = inner.config.concurrency, "worker started");
@@ -198,37 +204,45 @@ impl Worker {
                 let w = self.clone();
                 tasks.spawn(async move { w.execute(claim).await });
             }
-            let free = self.take_slots(usize::MAX);
-            let mut claimed = 0;
-            if free > 0 {
-                match inner
-                    .store
-                    .claim(&inner.config.id, inner.config.lease, free)
-                    .await
-                {
-                    Ok(claims) => {
-                        claimed = claims.len();
-                        for c in claims {
-                            let w = self.clone();
-                            tasks.spawn(async move { w.execute(c).await });
+            // Claim only when the queue may hold work: something was enqueued as queued, the
+            // last claim filled every slot, or the poll (other processes, expired leases).
+            // Not after every finished execution: most arrive claimed already (`reserve`), and
+            // a claim is a write.
+            if inner.maybe_queued.swap(false, Ordering::AcqRel) {
+                let free = self.take_slots(usize::MAX);
+                let mut claimed = 0;
+                if free > 0 {
+                    match inner
+                        .store
+                        .claim(&inner.config.id, inner.config.lease, free)
+                        .await
+                    {
+                        Ok(claims) => {
+                            claimed = claims.len();
+                            for c in claims {
+                                let w = self.clone();
+                                tasks.spawn(async move { w.execute(c).await });
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(worker = %inner.config.id, error = %e, "claiming executions failed");
                         }
                     }
-                    Err(e) => {
-                        tracing::warn!(worker = %inner.config.id, error = %e, "claiming executions failed")
-                    }
+                    inner.busy.fetch_sub(free - claimed, Ordering::AcqRel);
                 }
-                inner.busy.fetch_sub(free - claimed, Ordering::AcqRel);
+                if free == 0 || claimed == free {
+                    // No slot, or every slot filled: there may be more once one frees.
+                    inner.maybe_queued.store(true, Ordering::Release);
+                }
             }
-            // When every free slot was filled there may be more work: no sleep then, the next
-            // finished task starts another turn.
             tokio::select! {
-                _ = inner.wake.notified(), if free > claimed || free == 0 => {}
+                _ = inner.wake.notified() => {}
                 Some(claim) = handed.recv() => {
                     let w = self.clone();
                     tasks.spawn(async move { w.execute(claim).await });
                 }
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-                _ = tokio::time::sleep(inner.config.poll), if claimed < free || free == 0 => {}
+                _ = poll.tick() => inner.maybe_queued.store(true, Ordering::Release),
                 _ = heartbeat.tick() => self.heartbeat().await,
                 _ = cancel_poll.tick() => self.poll_cancellations().await,
                 _ = shutdown.changed() => {}
