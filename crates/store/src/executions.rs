@@ -159,7 +159,11 @@ impl Store {
         let result = match key {
             // The common case is a single statement: no savepoint needed.
             None => self
-                .insert("enqueue", Row::Execution(row), true)
+                .insert(
+                    "enqueue",
+                    Row::execution(db_backend(self.backend()), row),
+                    true,
+                )
                 .await
                 .map(|()| Enqueued {
                     execution_id: id,

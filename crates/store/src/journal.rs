@@ -436,7 +436,11 @@ async fn write_started(store: Store, open: Arc<Mutex<OpenRows>>, key: Key) {
         (row, guard)
     };
     if let Err(e) = store
-        .insert("journal started", Row::StepRun(row), false)
+        .insert(
+            "journal started",
+            Row::step_run(crate::executions::db_backend(store.backend()), row),
+            false,
+        )
         .await
     {
         tracing::warn!(error = %e, "recording a running step failed");

@@ -1,20 +1,17 @@
-//! Group commit (SQLite): every write of the process goes through one writer task that owns
-//! the write connection. It takes everything queued (up to [`MAX_BATCH`] jobs), runs them in
-//! one transaction, commits once, and only then answers each caller. With `synchronous=FULL`
-//! one fsync covers the whole batch, which is what lets thousands of accepted webhooks per
-//! second be on disk before they are acknowledged.
+//! Group commit (SQLite): every write of the process goes through one writer that owns the
+//! write connection, on a thread of its own (see [`spawn`]). It takes everything queued (up
+//! to [`MAX_BATCH`] jobs), runs them in one transaction in arrival order (a job of several
+//! statements that must stand or fall together inside a savepoint), commits once, and only
+//! then answers each caller. With `synchronous=FULL` one fsync covers the whole batch, which
+//! is what lets thousands of accepted webhooks per second be on disk before they are
+//! acknowledged.
 //!
-//! Within a batch:
-//! - plain inserts ([`InsertJob`]: enqueued executions, `Started` step runs) are written first,
-//!   one multi-row statement per table (row by row if that fails, so that each caller gets its
-//!   own outcome);
-//! - then the other jobs in arrival order, each inside a savepoint if it has several statements
-//!   that must stand or fall together.
+//! The connection is rusqlite's behind sea-orm's proxy interface (`lite`): statements run in
+//! place, so what a batch costs is SQLite's own work — mostly writing the commit's pages to
+//! the log and the fsync. Hot statements are prepared by the callers (SQL built once, values
+//! bound from the data) so that the writer's thread only executes them.
 //!
-//! The cost that matters on SQLite is the number of statements (each one is a round trip to
-//! sqlx's connection thread), not the fsync: keep hot writes to one statement.
-//!
-//! On PostgreSQL the store does not use this task: multi-statement writes run in their own
+//! On PostgreSQL the store does not use this writer: multi-statement writes run in their own
 //! transaction and single statements in autocommit mode on the pool ([`Tx::Db`]); the server
 //! groups concurrent commits' WAL flushes itself.
 
@@ -24,6 +21,8 @@ use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, ExecResult, QueryResult, Statement,
 };
+use std::sync::OnceLock;
+
 use tokio::sync::{mpsc, oneshot};
 
 use crate::entity::{execution, step_run};
@@ -99,22 +98,53 @@ pub(crate) trait Job: Send {
     fn run<'a>(&'a mut self, txn: &'a Tx<'a>) -> BoxFuture<'a, bool>;
     /// Answers the caller once the batch committed (`None`) or failed to (`Some(message)`).
     fn complete(self: Box<Self>, commit_error: Option<&str>);
-    /// A plain insert of one row, which the batch may write together with the other inserts
-    /// of the same table (one multi-row statement). Taken once.
-    fn take_insert(&mut self) -> Option<Row> {
-        None
+}
+
+/// The insert of one row, prepared by the caller (off the writer's thread) from SQL built
+/// once per table and backend.
+pub(crate) struct Row(Statement);
+
+impl Row {
+    pub(crate) fn execution(backend: DbBackend, row: execution::ActiveModel) -> Row {
+        static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+        Row(insert_statement(backend, row, &SQL))
     }
-    /// The outcome of the insert taken with [`Job::take_insert`].
-    fn inserted(&mut self, _outcome: Result<()>) {}
+
+    pub(crate) fn step_run(backend: DbBackend, row: step_run::ActiveModel) -> Row {
+        static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+        Row(insert_statement(backend, row, &SQL))
+    }
 }
 
-/// A row that a batch may insert together with others of its table.
-pub(crate) enum Row {
-    Execution(execution::ActiveModel),
-    StepRun(step_run::ActiveModel),
+/// `INSERT INTO <table> (<every column>) VALUES (…)` for a row with every column set, its SQL
+/// cached in `cache`; a row with unset columns gets a statement of its own.
+fn insert_statement<A>(
+    backend: DbBackend,
+    row: A,
+    cache: &'static [OnceLock<String>; 2],
+) -> Statement
+where
+    A: ActiveModelTrait + Send,
+{
+    use sea_orm::{Iterable, QueryTrait};
+    let mut values = Vec::new();
+    for c in <A::Entity as EntityTrait>::Column::iter() {
+        match row.get(c).into_value() {
+            Some(v) => values.push(v),
+            None => return <A::Entity as EntityTrait>::insert(row).build(backend),
+        }
+    }
+    let slot = match backend {
+        DbBackend::Postgres => &cache[1],
+        _ => &cache[0],
+    };
+    let sql = slot
+        .get_or_init(|| <A::Entity as EntityTrait>::insert(row).build(backend).sql)
+        .clone();
+    Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// An insert of one row (see [`Job::take_insert`]).
+/// An insert of one row.
 pub(crate) struct InsertJob {
     row: Option<Row>,
     result: Option<Result<()>>,
@@ -161,29 +191,10 @@ impl Job for InsertJob {
         })
         .complete(commit_error)
     }
-
-    fn take_insert(&mut self) -> Option<Row> {
-        self.row.take()
-    }
-
-    fn inserted(&mut self, outcome: Result<()>) {
-        self.result = Some(outcome);
-    }
 }
 
 pub(crate) async fn insert_one<C: ConnectionTrait>(db: &C, row: Row) -> Result<()> {
-    match row {
-        Row::Execution(r) => {
-            execution::Entity::insert(r)
-                .exec_without_returning(db)
-                .await?;
-        }
-        Row::StepRun(r) => {
-            step_run::Entity::insert(r)
-                .exec_without_returning(db)
-                .await?;
-        }
-    }
+    db.execute(row.0).await?;
     Ok(())
 }
 
@@ -295,26 +306,6 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
 async fn commit_batch(db: &DatabaseConnection, batch: &mut [Box<dyn Job>]) -> Result<()> {
     db.execute_unprepared("BEGIN IMMEDIATE").await?;
     let txn = Tx::Db(db);
-    // Plain inserts first, one statement per table: they create new rows that no earlier job
-    // of the batch can depend on, and every later job that touches them (a step's `Finished`
-    // after its `Started`) stays after them.
-    let mut executions = Vec::new();
-    let mut step_runs = Vec::new();
-    for (i, job) in batch.iter_mut().enumerate() {
-        match job.take_insert() {
-            Some(Row::Execution(r)) => executions.push((i, r)),
-            Some(Row::StepRun(r)) => step_runs.push((i, r)),
-            None => {}
-        }
-    }
-    insert_group(&txn, batch, executions, Row::Execution, |rows| {
-        execution::Entity::insert_many(rows)
-    })
-    .await;
-    insert_group(&txn, batch, step_runs, Row::StepRun, |rows| {
-        step_run::Entity::insert_many(rows)
-    })
-    .await;
     for job in batch.iter_mut() {
         if job.needs_savepoint() {
             db.execute_unprepared("SAVEPOINT job").await?;
@@ -330,36 +321,4 @@ async fn commit_batch(db: &DatabaseConnection, batch: &mut [Box<dyn Job>]) -> Re
     }
     db.execute_unprepared("COMMIT").await?;
     Ok(())
-}
-
-/// Inserts the rows in one statement; if that fails (one bad row fails them all), one by one,
-/// so that each job gets its own outcome.
-async fn insert_group<A, E>(
-    txn: &Tx<'_>,
-    batch: &mut [Box<dyn Job>],
-    rows: Vec<(usize, A)>,
-    row: fn(A) -> Row,
-    insert_many: fn(Vec<A>) -> sea_orm::Insert<A>,
-) where
-    A: ActiveModelTrait<Entity = E> + Clone + Send,
-    E: EntityTrait,
-    E::Model: sea_orm::IntoActiveModel<A>,
-{
-    if rows.is_empty() {
-        return;
-    }
-    let all: Vec<A> = rows.iter().map(|(_, r)| r.clone()).collect();
-    match insert_many(all).exec_without_returning(txn).await {
-        Ok(_) => {
-            for (i, _) in rows {
-                batch[i].inserted(Ok(()));
-            }
-        }
-        Err(_) => {
-            for (i, r) in rows {
-                let outcome = insert_one(txn, row(r)).await;
-                batch[i].inserted(outcome);
-            }
-        }
-    }
 }
