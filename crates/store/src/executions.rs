@@ -384,18 +384,24 @@ impl Store {
         result: &ExecutionResult,
     ) -> Result<bool> {
         let status = ExecutionStatus::from(result.status);
-        let response = result
-            .response
-            .as_ref()
-            .map(to_json)
-            .transpose()?
-            .map(JsonText);
-        let error = result
-            .error
-            .as_ref()
-            .map(to_json)
-            .transpose()?
-            .map(JsonText);
+        // JSON text straight from the result (no copies of the values on the way).
+        fn text<T: Serialize>(v: Option<&T>) -> Result<DbValue> {
+            Ok(DbValue::String(match v {
+                Some(v) => Some(Box::new(serde_json::to_string(v).map_err(|e| {
+                    Error::invalid(format!("not serializable as JSON: {e}"))
+                })?)),
+                None => None,
+            }))
+        }
+        let values = vec![
+            DbValue::String(Some(Box::new(status.as_str().to_string()))),
+            text(result.response.as_ref())?,
+            text(result.output.as_ref())?,
+            text(result.error.as_ref())?,
+            DbValue::ChronoDateTimeUtc(Some(Box::new(now()))),
+            DbValue::Uuid(Some(Box::new(id))),
+            DbValue::Int(Some(attempt)),
+        ];
         // A caller waiting in this process gets the outcome handed over (no read back).
         let outcome = self.waiters().waits_for(id).then(|| Outcome {
             id,
@@ -404,24 +410,33 @@ impl Store {
             output: result.output.clone(),
             error: result.error.clone(),
         });
-        let output = result.output.clone().map(JsonText);
-        let at = now();
-        // Built here, off the SQLite writer's thread.
-        let update = execution::Entity::update_many()
-            .col_expr(execution::Column::Status, Expr::value(status.as_str()))
-            .col_expr(execution::Column::Response, Expr::value(response))
-            .col_expr(execution::Column::Output, Expr::value(output))
-            .col_expr(execution::Column::Error, Expr::value(error))
-            .col_expr(execution::Column::FinishedAt, Expr::value(at))
-            .col_expr(execution::Column::LeaseOwner, Expr::value(None::<String>))
-            .col_expr(
-                execution::Column::LeaseExpiresAt,
-                Expr::value(None::<DateTime<Utc>>),
-            )
-            .filter(execution::Column::Id.eq(id))
-            .filter(execution::Column::Attempt.eq(attempt))
-            .filter(execution::Column::Status.eq(ExecutionStatus::Running.as_str()))
-            .build(db_backend(self.backend()));
+        // Prepared here, off the SQLite writer's thread, from SQL built once per backend.
+        static SQL: [std::sync::OnceLock<String>; 2] =
+            [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+        let backend = db_backend(self.backend());
+        let slot = &SQL[usize::from(backend == DbBackend::Postgres)];
+        let sql = slot
+            .get_or_init(|| {
+                let v = |i: usize| Expr::value(values[i].clone());
+                execution::Entity::update_many()
+                    .col_expr(execution::Column::Status, v(0))
+                    .col_expr(execution::Column::Response, v(1))
+                    .col_expr(execution::Column::Output, v(2))
+                    .col_expr(execution::Column::Error, v(3))
+                    .col_expr(execution::Column::FinishedAt, v(4))
+                    .col_expr(execution::Column::LeaseOwner, Expr::cust("NULL"))
+                    .col_expr(execution::Column::LeaseExpiresAt, Expr::cust("NULL"))
+                    .filter(execution::Column::Id.eq(values[5].clone()))
+                    .filter(execution::Column::Attempt.eq(values[6].clone()))
+                    .filter(
+                        Expr::col((execution::Entity, execution::Column::Status))
+                            .eq(Expr::cust("'running'")),
+                    )
+                    .build(backend)
+                    .sql
+            })
+            .clone();
+        let update = Statement::from_sql_and_values(backend, sql, values);
         let updated = self
             .write("finish_execution", false, move |txn| {
                 Box::pin(async move { Ok(txn.execute(update).await?.rows_affected()) })
