@@ -80,10 +80,11 @@ pub const STARTED_DELAY: Duration = Duration::from_millis(200);
 
 /// An attempt that has not finished yet.
 enum Open {
-    /// Its row is not written yet; the timer writes it after [`STARTED_DELAY`].
+    /// Its row is not written yet; the journal's sweeper writes it once it is older than
+    /// [`STARTED_DELAY`].
     Pending {
         row: Box<step_run::ActiveModel>,
-        timer: tokio::task::AbortHandle,
+        since: tokio::time::Instant,
     },
     /// Its row is written (or being written: the lock is held until the write is queued,
     /// committed on PostgreSQL, so that later writes of the row come after it).
@@ -103,6 +104,16 @@ pub struct StoreJournal {
     execution_id: Uuid,
     attempt: i32,
     open: Arc<Mutex<OpenRows>>,
+    /// The task writing the `running` rows of long attempts, started with the first one.
+    sweeper: std::sync::OnceLock<tokio::task::AbortHandle>,
+}
+
+impl Drop for StoreJournal {
+    fn drop(&mut self) {
+        if let Some(s) = self.sweeper.get() {
+            s.abort();
+        }
+    }
 }
 
 /// An open attempt taken out of the map: the row to insert, or the row written and its lock.
@@ -112,14 +123,10 @@ enum Taken {
 }
 
 impl Open {
-    /// Takes the attempt over for a final write (stopping its timer; waiting for a write in
-    /// progress).
+    /// Takes the attempt over for a final write (waiting for a write in progress).
     async fn take(self) -> Taken {
         match self {
-            Open::Pending { row, timer } => {
-                timer.abort();
-                Taken::Pending(row)
-            }
+            Open::Pending { row, .. } => Taken::Pending(row),
             Open::Written { id, writing } => {
                 drop(writing.lock().await);
                 Taken::Written(id)
@@ -145,6 +152,7 @@ impl Store {
             execution_id,
             attempt,
             open: Arc::new(Mutex::new(HashMap::new())),
+            sweeper: std::sync::OnceLock::new(),
         }
     }
 }
@@ -183,24 +191,16 @@ impl StoreJournal {
             duration_us: Set(None),
         };
         let key: Key = (step_id.to_string(), item_index, attempt);
-        // The map lock is held while the timer is set up: it cannot fire before its entry
-        // exists.
-        {
-            let mut open = self.open();
-            let timer = tokio::spawn(write_started(
-                self.store.clone(),
-                self.open.clone(),
-                key.clone(),
-            ))
-            .abort_handle();
-            open.insert(
-                key,
-                Open::Pending {
-                    row: Box::new(row),
-                    timer,
-                },
-            );
-        }
+        self.open().insert(
+            key,
+            Open::Pending {
+                row: Box::new(row),
+                since: tokio::time::Instant::now(),
+            },
+        );
+        self.sweeper.get_or_init(|| {
+            tokio::spawn(sweep(self.store.clone(), Arc::downgrade(&self.open))).abort_handle()
+        });
         self.store.publish(|| ExecutionEvent {
             execution_id: self.execution_id,
             kind: ExecutionEventKind::StepStarted {
@@ -413,37 +413,47 @@ impl StoreJournal {
     }
 }
 
-/// The timer of a `Started` event: after [`STARTED_DELAY`], writes the `running` row of an
-/// attempt that has not finished (nor retried) yet.
-async fn write_started(store: Store, open: Arc<Mutex<OpenRows>>, key: Key) {
-    tokio::time::sleep(STARTED_DELAY).await;
-    let writing = Arc::new(tokio::sync::Mutex::new(()));
-    let (row, _guard) = {
-        let mut map = open.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(entry) = map.get_mut(&key) else {
+/// The sweeper of a journal: every half [`STARTED_DELAY`], writes the `running` rows of the
+/// attempts pending for longer than the delay (not finished nor retried yet). Ends with the
+/// journal.
+async fn sweep(store: Store, open: std::sync::Weak<Mutex<OpenRows>>) {
+    let backend = crate::executions::db_backend(store.backend());
+    loop {
+        tokio::time::sleep(STARTED_DELAY / 2).await;
+        let Some(open) = open.upgrade() else {
             return;
         };
-        let Open::Pending { row, .. } = entry else {
-            return;
+        // Take the old pending rows over (their later writes wait for these inserts).
+        let due: Vec<_> = {
+            let mut map = open.lock().unwrap_or_else(|e| e.into_inner());
+            map.values_mut()
+                .filter_map(|entry| match entry {
+                    Open::Pending { row, since } if since.elapsed() >= STARTED_DELAY => {
+                        let row = std::mem::take(row.as_mut());
+                        let writing = Arc::new(tokio::sync::Mutex::new(()));
+                        let guard = writing
+                            .clone()
+                            .try_lock_owned()
+                            .expect("a new lock is free");
+                        *entry = Open::Written {
+                            id: row.id.clone().unwrap(),
+                            writing,
+                        };
+                        Some((row, guard))
+                    }
+                    _ => None,
+                })
+                .collect()
         };
-        let row = std::mem::take(row.as_mut());
-        let id = row.id.clone().unwrap();
-        let guard = writing
-            .clone()
-            .try_lock_owned()
-            .expect("a new lock is free");
-        *entry = Open::Written { id, writing };
-        (row, guard)
-    };
-    if let Err(e) = store
-        .insert(
-            "journal started",
-            Row::step_run(crate::executions::db_backend(store.backend()), row),
-            false,
-        )
-        .await
-    {
-        tracing::warn!(error = %e, "recording a running step failed");
+        drop(open);
+        for (row, _guard) in due {
+            if let Err(e) = store
+                .insert("journal started", Row::step_run(backend, row), false)
+                .await
+            {
+                tracing::warn!(error = %e, "recording a running step failed");
+            }
+        }
     }
 }
 
