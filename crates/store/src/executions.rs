@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::journal::{ExecutionEvent, ExecutionEventKind};
 use crate::records::{ExecutionRecord, ExecutionStatus, ExecutionSummary, StepRunRecord};
 use crate::waiting::Outcome;
-use crate::writer::{Row, Tx};
+use crate::writer::{Row, SqlCache, Tx, cached_sql};
 use crate::{Backend, Store, now};
 
 /// A repeated idempotency key within this window returns the first execution.
@@ -411,31 +411,26 @@ impl Store {
             error: result.error.clone(),
         });
         // Prepared here, off the SQLite writer's thread, from SQL built once per backend.
-        static SQL: [std::sync::OnceLock<String>; 2] =
-            [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+        static SQL: SqlCache = SqlCache::new();
         let backend = db_backend(self.backend());
-        let slot = &SQL[usize::from(backend == DbBackend::Postgres)];
-        let sql = slot
-            .get_or_init(|| {
-                let v = |i: usize| Expr::value(values[i].clone());
-                execution::Entity::update_many()
-                    .col_expr(execution::Column::Status, v(0))
-                    .col_expr(execution::Column::Response, v(1))
-                    .col_expr(execution::Column::Output, v(2))
-                    .col_expr(execution::Column::Error, v(3))
-                    .col_expr(execution::Column::FinishedAt, v(4))
-                    .col_expr(execution::Column::LeaseOwner, Expr::cust("NULL"))
-                    .col_expr(execution::Column::LeaseExpiresAt, Expr::cust("NULL"))
-                    .filter(execution::Column::Id.eq(values[5].clone()))
-                    .filter(execution::Column::Attempt.eq(values[6].clone()))
-                    .filter(
-                        Expr::col((execution::Entity, execution::Column::Status))
-                            .eq(Expr::cust("'running'")),
-                    )
-                    .build(backend)
-                    .sql
-            })
-            .clone();
+        let sql = cached_sql(&SQL, backend, || {
+            let v = |i: usize| Expr::value(values[i].clone());
+            execution::Entity::update_many()
+                .col_expr(execution::Column::Status, v(0))
+                .col_expr(execution::Column::Response, v(1))
+                .col_expr(execution::Column::Output, v(2))
+                .col_expr(execution::Column::Error, v(3))
+                .col_expr(execution::Column::FinishedAt, v(4))
+                .col_expr(execution::Column::LeaseOwner, Expr::cust("NULL"))
+                .col_expr(execution::Column::LeaseExpiresAt, Expr::cust("NULL"))
+                .filter(execution::Column::Id.eq(values[5].clone()))
+                .filter(execution::Column::Attempt.eq(values[6].clone()))
+                .filter(
+                    Expr::col((execution::Entity, execution::Column::Status))
+                        .eq(Expr::cust("'running'")),
+                )
+                .build(backend)
+        });
         let update = Statement::from_sql_and_values(backend, sql, values);
         let updated = self
             .write("finish_execution", false, move |txn| {

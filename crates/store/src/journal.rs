@@ -37,7 +37,7 @@ use uuid::Uuid;
 use crate::entity::{JsonText, execution, step_run};
 use crate::error::{Error, Result};
 use crate::records::{ExecutionStatus, StepRunStatus};
-use crate::writer::{Row, Tx, WriteFn};
+use crate::writer::{Row, SqlCache, Tx, WriteFn, cached_sql};
 use crate::{Store, micros, now};
 
 /// Something that happened to an execution in this process.
@@ -520,22 +520,6 @@ fn final_values(
     ])
 }
 
-/// The SQL of `stmt` built once per backend with placeholder values (the statements of the
-/// hot path differ only in their values).
-fn cached_sql(
-    cache: &'static [std::sync::OnceLock<String>; 2],
-    backend: DbBackend,
-    stmt: impl FnOnce() -> sea_orm::Statement,
-) -> String {
-    let slot = match backend {
-        DbBackend::Postgres => &cache[1],
-        _ => &cache[0],
-    };
-    slot.get_or_init(|| stmt().sql).clone()
-    // (Each caller passes its values in the order of the placeholders of the SQL it
-    // builds; `fenced_statements_bind_every_placeholder` checks the counts.)
-}
-
 /// `INSERT INTO step_runs (…) SELECT <values> WHERE EXISTS (<holds>)`: the row is inserted
 /// only while the execution is held by `attempt`, in one statement.
 fn fenced_insert(
@@ -544,8 +528,7 @@ fn fenced_insert(
     execution_id: Uuid,
     attempt: i32,
 ) -> sea_orm::Statement {
-    static SQL: [std::sync::OnceLock<String>; 2] =
-        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    static SQL: SqlCache = SqlCache::new();
     let mut all = values;
     all.push(DbValue::Uuid(Some(Box::new(execution_id))));
     all.push(DbValue::Int(Some(attempt)));
@@ -574,8 +557,7 @@ fn fenced_update(
     execution_id: Uuid,
     attempt: i32,
 ) -> sea_orm::Statement {
-    static SQL: [std::sync::OnceLock<String>; 2] =
-        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    static SQL: SqlCache = SqlCache::new();
     let mut all = values;
     all.push(DbValue::Uuid(Some(Box::new(id))));
     all.push(DbValue::Uuid(Some(Box::new(execution_id))));

@@ -100,29 +100,48 @@ pub(crate) trait Job: Send {
     fn complete(self: Box<Self>, commit_error: Option<&str>);
 }
 
+/// SQL built once per backend (the hot statements differ only in their values).
+pub(crate) struct SqlCache([OnceLock<String>; 2]);
+
+impl SqlCache {
+    pub(crate) const fn new() -> SqlCache {
+        SqlCache([OnceLock::new(), OnceLock::new()])
+    }
+}
+
+/// The SQL of the statement `build` makes for `backend`, built on first use. Callers pass their
+/// values in the order of the placeholders of what `build` makes.
+pub(crate) fn cached_sql(
+    cache: &'static SqlCache,
+    backend: DbBackend,
+    build: impl FnOnce() -> Statement,
+) -> String {
+    let slot = match backend {
+        DbBackend::Postgres => &cache.0[1],
+        _ => &cache.0[0],
+    };
+    slot.get_or_init(|| build().sql).clone()
+}
+
 /// The insert of one row, prepared by the caller (off the writer's thread) from SQL built
 /// once per table and backend.
 pub(crate) struct Row(Statement);
 
 impl Row {
     pub(crate) fn execution(backend: DbBackend, row: execution::ActiveModel) -> Row {
-        static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+        static SQL: SqlCache = SqlCache::new();
         Row(insert_statement(backend, row, &SQL))
     }
 
     pub(crate) fn step_run(backend: DbBackend, row: step_run::ActiveModel) -> Row {
-        static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+        static SQL: SqlCache = SqlCache::new();
         Row(insert_statement(backend, row, &SQL))
     }
 }
 
 /// `INSERT INTO <table> (<every column>) VALUES (…)` for a row with every column set, its SQL
 /// cached in `cache`; a row with unset columns gets a statement of its own.
-fn insert_statement<A>(
-    backend: DbBackend,
-    row: A,
-    cache: &'static [OnceLock<String>; 2],
-) -> Statement
+fn insert_statement<A>(backend: DbBackend, row: A, cache: &'static SqlCache) -> Statement
 where
     A: ActiveModelTrait + Send,
 {
@@ -134,13 +153,9 @@ where
             None => return <A::Entity as EntityTrait>::insert(row).build(backend),
         }
     }
-    let slot = match backend {
-        DbBackend::Postgres => &cache[1],
-        _ => &cache[0],
-    };
-    let sql = slot
-        .get_or_init(|| <A::Entity as EntityTrait>::insert(row).build(backend).sql)
-        .clone();
+    let sql = cached_sql(cache, backend, || {
+        <A::Entity as EntityTrait>::insert(row).build(backend)
+    });
     Statement::from_sql_and_values(backend, sql, values)
 }
 
