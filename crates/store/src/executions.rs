@@ -9,8 +9,8 @@ use engine::journal::{ExecutionError, StepResult};
 use sea_orm::prelude::Expr;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Statement, Value as DbValue,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Statement, Value as DbValue,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -159,11 +159,7 @@ impl Store {
         let result = match key {
             // The common case is a single statement: no savepoint needed.
             None => self
-                .insert(
-                    "enqueue",
-                    Row::execution(db_backend(self.backend()), row),
-                    true,
-                )
+                .insert("enqueue", Row::execution(self.db_backend(), row), true)
                 .await
                 .map(|()| Enqueued {
                     execution_id: id,
@@ -235,7 +231,7 @@ impl Store {
                  RETURNING id, attempt, workflow_id, version, request, retry_of",
             ],
         };
-        let db_backend = db_backend(backend);
+        let db_backend = self.db_backend();
         let mut claims = self
             .write("claim", false, move |txn| {
                 Box::pin(async move {
@@ -384,20 +380,11 @@ impl Store {
         result: &ExecutionResult,
     ) -> Result<bool> {
         let status = ExecutionStatus::from(result.status);
-        // JSON text straight from the result (no copies of the values on the way).
-        fn text<T: Serialize>(v: Option<&T>) -> Result<DbValue> {
-            Ok(DbValue::String(match v {
-                Some(v) => Some(Box::new(serde_json::to_string(v).map_err(|e| {
-                    Error::invalid(format!("not serializable as JSON: {e}"))
-                })?)),
-                None => None,
-            }))
-        }
         let values = vec![
             DbValue::String(Some(Box::new(status.as_str().to_string()))),
-            text(result.response.as_ref())?,
-            text(result.output.as_ref())?,
-            text(result.error.as_ref())?,
+            json_text(result.response.as_ref())?,
+            json_text(result.output.as_ref())?,
+            json_text(result.error.as_ref())?,
             DbValue::ChronoDateTimeUtc(Some(Box::new(now()))),
             DbValue::Uuid(Some(Box::new(id))),
             DbValue::Int(Some(attempt)),
@@ -412,7 +399,7 @@ impl Store {
         });
         // Prepared here, off the SQLite writer's thread, from SQL built once per backend.
         static SQL: SqlCache = SqlCache::new();
-        let backend = db_backend(self.backend());
+        let backend = self.db_backend();
         let sql = cached_sql(&SQL, backend, || {
             let v = |i: usize| Expr::value(values[i].clone());
             execution::Entity::update_many()
@@ -807,11 +794,15 @@ fn lease_duration(lease: Duration) -> chrono::Duration {
     chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::days(365))
 }
 
-pub(crate) fn db_backend(b: Backend) -> DbBackend {
-    match b {
-        Backend::Sqlite => DbBackend::Sqlite,
-        Backend::Postgres => DbBackend::Postgres,
-    }
+/// A JSON column's value written straight from `v` (its JSON text; NULL for `None`), without
+/// going through a `serde_json::Value` copy.
+pub(crate) fn json_text<T: Serialize + ?Sized>(v: Option<&T>) -> Result<DbValue> {
+    Ok(DbValue::String(match v {
+        Some(v) => Some(Box::new(serde_json::to_string(v).map_err(|e| {
+            Error::invalid(format!("not serializable as JSON: {e}"))
+        })?)),
+        None => None,
+    }))
 }
 
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<Value> {

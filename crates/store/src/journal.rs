@@ -36,6 +36,7 @@ use uuid::Uuid;
 
 use crate::entity::{JsonText, execution, step_run};
 use crate::error::{Error, Result};
+use crate::executions::json_text;
 use crate::records::{ExecutionStatus, StepRunStatus};
 use crate::writer::{Row, SqlCache, Tx, WriteFn, cached_sql};
 use crate::{Store, micros, now};
@@ -352,7 +353,7 @@ impl StoreJournal {
         // built once: the fenced UPDATE of a written row, or the fenced INSERT … SELECT …
         // WHERE EXISTS of a new one. Several rows (items to close) take a transaction.
         let savepoint = !written_others.is_empty() || !pending_others.is_empty();
-        let backend = crate::executions::db_backend(self.store.backend());
+        let backend = self.store.db_backend();
         let insert = fenced_insert(backend, values.clone(), execution_id, attempt);
         let (first, fallback) = match own {
             // Update the written row; insert it if it is missing (its detached write failed).
@@ -417,7 +418,7 @@ impl StoreJournal {
 /// attempts pending for longer than the delay (not finished nor retried yet). Ends with the
 /// journal.
 async fn sweep(store: Store, open: std::sync::Weak<Mutex<OpenRows>>) {
-    let backend = crate::executions::db_backend(store.backend());
+    let backend = store.db_backend();
     loop {
         tokio::time::sleep(STARTED_DELAY / 2).await;
         let Some(open) = open.upgrade() else {
@@ -486,15 +487,6 @@ fn final_values(
     execution_attempt: i32,
     r: &StepResult,
 ) -> Result<Vec<DbValue>> {
-    let json =
-        |v: Option<&Value>| -> DbValue { DbValue::String(v.map(|v| Box::new(v.to_string()))) };
-    let response = match &r.response {
-        Some(resp) => Some(
-            serde_json::to_string(resp)
-                .map_err(|e| Error::invalid(format!("not serializable as JSON: {e}")))?,
-        ),
-        None => None,
-    };
     let time =
         |t: Option<DateTime<Utc>>| DbValue::ChronoDateTimeUtc(t.map(|t| Box::new(micros(t))));
     Ok(vec![
@@ -509,11 +501,11 @@ fn final_values(
             StepRunStatus::from(r.status).as_str().to_string(),
         ))),
         DbValue::Bool(Some(true)),
-        json(r.input.as_ref()),
-        json(r.output.as_ref()),
+        json_text(r.input.as_ref())?,
+        json_text(r.output.as_ref())?,
         DbValue::String(r.error.clone().map(Box::new)),
         DbValue::String(r.port.clone().map(Box::new)),
-        DbValue::String(response.map(Box::new)),
+        json_text(r.response.as_ref())?,
         time(r.started_at),
         time(r.finished_at),
         DbValue::BigInt(Some(r.duration_us.min(i64::MAX as u64) as i64)),

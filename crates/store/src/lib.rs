@@ -204,6 +204,14 @@ impl Store {
         self.inner.backend
     }
 
+    /// The backend as sea-orm names it, for building statements.
+    pub(crate) fn db_backend(&self) -> DbBackend {
+        match self.inner.backend {
+            Backend::Sqlite => DbBackend::Sqlite,
+            Backend::Postgres => DbBackend::Postgres,
+        }
+    }
+
     /// Waits until every write queued so far in this process is committed (on SQLite some
     /// journal rows are queued without waiting; call this before shutting down).
     pub async fn flush(&self) -> Result<()> {
