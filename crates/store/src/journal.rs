@@ -124,6 +124,14 @@ enum Taken {
 }
 
 impl Open {
+    /// [`Open::take`] of an attempt that may not be open.
+    async fn take_any(open: Option<Open>) -> Option<Taken> {
+        match open {
+            Some(o) => Some(o.take().await),
+            None => None,
+        }
+    }
+
     /// Takes the attempt over for a final write (waiting for a write in progress).
     async fn take(self) -> Taken {
         match self {
@@ -226,10 +234,7 @@ impl StoreJournal {
         let open = self
             .open()
             .remove(&(step_id.to_string(), item_index, attempt));
-        let taken = match open {
-            Some(o) => Some(o.take().await),
-            None => None,
-        };
+        let taken = Open::take_any(open).await;
         let at = now();
         let message = error.to_string();
         let execution_id = self.execution_id;
@@ -316,14 +321,12 @@ impl StoreJournal {
             let others: Vec<Open> = keys.iter().filter_map(|k| open.remove(k)).collect();
             (own, others)
         };
-        // `own`: the id of the row to update (written), or the id a new final row gets (a
-        // short attempt keeps the id it started with: rows stay in start order).
-        let (own, own_written) = match own {
-            Some(o) => match o.take().await {
-                Taken::Written(id) => (Some(id), true),
-                Taken::Pending(row) => (Some(row.id.clone().unwrap()), false),
-            },
-            None => (None, false),
+        // The row to update (written), or none: the final row is inserted, a short attempt's
+        // with the id it started with (rows stay in start order).
+        let (id, written) = match Open::take_any(own).await {
+            Some(Taken::Written(id)) => (id, true),
+            Some(Taken::Pending(row)) => (row.id.clone().unwrap(), false),
+            None => (Uuid::now_v7(), false),
         };
         let mut written_others = Vec::new();
         let mut pending_others = Vec::new();
@@ -334,7 +337,6 @@ impl StoreJournal {
             }
         }
         let status = StepRunStatus::from(result.status);
-        let id = own.unwrap_or_else(Uuid::now_v7);
         let values = final_values(id, self.execution_id, self.attempt, result)?;
         let execution_id = self.execution_id;
         let attempt = self.attempt;
@@ -354,14 +356,14 @@ impl StoreJournal {
         // WHERE EXISTS of a new one. Several rows (items to close) take a transaction.
         let savepoint = !written_others.is_empty() || !pending_others.is_empty();
         let backend = self.store.db_backend();
-        let insert = fenced_insert(backend, values.clone(), execution_id, attempt);
-        let (first, fallback) = match own {
+        let (first, fallback) = if written {
             // Update the written row; insert it if it is missing (its detached write failed).
-            Some(id) if own_written => (
-                fenced_update(backend, values, id, execution_id, attempt),
-                Some(insert),
-            ),
-            _ => (insert, None),
+            (
+                fenced_update(backend, values.clone(), id, execution_id, attempt),
+                Some(fenced_insert(backend, values, execution_id, attempt)),
+            )
+        } else {
+            (fenced_insert(backend, values, execution_id, attempt), None)
         };
         let write: WriteFn<()> = Box::new(move |txn| {
             Box::pin(async move {
