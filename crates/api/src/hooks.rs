@@ -218,15 +218,16 @@ async fn accept(
     let captured = test.then(|| request.clone());
     let (enqueued, watch) = enqueue(
         state,
-        NewRun {
+        store::NewExecution {
             workflow_id,
             version,
-            trigger_kind: "webhook",
+            trigger_kind: "webhook".into(),
             request,
             idempotency_key,
             test,
-            watch: sync,
+            claim_for: None,
         },
+        sync,
     )
     .await?;
     if let Some(request) = captured {
@@ -256,40 +257,21 @@ async fn accept(
     }
 }
 
-/// What [`enqueue`] starts.
-pub(crate) struct NewRun<'a> {
-    pub workflow_id: Uuid,
-    pub version: i32,
-    pub trigger_kind: &'a str,
-    pub request: serde_json::Value,
-    pub idempotency_key: Option<String>,
-    pub test: bool,
-    /// The caller will wait for the end: watch it from before the worker can finish it.
-    pub watch: bool,
-}
-
 /// Commits a new execution of the workflow version and gets it running: handed straight to a
 /// local worker with a free slot (stored already claimed by it), else queued and the local
-/// workers woken. With `watch`, also the [`store::Watch`] on its end and whether that must
-/// read the database first (a queued execution may finish before the watch starts).
+/// workers woken (`new.claim_for` is set here). With `watch` (the caller will wait for the
+/// end), also the [`store::Watch`] on its end, registered before the worker can finish it, and
+/// whether it must read the database first (a queued execution may finish before the watch
+/// starts).
 pub(crate) async fn enqueue(
     state: &AppState,
-    run: NewRun<'_>,
+    mut new: store::NewExecution,
+    watch: bool,
 ) -> ApiResult<(store::Enqueued, Option<(store::Watch, bool)>)> {
     let reserved = state.dispatch.reserve();
-    let mut enqueued = state
-        .store
-        .enqueue(store::NewExecution {
-            workflow_id: run.workflow_id,
-            version: run.version,
-            trigger_kind: run.trigger_kind.into(),
-            request: run.request,
-            idempotency_key: run.idempotency_key,
-            test: run.test,
-            claim_for: reserved.as_ref().map(|r| r.claim_for()),
-        })
-        .await?;
-    let watch = run.watch.then(|| state.store.watch(enqueued.execution_id));
+    new.claim_for = reserved.as_ref().map(|r| r.claim_for());
+    let mut enqueued = state.store.enqueue(new).await?;
+    let watch = watch.then(|| state.store.watch(enqueued.execution_id));
     let handed = match (reserved, enqueued.claim.take()) {
         (Some(r), Some(claim)) => {
             r.start(claim);

@@ -19,7 +19,7 @@ use super::body::WorkflowBody;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, OptionalJson, PathParams, QueryParams};
-use crate::hooks::{NewRun, accepted, base_url, enqueue, status_url};
+use crate::hooks::{accepted, base_url, enqueue, status_url};
 use crate::respond::{self, Format};
 
 /// A workflow as the API shows it.
@@ -370,15 +370,16 @@ async fn run_workflow(
     let request = serde_json::to_value(&event).map_err(ApiError::internal)?;
     let (enqueued, _) = enqueue(
         &state,
-        NewRun {
+        store::NewExecution {
             workflow_id: w.id,
             version: w.version,
-            trigger_kind: "manual",
+            trigger_kind: "manual".into(),
             request,
             idempotency_key: key,
             test: false,
-            watch: false,
+            claim_for: None,
         },
+        false,
     )
     .await?;
     let url = status_url(&state, &headers, enqueued.execution_id);
