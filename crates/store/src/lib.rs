@@ -309,30 +309,25 @@ impl Store {
 }
 
 impl Store {
-    /// Inserts one row; on SQLite together with the other inserts of the same table in the
-    /// group commit (one statement). `wait`: return once committed, else once queued.
+    /// Inserts one row (prepared by [`writer::Row`]). `wait`: return once committed, else (on
+    /// SQLite) once queued, as [`Store::write_detached`].
     pub(crate) async fn insert(
         &self,
         what: &'static str,
         row: writer::Row,
         wait: bool,
     ) -> Result<()> {
-        match &self.inner.writer {
-            Some(sender) => {
-                let (tx, rx) = oneshot::channel();
-                let reply = wait.then_some(tx);
-                let job = writer::InsertJob::new(what, row, reply);
-                sender
-                    .send(Box::new(job))
-                    .await
-                    .map_err(|_| Error::Closed)?;
-                if wait {
-                    rx.await.map_err(|_| Error::Closed)?
-                } else {
-                    Ok(())
-                }
-            }
-            None => writer::insert_one(&self.inner.read, row).await,
+        let stmt = row.0;
+        let write: writer::WriteFn<()> = Box::new(move |txn| {
+            Box::pin(async move {
+                txn.execute(stmt).await?;
+                Ok(())
+            })
+        });
+        if wait {
+            self.write(what, false, write).await
+        } else {
+            self.write_detached(what, false, write).await
         }
     }
 }

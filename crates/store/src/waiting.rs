@@ -167,13 +167,17 @@ impl Watch {
     /// process answers without reading the execution back; one elsewhere is seen by the
     /// periodic re-read of [`Store::wait_finished`].
     pub async fn outcome(mut self, timeout: Duration, read_first: bool) -> Result<Option<Outcome>> {
-        if read_first
-            && let Some(e) = self.store.execution(self.id).await?
-            && e.status.is_finished()
-        {
-            return Ok(Some(e.into()));
-        }
         let rx = self.rx.take().expect("outcome takes the watch once");
+        if read_first {
+            // The general wait: it registers and reads itself.
+            drop(rx);
+            self.store.waiters().forget(self.id);
+            return Ok(self
+                .store
+                .wait_finished(self.id, timeout)
+                .await?
+                .map(Outcome::from));
+        }
         let first = timeout.min(Duration::from_secs(1));
         if let Ok(Ok(Some(outcome))) = tokio::time::timeout(first, rx).await {
             return Ok(Some(Arc::unwrap_or_clone(outcome)));

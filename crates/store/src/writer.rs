@@ -125,7 +125,7 @@ pub(crate) fn cached_sql(
 
 /// The insert of one row, prepared by the caller (off the writer's thread) from SQL built
 /// once per table and backend.
-pub(crate) struct Row(Statement);
+pub(crate) struct Row(pub(crate) Statement);
 
 impl Row {
     pub(crate) fn execution(backend: DbBackend, row: execution::ActiveModel) -> Row {
@@ -157,60 +157,6 @@ where
         <A::Entity as EntityTrait>::insert(row).build(backend)
     });
     Statement::from_sql_and_values(backend, sql, values)
-}
-
-/// An insert of one row.
-pub(crate) struct InsertJob {
-    row: Option<Row>,
-    result: Option<Result<()>>,
-    reply: Option<oneshot::Sender<Result<()>>>,
-    what: &'static str,
-}
-
-impl InsertJob {
-    pub(crate) fn new(
-        what: &'static str,
-        row: Row,
-        reply: Option<oneshot::Sender<Result<()>>>,
-    ) -> Self {
-        InsertJob {
-            row: Some(row),
-            result: None,
-            reply,
-            what,
-        }
-    }
-}
-
-impl Job for InsertJob {
-    fn needs_savepoint(&self) -> bool {
-        false
-    }
-
-    fn run<'a>(&'a mut self, txn: &'a Tx<'a>) -> BoxFuture<'a, bool> {
-        Box::pin(async move {
-            if let Some(row) = self.row.take() {
-                self.result = Some(insert_one(txn, row).await);
-            }
-            matches!(self.result, Some(Ok(())))
-        })
-    }
-
-    fn complete(self: Box<Self>, commit_error: Option<&str>) {
-        Box::new(TypedJob::<()> {
-            savepoint: false,
-            write: None,
-            result: self.result,
-            reply: self.reply,
-            what: self.what,
-        })
-        .complete(commit_error)
-    }
-}
-
-pub(crate) async fn insert_one<C: ConnectionTrait>(db: &C, row: Row) -> Result<()> {
-    db.execute(row.0).await?;
-    Ok(())
 }
 
 pub(crate) struct TypedJob<T> {
