@@ -22,7 +22,8 @@ use sea_orm::sea_query::Value;
 use sea_orm::sqlx;
 use sea_orm::{DbErr, ProxyDatabaseTrait, ProxyExecResult, ProxyRow, RuntimeErr, Statement};
 
-/// Prepared statements kept per connection (sea-orm's multi-row inserts differ by row count).
+/// Prepared statements kept per connection (statements built per call, e.g. multi-row inserts,
+/// differ by shape).
 const STATEMENT_CACHE: usize = 512;
 
 /// SQLite connections behind sea-orm's proxy interface: one for the writer, a few for the

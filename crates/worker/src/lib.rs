@@ -10,6 +10,7 @@ use std::time::Duration;
 use engine::credentials::CredentialsProvider;
 use engine::{Cancel, Limits, Plan, Registry, Run, TriggerEvent};
 use serde_json::{Map, Value};
+use store::Claim;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -69,8 +70,6 @@ struct Inner {
     handed: mpsc::UnboundedSender<Claim>,
     handed_rx: Mutex<Option<mpsc::UnboundedReceiver<Claim>>>,
 }
-
-use store::Claim;
 
 /// A slot of a worker held for an execution that is being enqueued already claimed for it
 /// (see [`store::NewExecution::claim_for`]). Dropping it unused frees the slot.
@@ -201,8 +200,7 @@ impl Worker {
             while tasks.try_join_next().is_some() {}
             // Claims handed over at enqueue already hold their slot.
             while let Ok(claim) = handed.try_recv() {
-                let w = self.clone();
-                tasks.spawn(async move { w.execute(claim).await });
+                self.start(&mut tasks, claim);
             }
             // Claim only when the queue may hold work: something was enqueued as queued, the
             // last claim filled every slot, or the poll (other processes, expired leases).
@@ -220,8 +218,7 @@ impl Worker {
                         Ok(claims) => {
                             claimed = claims.len();
                             for c in claims {
-                                let w = self.clone();
-                                tasks.spawn(async move { w.execute(c).await });
+                                self.start(&mut tasks, c);
                             }
                         }
                         Err(e) => {
@@ -237,10 +234,7 @@ impl Worker {
             }
             tokio::select! {
                 _ = inner.wake.notified() => {}
-                Some(claim) = handed.recv() => {
-                    let w = self.clone();
-                    tasks.spawn(async move { w.execute(claim).await });
-                }
+                Some(claim) = handed.recv() => self.start(&mut tasks, claim),
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
                 _ = poll.tick() => inner.maybe_queued.store(true, Ordering::Release),
                 _ = heartbeat.tick() => self.heartbeat().await,
@@ -361,6 +355,12 @@ impl Worker {
             .expect("lock")
             .insert((workflow_id, version), plan.clone());
         Ok(plan)
+    }
+
+    /// Runs a claim (holding its slot) among the run loop's tasks.
+    fn start(&self, tasks: &mut JoinSet<()>, claim: Claim) {
+        let w = self.clone();
+        tasks.spawn(async move { w.execute(claim).await });
     }
 
     /// Runs one claimed execution to its end and records the result; frees its slot.
