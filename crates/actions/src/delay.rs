@@ -52,6 +52,10 @@ impl Action for Delay {
         }
     }
 
+    fn is_safe(&self, _: &Value) -> bool {
+        true
+    }
+
     fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
         config::validate::<Config>(config)
     }

@@ -98,6 +98,9 @@ impl config::Config for Config {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpMethod(pub Method);
 
+/// The methods that change nothing on the server; they carry no `Idempotency-Key`.
+const SAFE_METHODS: [&str; 3] = ["GET", "HEAD", "OPTIONS"];
+
 const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 impl<'de> Deserialize<'de> for HttpMethod {
@@ -204,6 +207,18 @@ impl Action for Http {
         }
     }
 
+    /// GET, HEAD and OPTIONS are safe methods (RFC 9110): a request with one written as it
+    /// is (not a template) changes nothing. Any other method has effects.
+    fn is_safe(&self, config: &Value) -> bool {
+        match config.get("method") {
+            None | Some(Value::Null) => true,
+            Some(Value::String(m)) => {
+                SAFE_METHODS.contains(&m.trim().to_ascii_uppercase().as_str())
+            }
+            Some(_) => false,
+        }
+    }
+
     fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
         config::validate::<Config>(config)
     }
@@ -269,7 +284,7 @@ impl Request {
                 headers.append(header.clone(), value);
             }
         }
-        let sends_key = ![Method::GET, Method::HEAD, Method::OPTIONS].contains(&method);
+        let sends_key = !SAFE_METHODS.contains(&method.as_str());
         if sends_key && !headers.contains_key("idempotency-key") {
             let key = HeaderValue::from_str(&ctx.idempotency_key()).map_err(|_| {
                 ActionError::permanent("the idempotency key is not a valid header value")

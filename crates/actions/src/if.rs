@@ -51,6 +51,10 @@ impl Action for If {
         }
     }
 
+    fn is_safe(&self, _: &Value) -> bool {
+        true
+    }
+
     fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
         config::validate::<Config>(config)
     }

@@ -73,6 +73,10 @@ impl Action for Respond {
         }
     }
 
+    fn is_safe(&self, _: &Value) -> bool {
+        true
+    }
+
     fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
         config::validate::<Config>(config)
     }

@@ -34,6 +34,10 @@ impl Action for Set {
         }
     }
 
+    fn is_safe(&self, _: &Value) -> bool {
+        true
+    }
+
     fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
         config::validate::<Config>(config)
     }

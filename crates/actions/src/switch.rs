@@ -90,6 +90,10 @@ impl Action for Switch {
         }
     }
 
+    fn is_safe(&self, _: &Value) -> bool {
+        true
+    }
+
     fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
         config::validate::<Config>(config)
     }

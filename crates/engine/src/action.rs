@@ -150,6 +150,15 @@ pub trait Action: Send + Sync + 'static {
         None
     }
 
+    /// Whether a run of this step, repeated or lost, changes nothing outside Weft (`set`,
+    /// `if`, an HTTP GET): the engine starts such a step without waiting for the journal to
+    /// make earlier results durable. A step with effects waits, so no effect ever builds on a
+    /// result a crash could lose. `config` is the `with:` as written (templates unrendered).
+    /// By default an action has effects.
+    fn is_safe(&self, _config: &Value) -> bool {
+        false
+    }
+
     /// Runs once with the rendered config.
     async fn run(&self, ctx: &ActionContext<'_>, input: Value)
     -> Result<ActionOutput, ActionError>;

@@ -149,6 +149,8 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
     let timeout = plan.timeout.or(run.limits.execution_timeout);
     let deadline = timeout.map(|d| tokio::time::Instant::now() + d);
     let max_parallel = run.limits.max_parallel_steps.max(1);
+    // Results queued in the journal since the last `settle`.
+    let mut unsettled = false;
 
     'outer: loop {
         // Start (or skip, or adopt from the journal) every ready step we may.
@@ -164,11 +166,8 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
                     .any(|(j, port)| edge_active(results[*j].as_ref(), port))
             {
                 let skipped = StepResult::new(&step.id, &step.action_kind, StepStatus::Skipped);
-                if let Err(e) = run
-                    .journal
-                    .record(run.execution_id, StepEvent::Finished(&skipped))
-                    .await
-                {
+                unsettled = true;
+                if let Err(e) = run.journal.queue_finished(run.execution_id, &skipped).await {
                     failure = Some(journal_failure(&step.id, e.to_string()));
                 }
                 Some(skipped)
@@ -184,6 +183,15 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
                     release(step, &mut remaining, &mut ready);
                 }
                 None => {
+                    // Output commit: an effect outside Weft never builds on a result that a
+                    // crash could still lose.
+                    if unsettled && !step.safe {
+                        unsettled = false;
+                        if let Err(e) = run.journal.settle(run.execution_id).await {
+                            failure = Some(journal_failure(&step.id, e.to_string()));
+                            break;
+                        }
+                    }
                     let snapshot: HashMap<String, Arc<Value>> = step
                         .reads_steps
                         .iter()
@@ -205,12 +213,8 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
             Some((i, r)) = running.next() => {
                 in_flight.remove(&i);
                 let step = &plan.steps[i];
-                let recorded = if step.successors.is_empty() {
-                    run.journal.record_leaf(run.execution_id, &r).await
-                } else {
-                    run.journal.record(run.execution_id, StepEvent::Finished(&r)).await
-                };
-                if let Err(e) = recorded {
+                unsettled = true;
+                if let Err(e) = run.journal.queue_finished(run.execution_id, &r).await {
                     failure = Some(journal_failure(&step.id, e.to_string()));
                 }
                 if r.status == StepStatus::Failed && !step.continue_on_error && failure.is_none() {

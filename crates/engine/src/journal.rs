@@ -167,7 +167,8 @@ pub enum StepEvent<'a> {
         error: &'a str,
         delay_ms: u64,
     },
-    /// The step is done. Successors start only after this was accepted.
+    /// The step is done. Successors start only after this was accepted; one with effects
+    /// outside Weft only after it is durable (see [`Journal::settle`]).
     Finished(&'a StepResult),
 }
 
@@ -181,16 +182,23 @@ pub struct JournalError(pub String);
 pub trait Journal: Send + Sync {
     async fn record(&self, execution_id: Uuid, event: StepEvent<'_>) -> Result<(), JournalError>;
 
-    /// Records the final result of a step that no other step depends on (`Finished` of a
-    /// leaf). Nothing in the execution waits for it, so a journal may return once the write
-    /// is on its way — provided it is durable no later than the execution's own result (the
-    /// store's writer commits in order). By default the same as `record`.
-    async fn record_leaf(
+    /// Records a step's final result (`Finished`) where the journal keeps its writes in
+    /// order: it may return once the write is queued, before it is durable, provided it is
+    /// durable no later than anything written after it (the store's writer commits in
+    /// order). [`Journal::settle`] waits for it. By default the same as `record`.
+    async fn queue_finished(
         &self,
         execution_id: Uuid,
         result: &StepResult,
     ) -> Result<(), JournalError> {
         self.record(execution_id, StepEvent::Finished(result)).await
+    }
+
+    /// Returns once every result queued by [`Journal::queue_finished`] is durable, or with
+    /// the error of one that could not be recorded. The engine calls it before a step with
+    /// effects outside Weft starts. By default there is nothing to wait for.
+    async fn settle(&self, _execution_id: Uuid) -> Result<(), JournalError> {
+        Ok(())
     }
 }
 

@@ -64,6 +64,8 @@ pub struct PlannedStep {
     pub continue_on_error: bool,
     /// Step ids whose outputs the templates of this step read.
     pub reads_steps: Vec<String>,
+    /// The action changes nothing outside Weft ([`Action::is_safe`]).
+    pub safe: bool,
 }
 
 /// A validated, compiled workflow.
@@ -436,19 +438,24 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
         .iter()
         .zip(compiled)
         .enumerate()
-        .map(|(i, (s, (config, for_each, reads)))| PlannedStep {
-            id: s.id.clone(),
-            action_kind: s.action.clone(),
-            action: actions[i].clone().expect("checked above"),
-            config,
-            for_each,
-            inputs: std::mem::take(&mut inputs[i]),
-            successors: std::mem::take(&mut successors[i]),
-            retry: retry[i],
-            timeout: timeouts[i],
-            concurrency: s.concurrency.unwrap_or(1).max(1) as usize,
-            continue_on_error: s.continues_on_error(),
-            reads_steps: reads,
+        .map(|(i, (s, (config, for_each, reads)))| {
+            let action = actions[i].clone().expect("checked above");
+            let safe = action.is_safe(s.config.as_ref().unwrap_or(&Value::Null));
+            PlannedStep {
+                id: s.id.clone(),
+                action_kind: s.action.clone(),
+                action,
+                config,
+                for_each,
+                inputs: std::mem::take(&mut inputs[i]),
+                successors: std::mem::take(&mut successors[i]),
+                retry: retry[i],
+                timeout: timeouts[i],
+                concurrency: s.concurrency.unwrap_or(1).max(1) as usize,
+                continue_on_error: s.continues_on_error(),
+                reads_steps: reads,
+                safe,
+            }
         })
         .collect();
     Ok(Plan {

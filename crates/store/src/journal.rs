@@ -10,9 +10,11 @@
 //!   steps, `for_each` steps), and closes the step's other open rows (the items) with the
 //!   step's status.
 //!
-//! `Finished` is committed before `record` returns and is fenced: if the execution was
-//! claimed again since this journal's attempt (its lease expired), nothing is written and the
-//! engine gets an error, which ends the stale run. `Started` and `Retrying` rows only
+//! `Finished` is fenced: if the execution was claimed again since this journal's attempt (its
+//! lease expired), nothing is written and the engine gets an error, which ends the stale run.
+//! `record` returns once it is committed; `queue_finished` (what the engine uses) once it is
+//! queued on SQLite, and `settle` waits for the commits of those queued so far, or reports
+//! the first that failed. `Started` and `Retrying` rows only
 //! document progress (resume never reads them), so on SQLite they are handed to the writer
 //! without waiting for the commit; they still commit in order, before the step's `Finished`.
 
@@ -39,7 +41,7 @@ use crate::error::{Error, Result};
 use crate::executions::json_text;
 use crate::records::{ExecutionStatus, StepRunStatus};
 use crate::writer::{Row, SqlCache, Tx, WriteFn, cached_sql};
-use crate::{Store, micros, now};
+use crate::{Queued, Store, micros, now};
 
 /// Something that happened to an execution in this process.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -107,6 +109,8 @@ pub struct StoreJournal {
     open: Arc<Mutex<OpenRows>>,
     /// The task writing the `running` rows of long attempts, started with the first one.
     sweeper: std::sync::OnceLock<tokio::task::AbortHandle>,
+    /// `Finished` writes queued and not settled yet.
+    queued: Mutex<Vec<Queued<()>>>,
 }
 
 impl Drop for StoreJournal {
@@ -162,6 +166,7 @@ impl Store {
             attempt,
             open: Arc::new(Mutex::new(HashMap::new())),
             sweeper: std::sync::OnceLock::new(),
+            queued: Mutex::default(),
         }
     }
 }
@@ -169,6 +174,10 @@ impl Store {
 impl StoreJournal {
     fn open(&self) -> std::sync::MutexGuard<'_, OpenRows> {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn queued(&self) -> std::sync::MutexGuard<'_, Vec<Queued<()>>> {
+        self.queued.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     async fn started(
@@ -304,9 +313,8 @@ impl StoreJournal {
         Ok(())
     }
 
-    /// `wait`: return once committed; else (a leaf step, see
-    /// [`engine::Journal::record_leaf`]) once queued on SQLite — the writer commits it before
-    /// the execution's result, which is written after it.
+    /// `wait`: return once committed; else once queued on SQLite (see
+    /// [`engine::Journal::queue_finished`]), the write kept for [`StoreJournal::settle`].
     async fn finished(&self, result: &StepResult, wait: bool) -> Result<()> {
         // The row of the last attempt becomes the final row; other open rows of the step
         // (for_each items, a cancelled attempt) are closed with the step's status.
@@ -397,14 +405,13 @@ impl StoreJournal {
                 Ok(())
             })
         });
-        if wait {
-            self.store
-                .write("journal finished", savepoint, write)
-                .await?;
-        } else {
-            self.store
-                .write_detached("journal finished", savepoint, write)
-                .await?;
+        let queued = self
+            .store
+            .write_queued("journal finished", savepoint, write)
+            .await;
+        match queued {
+            Queued::Pending(_) if !wait => self.queued().push(queued),
+            _ => queued.wait().await?,
         }
         self.store.publish(|| ExecutionEvent {
             execution_id: self.execution_id,
@@ -635,7 +642,7 @@ impl engine::Journal for StoreJournal {
         r.map_err(|e| JournalError(e.to_string()))
     }
 
-    async fn record_leaf(
+    async fn queue_finished(
         &self,
         _execution_id: Uuid,
         result: &StepResult,
@@ -643,6 +650,15 @@ impl engine::Journal for StoreJournal {
         self.finished(result, false)
             .await
             .map_err(|e| JournalError(e.to_string()))
+    }
+
+    async fn settle(&self, _execution_id: Uuid) -> Result<(), JournalError> {
+        // The rest of a failed settle is dropped unawaited: the writer logs its failures.
+        let queued = std::mem::take(&mut *self.queued());
+        for q in queued {
+            q.wait().await.map_err(|e| JournalError(e.to_string()))?;
+        }
+        Ok(())
     }
 }
 

@@ -258,37 +258,55 @@ impl Store {
         T: Send + 'static,
         F: for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<T>> + Send + 'static,
     {
+        self.write_queued(what, savepoint, write).await.wait().await
+    }
+
+    /// Like [`Store::write`] but, on SQLite, returns once the write is queued: it commits with
+    /// the next group, in order with the other writes of the process, and [`Queued::wait`]
+    /// waits for that. On PostgreSQL the write is done on return.
+    pub(crate) async fn write_queued<T, F>(
+        &self,
+        what: &'static str,
+        savepoint: bool,
+        write: F,
+    ) -> Queued<T>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<T>> + Send + 'static,
+    {
         match &self.inner.writer {
             Some(sender) => {
                 let (tx, rx) = oneshot::channel();
-                let job = writer::TypedJob::new(what, savepoint, Box::new(write), Some(tx));
-                sender
-                    .send(Box::new(job))
-                    .await
-                    .map_err(|_| Error::Closed)?;
-                rx.await.map_err(|_| Error::Closed)?
+                let job = writer::TypedJob::new(what, savepoint, Box::new(write), tx);
+                match sender.send(Box::new(job)).await {
+                    Ok(()) => Queued::Pending(rx),
+                    Err(_) => Queued::Done(Err(Error::Closed)),
+                }
             }
             // A single statement needs no transaction (autocommit saves two round trips).
-            None if !savepoint => write(&Tx::Db(&self.inner.read)).await,
+            None if !savepoint => Queued::Done(write(&Tx::Db(&self.inner.read)).await),
             None => {
-                let txn = self.inner.read.begin().await?;
-                match write(&Tx::Txn(&txn)).await {
-                    Ok(v) => {
-                        txn.commit().await?;
-                        Ok(v)
+                let r = async {
+                    let txn = self.inner.read.begin().await?;
+                    match write(&Tx::Txn(&txn)).await {
+                        Ok(v) => {
+                            txn.commit().await?;
+                            Ok(v)
+                        }
+                        Err(e) => {
+                            let _ = txn.rollback().await;
+                            Err(e)
+                        }
                     }
-                    Err(e) => {
-                        let _ = txn.rollback().await;
-                        Err(e)
-                    }
-                }
+                };
+                Queued::Done(r.await)
             }
         }
     }
 
-    /// Like [`Store::write`] but, on SQLite, returns once the write is queued (it commits with
-    /// the next group, in order with the other writes of the process); failures are logged.
-    /// On PostgreSQL it waits for the commit.
+    /// Like [`Store::write`] but, on SQLite, returns once the write is queued (see
+    /// [`Store::write_queued`]); nobody waits for the commit, failures are logged. On
+    /// PostgreSQL it waits for the commit.
     pub(crate) async fn write_detached<F>(
         &self,
         what: &'static str,
@@ -298,12 +316,26 @@ impl Store {
     where
         F: for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, Result<()>> + Send + 'static,
     {
-        match &self.inner.writer {
-            Some(sender) => {
-                let job = writer::TypedJob::new(what, savepoint, Box::new(write), None);
-                sender.send(Box::new(job)).await.map_err(|_| Error::Closed)
-            }
-            None => self.write(what, savepoint, write).await,
+        match self.write_queued(what, savepoint, write).await {
+            Queued::Done(r) => r,
+            Queued::Pending(_) => Ok(()),
+        }
+    }
+}
+
+/// A write handed to the store: done (PostgreSQL), or queued for the SQLite writer's next
+/// group commit.
+pub(crate) enum Queued<T> {
+    Done(Result<T>),
+    Pending(oneshot::Receiver<Result<T>>),
+}
+
+impl<T> Queued<T> {
+    /// Returns once the write is committed, with its result.
+    pub(crate) async fn wait(self) -> Result<T> {
+        match self {
+            Queued::Done(r) => r,
+            Queued::Pending(rx) => rx.await.map_err(|_| Error::Closed)?,
         }
     }
 }

@@ -163,8 +163,9 @@ pub(crate) struct TypedJob<T> {
     savepoint: bool,
     write: Option<WriteFn<T>>,
     result: Option<Result<T>>,
-    /// `None` for detached writes: nobody waits, failures are logged.
-    reply: Option<oneshot::Sender<Result<T>>>,
+    /// Where the result goes; if nobody listens any more (a detached write), a failure is
+    /// logged.
+    reply: oneshot::Sender<Result<T>>,
     what: &'static str,
 }
 
@@ -173,7 +174,7 @@ impl<T: Send + 'static> TypedJob<T> {
         what: &'static str,
         savepoint: bool,
         write: WriteFn<T>,
-        reply: Option<oneshot::Sender<Result<T>>>,
+        reply: oneshot::Sender<Result<T>>,
     ) -> Self {
         TypedJob {
             savepoint,
@@ -212,15 +213,8 @@ impl<T: Send + 'static> Job for TypedJob<T> {
                 message: "the write did not run".into(),
             }),
         };
-        match self.reply {
-            Some(reply) => {
-                let _ = reply.send(result);
-            }
-            None => {
-                if let Err(e) = result {
-                    tracing::warn!(error = %e, write = self.what, "a detached write failed");
-                }
-            }
+        if let Err(Err(e)) = self.reply.send(result) {
+            tracing::warn!(error = %e, write = self.what, "a detached write failed");
         }
     }
 }

@@ -48,6 +48,19 @@ backends! {
         assert!(runs.iter().all(|r| r.execution_attempt == attempt));
     }
 
+    async fn queued_results_are_in_the_journal_once_settled(store: Store) {
+        let (_, id, attempt) = claimed_execution(&store).await;
+        let journal = store.journal(id, attempt);
+        let a = step("a", StepStatus::Succeeded, Some(json!({ "id": 1 })));
+        let b = step("b", StepStatus::Skipped, None);
+        journal.queue_finished(id, &a).await.unwrap();
+        journal.queue_finished(id, &b).await.unwrap();
+        journal.settle(id).await.unwrap();
+        assert_eq!(store.finished_steps(id).await.unwrap(), vec![a, b]);
+        // Nothing left to wait for.
+        journal.settle(id).await.unwrap();
+    }
+
     async fn for_each_items_are_closed_when_their_step_finishes(store: Store) {
         let (_, id, attempt) = claimed_execution(&store).await;
         let journal = store.journal(id, attempt);

@@ -148,6 +148,12 @@ backends! {
         let a = step("a", engine::StepStatus::Succeeded, Some(json!(1)));
         let refused = engine::Journal::record(&stale, e.execution_id, engine::StepEvent::Finished(&a)).await;
         assert!(refused.is_err(), "{refused:?}");
+        // Queued: the refusal comes from `settle` (SQLite) or at once (PostgreSQL).
+        let refused = match engine::Journal::queue_finished(&stale, e.execution_id, &a).await {
+            Ok(()) => engine::Journal::settle(&stale, e.execution_id).await,
+            refused => refused,
+        };
+        assert!(refused.is_err(), "{refused:?}");
         assert!(store.finished_steps(e.execution_id).await.unwrap().is_empty());
         let done = result(e.execution_id, Done::Succeeded, vec![a]);
         assert!(!store.finish_execution(e.execution_id, first[0].attempt, &done).await.unwrap());

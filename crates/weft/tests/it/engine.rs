@@ -610,3 +610,112 @@ async fn a_cancelled_execution_stops_and_says_so() {
     assert_eq!(o.result.status, engine::ExecutionStatus::Cancelled);
     assert_eq!(o.result.steps[0].status, StepStatus::Cancelled);
 }
+
+/// A journal whose queued results become durable only at `settle`; it notes, per start, the
+/// results not durable yet.
+#[derive(Default)]
+struct Durability {
+    events: Mutex<Vec<String>>,
+    queued: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl Journal for Durability {
+    async fn record(&self, _: Uuid, event: StepEvent<'_>) -> Result<(), JournalError> {
+        if let StepEvent::Started { step_id, .. } = event {
+            let queued = self.queued.lock().unwrap().join(", ");
+            let line = match queued.is_empty() {
+                true => format!("start {step_id}"),
+                false => format!("start {step_id} before {queued} is durable"),
+            };
+            self.events.lock().unwrap().push(line);
+        }
+        Ok(())
+    }
+
+    async fn queue_finished(&self, _: Uuid, r: &StepResult) -> Result<(), JournalError> {
+        self.queued.lock().unwrap().push(r.step_id.clone());
+        Ok(())
+    }
+
+    async fn settle(&self, _: Uuid) -> Result<(), JournalError> {
+        let settled = std::mem::take(&mut *self.queued.lock().unwrap());
+        let mut events = self.events.lock().unwrap();
+        events.push(format!("durable: {}", settled.join(", ")));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_step_with_effects_starts_only_once_every_result_before_it_is_durable() {
+    let api = MockApi::start().await;
+    let plan = engine::load(
+        r#"
+name: output-commit
+trigger: { type: manual }
+steps:
+  - id: create_user
+    action: http
+    with: { method: POST, url: "{{env.API_URL}}/users", json: { email: a@example.com } }
+  - id: get_user
+    action: http
+    with: { url: "{{env.API_URL}}/users/{{steps.create_user.body.id}}" }
+  - id: check
+    action: if
+    with: { condition: "{{steps.get_user.body.id}}" }
+  - id: tag_user
+    action: http
+    after: [check.true]
+    with: { method: " patch ", url: "{{env.API_URL}}/users/{{steps.get_user.body.id}}", json: { tag: x } }
+  - id: head
+    action: http
+    with: { method: "{{trigger.body.method}}", url: "{{env.API_URL}}/users/1" }
+  - id: reply
+    action: respond
+    with: { body: "{{steps.tag_user.body.id}}" }
+"#,
+        None,
+        &weft::registry(),
+    )
+    .unwrap();
+    let safe: Vec<(&str, bool)> = plan.steps.iter().map(|s| (s.id.as_str(), s.safe)).collect();
+    assert_eq!(
+        safe,
+        [
+            ("create_user", false),
+            ("get_user", true),
+            ("check", true),
+            ("tag_user", false),
+            ("head", false),
+            ("reply", true),
+        ],
+        "a templated method counts as one with effects"
+    );
+    let mut env = Map::new();
+    env.insert("API_URL".into(), Value::String(api.base_url()));
+    let journal = Durability::default();
+    let creds = engine::credentials::NoCredentials;
+    let trigger = TriggerEvent {
+        kind: "manual".into(),
+        body: json!({ "method": "HEAD" }),
+        ..Default::default()
+    };
+    let run = Run::new(Uuid::now_v7(), trigger, &env, &creds, &journal);
+    let result = engine::execute(&plan, &run).await;
+    assert_eq!(
+        result.status,
+        engine::ExecutionStatus::Succeeded,
+        "{result:?}"
+    );
+    expect![[r#"
+        start create_user
+        start get_user before create_user is durable
+        start check before create_user, get_user is durable
+        durable: create_user, get_user, check
+        start tag_user
+        durable: tag_user
+        start head
+        start reply before head is durable
+    "#]]
+    .assert_eq(&(journal.events.lock().unwrap().join("\n") + "\n"));
+}
