@@ -8,6 +8,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_init;
+mod m20261201_000001_partial_idempotency_index;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -15,7 +16,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_init::Migration)]
+        vec![
+            Box::new(m20261125_000001_init::Migration),
+            Box::new(m20261201_000001_partial_idempotency_index::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

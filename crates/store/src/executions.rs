@@ -719,6 +719,8 @@ async fn enqueue_keyed(
                 execution::Column::WorkflowId,
                 execution::Column::IdempotencyKey,
             ])
+            // The index is partial: only executions with a key are in it.
+            .target_and_where(Expr::col(execution::Column::IdempotencyKey).is_not_null())
             .do_nothing()
             .to_owned(),
         )
