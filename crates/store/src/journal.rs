@@ -14,9 +14,9 @@
 //! lease expired), nothing is written and the engine gets an error, which ends the stale run.
 //! `record` returns once it is committed; `queue_finished` (what the engine uses) once it is
 //! queued on SQLite, and `settle` waits for the commits of those queued so far, or reports
-//! the first that failed. `Started` and `Retrying` rows only
-//! document progress (resume never reads them), so on SQLite they are handed to the writer
-//! without waiting for the commit; they still commit in order, before the step's `Finished`.
+//! the first that failed. `Started` and `Retrying` rows only document progress (resume never
+//! reads them), so on SQLite they are handed to the writer without waiting for the commit;
+//! they still commit in order, before the step's `Finished`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

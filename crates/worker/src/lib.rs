@@ -440,7 +440,14 @@ impl Worker {
         run.limits = inner.config.limits;
         let result = engine::execute(&plan, &run).await;
         match inner.store.finish_execution(id, attempt, &result).await {
-            Ok(true) => tracing::debug!(status = result.status.as_str(), "execution finished"),
+            Ok(true) => {
+                tracing::debug!(status = result.status.as_str(), "execution finished");
+                // Step results the engine queued and did not wait for committed before the
+                // finish (the writer keeps order); say if one of them failed.
+                if let Err(e) = engine::Journal::settle(&journal, id).await {
+                    tracing::error!(error = %e, "a step result of the execution was not recorded");
+                }
+            }
             Ok(false) => {
                 tracing::warn!("the execution was taken over by another worker; result dropped")
             }
