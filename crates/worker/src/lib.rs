@@ -11,7 +11,7 @@ use engine::credentials::CredentialsProvider;
 use engine::{Cancel, Limits, Plan, Registry, Run, TriggerEvent};
 use serde_json::{Map, Value};
 use store::Claim;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
@@ -66,9 +66,9 @@ struct Inner {
     busy: AtomicUsize,
     /// The queue may hold executions to claim (see the run loop).
     maybe_queued: AtomicBool,
-    /// Claims handed over by [`Reservation::start`], for the run loop to start.
-    handed: mpsc::UnboundedSender<Claim>,
-    handed_rx: Mutex<Option<mpsc::UnboundedReceiver<Claim>>>,
+    /// The tasks running executions, spawned by the run loop (claims) and by
+    /// [`Reservation::start`] (claims made at enqueue) alike; `None` once shutdown began.
+    tasks: Mutex<Option<JoinSet<()>>>,
 }
 
 /// A slot of a worker held for an execution that is being enqueued already claimed for it
@@ -87,14 +87,12 @@ impl Reservation {
         }
     }
 
-    /// Hands the stored claim to the worker, which runs it in the reserved slot. If the worker
-    /// has stopped, the execution stays claimed until its lease expires and then runs
-    /// elsewhere (or after a restart).
+    /// Starts the stored claim in the reserved slot, on a task of its own (the caller's task
+    /// may end before the execution does). If the worker is shutting down, the claim is handed
+    /// back to the queue instead.
     pub fn start(mut self, claim: Claim) {
         let worker = self.worker.take().expect("reservation");
-        if worker.inner.handed.send(claim).is_err() {
-            worker.inner.busy.fetch_sub(1, Ordering::AcqRel);
-        }
+        worker.start(claim);
     }
 }
 
@@ -116,7 +114,6 @@ impl Worker {
         env: Arc<Map<String, Value>>,
         config: Config,
     ) -> Worker {
-        let (handed, handed_rx) = mpsc::unbounded_channel();
         Worker {
             inner: Arc::new(Inner {
                 store,
@@ -129,8 +126,7 @@ impl Worker {
                 wake: Notify::new(),
                 busy: AtomicUsize::new(0),
                 maybe_queued: AtomicBool::new(true),
-                handed,
-                handed_rx: Mutex::new(Some(handed_rx)),
+                tasks: Mutex::new(Some(JoinSet::new())),
             }),
         }
     }
@@ -179,13 +175,6 @@ impl Worker {
     /// `shutdown_grace` to finish, and hands the rest back to the queue.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let inner = &self.inner;
-        let mut tasks: JoinSet<()> = JoinSet::new();
-        let mut handed = inner
-            .handed_rx
-            .lock()
-            .expect("lock")
-            .take()
-            .expect("a worker runs once");
         let mut heartbeat = tokio::time::interval(inner.config.lease / 3);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut poll = tokio::time::interval(inner.config.poll);
@@ -197,11 +186,7 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
-            while tasks.try_join_next().is_some() {}
-            // Claims handed over at enqueue already hold their slot.
-            while let Ok(claim) = handed.try_recv() {
-                self.start(&mut tasks, claim);
-            }
+            self.reap();
             // Claim only when the queue may hold work: something was enqueued as queued, the
             // last claim filled every slot, or the poll (other processes, expired leases).
             // Not after every finished execution: most arrive claimed already (`reserve`), and
@@ -218,7 +203,7 @@ impl Worker {
                         Ok(claims) => {
                             claimed = claims.len();
                             for c in claims {
-                                self.start(&mut tasks, c);
+                                self.start(c);
                             }
                         }
                         Err(e) => {
@@ -234,20 +219,19 @@ impl Worker {
             }
             tokio::select! {
                 _ = inner.wake.notified() => {}
-                Some(claim) = handed.recv() => self.start(&mut tasks, claim),
-                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
                 _ = poll.tick() => inner.maybe_queued.store(true, Ordering::Release),
                 _ = heartbeat.tick() => self.heartbeat().await,
                 _ = cancel_poll.tick() => self.poll_cancellations().await,
                 _ = shutdown.changed() => {}
             }
         }
-        // Claims handed over but not started are given back with the running ones.
-        handed.close();
-        let mut unstarted = Vec::new();
-        while let Ok(claim) = handed.try_recv() {
-            unstarted.push(claim.execution_id);
-        }
+        // From now on, claims made at enqueue are handed back as they come (`start`).
+        let mut tasks = inner
+            .tasks
+            .lock()
+            .expect("lock")
+            .take()
+            .expect("a worker runs once");
         // Shutdown: no new claims; let running executions finish for a while.
         let grace = tokio::time::sleep(inner.config.shutdown_grace);
         tokio::pin!(grace);
@@ -257,14 +241,13 @@ impl Worker {
                 _ = &mut grace => break,
             }
         }
-        let mut left: Vec<Uuid> = inner
+        let left: Vec<Uuid> = inner
             .running
             .lock()
             .expect("lock")
             .keys()
             .copied()
             .collect();
-        left.extend(unstarted);
         tasks.abort_all();
         if !left.is_empty() {
             tracing::info!(worker = %inner.config.id, count = left.len(), "handing unfinished executions back to the queue");
@@ -357,10 +340,34 @@ impl Worker {
         Ok(plan)
     }
 
-    /// Runs a claim (holding its slot) among the run loop's tasks.
-    fn start(&self, tasks: &mut JoinSet<()>, claim: Claim) {
-        let w = self.clone();
-        tasks.spawn(async move { w.execute(claim).await });
+    /// Runs a claim (holding its slot) on a task of its own; hands it back to the queue if
+    /// the worker is shutting down.
+    fn start(&self, claim: Claim) {
+        let mut tasks = self.inner.tasks.lock().expect("lock");
+        match tasks.as_mut() {
+            Some(tasks) => {
+                let w = self.clone();
+                tasks.spawn(async move { w.execute(claim).await });
+            }
+            None => {
+                drop(tasks);
+                self.inner.busy.fetch_sub(1, Ordering::AcqRel);
+                let inner = self.inner.clone();
+                tokio::spawn(async move {
+                    let id = claim.execution_id;
+                    if let Err(e) = inner.store.release(&inner.config.id, &[id]).await {
+                        tracing::warn!(execution_id = %id, error = %e, "could not hand an execution back; its lease will expire");
+                    }
+                });
+            }
+        }
+    }
+
+    /// Drops the tasks of finished executions.
+    fn reap(&self) {
+        if let Some(tasks) = self.inner.tasks.lock().expect("lock").as_mut() {
+            while tasks.try_join_next().is_some() {}
+        }
     }
 
     /// Runs one claimed execution to its end and records the result; frees its slot.
@@ -369,6 +376,10 @@ impl Worker {
         let span = tracing::info_span!("execution", execution_id = %claim.execution_id, attempt = claim.attempt);
         self.execute_in_span(claim).instrument(span).await;
         self.inner.busy.fetch_sub(1, Ordering::AcqRel);
+        // A slot freed: queued work may be waiting for it.
+        if self.inner.maybe_queued.load(Ordering::Acquire) {
+            self.inner.wake.notify_one();
+        }
     }
 
     async fn execute_in_span(&self, claim: Claim) {
