@@ -71,6 +71,13 @@ struct Inner {
     tasks: Mutex<Option<JoinSet<()>>>,
 }
 
+/// Releases executions claimed by this worker back to the queue.
+async fn hand_back(inner: &Inner, ids: &[Uuid]) {
+    if let Err(e) = inner.store.release(&inner.config.id, ids).await {
+        tracing::warn!(error = %e, "could not hand executions back; their leases will expire");
+    }
+}
+
 /// A slot of a worker held for an execution that is being enqueued already claimed for it
 /// (see [`store::NewExecution::claim_for`]). Dropping it unused frees the slot.
 pub struct Reservation {
@@ -251,9 +258,7 @@ impl Worker {
         tasks.abort_all();
         if !left.is_empty() {
             tracing::info!(worker = %inner.config.id, count = left.len(), "handing unfinished executions back to the queue");
-            if let Err(e) = inner.store.release(&inner.config.id, &left).await {
-                tracing::warn!(error = %e, "could not hand executions back; their leases will expire");
-            }
+            hand_back(inner, &left).await;
         }
         tracing::info!(worker = %inner.config.id, "worker stopped");
     }
@@ -353,12 +358,7 @@ impl Worker {
                 drop(tasks);
                 self.inner.busy.fetch_sub(1, Ordering::AcqRel);
                 let inner = self.inner.clone();
-                tokio::spawn(async move {
-                    let id = claim.execution_id;
-                    if let Err(e) = inner.store.release(&inner.config.id, &[id]).await {
-                        tracing::warn!(execution_id = %id, error = %e, "could not hand an execution back; its lease will expire");
-                    }
-                });
+                tokio::spawn(async move { hand_back(&inner, &[claim.execution_id]).await });
             }
         }
     }
