@@ -79,6 +79,11 @@ fn deserialize<C: DeserializeOwned>(config: &Value) -> Result<C, ConfigProblem> 
             ));
         }
     };
+    // The happy path reads the value directly; only a config that fails is read again with
+    // the path tracked, to name the field (tracking costs an allocation per field).
+    if let Ok(config) = C::deserialize(config) {
+        return Ok(config);
+    }
     serde_path_to_error::deserialize(config).map_err(|err| {
         let path = err.path().to_string();
         let path = if path == "." { String::new() } else { path };
