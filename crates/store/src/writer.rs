@@ -146,16 +146,16 @@ where
     A: ActiveModelTrait + Send,
 {
     use sea_orm::{Iterable, QueryTrait};
-    let mut values = Vec::new();
-    for c in <A::Entity as EntityTrait>::Column::iter() {
-        match row.get(c).into_value() {
-            Some(v) => values.push(v),
-            None => return <A::Entity as EntityTrait>::insert(row).build(backend),
-        }
+    let columns = <A::Entity as EntityTrait>::Column::iter;
+    if columns().any(|c| row.is_not_set(c)) {
+        return <A::Entity as EntityTrait>::insert(row).build(backend);
     }
     let sql = cached_sql(cache, backend, || {
-        <A::Entity as EntityTrait>::insert(row).build(backend)
+        <A::Entity as EntityTrait>::insert(row.clone()).build(backend)
     });
+    let mut row = row;
+    // Every column is set: move the values out (a row holds the request and step data).
+    let values = columns().filter_map(|c| row.take(c).into_value());
     Statement::from_sql_and_values(backend, sql, values)
 }
 
