@@ -73,12 +73,16 @@ impl LiteConnection {
     ) -> Result<LiteConnection, DbErr> {
         let conns = (0..n.max(1))
             .map(|_| {
-                open(
+                let conn = open(
                     path,
                     busy_timeout,
                     rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-                )
-                .map(Mutex::new)
+                )?;
+                // Every commit empties a reader's page cache (WAL): pages that are in the
+                // database file come back from the mapping instead of a `pread` each.
+                conn.pragma_update(None, "mmap_size", READER_MMAP)
+                    .map_err(|e| conn_err(&e))?;
+                Ok::<_, DbErr>(Mutex::new(conn))
             })
             .collect::<Result<_, _>>()?;
         Ok(LiteConnection {
@@ -146,10 +150,12 @@ impl LiteConnection {
 
     fn run_execute(&self, st: &Statement) -> rusqlite::Result<ProxyExecResult> {
         let conn = self.lock();
-        if st.values.is_none() {
-            // Unprepared SQL (transaction control, pragmas): possibly several statements.
+        if st.values.is_none() && st.sql.contains(';') {
+            // Unprepared SQL of several statements.
             conn.execute_batch(&st.sql)?;
         } else {
+            // One statement, prepared once: the writer's `BEGIN IMMEDIATE` / `COMMIT` /
+            // savepoints of every batch too (no values: nothing to bind).
             let mut stmt = conn.prepare_cached(&st.sql)?;
             bind(&mut stmt, st)?;
             let mut rows = stmt.raw_query();
@@ -174,6 +180,9 @@ impl ProxyDatabaseTrait for LiteConnection {
             .map_err(|e| DbErr::Exec(runtime_err(&e)))
     }
 }
+
+/// How much of the database file a reader maps (bytes).
+const READER_MMAP: i64 = 256 << 20;
 
 fn open(
     path: &std::path::Path,
