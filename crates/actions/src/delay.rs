@@ -60,8 +60,8 @@ impl Action for Delay {
         config::validate::<Config>(config)
     }
 
-    async fn run(&self, _: &ActionContext<'_>, input: Value) -> Result<ActionOutput, ActionError> {
-        let config: Config = config::parse(&input)?;
+    async fn run(&self, _: &ActionContext<'_>, input: &Value) -> Result<ActionOutput, ActionError> {
+        let config: Config = config::parse(input)?;
         // `parse` has checked the rendered duration against the maximum.
         let wait = config
             .duration

@@ -42,8 +42,8 @@ impl Action for Fail {
         config::validate::<Config>(config)
     }
 
-    async fn run(&self, _: &ActionContext<'_>, input: Value) -> Result<ActionOutput, ActionError> {
-        let config: Config = config::parse(&input)?;
+    async fn run(&self, _: &ActionContext<'_>, input: &Value) -> Result<ActionOutput, ActionError> {
+        let config: Config = config::parse(input)?;
         Err(ActionError::permanent(config.message.0))
     }
 }

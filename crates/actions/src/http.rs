@@ -226,9 +226,9 @@ impl Action for Http {
     async fn run(
         &self,
         ctx: &ActionContext<'_>,
-        input: Value,
+        input: &Value,
     ) -> Result<ActionOutput, ActionError> {
-        let request = Request::from_config(config::parse(&input)?, ctx)?;
+        let request = Request::from_config(config::parse(input)?, ctx)?;
         let credential = match &request.credential {
             Some(name) => Some(credential(ctx, name).await?),
             None => None,

@@ -63,8 +63,8 @@ impl Action for If {
         Some(vec!["true".into(), "false".into()])
     }
 
-    async fn run(&self, _: &ActionContext<'_>, input: Value) -> Result<ActionOutput, ActionError> {
-        let config: Config = config::parse(&input)?;
+    async fn run(&self, _: &ActionContext<'_>, input: &Value) -> Result<ActionOutput, ActionError> {
+        let config: Config = config::parse(input)?;
         let result = is_true(&config.condition);
         Ok(ActionOutput {
             value: json!({ "result": result }),

@@ -92,7 +92,7 @@ mod test_support {
             timeout: None,
             credentials: &NoCredentials,
         };
-        action.run(&ctx, input).await
+        action.run(&ctx, &input).await
     }
 }
 

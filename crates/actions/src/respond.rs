@@ -81,8 +81,8 @@ impl Action for Respond {
         config::validate::<Config>(config)
     }
 
-    async fn run(&self, _: &ActionContext<'_>, input: Value) -> Result<ActionOutput, ActionError> {
-        let config: Config = config::parse(&input)?;
+    async fn run(&self, _: &ActionContext<'_>, input: &Value) -> Result<ActionOutput, ActionError> {
+        let config: Config = config::parse(input)?;
         let invalid =
             |field: &str, message: String| config::invalid(&ConfigProblem::new(field, message));
         let status = match config.status {

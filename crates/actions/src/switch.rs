@@ -110,8 +110,8 @@ impl Action for Switch {
         Some(ports)
     }
 
-    async fn run(&self, _: &ActionContext<'_>, input: Value) -> Result<ActionOutput, ActionError> {
-        let config: Config = config::parse(&input)?;
+    async fn run(&self, _: &ActionContext<'_>, input: &Value) -> Result<ActionOutput, ActionError> {
+        let config: Config = config::parse(input)?;
         let case = config
             .cases
             .0

@@ -160,8 +160,11 @@ pub trait Action: Send + Sync + 'static {
     }
 
     /// Runs once with the rendered config.
-    async fn run(&self, ctx: &ActionContext<'_>, input: Value)
-    -> Result<ActionOutput, ActionError>;
+    async fn run(
+        &self,
+        ctx: &ActionContext<'_>,
+        input: &Value,
+    ) -> Result<ActionOutput, ActionError>;
 }
 
 /// Maps an action kind to its implementation.

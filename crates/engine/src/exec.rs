@@ -175,10 +175,8 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
                 None
             };
             match finished {
-                Some(r) => {
-                    if let Some(out) = r.output.clone().filter(|_| r.ran()) {
-                        outputs.insert(step.id.clone(), Arc::new(out));
-                    }
+                Some(mut r) => {
+                    lend_output(&mut r, &mut outputs);
                     results[i] = Some(r);
                     release(step, &mut remaining, &mut ready);
                 }
@@ -210,7 +208,7 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
         }
         let cancel = run.cancel.clone();
         tokio::select! {
-            Some((i, r)) = running.next() => {
+            Some((i, mut r)) = running.next() => {
                 in_flight.remove(&i);
                 let step = &plan.steps[i];
                 unsettled = true;
@@ -223,11 +221,7 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
                         message: r.error.clone().unwrap_or_default(),
                     }));
                 }
-                if r.ran()
-                    && let Some(out) = &r.output
-                {
-                    outputs.insert(step.id.clone(), Arc::new(out.clone()));
-                }
+                lend_output(&mut r, &mut outputs);
                 results[i] = Some(r);
                 release(step, &mut remaining, &mut ready);
             }
@@ -267,17 +261,22 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
         }
     }
 
+    drop(running);
     let steps: Vec<StepResult> = results
         .into_iter()
         .enumerate()
-        .map(|(i, r)| {
-            r.unwrap_or_else(|| {
-                StepResult::new(
-                    &plan.steps[i].id,
-                    &plan.steps[i].action_kind,
-                    StepStatus::Cancelled,
-                )
-            })
+        .map(|(i, r)| match r {
+            Some(mut r) => {
+                if let Some(out) = outputs.remove(&r.step_id) {
+                    r.output = Some(Arc::unwrap_or_clone(out));
+                }
+                r
+            }
+            None => StepResult::new(
+                &plan.steps[i].id,
+                &plan.steps[i].action_kind,
+                StepStatus::Cancelled,
+            ),
         })
         .collect();
     let response = steps.iter().find_map(|s| s.response.clone());
@@ -313,6 +312,16 @@ fn journal_failure(step: &str, message: String) -> (ExecutionStatus, ExecutionEr
 }
 
 /// Whether an edge from a finished predecessor lets its successor run.
+/// Moves the output of a step that ran into the outputs later templates read (shared, not
+/// copied); the execution's result gets it back at the end.
+fn lend_output(r: &mut StepResult, outputs: &mut HashMap<String, Arc<Value>>) {
+    if r.ran()
+        && let Some(out) = r.output.take()
+    {
+        outputs.insert(r.step_id.clone(), Arc::new(out));
+    }
+}
+
 fn edge_active(pred: Option<&StepResult>, port: &Option<String>) -> bool {
     match pred {
         Some(r) if r.ran() => match port {
@@ -376,8 +385,8 @@ async fn run_step(sh: &Shared<'_>, i: usize, snapshot: HashMap<String, Arc<Value
         None => match sh.plan.compiler.render(&step.config, &scope) {
             Err(e) => Err(ActionError::permanent(e.to_string())),
             Ok(input) => {
-                r.input = Some(input.clone());
-                let (out, attempts) = attempt(sh, step, None, input).await;
+                let (out, attempts) = attempt(sh, step, None, &input).await;
+                r.input = Some(input);
                 r.attempts = attempts;
                 out
             }
@@ -441,7 +450,7 @@ async fn for_each_items(
                     0,
                 ),
                 Ok(input) => {
-                    let (out, attempts) = attempt(sh, step, Some(index), input.clone()).await;
+                    let (out, attempts) = attempt(sh, step, Some(index), &input).await;
                     (input, out, attempts)
                 }
             }
@@ -482,7 +491,7 @@ async fn attempt(
     sh: &Shared<'_>,
     step: &PlannedStep,
     item_index: Option<usize>,
-    input: Value,
+    input: &Value,
 ) -> (Result<ActionOutput, ActionError>, u32) {
     let run = sh.run;
     let mut n = 1;
@@ -495,7 +504,7 @@ async fn attempt(
                     step_id: &step.id,
                     item_index,
                     attempt: n,
-                    input: &input,
+                    input,
                     at: Utc::now(),
                 },
             )
@@ -512,7 +521,7 @@ async fn attempt(
             timeout: step.timeout,
             credentials: run.credentials,
         };
-        let call = step.action.run(&ctx, input.clone());
+        let call = step.action.run(&ctx, input);
         let res = match step.timeout {
             Some(t) => match tokio::time::timeout(t, call).await {
                 Ok(r) => r,

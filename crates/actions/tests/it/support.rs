@@ -150,7 +150,7 @@ impl Harness {
             timeout,
             credentials: &self.credentials,
         };
-        self.action.run(&ctx, config).await
+        self.action.run(&ctx, &config).await
     }
 
     /// Runs the action against `/echo` and returns what the server received.
