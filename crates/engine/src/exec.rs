@@ -267,7 +267,9 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
         .enumerate()
         .map(|(i, r)| match r {
             Some(mut r) => {
-                if let Some(out) = outputs.remove(&r.step_id) {
+                if let Some(out) = outputs.remove(&r.step_id)
+                    && r.output.is_none()
+                {
                     r.output = Some(Arc::unwrap_or_clone(out));
                 }
                 r
@@ -312,12 +314,16 @@ fn journal_failure(step: &str, message: String) -> (ExecutionStatus, ExecutionEr
 }
 
 /// Whether an edge from a finished predecessor lets its successor run.
-/// Moves the output of a step that ran into the outputs later templates read (shared, not
-/// copied); the execution's result gets it back at the end.
+/// Moves the output of a step that succeeded into the outputs later templates read (shared,
+/// not copied); the execution's result gets it back at the end. A failed step's output (what
+/// `continue_on_error` makes of the error) is what marks it as ran: that one is copied.
 fn lend_output(r: &mut StepResult, outputs: &mut HashMap<String, Arc<Value>>) {
-    if r.ran()
-        && let Some(out) = r.output.take()
-    {
+    let out = match r.status {
+        StepStatus::Succeeded => r.output.take(),
+        StepStatus::Failed => r.output.clone(),
+        StepStatus::Skipped | StepStatus::Cancelled => None,
+    };
+    if let Some(out) = out {
         outputs.insert(r.step_id.clone(), Arc::new(out));
     }
 }
