@@ -261,6 +261,7 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
         }
     }
 
+    // Steps still holding shared outputs are gone: the outputs come back without a copy.
     drop(running);
     let steps: Vec<StepResult> = results
         .into_iter()
@@ -313,7 +314,6 @@ fn journal_failure(step: &str, message: String) -> (ExecutionStatus, ExecutionEr
     )
 }
 
-/// Whether an edge from a finished predecessor lets its successor run.
 /// Moves the output of a step that succeeded into the outputs later templates read (shared,
 /// not copied); the execution's result gets it back at the end. A failed step's output (what
 /// `continue_on_error` makes of the error) is what marks it as ran: that one is copied.
@@ -328,6 +328,7 @@ fn lend_output(r: &mut StepResult, outputs: &mut HashMap<String, Arc<Value>>) {
     }
 }
 
+/// Whether an edge from a finished predecessor lets its successor run.
 fn edge_active(pred: Option<&StepResult>, port: &Option<String>) -> bool {
     match pred {
         Some(r) if r.ran() => match port {
