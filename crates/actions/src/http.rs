@@ -98,8 +98,11 @@ impl config::Config for Config {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpMethod(pub Method);
 
-/// The methods that change nothing on the server; they carry no `Idempotency-Key`.
-const SAFE_METHODS: [&str; 3] = ["GET", "HEAD", "OPTIONS"];
+/// Whether a method changes nothing on the server (GET, HEAD, OPTIONS; RFC 9110): such a
+/// request carries no `Idempotency-Key`, and a step sending one is safe to repeat.
+fn is_safe_method(method: &Method) -> bool {
+    [Method::GET, Method::HEAD, Method::OPTIONS].contains(method)
+}
 
 const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
@@ -207,15 +210,12 @@ impl Action for Http {
         }
     }
 
-    /// GET, HEAD and OPTIONS are safe methods (RFC 9110): a request with one written as it
-    /// is (not a template) changes nothing. Any other method has effects.
+    /// A safe method written as it is (not a template) changes nothing; any other method has
+    /// effects.
     fn is_safe(&self, config: &Value) -> bool {
         match config.get("method") {
             None | Some(Value::Null) => true,
-            Some(Value::String(m)) => {
-                SAFE_METHODS.contains(&m.trim().to_ascii_uppercase().as_str())
-            }
-            Some(_) => false,
+            Some(m) => HttpMethod::deserialize(m).is_ok_and(|m| is_safe_method(&m.0)),
         }
     }
 
@@ -284,7 +284,7 @@ impl Request {
                 headers.append(header.clone(), value);
             }
         }
-        let sends_key = !SAFE_METHODS.contains(&method.as_str());
+        let sends_key = !is_safe_method(&method);
         if sends_key && !headers.contains_key("idempotency-key") {
             let key = HeaderValue::from_str(&ctx.idempotency_key()).map_err(|_| {
                 ActionError::permanent("the idempotency key is not a valid header value")
