@@ -141,7 +141,7 @@ impl Row {
 
 /// `INSERT INTO <table> (<every column>) VALUES (…)` for a row with every column set, its SQL
 /// cached in `cache`; a row with unset columns gets a statement of its own.
-fn insert_statement<A>(backend: DbBackend, row: A, cache: &'static SqlCache) -> Statement
+fn insert_statement<A>(backend: DbBackend, mut row: A, cache: &'static SqlCache) -> Statement
 where
     A: ActiveModelTrait + Send,
 {
@@ -153,7 +153,6 @@ where
     let sql = cached_sql(cache, backend, || {
         <A::Entity as EntityTrait>::insert(row.clone()).build(backend)
     });
-    let mut row = row;
     // Every column is set: move the values out (a row holds the request and step data).
     let values = columns().filter_map(|c| row.take(c).into_value());
     Statement::from_sql_and_values(backend, sql, values)
