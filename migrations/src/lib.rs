@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_init;
 mod m20261201_000001_partial_idempotency_index;
+mod m20261201_000002_step_runs_by_execution;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_init::Migration),
             Box::new(m20261201_000001_partial_idempotency_index::Migration),
+            Box::new(m20261201_000002_step_runs_by_execution::Migration),
         ]
     }
 

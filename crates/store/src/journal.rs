@@ -268,6 +268,7 @@ impl StoreJournal {
                                 .col_expr(step_run::Column::Status, Expr::value(status))
                                 .col_expr(step_run::Column::Error, Expr::value(message))
                                 .col_expr(step_run::Column::FinishedAt, Expr::value(at))
+                                .filter(step_run::Column::ExecutionId.eq(execution_id))
                                 .filter(step_run::Column::Id.eq(id))
                                 .exec(txn)
                                 .await?;
@@ -397,6 +398,7 @@ impl StoreJournal {
                     step_run::Entity::update_many()
                         .col_expr(step_run::Column::Status, Expr::value(closed_status))
                         .col_expr(step_run::Column::FinishedAt, Expr::value(closed_at))
+                        .filter(step_run::Column::ExecutionId.eq(execution_id))
                         .filter(step_run::Column::Id.is_in(written_others))
                         .filter(step_run::Column::Status.eq(StepRunStatus::Running.as_str()))
                         .exec(txn)
@@ -550,7 +552,8 @@ fn fenced_insert(
     sea_orm::Statement::from_sql_and_values(backend, sql, all)
 }
 
-/// `UPDATE step_runs SET <columns> = <values> WHERE id = … AND EXISTS (<holds>)`.
+/// `UPDATE step_runs SET <columns> = <values> WHERE execution_id = … AND id = … AND EXISTS
+/// (<holds>)`.
 fn fenced_update(
     backend: DbBackend,
     values: Vec<DbValue>,
@@ -560,6 +563,7 @@ fn fenced_update(
 ) -> sea_orm::Statement {
     static SQL: SqlCache = SqlCache::new();
     let mut all = values;
+    all.push(DbValue::Uuid(Some(Box::new(execution_id))));
     all.push(DbValue::Uuid(Some(Box::new(id))));
     all.push(DbValue::Uuid(Some(Box::new(execution_id))));
     all.push(DbValue::Int(Some(attempt)));
@@ -569,6 +573,7 @@ fn fenced_update(
             update = update.col_expr(*c, Expr::value(v.clone()));
         }
         update
+            .filter(step_run::Column::ExecutionId.eq(execution_id))
             .filter(step_run::Column::Id.eq(id))
             .filter(Expr::exists(holds(execution_id, attempt)))
             .build(backend)

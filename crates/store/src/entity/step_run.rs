@@ -4,7 +4,7 @@
 //! | column | meaning |
 //! |---|---|
 //! | `id` | UUID v7 (ordering by id is the order of events) |
-//! | `execution_id` | cascading foreign key |
+//! | `execution_id` | cascading foreign key; the key is `(execution_id, id)`: every read is by execution |
 //! | `execution_attempt` | the execution's claim attempt that wrote it (0: copied by a retry) |
 //! | `step_id`, `action` | the step; `action` is known for final rows |
 //! | `item_index` | the `for_each` item, `NULL` for the step as a whole |
@@ -23,6 +23,7 @@ use super::JsonText;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub execution_id: Uuid,
     pub execution_attempt: i32,
     pub step_id: String,

@@ -56,3 +56,91 @@ async fn postgres_processes_starting_together_migrate_once() {
     }
     Store::migrate(&url).await.unwrap();
 }
+
+/// Rows written under the current schema survive reverting the newest migration (step runs
+/// keyed by id again) and applying it anew (keyed by execution), and read back the same.
+async fn step_runs_survive_the_step_run_key_migration_both_ways(url: &str) {
+    use engine::Journal;
+    use engine::journal::{StepEvent, StepStatus};
+    use migrations::MigratorTrait;
+    use sea_orm::{ConnectionTrait, Database, Statement};
+
+    let store = Store::connect(url).await.unwrap();
+    let (_, id, attempt) = claimed_execution(&store).await;
+    let journal = store.journal(id, attempt);
+    for s in ["a", "b", "c"] {
+        let result = step(
+            s,
+            StepStatus::Succeeded,
+            Some(serde_json::json!({ "step": s })),
+        );
+        journal
+            .record(id, StepEvent::Finished(&result))
+            .await
+            .unwrap();
+    }
+    let before = store.step_runs(id).await.unwrap();
+    assert_eq!(before.len(), 3);
+    drop(store);
+
+    let old_index = match store_backend(url) {
+        Backend::Sqlite => {
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' AND name = 'step_runs_execution'"
+        }
+        Backend::Postgres => {
+            "SELECT COUNT(*) AS n FROM pg_indexes WHERE indexname = 'step_runs_execution'"
+        }
+    };
+    let db = Database::connect(url).await.unwrap();
+    let count = |sql: &'static str| {
+        let db = &db;
+        async move {
+            let row = db
+                .query_one(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    migrations::Migrator::down(&db, Some(1)).await.unwrap();
+    assert_eq!(
+        count(old_index).await,
+        1,
+        "reverted: the index by execution is back"
+    );
+    assert_eq!(count("SELECT COUNT(*) AS n FROM step_runs").await, 3);
+    migrations::Migrator::up(&db, None).await.unwrap();
+    assert_eq!(
+        count(old_index).await,
+        0,
+        "applied: the key serves reads by execution"
+    );
+    db.close().await.unwrap();
+
+    let store = Store::connect(url).await.unwrap();
+    assert_eq!(store.step_runs(id).await.unwrap(), before);
+}
+
+fn store_backend(url: &str) -> Backend {
+    if url.starts_with("postgres") {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_step_runs_survive_the_step_run_key_migration_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/weft.db?mode=rwc", dir.path().display());
+    step_runs_survive_the_step_run_key_migration_both_ways(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_step_runs_survive_the_step_run_key_migration_both_ways() {
+    let url = tokio::task::spawn_blocking(|| tests::TempPostgres::shared().fresh_database())
+        .await
+        .unwrap();
+    step_runs_survive_the_step_run_key_migration_both_ways(&url).await;
+}
