@@ -19,6 +19,7 @@
 //!   [`Store::events`] streams what happens to executions in this process.
 
 mod api_keys;
+mod checkpoint;
 pub mod entity;
 mod error;
 mod executions;
@@ -139,7 +140,7 @@ impl Store {
                 // A file gets the rusqlite writer and hot-path readers (see `lite`); an
                 // in-memory database lives in sqlx's one connection, which the readers share,
                 // so it keeps that.
-                let (writer_db, fast_read) = match file {
+                let (writer_db, fast_read, checkpoints) = match file {
                     Some(path) => {
                         writer_db.close().await?;
                         let writer =
@@ -153,14 +154,15 @@ impl Store {
                             Database::connect_proxy(DbBackend::Sqlite, Arc::new(Box::new(writer)))
                                 .await?,
                             Some(readers),
+                            Some(checkpoint::spawn(&path, options.busy_timeout)?),
                         )
                     }
-                    None => (writer_db, None),
+                    None => (writer_db, None, None),
                 };
                 (
                     Backend::Sqlite,
                     read,
-                    Some(writer::spawn(writer_db)?),
+                    Some(writer::spawn(writer_db, checkpoints)?),
                     fast_read,
                 )
             }

@@ -59,10 +59,30 @@ impl LiteConnection {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         )
         .map_err(|e| conn_err(&e))?;
+        // Checkpoints are the checkpointer's (see `checkpoint`); SQLite's own stays as a
+        // backstop.
+        conn.pragma_update(None, "wal_autocheckpoint", crate::checkpoint::BACKSTOP)
+            .map_err(|e| conn_err(&e))?;
         Ok(LiteConnection {
             conns: vec![Mutex::new(conn)],
             next: AtomicUsize::new(0),
         })
+    }
+
+    /// The background checkpointer's connection (see `checkpoint`): `synchronous=FULL`, so
+    /// that a checkpoint fsyncs the database file before the log may be restarted.
+    pub(crate) fn open_checkpointer(
+        path: &std::path::Path,
+        busy_timeout: std::time::Duration,
+    ) -> Result<rusqlite::Connection, DbErr> {
+        let conn = open(
+            path,
+            busy_timeout,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE,
+        )?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;")
+            .map_err(|e| conn_err(&e))?;
+        Ok(conn)
     }
 
     /// `n` read-only connections (WAL: they read beside the writer, never waiting for it).

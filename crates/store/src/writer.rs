@@ -21,10 +21,11 @@ use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, ExecResult, QueryResult, Statement,
 };
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::checkpoint::Checkpoints;
 use crate::entity::{execution, step_run};
 use crate::error::{Error, Result};
 
@@ -222,8 +223,13 @@ pub(crate) type Sender = mpsc::Sender<Box<dyn Job>>;
 
 /// Starts the writer on `db` (the rusqlite connection of `lite`, or for an in-memory database
 /// sqlx's single connection) on a thread of its own with a single-threaded runtime: the
-/// statements of a batch run there back to back, with no hand-off between them.
-pub(crate) fn spawn(db: DatabaseConnection) -> Result<Sender> {
+/// statements of a batch run there back to back, with no hand-off between them. With
+/// `checkpoints` (a database file), the writer finishes the checkpoints the background
+/// checkpointer marks due, between batches.
+pub(crate) fn spawn(
+    db: DatabaseConnection,
+    checkpoints: Option<Arc<Checkpoints>>,
+) -> Result<Sender> {
     let (tx, rx) = mpsc::channel::<Box<dyn Job>>(QUEUE);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -233,14 +239,18 @@ pub(crate) fn spawn(db: DatabaseConnection) -> Result<Sender> {
         })?;
     std::thread::Builder::new()
         .name("weft-sqlite-writer".into())
-        .spawn(move || runtime.block_on(run(db, rx)))
+        .spawn(move || runtime.block_on(run(db, rx, checkpoints)))
         .map_err(|e| Error::Commit {
             message: format!("cannot start the SQLite writer thread: {e}"),
         })?;
     Ok(tx)
 }
 
-async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
+async fn run(
+    db: DatabaseConnection,
+    mut rx: mpsc::Receiver<Box<dyn Job>>,
+    checkpoints: Option<Arc<Checkpoints>>,
+) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let commit_error = commit_batch(&db, &mut batch).await.err();
@@ -252,6 +262,16 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
         let message = commit_error.map(|e| e.to_string());
         for job in batch.drain(..) {
             job.complete(message.as_deref());
+        }
+        // After the answers: a due checkpoint delays only the next batch.
+        if checkpoints.as_ref().is_some_and(|c| c.take_due()) {
+            let sql = "PRAGMA wal_checkpoint(PASSIVE)";
+            if let Err(e) = db
+                .query_all(Statement::from_string(DbBackend::Sqlite, sql))
+                .await
+            {
+                tracing::warn!(error = %e, "a checkpoint failed");
+            }
         }
     }
     let _ = db.close().await;
