@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_init;
 mod m20261201_000001_partial_idempotency_index;
 mod m20261201_000002_step_runs_by_execution;
+mod m20261201_000003_status_index_without_succeeded;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_init::Migration),
             Box::new(m20261201_000001_partial_idempotency_index::Migration),
             Box::new(m20261201_000002_step_runs_by_execution::Migration),
+            Box::new(m20261201_000003_status_index_without_succeeded::Migration),
         ]
     }
 

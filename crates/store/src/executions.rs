@@ -103,6 +103,24 @@ pub struct ExecutionPage {
     pub next_cursor: Option<String>,
 }
 
+/// The condition of the partial `(status, id)` index (succeeded executions are left out). A
+/// query that filters by another status states it too: SQLite uses a partial index only for a
+/// query whose WHERE clause contains the index's terms.
+const INDEXED_STATUSES: &str = "status <> 'succeeded'";
+
+/// The claim on SQLite, one statement (see [`Store::claim`]).
+const CLAIM_SQLITE: &str = "UPDATE executions SET status = 'running', attempt = attempt + 1, \
+     lease_owner = ?1, lease_expires_at = ?2, started_at = COALESCE(started_at, ?3) \
+     WHERE id IN (SELECT id FROM ( \
+       SELECT id FROM (SELECT id FROM executions \
+         WHERE status = 'running' AND status <> 'succeeded' AND lease_expires_at < ?4 \
+         ORDER BY id LIMIT ?5) \
+       UNION ALL \
+       SELECT id FROM (SELECT id FROM executions \
+         WHERE status = 'queued' AND status <> 'succeeded' ORDER BY id LIMIT ?5) \
+     ) LIMIT ?5) \
+     RETURNING id, attempt, workflow_id, version, request, retry_of";
+
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 200;
 
@@ -202,31 +220,22 @@ impl Store {
         let backend = self.backend();
         let worker = worker.to_string();
         // Expired leases first (only the running rows are looked at), then the oldest queued
-        // executions; each through the (status, id) index. One statement on SQLite.
+        // executions; each through the (status, id) index, whose condition the queries state
+        // (see [`INDEXED_STATUSES`]). One statement on SQLite.
         let statements: &'static [&'static str] = match backend {
-            Backend::Sqlite => &[
-                "UPDATE executions SET status = 'running', attempt = attempt + 1, \
-                 lease_owner = ?1, lease_expires_at = ?2, started_at = COALESCE(started_at, ?3) \
-                 WHERE id IN (SELECT id FROM ( \
-                   SELECT id FROM (SELECT id FROM executions \
-                     WHERE status = 'running' AND lease_expires_at < ?4 ORDER BY id LIMIT ?5) \
-                   UNION ALL \
-                   SELECT id FROM (SELECT id FROM executions \
-                     WHERE status = 'queued' ORDER BY id LIMIT ?5) \
-                 ) LIMIT ?5) \
-                 RETURNING id, attempt, workflow_id, version, request, retry_of",
-            ],
+            Backend::Sqlite => &[CLAIM_SQLITE],
             Backend::Postgres => &[
                 "UPDATE executions SET status = 'running', attempt = attempt + 1, \
                  lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
                  WHERE id IN (SELECT id FROM executions \
-                   WHERE status = 'running' AND lease_expires_at < $4 \
+                   WHERE status = 'running' AND status <> 'succeeded' AND lease_expires_at < $4 \
                    ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
                  RETURNING id, attempt, workflow_id, version, request, retry_of",
                 "UPDATE executions SET status = 'running', attempt = attempt + 1, \
                  lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
                  WHERE id IN (SELECT id FROM executions \
-                   WHERE status = 'queued' AND $4::timestamptz IS NOT NULL \
+                   WHERE status = 'queued' AND status <> 'succeeded' \
+                   AND $4::timestamptz IS NOT NULL \
                    ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
                  RETURNING id, attempt, workflow_id, version, request, retry_of",
             ],
@@ -438,39 +447,6 @@ impl Store {
     /// A page of executions, newest first.
     pub async fn list_executions(&self, f: ExecutionFilter) -> Result<ExecutionPage> {
         let limit = f.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as u64;
-        let mut q = execution::Entity::find();
-        if let Some(w) = f.workflow_id {
-            q = q.filter(execution::Column::WorkflowId.eq(w));
-        }
-        if let Some(s) = f.status {
-            q = q.filter(execution::Column::Status.eq(s.as_str()));
-        }
-        if let Some(t) = f.since {
-            q = q.filter(execution::Column::CreatedAt.gte(t));
-        }
-        if let Some(t) = f.until {
-            q = q.filter(execution::Column::CreatedAt.lt(t));
-        }
-        if let Some(t) = f.test {
-            q = q.filter(execution::Column::Test.eq(t));
-        }
-        if let Some(c) = &f.cursor {
-            q = q.filter(execution::Column::Id.lt(parse_cursor(c)?));
-        }
-        let columns = [
-            execution::Column::Id,
-            execution::Column::WorkflowId,
-            execution::Column::Version,
-            execution::Column::Status,
-            execution::Column::TriggerKind,
-            execution::Column::Error,
-            execution::Column::Test,
-            execution::Column::Attempt,
-            execution::Column::RetryOf,
-            execution::Column::CreatedAt,
-            execution::Column::StartedAt,
-            execution::Column::FinishedAt,
-        ];
         #[derive(sea_orm::FromQueryResult)]
         struct Row {
             id: Uuid,
@@ -486,10 +462,7 @@ impl Store {
             started_at: Option<DateTime<Utc>>,
             finished_at: Option<DateTime<Utc>>,
         }
-        let rows = q
-            .select_only()
-            .columns(columns)
-            .order_by_desc(execution::Column::Id)
+        let rows = list_select(&f)?
             .limit(limit + 1)
             .into_model::<Row>()
             .all(self.db())
@@ -813,4 +786,98 @@ pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<Value> {
 
 fn parse_cursor(c: &str) -> Result<Uuid> {
     Uuid::parse_str(c).map_err(|_| Error::invalid(format!("invalid cursor `{c}`")))
+}
+
+/// The listing's query without its limit: the filters, the summary's columns, newest first.
+fn list_select(f: &ExecutionFilter) -> Result<sea_orm::Select<execution::Entity>> {
+    let mut q = execution::Entity::find();
+    if let Some(w) = f.workflow_id {
+        q = q.filter(execution::Column::WorkflowId.eq(w));
+    }
+    if let Some(s) = f.status {
+        q = q.filter(execution::Column::Status.eq(s.as_str()));
+        if s != ExecutionStatus::Succeeded {
+            q = q.filter(Expr::cust(INDEXED_STATUSES));
+        }
+    }
+    if let Some(t) = f.since {
+        q = q.filter(execution::Column::CreatedAt.gte(t));
+    }
+    if let Some(t) = f.until {
+        q = q.filter(execution::Column::CreatedAt.lt(t));
+    }
+    if let Some(t) = f.test {
+        q = q.filter(execution::Column::Test.eq(t));
+    }
+    if let Some(c) = &f.cursor {
+        q = q.filter(execution::Column::Id.lt(parse_cursor(c)?));
+    }
+    let columns = [
+        execution::Column::Id,
+        execution::Column::WorkflowId,
+        execution::Column::Version,
+        execution::Column::Status,
+        execution::Column::TriggerKind,
+        execution::Column::Error,
+        execution::Column::Test,
+        execution::Column::Attempt,
+        execution::Column::RetryOf,
+        execution::Column::CreatedAt,
+        execution::Column::StartedAt,
+        execution::Column::FinishedAt,
+    ];
+    Ok(q.select_only()
+        .columns(columns)
+        .order_by_desc(execution::Column::Id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement};
+
+    /// SQLite's plan for `sql`, one detail line per step.
+    async fn plan(store: &Store, st: Statement) -> String {
+        let explain = Statement {
+            sql: format!("EXPLAIN QUERY PLAN {}", st.sql),
+            ..st
+        };
+        let rows = store.db().query_all(explain).await.unwrap();
+        rows.iter()
+            .map(|r| r.try_get::<String>("", "detail").unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[tokio::test]
+    async fn the_queue_and_listings_by_unsucceeded_statuses_read_the_partial_status_index() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        let claim = plan(
+            &store,
+            Statement::from_string(DbBackend::Sqlite, CLAIM_SQLITE),
+        )
+        .await;
+        assert_eq!(
+            claim.matches("INDEX executions_status (status=?)").count(),
+            2,
+            "{claim}"
+        );
+        for status in [
+            ExecutionStatus::Queued,
+            ExecutionStatus::Running,
+            ExecutionStatus::Failed,
+            ExecutionStatus::Cancelled,
+        ] {
+            let filter = ExecutionFilter {
+                status: Some(status),
+                ..Default::default()
+            };
+            let select = list_select(&filter).unwrap().build(DbBackend::Sqlite);
+            let listing = plan(&store, select).await;
+            assert!(
+                listing.contains("INDEX executions_status (status=?)"),
+                "{status:?}: {listing}"
+            );
+        }
+    }
 }

@@ -57,8 +57,8 @@ async fn postgres_processes_starting_together_migrate_once() {
     Store::migrate(&url).await.unwrap();
 }
 
-/// Rows written under the current schema survive reverting the newest migration (step runs
-/// keyed by id again) and applying it anew (keyed by execution), and read back the same.
+/// Rows written under the current schema survive reverting the step-run key migration (step
+/// runs keyed by id again) and applying it anew (keyed by execution), and read back the same.
 async fn step_runs_survive_the_step_run_key_migration_both_ways(url: &str) {
     use engine::Journal;
     use engine::journal::{StepEvent, StepStatus};
@@ -103,7 +103,16 @@ async fn step_runs_survive_the_step_run_key_migration_both_ways(url: &str) {
             row.try_get::<i64>("", "n").unwrap()
         }
     };
-    migrations::Migrator::down(&db, Some(1)).await.unwrap();
+    // Revert down to (and including) the step-run key migration.
+    let all = migrations::Migrator::migrations();
+    let at = all
+        .iter()
+        .position(|m| m.name() == "m20261201_000002_step_runs_by_execution")
+        .unwrap();
+    let reverts = (all.len() - at) as u32;
+    migrations::Migrator::down(&db, Some(reverts))
+        .await
+        .unwrap();
     assert_eq!(
         count(old_index).await,
         1,
