@@ -74,9 +74,10 @@ fn run(conn: &rusqlite::Connection, shared: &Weak<Checkpoints>) {
     }
 }
 
-/// `PRAGMA wal_checkpoint(PASSIVE)`: the log's length and how much of it is copied (pages).
-pub(crate) fn passive_checkpoint(conn: &rusqlite::Connection) -> rusqlite::Result<(i64, i64)> {
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-        Ok((r.get(1)?, r.get(2)?))
-    })
+/// A checkpoint that never waits for the writer or readers.
+pub(crate) const PASSIVE: &str = "PRAGMA wal_checkpoint(PASSIVE)";
+
+/// Runs [`PASSIVE`]: the log's length and how much of it is copied (pages).
+fn passive_checkpoint(conn: &rusqlite::Connection) -> rusqlite::Result<(i64, i64)> {
+    conn.query_row(PASSIVE, [], |r| Ok((r.get(1)?, r.get(2)?)))
 }

@@ -265,7 +265,7 @@ async fn run(
         }
         // After the answers: a due checkpoint delays only the next batch.
         if checkpoints.as_ref().is_some_and(|c| c.take_due()) {
-            let sql = "PRAGMA wal_checkpoint(PASSIVE)";
+            let sql = crate::checkpoint::PASSIVE;
             if let Err(e) = db
                 .query_all(Statement::from_string(DbBackend::Sqlite, sql))
                 .await
