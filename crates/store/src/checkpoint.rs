@@ -23,7 +23,7 @@ use std::time::Duration;
 /// How often the checkpointer copies the log into the database file.
 const PASS_EVERY: Duration = Duration::from_millis(50);
 /// A log this long (pages) gets restarted: the writer is asked to finish the checkpoint.
-pub(crate) const RESTART_AT: i64 = 1_000;
+const RESTART_AT: i64 = 1_000;
 /// The writer's own automatic checkpoint, should the checkpointer fall behind or stop.
 pub(crate) const BACKSTOP: i64 = 20_000;
 

@@ -103,23 +103,32 @@ pub struct ExecutionPage {
     pub next_cursor: Option<String>,
 }
 
-/// The condition of the partial `(status, id)` index (succeeded executions are left out). A
-/// query that filters by another status states it too: SQLite uses a partial index only for a
-/// query whose WHERE clause contains the index's terms.
-const INDEXED_STATUSES: &str = "status <> 'succeeded'";
+/// The condition of the partial `(status, id)` index (succeeded executions are left out; the
+/// migration `m20261201_000003` holds the same text). A query that filters by another status
+/// states it too: SQLite uses a partial index only for a query whose WHERE clause contains the
+/// index's terms. A macro, so that the claim's SQL can be one literal with it.
+macro_rules! indexed_statuses {
+    () => {
+        "status <> 'succeeded'"
+    };
+}
 
 /// The claim on SQLite, one statement (see [`Store::claim`]).
-const CLAIM_SQLITE: &str = "UPDATE executions SET status = 'running', attempt = attempt + 1, \
+const CLAIM_SQLITE: &str = concat!(
+    "UPDATE executions SET status = 'running', attempt = attempt + 1, \
      lease_owner = ?1, lease_expires_at = ?2, started_at = COALESCE(started_at, ?3) \
      WHERE id IN (SELECT id FROM ( \
        SELECT id FROM (SELECT id FROM executions \
-         WHERE status = 'running' AND status <> 'succeeded' AND lease_expires_at < ?4 \
-         ORDER BY id LIMIT ?5) \
+         WHERE status = 'running' AND ",
+    indexed_statuses!(),
+    " AND lease_expires_at < ?4 ORDER BY id LIMIT ?5) \
        UNION ALL \
-       SELECT id FROM (SELECT id FROM executions \
-         WHERE status = 'queued' AND status <> 'succeeded' ORDER BY id LIMIT ?5) \
+       SELECT id FROM (SELECT id FROM executions WHERE status = 'queued' AND ",
+    indexed_statuses!(),
+    " ORDER BY id LIMIT ?5) \
      ) LIMIT ?5) \
-     RETURNING id, attempt, workflow_id, version, request, retry_of";
+     RETURNING id, attempt, workflow_id, version, request, retry_of"
+);
 
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 200;
@@ -221,23 +230,29 @@ impl Store {
         let worker = worker.to_string();
         // Expired leases first (only the running rows are looked at), then the oldest queued
         // executions; each through the (status, id) index, whose condition the queries state
-        // (see [`INDEXED_STATUSES`]). One statement on SQLite.
+        // (see `indexed_statuses!`). One statement on SQLite.
         let statements: &'static [&'static str] = match backend {
             Backend::Sqlite => &[CLAIM_SQLITE],
             Backend::Postgres => &[
-                "UPDATE executions SET status = 'running', attempt = attempt + 1, \
-                 lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
-                 WHERE id IN (SELECT id FROM executions \
-                   WHERE status = 'running' AND status <> 'succeeded' AND lease_expires_at < $4 \
-                   ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, attempt, workflow_id, version, request, retry_of",
-                "UPDATE executions SET status = 'running', attempt = attempt + 1, \
-                 lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
-                 WHERE id IN (SELECT id FROM executions \
-                   WHERE status = 'queued' AND status <> 'succeeded' \
-                   AND $4::timestamptz IS NOT NULL \
-                   ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, attempt, workflow_id, version, request, retry_of",
+                concat!(
+                    "UPDATE executions SET status = 'running', attempt = attempt + 1, \
+                     lease_owner = $1, lease_expires_at = $2, \
+                     started_at = COALESCE(started_at, $3) \
+                     WHERE id IN (SELECT id FROM executions WHERE status = 'running' AND ",
+                    indexed_statuses!(),
+                    " AND lease_expires_at < $4 ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+                     RETURNING id, attempt, workflow_id, version, request, retry_of"
+                ),
+                concat!(
+                    "UPDATE executions SET status = 'running', attempt = attempt + 1, \
+                     lease_owner = $1, lease_expires_at = $2, \
+                     started_at = COALESCE(started_at, $3) \
+                     WHERE id IN (SELECT id FROM executions WHERE status = 'queued' AND ",
+                    indexed_statuses!(),
+                    " AND $4::timestamptz IS NOT NULL \
+                     ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+                     RETURNING id, attempt, workflow_id, version, request, retry_of"
+                ),
             ],
         };
         let db_backend = self.db_backend();
@@ -797,7 +812,7 @@ fn list_select(f: &ExecutionFilter) -> Result<sea_orm::Select<execution::Entity>
     if let Some(s) = f.status {
         q = q.filter(execution::Column::Status.eq(s.as_str()));
         if s != ExecutionStatus::Succeeded {
-            q = q.filter(Expr::cust(INDEXED_STATUSES));
+            q = q.filter(Expr::cust(indexed_statuses!()));
         }
     }
     if let Some(t) = f.since {
