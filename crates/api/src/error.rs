@@ -66,6 +66,10 @@ impl ApiError {
         )
     }
 
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::CONFLICT, "conflict", message)
     }
@@ -102,6 +106,11 @@ impl From<store::Error> for ApiError {
                 ApiError::not_found(format!("{entity} {id} does not exist"))
             }
             store::Error::Conflict { message } => ApiError::conflict(message),
+            e @ store::Error::IdempotencyMismatch { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                e.to_string(),
+            ),
             // What the caller sent is wrong (e.g. a cursor that is not one).
             store::Error::Invalid { message } => ApiError::bad_request(message),
             other => ApiError::internal(other),

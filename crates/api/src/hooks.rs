@@ -1,87 +1,63 @@
 //! Webhooks: `/hooks/{path}` runs the active workflow with that path; `/hooks-test/{path}` runs
 //! the current version (active or not) and feeds the editor's "listen for a test event".
 //!
-//! Order of checks: route (404) → method (405) → auth (401) → body (413/415/400) → commit to
-//! the queue → answer (202, or the result for `respond: sync`). Nothing is acknowledged before
-//! it is committed.
+//! Order of checks: route (404; a test URL also needs a listener) → method (405) → answer
+//! format (406) → header/basic auth (401) → size and the intake budget (413, 503) → body read →
+//! HMAC auth on the raw body (401) → parsing (415/400) → commit to the queue → answer (202, or
+//! the result for `respond: sync`). Nothing is acknowledged before it is committed, and no
+//! body byte is read before the checks that do not need it.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use engine::model::{RespondMode, Trigger};
+use engine::model::{AuthKind, RespondMode, Trigger};
 use serde_json::json;
-use tower_http::limit::RequestBodyLimitLayer;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::respond::{self, Format};
 use crate::{AppState, Config};
 
-pub fn router(config: &Config) -> Router<AppState> {
+pub fn router(_config: &Config) -> Router<AppState> {
     Router::new()
         .route("/hooks/{*path}", any(production))
         .route("/hooks-test/{*path}", any(test))
-        .layer(RequestBodyLimitLayer::new(config.body_limit))
-        // Outside the limit layer: its early answer to a too-large `Content-Length` never
-        // reaches the layers inside it.
-        .layer(axum::middleware::map_response(json_413))
+        .layer(axum::middleware::map_response(sandboxed))
         .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
-/// The limit layer answers a too-large `Content-Length` with a bare 413: give it our shape.
-async fn json_413(res: Response) -> Response {
-    if res.status() == StatusCode::PAYLOAD_TOO_LARGE
-        && res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_none_or(|v| v != "application/json")
-    {
-        return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the body is larger than this webhook accepts",
-        )
-        .into_response();
-    }
+/// Whatever a workflow answers is not the editor's page: a `respond` step sending `text/html`
+/// with a script must not run on this origin (where the editor lives).
+async fn sandboxed(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static("sandbox"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
     res
 }
 
-/// The parts of a webhook request we use; the body is read under the route's size limit.
-struct HookRequest {
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-}
-
-impl<S: Send + Sync> axum::extract::FromRequest<S> for HookRequest {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (parts, body) = req.into_parts();
-        let body = Bytes::from_request(
-            axum::extract::Request::from_parts(parts.clone(), body),
-            state,
-        )
-        .await;
-        Ok(HookRequest {
-            method: parts.method,
-            uri: parts.uri,
-            headers: parts.headers,
-            body,
-        })
-    }
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "the body is larger than this webhook accepts",
+    )
 }
 
 async fn production(
     State(state): State<AppState>,
     Path(path): Path<String>,
-    req: HookRequest,
+    req: Request,
 ) -> ApiResult<Response> {
     // One indexed query per call; the document of a version never changes, so it is cached.
     let route = state.store.route(&path).await?.ok_or_else(|| {
@@ -99,16 +75,29 @@ async fn production(
     .await
 }
 
+/// A test URL runs a workflow that may never have been activated, so it answers only while
+/// someone with an API key listens for a test event (`GET /api/v1/workflows/{id}/test-event`,
+/// the editor's "listen"); otherwise 404 and nothing runs. The 404 does not tell whether a
+/// workflow has this path.
 async fn test(
     State(state): State<AppState>,
     Path(path): Path<String>,
-    req: HookRequest,
+    req: Request,
 ) -> ApiResult<Response> {
+    let not_listening = || {
+        ApiError::not_found(format!(
+            "nothing listens for a test event at /hooks-test/{path}: start listening in the editor \
+             (or GET /api/v1/workflows/{{id}}/test-event) first"
+        ))
+    };
     let workflow = state
         .store
         .workflow_by_path_any(&path)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("no workflow has the webhook path `{path}`")))?;
+        .ok_or_else(not_listening)?;
+    if !state.test_listening(workflow.id) {
+        return Err(not_listening());
+    }
     let target = (
         workflow.id,
         workflow.version,
@@ -121,14 +110,15 @@ async fn accept(
     state: &AppState,
     (workflow_id, version, workflow): (Uuid, i32, Arc<engine::Workflow>),
     test: bool,
-    req: HookRequest,
+    req: Request,
 ) -> ApiResult<Response> {
-    let HookRequest {
+    let (parts, body) = req.into_parts();
+    let http::request::Parts {
         method,
         uri,
         headers,
-        body,
-    } = req;
+        ..
+    } = parts;
     let Trigger::Webhook(hook) = &workflow.trigger else {
         return Err(ApiError::not_found("this workflow has no webhook trigger"));
     };
@@ -147,41 +137,66 @@ async fn accept(
         RespondMode::Sync => respond::negotiate(&headers).ok_or_else(respond::not_acceptable)?,
         RespondMode::Async => Format::Json,
     };
-    let body = body?;
 
-    // Authentication, on the exact raw body.
-    let mut message_id = None;
-    if let Some(auth) = &hook.auth {
-        let credential = match &auth.credential {
-            Some(name) => match state.credentials.get(name).await {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    tracing::error!(workflow_id = %workflow_id, error = %e, "webhook credential unavailable");
-                    return Err(ApiError::unauthorized());
-                }
-            },
-            None => None,
+    // Authentication. Header and basic auth need no body: they are checked before a byte of
+    // it is read; only an HMAC signature needs the exact raw body.
+    let credential = match hook.auth.as_ref().and_then(|a| a.credential.as_ref()) {
+        Some(name) => match state.credentials.get(name).await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!(workflow_id = %workflow_id, error = %e, "webhook credential unavailable");
+                return Err(ApiError::unauthorized());
+            }
+        },
+        None => None,
+    };
+    let check = |body: &[u8]| -> ApiResult<triggers::Verified> {
+        let Some(auth) = &hook.auth else {
+            return Ok(triggers::Verified::default());
         };
-        match triggers::auth::verify_signature(
+        triggers::auth::verify_signature(
             auth,
             credential.as_ref(),
             &headers,
-            &body,
+            body,
             chrono::Utc::now(),
-        ) {
-            // A replayed message is not refused here: its id is the execution's idempotency
-            // key, so a replay (or a sender's retry) gets the first execution back and starts
-            // nothing.
-            Ok(v) => message_id = v.message_id.or(v.replay_key),
-            Err(e) => {
-                tracing::info!(workflow_id = %workflow_id, reason = %e.reason(), "webhook rejected");
-                if e.status() == StatusCode::INTERNAL_SERVER_ERROR {
-                    tracing::error!(workflow_id = %workflow_id, "the webhook's auth is misconfigured");
-                }
-                return Err(ApiError::unauthorized());
+        )
+        .map_err(|e| {
+            tracing::info!(workflow_id = %workflow_id, reason = %e.reason(), "webhook rejected");
+            if e.status() == StatusCode::INTERNAL_SERVER_ERROR {
+                tracing::error!(workflow_id = %workflow_id, "the webhook's auth is misconfigured");
             }
-        }
+            ApiError::unauthorized()
+        })
+    };
+    let needs_body = hook.auth.as_ref().is_some_and(|a| a.kind == AuthKind::Hmac);
+    let mut verified = if needs_body { None } else { Some(check(&[])?) };
+
+    // The body, under the size limit and the intake's budget of bytes in flight.
+    let limit = state.config.body_limit;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
     }
+    let permit = state.intake.admit(declared.map_or(limit, |n| n as usize))?;
+    let body = axum::body::to_bytes(Body::new(body), limit)
+        .await
+        .map_err(|e| {
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            {
+                too_large()
+            } else {
+                ApiError::bad_request(format!("the request body could not be read: {e}"))
+            }
+        })?;
+    if verified.is_none() {
+        verified = Some(check(&body)?);
+    }
+    let verified = verified.unwrap_or_default();
 
     let mut event = triggers::webhook_event(
         method.as_str(),
@@ -198,10 +213,18 @@ async fn accept(
         ),
         _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", e.to_string()),
     })?;
-    // Tokens of header/basic auth never reach the execution record.
-    triggers::redact(&mut event, hook.auth.as_ref());
-    // The caller's key, else the signed message id, else GitHub's delivery id: a redelivery of
-    // the same message gets the first execution back.
+    // Secrets never reach the execution record: the token header of header/basic auth, the
+    // default list of secret headers (and the operator's), and the webhook secret anywhere.
+    let secrets = credential.as_ref().map(|c| c.secrets()).unwrap_or_default();
+    triggers::redact(
+        &mut event,
+        hook.auth.as_ref(),
+        &state.config.redact_headers,
+        &secrets,
+    );
+    // The signed message id (Standard Webhooks' `webhook-id`, Stripe's event id) wins over any
+    // unsigned header, so a replay with another `Idempotency-Key` starts nothing; else the
+    // caller's key, else GitHub's delivery id. The key is bound to the request's fingerprint.
     let header = |name: &str| {
         headers
             .get(name)
@@ -209,10 +232,16 @@ async fn accept(
             .filter(|v| !v.is_empty())
             .map(str::to_string)
     };
-    let idempotency_key = header("idempotency-key")
-        .or(message_id)
-        .or_else(|| header("x-github-delivery").map(|d| format!("github:{d}")));
-    let request = serde_json::to_value(&event).map_err(ApiError::internal)?;
+    let idempotency_key = verified
+        .message_id
+        .or_else(|| header("idempotency-key"))
+        .or_else(|| header("x-github-delivery").map(|d| format!("github:{d}")))
+        .or(verified.replay_key);
+    let fingerprint = idempotency_key
+        .as_ref()
+        .map(|_| fingerprint(method.as_str(), uri.path(), &body));
+    drop(body);
+    let request = event.into_value();
     let sync = respond_mode == RespondMode::Sync;
     // The editor's test listener gets the captured request too.
     let captured = test.then(|| request.clone());
@@ -224,19 +253,21 @@ async fn accept(
             trigger_kind: "webhook".into(),
             request,
             idempotency_key,
+            fingerprint,
             test,
             claim_for: None,
         },
         sync,
     )
     .await?;
+    drop(permit);
     if let Some(request) = captured {
         state.publish_test_event(
             workflow_id,
             json!({ "execution_id": enqueued.execution_id, "request": request }),
         );
     }
-    let status_url = status_url(state, &headers, enqueued.execution_id);
+    let status_url = status_url(state, enqueued.execution_id);
     match respond_mode {
         RespondMode::Async => Ok(accepted(
             enqueued.execution_id,
@@ -246,7 +277,9 @@ async fn accept(
         RespondMode::Sync => {
             let (watch, read_first) = watch.expect("a sync call watches its execution");
             match watch.outcome(state.config.sync_wait, read_first).await? {
-                Some(outcome) => Ok(respond::execution_reply(&outcome, format)),
+                // The caller of a hook is anonymous: a failure tells it the execution id, not
+                // what failed inside (that stays behind the API key).
+                Some(outcome) => Ok(respond::execution_reply(&outcome, format, false)),
                 None => Ok(accepted(
                     enqueued.execution_id,
                     &status_url,
@@ -255,6 +288,18 @@ async fn accept(
             }
         }
     }
+}
+
+/// What an idempotency key is bound to: SHA-256 of the method, path and body (hex).
+pub(crate) fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update(b"\n");
+    h.update(path.as_bytes());
+    h.update(b"\n");
+    h.update(body);
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Commits a new execution of the workflow version and gets it running: handed straight to a
@@ -298,22 +343,18 @@ pub(crate) fn accepted(id: uuid::Uuid, status_url: &str, duplicate: bool) -> Res
     res
 }
 
-/// `…/api/v1/executions/{id}` on the URL this server is reached at.
-pub(crate) fn status_url(state: &AppState, headers: &HeaderMap, id: uuid::Uuid) -> String {
-    format!("{}/api/v1/executions/{id}", base_url(state, headers))
+/// Where to look at an execution: on `public_url` when set, else relative to this server.
+pub(crate) fn status_url(state: &AppState, id: uuid::Uuid) -> String {
+    format!("{}/api/v1/executions/{id}", base_url(state))
 }
 
-pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(u) = &state.config.public_url {
-        return u.trim_end_matches('/').to_string();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("http");
-    format!("{proto}://{host}")
+/// `public_url` without its trailing `/`, or empty (URLs are then relative). Never built from
+/// the request's `Host` or `X-Forwarded-*` headers, which any caller can set.
+pub(crate) fn base_url(state: &AppState) -> String {
+    state
+        .config
+        .public_url
+        .as_deref()
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_default()
 }

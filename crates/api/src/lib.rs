@@ -39,6 +39,11 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The built editor (`web-ui/dist`); none: `/` explains how to build it.
     pub ui_dir: Option<PathBuf>,
+    /// Webhook body bytes being read and parsed at once, over all requests; a request that
+    /// does not fit waits for nothing: 503 with `Retry-After`.
+    pub intake_budget: usize,
+    /// Headers redacted from stored webhook requests besides [`triggers::webhook::SECRET_HEADERS`].
+    pub redact_headers: Vec<String>,
 }
 
 impl Default for Config {
@@ -48,6 +53,8 @@ impl Default for Config {
             sync_wait: Duration::from_secs(30),
             public_url: None,
             ui_dir: None,
+            intake_budget: 64 * 1024 * 1024,
+            redact_headers: Vec::new(),
         }
     }
 }
@@ -94,6 +101,8 @@ pub struct Inner {
     pub credentials: Arc<dyn CredentialsProvider>,
     pub dispatch: Arc<dyn Dispatch>,
     pub config: Config,
+    /// The budget of webhook body bytes in flight.
+    pub(crate) intake: Intake,
     /// Editors listening for the next test event of a workflow.
     test_listeners: Mutex<HashMap<Uuid, broadcast::Sender<Value>>>,
     /// Workflow documents by (id, version): a saved version never changes.
@@ -120,6 +129,7 @@ impl AppState {
             registry,
             credentials,
             dispatch,
+            intake: Intake::new(config.intake_budget),
             config,
             test_listeners: Mutex::new(HashMap::new()),
             versions: Mutex::new(HashMap::new()),
@@ -154,6 +164,15 @@ impl AppState {
             .subscribe()
     }
 
+    /// Whether someone listens for the next test event of this workflow right now.
+    pub(crate) fn test_listening(&self, workflow: Uuid) -> bool {
+        self.test_listeners
+            .lock()
+            .expect("lock")
+            .get(&workflow)
+            .is_some_and(|tx| tx.receiver_count() > 0)
+    }
+
     pub(crate) fn publish_test_event(&self, workflow: Uuid, event: Value) {
         let mut map = self.test_listeners.lock().expect("lock");
         if let Some(tx) = map.get(&workflow)
@@ -161,6 +180,37 @@ impl AppState {
         {
             map.remove(&workflow);
         }
+    }
+}
+
+/// The bytes of webhook bodies being read and parsed, bounded: a request takes its declared
+/// length (or the body limit when it declares none) before its body is read and gives it back
+/// once its execution is committed.
+pub(crate) struct Intake {
+    bytes: Arc<tokio::sync::Semaphore>,
+    total: usize,
+}
+
+impl Intake {
+    fn new(total: usize) -> Intake {
+        let total = total.clamp(1, u32::MAX as usize);
+        Intake {
+            bytes: Arc::new(tokio::sync::Semaphore::new(total)),
+            total,
+        }
+    }
+
+    /// Room for `bytes` (at most the whole budget), or 503 with `Retry-After` when full.
+    pub(crate) fn admit(&self, bytes: usize) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+        let n = bytes.clamp(1, self.total) as u32;
+        self.bytes.clone().try_acquire_many_owned(n).map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many webhook bodies are being received at once; retry shortly",
+            )
+            .header(axum::http::header::RETRY_AFTER, "1")
+        })
     }
 }
 
@@ -175,8 +225,32 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(ui::router(&state.config))
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
+
+/// Every answer: no content sniffing, no framing, no referrer; the editor's pages (and the
+/// API's answers) get a strict Content-Security-Policy. Webhook answers keep theirs
+/// (`sandbox`, set by the hooks router).
+async fn security_headers(mut res: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(EDITOR_CSP));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    res
+}
+
+/// The editor loads only its own scripts and talks only to its own origin. Inline styles are
+/// allowed (the canvas positions nodes with `style` attributes); inline scripts are not.
+pub const EDITOR_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// The OpenAPI document of `/api/v1`.
 pub fn openapi() -> utoipa::openapi::OpenApi {

@@ -110,8 +110,10 @@ pub fn encode(
 }
 
 /// The answer to a caller who waited for an execution: the `respond` step's response, else the
-/// last output; a failure is a 500 naming the execution and the failing step.
-pub fn execution_reply(exec: &store::Outcome, format: Format) -> Response {
+/// last output; a failure is a 500 naming the execution and, when `detailed` (a caller with an
+/// API key), the failing step and its error. An anonymous webhook caller gets only a generic
+/// message and the execution id.
+pub fn execution_reply(exec: &store::Outcome, format: Format, detailed: bool) -> Response {
     let id = exec.id.to_string();
     let result = match exec.status {
         store::ExecutionStatus::Succeeded => match &exec.response {
@@ -132,6 +134,13 @@ pub fn execution_reply(exec: &store::Outcome, format: Format) -> Response {
                 format,
             ),
         },
+        status if !detailed => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "execution_failed",
+            format!("the workflow did not succeed (execution {id})"),
+        )
+        .details(json!({ "execution_id": id, "status": status.as_str() }))
+        .header(HeaderName::from_static("x-weft-execution-id"), &id)),
         status => {
             let message = exec
                 .error

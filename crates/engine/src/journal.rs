@@ -237,4 +237,19 @@ impl TriggerEvent {
             "body": self.body,
         })
     }
+
+    /// [`TriggerEvent::to_value`] without copying the body.
+    pub fn into_value(self) -> Value {
+        let mut m = serde_json::Map::with_capacity(6);
+        m.insert("kind".into(), Value::String(self.kind));
+        m.insert("method".into(), Value::String(self.method));
+        m.insert("path".into(), Value::String(self.path));
+        let strings = |map: BTreeMap<String, String>| {
+            Value::Object(map.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+        };
+        m.insert("headers".into(), strings(self.headers));
+        m.insert("query".into(), strings(self.query));
+        m.insert("body".into(), self.body);
+        Value::Object(m)
+    }
 }

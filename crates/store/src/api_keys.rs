@@ -29,6 +29,43 @@ pub struct ApiKeyRecord {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub scope: Scope,
+}
+
+/// What a key (and the sessions and stream tokens made with it) may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Everything.
+    #[default]
+    Admin,
+    /// Reads only: no change to workflows, credentials or keys, and no run.
+    Read,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Admin => "admin",
+            Scope::Read => "read",
+        }
+    }
+
+    /// `admin` or `read`; anything else is [`Error::Invalid`].
+    pub fn parse(s: &str) -> Result<Scope> {
+        match s {
+            "admin" => Ok(Scope::Admin),
+            "read" => Ok(Scope::Read),
+            other => Err(Error::invalid(format!(
+                "`{other}` is not an API key scope; use `admin` or `read`"
+            ))),
+        }
+    }
+
+    /// A stored scope; an unknown one reads as the narrowest.
+    pub(crate) fn stored(s: &str) -> Scope {
+        Scope::parse(s).unwrap_or(Scope::Read)
+    }
 }
 
 impl From<api_key::Model> for ApiKeyRecord {
@@ -40,6 +77,7 @@ impl From<api_key::Model> for ApiKeyRecord {
             created_at: m.created_at,
             last_used_at: m.last_used_at,
             revoked_at: m.revoked_at,
+            scope: Scope::stored(&m.scope),
         }
     }
 }
@@ -52,6 +90,16 @@ impl Store {
         &self,
         name: &str,
         secret: Option<&str>,
+    ) -> Result<(ApiKeyRecord, String)> {
+        self.create_scoped_api_key(name, secret, Scope::Admin).await
+    }
+
+    /// [`Store::create_api_key`] with a [`Scope`].
+    pub async fn create_scoped_api_key(
+        &self,
+        name: &str,
+        secret: Option<&str>,
+        scope: Scope,
     ) -> Result<(ApiKeyRecord, String)> {
         let secret = match secret {
             Some(s) if s.chars().count() < MIN_SECRET_LEN => {
@@ -70,6 +118,7 @@ impl Store {
             created_at: now(),
             last_used_at: None,
             revoked_at: None,
+            scope: scope.as_str().to_string(),
         };
         let record = ApiKeyRecord::from(row.clone());
         self.write("create_api_key", false, move |txn| {
@@ -188,7 +237,7 @@ impl Store {
     }
 }
 
-fn hash(secret: &str) -> String {
+pub(crate) fn hash(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
     let mut out = String::with_capacity(64);
     for b in digest.iter() {
@@ -198,7 +247,7 @@ fn hash(secret: &str) -> String {
     out
 }
 
-fn generate_secret() -> Result<String> {
+pub(crate) fn generate_secret() -> Result<String> {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| Error::invalid(format!("no randomness: {e}")))?;

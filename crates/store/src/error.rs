@@ -12,6 +12,9 @@ pub enum Error {
     /// active workflow, retrying an execution that has not finished, an ambiguous key prefix.
     #[error("{message}")]
     Conflict { message: String },
+    /// An idempotency key already used by a different request (another fingerprint).
+    #[error("the idempotency key `{key}` was already used with a different request")]
+    IdempotencyMismatch { key: String },
     /// The request itself is wrong: an unknown database URL, a bad cursor, a short secret.
     #[error("{message}")]
     Invalid { message: String },

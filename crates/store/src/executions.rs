@@ -40,6 +40,10 @@ pub struct NewExecution {
     /// A caller-supplied key: the same key for the same workflow within 24 h returns the first
     /// execution instead of starting another.
     pub idempotency_key: Option<String>,
+    /// What the key is bound to (e.g. a hash of the request's method, path and body): the same
+    /// key with another fingerprint is [`Error::IdempotencyMismatch`], never the first
+    /// execution.
+    pub fingerprint: Option<String>,
     /// Started from `/hooks-test` or the editor.
     pub test: bool,
     /// Store it already claimed by this worker (a worker of this process with a free slot):
@@ -144,6 +148,7 @@ impl Store {
         let workflow_id = new.workflow_id;
         let version = new.version;
         let key = new.idempotency_key.clone();
+        let fingerprint = new.fingerprint.clone();
         let claim = new.claim_for.as_ref().map(|_| Claim {
             execution_id: id,
             attempt: 1,
@@ -173,6 +178,7 @@ impl Store {
             output: Set(None),
             error: Set(None),
             idempotency_key: Set(new.idempotency_key),
+            idempotency_fingerprint: Set(new.fingerprint.clone()),
             test: Set(new.test),
             attempt: Set(attempt),
             lease_owner: Set(lease_owner),
@@ -195,7 +201,9 @@ impl Store {
                 }),
             Some(key) => {
                 self.write("enqueue", true, move |txn| {
-                    Box::pin(async move { enqueue_keyed(txn, row, id, workflow_id, key, at).await })
+                    Box::pin(async move {
+                        enqueue_keyed(txn, row, id, workflow_id, (key, fingerprint), at).await
+                    })
                 })
                 .await
             }
@@ -658,6 +666,7 @@ impl Store {
                     output: Set(None),
                     error: Set(None),
                     idempotency_key: Set(None),
+                    idempotency_fingerprint: Set(None),
                     test: Set(old.test),
                     attempt: Set(0),
                     lease_owner: Set(None),
@@ -686,7 +695,7 @@ async fn enqueue_keyed(
     row: execution::ActiveModel,
     id: Uuid,
     workflow_id: Uuid,
-    key: String,
+    (key, fingerprint): (String, Option<String>),
     at: DateTime<Utc>,
 ) -> Result<Enqueued> {
     // An expired key is released from its old execution so that the unique index lets the
@@ -721,12 +730,13 @@ async fn enqueue_keyed(
             claim: None,
         });
     }
-    let first = execution::Entity::find()
+    let (first, bound_to) = execution::Entity::find()
         .select_only()
         .column(execution::Column::Id)
+        .column(execution::Column::IdempotencyFingerprint)
         .filter(execution::Column::WorkflowId.eq(workflow_id))
         .filter(execution::Column::IdempotencyKey.eq(key.as_str()))
-        .into_tuple::<Uuid>()
+        .into_tuple::<(Uuid, Option<String>)>()
         .one(txn)
         .await?
         .ok_or_else(|| {
@@ -734,6 +744,11 @@ async fn enqueue_keyed(
                 "the idempotency key `{key}` is taken by an execution that vanished"
             ))
         })?;
+    // A key belongs to the request that first used it: another request with the same key is
+    // refused rather than answered with the first one's execution (or result).
+    if bound_to != fingerprint {
+        return Err(Error::IdempotencyMismatch { key });
+    }
     Ok(Enqueued {
         execution_id: first,
         duplicate: true,

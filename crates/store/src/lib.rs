@@ -19,6 +19,7 @@
 //!   [`Store::events`] streams what happens to executions in this process.
 
 mod api_keys;
+mod sessions;
 mod checkpoint;
 pub mod entity;
 mod error;
@@ -49,7 +50,8 @@ use tokio::sync::{broadcast, oneshot};
 
 use crate::writer::Tx;
 
-pub use api_keys::ApiKeyRecord;
+pub use api_keys::{ApiKeyRecord, Scope};
+pub use sessions::{Session, SessionKind};
 pub use error::{Error, Result};
 pub use executions::{Claim, ClaimFor, Enqueued, ExecutionFilter, ExecutionPage, NewExecution};
 pub use journal::{ExecutionEvent, ExecutionEventKind, STARTED_DELAY, StoreJournal};

@@ -62,6 +62,18 @@ pub(crate) fn key(preset: HmacPreset, secret: &str) -> Result<Vec<u8>, &'static 
     }
 }
 
+/// The `id` of a Stripe event body (`{"id": "evt_…", "object": "event", …}`), if it has one.
+fn stripe_event_id(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Event {
+        id: Option<String>,
+    }
+    serde_json::from_slice::<Event>(body)
+        .ok()?
+        .id
+        .filter(|id| !id.is_empty())
+}
+
 /// Checks the signature headers of `preset` against the raw `body`. `header` is `auth.header`
 /// (used by `generic` only).
 pub(crate) fn verify(
@@ -129,7 +141,9 @@ pub(crate) fn verify(
             // adding or removing other entries does not make a replay new.
             let digest = hex(&Sha256::digest(expected));
             Ok(Verified {
-                message_id: None,
+                // Stripe signs a retried event again with a new timestamp: the event's own id
+                // (`evt_…`, in the signed body) is what stays the same across deliveries.
+                message_id: stripe_event_id(body).map(|id| format!("stripe:{id}")),
                 replay_key: Some(format!("stripe:{timestamp}:{digest}")),
             })
         }
@@ -629,8 +643,22 @@ mod tests {
             let message = [format!("{TS}.").as_bytes(), BODY].concat();
             assert_eq!(independent_hex(SECRET.as_bytes(), &message), V1);
             let v = check(&valid_header(), BODY, TS).unwrap();
-            assert_eq!(v.message_id, None);
+            assert_eq!(v.message_id.as_deref(), Some("stripe:evt_1"));
             assert!(v.replay_key.unwrap().starts_with("stripe:1700000000:"));
+        }
+
+        #[test]
+        fn a_stripe_event_signed_again_later_keeps_its_event_id_as_message_id() {
+            let body = br#"{"id":"evt_1Nx","object":"event","type":"invoice.paid"}"#;
+            let at = |t: i64| {
+                let message = [format!("{t}.").as_bytes(), &body[..]].concat();
+                let v1 = independent_hex(SECRET.as_bytes(), &message);
+                check(&format!("t={t},v1={v1}"), body, t).unwrap()
+            };
+            let (first, retry) = (at(TS), at(TS + 3600));
+            assert_eq!(first.message_id.as_deref(), Some("stripe:evt_1Nx"));
+            assert_eq!(first.message_id, retry.message_id);
+            assert_ne!(first.replay_key, retry.replay_key);
         }
 
         #[test]

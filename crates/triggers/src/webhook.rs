@@ -92,22 +92,60 @@ pub fn check_method(trigger: &WebhookTrigger, method: &str) -> Result<(), Error>
     }
 }
 
-/// Replaces the value of the header that carried a `header` or `basic` token by [`REDACTED`],
-/// so the stored event and the execution's inputs never hold the secret. HMAC signatures are
-/// not secrets and stay (they help to debug a sender).
-pub fn redact(event: &mut TriggerEvent, auth: Option<&WebhookAuth>) {
-    let Some(auth) = auth else { return };
-    let name = match auth.kind {
-        AuthKind::Header => auth
-            .header
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_else(|| AUTHORIZATION.as_str().to_string()),
-        AuthKind::Basic => AUTHORIZATION.as_str().to_string(),
-        AuthKind::None | AuthKind::Hmac => return,
-    };
-    if let Some(value) = event.headers.get_mut(&name) {
-        *value = REDACTED.to_string();
+/// Headers whose values are secrets on any webhook, whatever its auth: credentials a caller
+/// may send, cookies, and signatures (a signature is not the secret, but it proves a message
+/// and lets whoever reads it replay it).
+pub const SECRET_HEADERS: [&str; 14] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "api-key",
+    "x-auth-token",
+    "x-access-token",
+    "x-csrf-token",
+    "webhook-signature",
+    "stripe-signature",
+    "x-hub-signature",
+    "x-hub-signature-256",
+    "x-signature",
+    "x-webhook-signature",
+];
+
+/// Makes a stored event safe to keep: the header that carried a `header`/`basic` token, every
+/// header of [`SECRET_HEADERS`] and of `extra` (case-insensitive) become [`REDACTED`], and so
+/// does any header or query value that contains one of `secrets` (the webhook's own secret,
+/// should a sender put it elsewhere, e.g. `?token=`).
+pub fn redact(
+    event: &mut TriggerEvent,
+    auth: Option<&WebhookAuth>,
+    extra: &[String],
+    secrets: &[&str],
+) {
+    let token_header = auth.and_then(|auth| match auth.kind {
+        AuthKind::Header => Some(
+            auth.header
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .unwrap_or_else(|| AUTHORIZATION.as_str().to_string()),
+        ),
+        AuthKind::Basic => Some(AUTHORIZATION.as_str().to_string()),
+        AuthKind::None | AuthKind::Hmac => None,
+    });
+    let holds_secret =
+        |v: &str| secrets.iter().any(|s| !s.is_empty() && v.contains(s));
+    for (name, value) in event.headers.iter_mut() {
+        let secret_name = SECRET_HEADERS.contains(&name.as_str())
+            || token_header.as_deref() == Some(name.as_str())
+            || extra.iter().any(|e| e.eq_ignore_ascii_case(name));
+        if secret_name || holds_secret(value) {
+            *value = REDACTED.to_string();
+        }
+    }
+    for value in event.query.values_mut() {
+        if holds_secret(value) {
+            *value = REDACTED.to_string();
+        }
     }
 }
 
@@ -201,25 +239,42 @@ mod tests {
     }
 
     #[test]
-    fn redaction_hides_the_token_header_but_keeps_hmac_signatures() {
+    fn redaction_hides_tokens_cookies_signatures_and_the_secret_wherever_it_appears() {
         let h = headers(&[
             ("Authorization", "Bearer s3cr3t-token-0123456789"),
-            ("X-Api-Key", "k3y-0123456789abcdef"),
+            ("Cookie", "session=abc"),
+            ("X-Custom-Token", "k3y-0123456789abcdef"),
+            ("X-My-Secret", "other"),
             ("X-Hub-Signature-256", "sha256=00"),
+            ("X-Echo", "prefix k3y-0123456789abcdef suffix"),
+            ("X-Request-Id", "r1"),
         ]);
-        let mut e = webhook_event("POST", "/hooks/x", &h, "", b"").unwrap();
-        let auth = |kind, header: Option<&str>| WebhookAuth {
-            kind,
+        let mut e = webhook_event("POST", "/hooks/x", &h, "?token=k3y-0123456789abcdef&a=1", b"")
+            .unwrap();
+        let auth = WebhookAuth {
+            kind: AuthKind::Header,
             preset: None,
             credential: Some("c".into()),
-            header: header.map(Into::into),
+            header: Some("X-Custom-Token".into()),
         };
-        redact(&mut e, Some(&auth(AuthKind::Header, Some("X-Api-Key"))));
-        assert_eq!(e.headers["x-api-key"], REDACTED);
-        assert_eq!(e.headers["authorization"], "Bearer s3cr3t-token-0123456789");
-        redact(&mut e, Some(&auth(AuthKind::Basic, None)));
-        assert_eq!(e.headers["authorization"], REDACTED);
-        redact(&mut e, Some(&auth(AuthKind::Hmac, None)));
-        assert_eq!(e.headers["x-hub-signature-256"], "sha256=00");
+        redact(
+            &mut e,
+            Some(&auth),
+            &["x-my-secret".to_string()],
+            &["k3y-0123456789abcdef"],
+        );
+        for name in [
+            "authorization",
+            "cookie",
+            "x-custom-token",
+            "x-my-secret",
+            "x-hub-signature-256",
+            "x-echo",
+        ] {
+            assert_eq!(e.headers[name], REDACTED, "{name}");
+        }
+        assert_eq!(e.headers["x-request-id"], "r1");
+        assert_eq!(e.query["token"], REDACTED);
+        assert_eq!(e.query["a"], "1");
     }
 }

@@ -186,7 +186,12 @@ pub async fn export(config: &Config, target: &Target, which: &str) -> Result<(),
 #[derive(Debug, clap::Subcommand)]
 pub enum ApiKeyCommand {
     /// Create a key; prints the secret once.
-    Create { name: String },
+    Create {
+        name: String,
+        /// `admin` (everything) or `read` (reads only: no changes, no runs).
+        #[arg(long, default_value = "admin")]
+        scope: String,
+    },
     /// List keys (never their secrets).
     List,
     /// Revoke a key by id or prefix.
@@ -196,9 +201,10 @@ pub enum ApiKeyCommand {
 pub async fn api_key(config: &Config, cmd: ApiKeyCommand) -> Result<(), String> {
     let store = crate::serve::open_store(config).await?;
     match cmd {
-        ApiKeyCommand::Create { name } => {
+        ApiKeyCommand::Create { name, scope } => {
+            let scope = store::Scope::parse(&scope).map_err(|e| e.to_string())?;
             let (key, secret) = store
-                .create_api_key(&name, None)
+                .create_scoped_api_key(&name, None, scope)
                 .await
                 .map_err(|e| e.to_string())?;
             eprintln!(
@@ -210,10 +216,11 @@ pub async fn api_key(config: &Config, cmd: ApiKeyCommand) -> Result<(), String> 
         ApiKeyCommand::List => {
             for k in store.list_api_keys().await.map_err(|e| e.to_string())? {
                 println!(
-                    "{}  {:<10} {:<20} created {}{}",
+                    "{}  {:<10} {:<20} {:<5} created {}{}",
                     k.id,
                     k.prefix,
                     k.name,
+                    k.scope.as_str(),
                     k.created_at.format("%Y-%m-%d %H:%M"),
                     k.revoked_at
                         .map(|r| format!(", revoked {}", r.format("%Y-%m-%d %H:%M")))

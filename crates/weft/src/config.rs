@@ -26,6 +26,16 @@ pub struct Config {
     pub lease: Duration,
     /// The first admin API key (instead of a random one printed at first start).
     pub admin_api_key: Option<String>,
+    /// A client must send a request's headers within this time (slow-header clients).
+    pub header_timeout: Duration,
+    /// A client must send a request's whole body within this time.
+    pub body_timeout: Duration,
+    /// Open client connections at most; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Webhook body bytes being received at once (503 + `Retry-After` above it).
+    pub intake_budget: usize,
+    /// Headers redacted from stored webhook requests besides the default list.
+    pub redact_headers: Vec<String>,
 }
 
 /// The config file: every field optional.
@@ -43,6 +53,11 @@ pub struct File {
     pub credentials_file: Option<PathBuf>,
     pub concurrency: Option<usize>,
     pub lease: Option<String>,
+    pub header_timeout: Option<String>,
+    pub body_timeout: Option<String>,
+    pub max_connections: Option<usize>,
+    pub intake_budget: Option<String>,
+    pub redact_headers: Option<Vec<String>>,
 }
 
 /// Values given on the command line (override everything). Global, so that they may follow a
@@ -145,6 +160,32 @@ impl Config {
                 .map_err(|_| format!("WEFT_CONCURRENCY `{s}` is not a number"))?,
             None => file.concurrency.unwrap_or(64),
         };
+        let header_timeout = match env("WEFT_HEADER_TIMEOUT").or(file.header_timeout) {
+            Some(s) => duration(&s, "header timeout")?,
+            None => Duration::from_secs(30),
+        };
+        let body_timeout = match env("WEFT_BODY_TIMEOUT").or(file.body_timeout) {
+            Some(s) => duration(&s, "body timeout")?,
+            None => Duration::from_secs(60),
+        };
+        let max_connections = match env("WEFT_MAX_CONNECTIONS") {
+            Some(s) => s
+                .parse()
+                .map_err(|_| format!("WEFT_MAX_CONNECTIONS `{s}` is not a number"))?,
+            None => file.max_connections.unwrap_or(1024),
+        };
+        let intake_budget = match env("WEFT_INTAKE_BUDGET").or(file.intake_budget) {
+            Some(s) => parse_size(&s)?,
+            None => 64 * 1024 * 1024,
+        };
+        let mut redact_headers = file.redact_headers.unwrap_or_default();
+        if let Some(list) = env("WEFT_REDACT_HEADERS") {
+            redact_headers.extend(
+                list.split(',')
+                    .map(|s| s.trim().to_ascii_lowercase())
+                    .filter(|s| !s.is_empty()),
+            );
+        }
         let mut allow_env = file.allow_env.unwrap_or_default();
         if let Some(list) = env("WEFT_ALLOW_ENV") {
             allow_env.extend(
@@ -172,6 +213,11 @@ impl Config {
             concurrency: concurrency.max(1),
             lease,
             admin_api_key: env("WEFT_ADMIN_API_KEY"),
+            header_timeout,
+            body_timeout,
+            max_connections: max_connections.max(1),
+            intake_budget: intake_budget.max(body_limit.min(1024 * 1024)),
+            redact_headers,
         })
     }
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod cli;
 mod config;
+mod listen;
 mod local;
 mod serve;
 mod trace;

@@ -1,6 +1,5 @@
 //! `weft serve`: one process with the API, the webhooks, the editor and the workers.
 
-use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,16 +37,60 @@ impl api::Reserved for Reserved {
 /// Opens the store (running migrations) and makes sure an admin API key exists.
 pub async fn open_store(config: &Config) -> Result<store::Store, String> {
     if config.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            format!(
-                "cannot create the data directory {}: {e}",
-                config.data_dir.display()
-            )
-        })?;
+        private_dir(&config.data_dir)?;
+        private_files(&config.database_url)?;
     }
     store::Store::connect(&config.database_url)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+/// The SQLite database file (and its `-wal` and `-shm`, which SQLite creates with the
+/// database file's mode) readable by the owner only: created 0600 if new, made so if not.
+fn private_files(database_url: &str) -> Result<(), String> {
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|p| p.split('?').next().unwrap_or(p))
+        .filter(|p| !p.is_empty() && !p.starts_with(':'));
+    let Some(path) = path else { return Ok(()) };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let err = |p: &str, e: std::io::Error| format!("cannot secure the database file {p}: {e}");
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| err(path, e))?;
+        for p in [path.to_string(), format!("{path}-wal"), format!("{path}-shm")] {
+            if std::path::Path::new(&p).exists() {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| err(&p, e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates the data directory readable by its owner only (0700), and makes a directory that
+/// exists already so. The database files in it are created 0600 (see [`private_files`]).
+fn private_dir(dir: &std::path::Path) -> Result<(), String> {
+    let err = |e: std::io::Error| format!("cannot create the data directory {}: {e}", dir.display());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(err)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir).map_err(err)?;
+    Ok(())
 }
 
 async fn ensure_admin_key(store: &store::Store, config: &Config) -> Result<(), String> {
@@ -109,6 +152,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
             sync_wait: config.sync_wait,
             public_url: config.public_url.clone(),
             ui_dir: config.ui_dir.clone(),
+            intake_budget: config.intake_budget,
+            redact_headers: config.redact_headers.clone(),
         },
     );
     let listener = tokio::net::TcpListener::bind(config.bind)
@@ -126,17 +171,24 @@ pub async fn serve(config: Config) -> Result<(), String> {
             "The editor is not built: run `npm --prefix web-ui ci && npm --prefix web-ui run build`."
         );
     }
-    let mut shutdown = stop_rx.clone();
-    let server = axum::serve(listener, api::app(state)).with_graceful_shutdown(async move {
-        let _ = shutdown.wait_for(|stop| *stop).await;
-    });
+    let app = api::app(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        config.body_timeout,
+    ));
     // On its own task, so that after the signal it still answers the requests in flight (a
     // sync webhook waiting for its execution) while the workers finish or hand back theirs.
-    let mut server = tokio::spawn(server.into_future());
+    let mut server = tokio::spawn(crate::listen::serve(
+        listener,
+        app,
+        crate::listen::Limits {
+            header_timeout: config.header_timeout,
+            max_connections: config.max_connections,
+        },
+        stop_rx.clone(),
+    ));
     tokio::select! {
         r = &mut server => {
             return match r {
-                Ok(r) => r.map_err(|e| format!("the server stopped: {e}")),
+                Ok(()) => Err("the server stopped".to_string()),
                 Err(e) => Err(format!("the server stopped: {e}")),
             };
         }

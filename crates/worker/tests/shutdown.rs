@@ -40,6 +40,7 @@ async fn a_claim_started_after_shutdown_goes_back_to_the_queue() {
             trigger_kind: w.trigger_kind.clone(),
             request: json!({ "kind": "manual", "method": "POST", "path": "", "headers": {}, "query": {}, "body": {} }),
             idempotency_key: None,
+            fingerprint: None,
             test: false,
             claim_for: Some(reservation.claim_for()),
         })

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
@@ -150,7 +150,6 @@ async fn retry_execution(
     _: Caller,
     State(state): State<AppState>,
     PathParams(id): PathParams<Uuid>,
-    headers: HeaderMap,
     OptionalJson(body): OptionalJson<RetryIn>,
 ) -> ApiResult<Response> {
     let exec = find(&state, id).await?;
@@ -170,7 +169,7 @@ async fn retry_execution(
     state.dispatch.wake();
     Ok(accepted(
         new_id,
-        &status_url(&state, &headers, new_id),
+        &status_url(&state, new_id),
         false,
     ))
 }

@@ -5,6 +5,7 @@
 mod body;
 mod executions;
 mod meta;
+mod sessions;
 mod workflows;
 
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use crate::AppState;
 #[openapi(
     info(
         title = "Weft API",
-        description = "Workflows, executions and everything the editor needs. Every route takes `Authorization: Bearer <api key>`. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."
+        description = "Workflows, executions and everything the editor needs. Every route takes `Authorization: Bearer <api key>` (or the editor's session cookie with its `X-CSRF-Token`; event streams also take a stream token as `?access_token=`). A `read` key may only read. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."
     ),
     modifiers(&BearerAuth),
     security(("api_key" = [])),
@@ -54,7 +55,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             OpenApiRouter::new()
                 .merge(workflows::router())
                 .merge(executions::router())
-                .merge(meta::router()),
+                .merge(meta::router())
+                .merge(sessions::router()),
         )
         .split_for_parts();
     let served = Arc::new(doc.clone());

@@ -44,8 +44,8 @@ pub struct WorkflowOut {
     pub workflow: Value,
 }
 
-fn workflow_out(state: &AppState, headers: &HeaderMap, w: store::WorkflowRecord) -> WorkflowOut {
-    let base = base_url(state, headers);
+fn workflow_out(state: &AppState, w: store::WorkflowRecord) -> WorkflowOut {
+    let base = base_url(state);
     let path = match &w.doc.workflow.trigger {
         Trigger::Webhook(h) => Some(h.path.clone()),
         _ => None,
@@ -142,12 +142,11 @@ async fn list_workflows(_: Caller, State(state): State<AppState>) -> ApiResult<J
 async fn create_workflow(
     _: Caller,
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: WorkflowBody,
 ) -> ApiResult<Response> {
     let doc = document(&state, body).await?;
     let w = state.store.create_workflow(doc).await?;
-    let out = workflow_out(&state, &headers, w);
+    let out = workflow_out(&state, w);
     let location = format!("/api/v1/workflows/{}", out.id);
     let mut res = (StatusCode::CREATED, Json(out)).into_response();
     if let Ok(v) = header::HeaderValue::from_str(&location) {
@@ -204,7 +203,7 @@ async fn get_workflow(
             };
             Ok(([(header::CONTENT_TYPE, "application/yaml")], text).into_response())
         }
-        Some(_) => Ok(Json(workflow_out(&state, &headers, w)).into_response()),
+        Some(_) => Ok(Json(workflow_out(&state, w)).into_response()),
         None => Err(respond::not_acceptable()),
     }
 }
@@ -218,12 +217,11 @@ async fn update_workflow(
     _: Caller,
     State(state): State<AppState>,
     PathParams(id): PathParams<Uuid>,
-    headers: HeaderMap,
     body: WorkflowBody,
 ) -> ApiResult<Json<WorkflowOut>> {
     let doc = document(&state, body).await?;
     let w = state.store.update_workflow(id, doc).await?;
-    Ok(Json(workflow_out(&state, &headers, w)))
+    Ok(Json(workflow_out(&state, w)))
 }
 
 /// Delete a workflow with its versions and executions.
@@ -248,10 +246,9 @@ async fn activate_workflow(
     _: Caller,
     State(state): State<AppState>,
     PathParams(id): PathParams<Uuid>,
-    headers: HeaderMap,
 ) -> ApiResult<Json<WorkflowOut>> {
     let w = state.store.set_active(id, true).await?;
-    Ok(Json(workflow_out(&state, &headers, w)))
+    Ok(Json(workflow_out(&state, w)))
 }
 
 /// Stop serving the workflow's webhook.
@@ -262,10 +259,9 @@ async fn deactivate_workflow(
     _: Caller,
     State(state): State<AppState>,
     PathParams(id): PathParams<Uuid>,
-    headers: HeaderMap,
 ) -> ApiResult<Json<WorkflowOut>> {
     let w = state.store.set_active(id, false).await?;
-    Ok(Json(workflow_out(&state, &headers, w)))
+    Ok(Json(workflow_out(&state, w)))
 }
 
 /// Every saved version, newest first.
@@ -324,11 +320,10 @@ async fn restore_version(
     _: Caller,
     State(state): State<AppState>,
     PathParams((id, version)): PathParams<(Uuid, i32)>,
-    headers: HeaderMap,
 ) -> ApiResult<Json<WorkflowOut>> {
     let v = find_version(&state, id, version).await?;
     let w = state.store.update_workflow(id, v.doc).await?;
-    Ok(Json(workflow_out(&state, &headers, w)))
+    Ok(Json(workflow_out(&state, w)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -367,7 +362,10 @@ async fn run_workflow(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let request = serde_json::to_value(&event).map_err(ApiError::internal)?;
+    let fingerprint = key.as_ref().map(|_| {
+        crate::hooks::fingerprint("POST", &format!("/api/v1/workflows/{id}/run"), event.body.to_string().as_bytes())
+    });
+    let request = event.into_value();
     let (enqueued, _) = enqueue(
         &state,
         store::NewExecution {
@@ -376,13 +374,14 @@ async fn run_workflow(
             trigger_kind: "manual".into(),
             request,
             idempotency_key: key,
+            fingerprint,
             test: false,
             claim_for: None,
         },
         false,
     )
     .await?;
-    let url = status_url(&state, &headers, enqueued.execution_id);
+    let url = status_url(&state, enqueued.execution_id);
     if q.wait
         && let Some(exec) = state
             .store

@@ -6,6 +6,7 @@
 //! | `name` | a label |
 //! | `prefix` | the start of the secret, shown in lists to tell keys apart |
 //! | `hash` | lower-case hex SHA-256 of the secret (unique) |
+//! | `scope` | `admin` (everything) or `read` (reads only) |
 //! | `created_at`, `last_used_at`, `revoked_at` | UTC; a revoked key no longer verifies |
 
 use sea_orm::entity::prelude::*;
@@ -22,6 +23,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub last_used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    pub scope: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@
 //! | `output` | the output of the last step that ran |
 //! | `error` | `{step_id, message}` when it failed or was cancelled |
 //! | `idempotency_key` | unique per workflow while set; cleared when an expired key is reused |
+//! | `idempotency_fingerprint` | SHA-256 of the method, path and body of the request that first used the key |
 //! | `test` | started from `/hooks-test` or the editor |
 //! | `attempt` | fencing counter: incremented by every claim; only the holder of the current attempt may finish it |
 //! | `lease_owner`, `lease_expires_at` | the worker running it and until when (renewed by heartbeats); an expired lease is claimed again |
@@ -41,6 +42,7 @@ pub struct Model {
     pub error: Option<JsonText>,
     pub idempotency_key: Option<String>,
     pub test: bool,
+    pub idempotency_fingerprint: Option<String>,
     pub attempt: i32,
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTimeUtc>,

@@ -3,6 +3,7 @@
 
 pub mod api_key;
 pub mod execution;
+pub mod session;
 pub mod step_run;
 pub mod workflow;
 pub mod workflow_version;

@@ -107,6 +107,7 @@ pub fn new_execution(w: &WorkflowRecord, key: Option<&str>) -> NewExecution {
         trigger_kind: w.trigger_kind.clone(),
         request: request(json!({ "n": 1 })),
         idempotency_key: key.map(str::to_string),
+        fingerprint: None,
         test: false,
         claim_for: None,
     }

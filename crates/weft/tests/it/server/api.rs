@@ -32,7 +32,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/actions"),
     ("GET", "/api/v1/credentials"),
     ("GET", "/api/v1/schema/workflow.json"),
+    ("GET", "/api/v1/session"),
+    ("DELETE", "/api/v1/session"),
+    ("POST", "/api/v1/stream-tokens"),
 ];
+
+/// Routes the OpenAPI document lists that take no key: signing in trades a key for a session.
+const OPEN_ROUTES: &[(&str, &str)] = &[("POST", "/api/v1/session")];
 
 const WORKFLOW: &str = r#"
 name: Guarded
@@ -153,6 +159,7 @@ async fn the_openapi_document_lists_every_route_of_the_api(backend: Backend) {
     }
     let used: BTreeSet<(String, String)> = ROUTES
         .iter()
+        .chain(OPEN_ROUTES)
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
     let undocumented: Vec<_> = used.difference(&documented).collect();

@@ -512,10 +512,15 @@ steps:
         )
         .await;
     let id = start_run(&server, w["id"].as_str().unwrap()).await;
-    // EventSource cannot send headers: the key goes in the query.
+    // EventSource cannot send headers: a short-lived stream token goes in the query (never
+    // the API key).
+    let token = send(server.post("/api/v1/stream-tokens")).await.json()["token"]
+        .as_str()
+        .expect("a stream token")
+        .to_string();
     let url = format!(
-        "{}/api/v1/executions/{id}/events?access_token={}",
-        server.url, server.key
+        "{}/api/v1/executions/{id}/events?access_token={token}",
+        server.url
     );
     let events = read_events(&server, &url).await;
     let summary: Vec<String> = events
@@ -567,6 +572,16 @@ steps:
     send(server.http.get(format!("{plain}?access_token=wrong-key")))
         .await
         .expect_error(401, "unauthorized");
+    // The API key itself is not taken from a URL, and a stream token opens nothing else.
+    send(server.http.get(format!("{plain}?access_token={}", server.key)))
+        .await
+        .expect_error(401, "unauthorized");
+    send(server.http.get(format!(
+        "{}/api/v1/executions/{id}?access_token={token}",
+        server.url
+    )))
+    .await
+    .expect_error(401, "unauthorized");
 }
 
 on_both_backends!(

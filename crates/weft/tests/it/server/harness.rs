@@ -322,6 +322,29 @@ impl Server {
         send(self.hook(Method::POST, path).json(body)).await
     }
 
+    /// Calls the test URL `/hooks-test/{path}` of workflow `workflow_id` the way the editor
+    /// does: listens for a test event first (a test URL answers only then), calls until the
+    /// listener is heard, and returns the call's answer.
+    pub async fn call_test_hook(&self, workflow_id: &str, path: &str, body: &Value) -> Reply {
+        let listen = tokio::spawn(send(self.get(&format!(
+            "/api/v1/workflows/{workflow_id}/test-event?timeout=30"
+        ))));
+        for _ in 0..100 {
+            let reply = send(
+                self.http
+                    .post(format!("{}/hooks-test/{path}", self.url))
+                    .json(body),
+            )
+            .await;
+            if reply.status != 404 {
+                listen.abort();
+                return reply;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the test URL /hooks-test/{path} never answered while listening");
+    }
+
     /// Calls an async webhook, asserts 202 and waits for the execution to finish.
     pub async fn run_hook(&self, path: &str, body: &Value) -> Value {
         let reply = self.call_hook(path, body).await;

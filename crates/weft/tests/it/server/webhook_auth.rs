@@ -312,6 +312,16 @@ async fn standard_webhooks_signatures_are_checked_by_the_whole_matrix(backend: B
         "a replay signed again with a later timestamp",
     );
     assert_eq!((again.as_str(), duplicate), (first.as_str(), true));
+    // An unsigned header cannot make a replay new: the signed message id wins over any
+    // `Idempotency-Key` the sender of the copy chose.
+    for key in ["replay-1", "replay-2"] {
+        let keyed = with(&valid, "idempotency-key", Some(key.to_string()));
+        let (again, duplicate) = accepted(
+            &post(&server, path, &keyed, BODY).await,
+            "a replay with its own Idempotency-Key",
+        );
+        assert_eq!((again.as_str(), duplicate), (first.as_str(), true));
+    }
     assert_eq!(
         server.count_executions(&workflow_id).await,
         count,
@@ -410,6 +420,20 @@ async fn stripe_signatures_are_checked_by_the_whole_matrix(backend: Backend) {
         "a replay with an extra signature",
     );
     assert_eq!((again.as_str(), duplicate), (first.as_str(), true));
+    // Stripe retries an event signed again with a new timestamp: the event id in the body
+    // (`evt_…`) makes it the same delivery.
+    let event = br#"{"id":"evt_1Retry","object":"event","type":"invoice.paid"}"#;
+    let now = unix_now().as_secs() as i64;
+    let (delivered, _) = accepted(
+        &post(&server, path, &sign(preset, STRIPE_SECRET, "", now - 60, event), event).await,
+        "a Stripe event",
+    );
+    let count = count + 1;
+    let (retried, duplicate) = accepted(
+        &post(&server, path, &sign(preset, STRIPE_SECRET, "", now, event), event).await,
+        "Stripe's retry of the event, signed again",
+    );
+    assert_eq!((retried.as_str(), duplicate), (delivered.as_str(), true));
     assert_eq!(
         server.count_executions(&workflow_id).await,
         count,

@@ -34,13 +34,21 @@ async fn an_async_webhook_answers_202_at_once_and_its_execution_succeeds(backend
     let server = d.start().await;
     let workflow_id = server.deploy(ASYNC_SIGNUP).await;
 
-    let reply = server
-        .call_hook("signup", &json!({ "email": "ada@example.com" }))
-        .await;
+    // Host and X-Forwarded-* are the caller's to set: the status URL is not built from them
+    // (it is relative unless WEFT_PUBLIC_URL is set).
+    let reply = send(
+        server
+            .hook(Method::POST, "signup")
+            .header("host", "attacker.example")
+            .header("x-forwarded-proto", "javascript")
+            .header("x-forwarded-host", "attacker.example")
+            .json(&json!({ "email": "ada@example.com" })),
+    )
+    .await;
     reply.expect_status(202);
     let body = reply.json();
     let id = body["execution_id"].as_str().expect("an execution id");
-    let status_url = format!("{}/api/v1/executions/{id}", server.url);
+    let status_url = format!("/api/v1/executions/{id}");
     assert_eq!(body["status_url"], status_url.as_str(), "{reply}");
     assert_eq!(body["duplicate"], false, "{reply}");
     assert_eq!(
@@ -50,7 +58,7 @@ async fn an_async_webhook_answers_202_at_once_and_its_execution_succeeds(backend
     );
 
     // The status URL is part of the API: it needs the key.
-    send(server.http.get(&status_url))
+    send(server.http.get(format!("{}{status_url}", server.url)))
         .await
         .expect_error(401, "unauthorized");
     let exec = server.wait_finished(id).await;
@@ -169,7 +177,7 @@ steps:
     assert_eq!(reply.json(), json!({ "greeting": "hello Ada", "n": 3 }));
 }
 
-async fn a_failing_sync_webhook_answers_500_naming_the_execution_and_the_failed_step(
+async fn a_failing_sync_webhook_answers_500_with_the_execution_id_and_no_internals(
     backend: Backend,
 ) {
     let d = Deployment::new(backend).await;
@@ -206,7 +214,14 @@ steps:
     let id = error["details"]["execution_id"]
         .as_str()
         .expect("the execution id");
-    assert_eq!(error["details"]["step_id"], "check", "{reply}");
+    // The anonymous caller learns the execution id, not what failed inside (no step, no
+    // internal URL, no upstream status): that stays behind the API key.
+    assert!(error["details"].get("step_id").is_none(), "{reply}");
+    let text = reply.text();
+    assert!(
+        !text.contains("127.0.0.1") && !text.contains("check") && !text.contains("404"),
+        "{reply}"
+    );
     assert_eq!(reply.header("x-weft-execution-id"), Some(id), "{reply}");
     let exec = server.execution(id).await;
     assert_eq!(exec["status"], "failed", "{exec:#}");
@@ -251,7 +266,7 @@ steps:
     let id = body["execution_id"].as_str().expect("an execution id");
     assert_eq!(
         body["status_url"],
-        format!("{}/api/v1/executions/{id}", server.url).as_str()
+        format!("/api/v1/executions/{id}").as_str()
     );
     let exec = server.wait_finished(id).await;
     assert_eq!(exec["status"], "succeeded", "{exec:#}");
@@ -419,7 +434,7 @@ steps:
     };
     let first = call("first@example.com").await;
     first.expect_status(200);
-    let again = call("second@example.com").await;
+    let again = call("first@example.com").await;
     again.expect_status(200);
     assert_eq!(
         again.header("x-weft-execution-id"),
@@ -427,6 +442,11 @@ steps:
     );
     assert_eq!(again.json(), first.json());
     assert_eq!(again.json()["body"]["email"], "first@example.com");
+    // The key is bound to the request that first used it: another body with the same key is
+    // refused (IETF idempotency-key draft: 422) and never gets the first caller's result.
+    let squatted = call("second@example.com").await;
+    let error = squatted.expect_error(422, "idempotency_key_reused");
+    assert!(!squatted.text().contains("first@example.com"), "{error}");
     assert_eq!(server.count_executions(&workflow_id).await, 1);
     assert_eq!(d.mock.users().len(), 1);
 }
@@ -435,7 +455,7 @@ on_both_backends!(
     an_async_webhook_answers_202_at_once_and_its_execution_succeeds,
     a_sync_webhook_answers_with_the_status_headers_and_body_of_its_respond_step,
     a_sync_webhook_without_a_respond_step_answers_with_the_last_output_as_json,
-    a_failing_sync_webhook_answers_500_naming_the_execution_and_the_failed_step,
+    a_failing_sync_webhook_answers_500_with_the_execution_id_and_no_internals,
     a_sync_webhook_slower_than_the_sync_wait_answers_202_with_a_status_url,
     a_sync_webhook_honours_accept_for_yaml_and_text_and_refuses_others_with_406,
     a_repeated_idempotency_key_returns_the_first_execution_and_starts_no_other,
