@@ -86,6 +86,15 @@ fn invalid_token() -> ApiError {
     )
 }
 
+/// The request's path as sent (a nested router sees only the rest of it).
+fn full_path(parts: &Parts) -> &str {
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map(|u| u.0.path())
+        .unwrap_or_else(|| parts.uri.path())
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -132,7 +141,7 @@ impl FromRequestParts<AppState> for Caller {
                 session: Some(session.id),
             }
         } else if let Some(token) = query_token(parts) {
-            if !parts.uri.path().ends_with("/events") {
+            if !full_path(parts).ends_with("/events") {
                 return Err(invalid_token().details(serde_json::json!({
                     "reason": "access_token is accepted only on event streams; send Authorization: Bearer <api key>"
                 })));
@@ -154,7 +163,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         if caller.scope == Scope::Read
             && changes_state(&parts.method)
-            && !READ_ONLY_POSTS.contains(&parts.uri.path())
+            && !READ_ONLY_POSTS.contains(&full_path(parts))
         {
             return Err(ApiError::forbidden(
                 "this API key is read-only: it cannot change workflows, credentials or keys, or run anything",

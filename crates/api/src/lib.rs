@@ -53,7 +53,7 @@ impl Default for Config {
             sync_wait: Duration::from_secs(30),
             public_url: None,
             ui_dir: None,
-            intake_budget: 64 * 1024 * 1024,
+            intake_budget: 16 * 1024 * 1024,
             redact_headers: Vec::new(),
         }
     }
@@ -242,7 +242,10 @@ async fn security_headers(mut res: axum::response::Response) -> axum::response::
     h.entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(EDITOR_CSP));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     res
 }
 

@@ -245,7 +245,11 @@ impl TriggerEvent {
         m.insert("method".into(), Value::String(self.method));
         m.insert("path".into(), Value::String(self.path));
         let strings = |map: BTreeMap<String, String>| {
-            Value::Object(map.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+            Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect(),
+            )
         };
         m.insert("headers".into(), strings(self.headers));
         m.insert("query".into(), strings(self.query));

@@ -19,7 +19,6 @@
 //!   [`Store::events`] streams what happens to executions in this process.
 
 mod api_keys;
-mod sessions;
 mod checkpoint;
 pub mod entity;
 mod error;
@@ -27,6 +26,7 @@ mod executions;
 mod journal;
 mod lite;
 mod records;
+mod sessions;
 mod waiting;
 mod workflows;
 mod writer;
@@ -51,7 +51,6 @@ use tokio::sync::{broadcast, oneshot};
 use crate::writer::Tx;
 
 pub use api_keys::{ApiKeyRecord, Scope};
-pub use sessions::{Session, SessionKind};
 pub use error::{Error, Result};
 pub use executions::{Claim, ClaimFor, Enqueued, ExecutionFilter, ExecutionPage, NewExecution};
 pub use journal::{ExecutionEvent, ExecutionEventKind, STARTED_DELAY, StoreJournal};
@@ -60,6 +59,7 @@ pub use records::{
     StepRunRecord, StepRunStatus, VersionRecord, VersionSummary, WorkflowDoc, WorkflowRecord,
     WorkflowSummary,
 };
+pub use sessions::{Session, SessionKind};
 pub use waiting::{Outcome, Watch};
 
 /// Which database the store runs on.

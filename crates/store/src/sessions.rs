@@ -58,8 +58,8 @@ impl Store {
             SessionKind::Stream => None,
         };
         let at = now();
-        let expires_at = at
-            + chrono::Duration::from_std(ttl).map_err(|_| Error::invalid("session too long"))?;
+        let expires_at =
+            at + chrono::Duration::from_std(ttl).map_err(|_| Error::invalid("session too long"))?;
         let row = session::Model {
             id: Uuid::now_v7(),
             kind: kind.as_str().to_string(),
@@ -144,4 +144,3 @@ impl Store {
         .await
     }
 }
-

@@ -132,8 +132,7 @@ pub fn redact(
         AuthKind::Basic => Some(AUTHORIZATION.as_str().to_string()),
         AuthKind::None | AuthKind::Hmac => None,
     });
-    let holds_secret =
-        |v: &str| secrets.iter().any(|s| !s.is_empty() && v.contains(s));
+    let holds_secret = |v: &str| secrets.iter().any(|s| !s.is_empty() && v.contains(s));
     for (name, value) in event.headers.iter_mut() {
         let secret_name = SECRET_HEADERS.contains(&name.as_str())
             || token_header.as_deref() == Some(name.as_str())
@@ -249,8 +248,14 @@ mod tests {
             ("X-Echo", "prefix k3y-0123456789abcdef suffix"),
             ("X-Request-Id", "r1"),
         ]);
-        let mut e = webhook_event("POST", "/hooks/x", &h, "?token=k3y-0123456789abcdef&a=1", b"")
-            .unwrap();
+        let mut e = webhook_event(
+            "POST",
+            "/hooks/x",
+            &h,
+            "?token=k3y-0123456789abcdef&a=1",
+            b"",
+        )
+        .unwrap();
         let auth = WebhookAuth {
             kind: AuthKind::Header,
             preset: None,

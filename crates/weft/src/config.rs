@@ -176,7 +176,7 @@ impl Config {
         };
         let intake_budget = match env("WEFT_INTAKE_BUDGET").or(file.intake_budget) {
             Some(s) => parse_size(&s)?,
-            None => 64 * 1024 * 1024,
+            None => 16 * 1024 * 1024,
         };
         let mut redact_headers = file.redact_headers.unwrap_or_default();
         if let Some(list) = env("WEFT_REDACT_HEADERS") {

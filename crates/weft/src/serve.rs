@@ -64,7 +64,11 @@ fn private_files(database_url: &str) -> Result<(), String> {
             .mode(0o600)
             .open(path)
             .map_err(|e| err(path, e))?;
-        for p in [path.to_string(), format!("{path}-wal"), format!("{path}-shm")] {
+        for p in [
+            path.to_string(),
+            format!("{path}-wal"),
+            format!("{path}-shm"),
+        ] {
             if std::path::Path::new(&p).exists() {
                 std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
                     .map_err(|e| err(&p, e))?;
@@ -77,7 +81,8 @@ fn private_files(database_url: &str) -> Result<(), String> {
 /// Creates the data directory readable by its owner only (0700), and makes a directory that
 /// exists already so. The database files in it are created 0600 (see [`private_files`]).
 fn private_dir(dir: &std::path::Path) -> Result<(), String> {
-    let err = |e: std::io::Error| format!("cannot create the data directory {}: {e}", dir.display());
+    let err =
+        |e: std::io::Error| format!("cannot create the data directory {}: {e}", dir.display());
     #[cfg(unix)]
     {
         use std::os::unix::fs::{DirBuilderExt, PermissionsExt};

@@ -167,11 +167,7 @@ async fn retry_execution(
     };
     let new_id = state.store.retry_execution(id, from_failed).await?;
     state.dispatch.wake();
-    Ok(accepted(
-        new_id,
-        &status_url(&state, new_id),
-        false,
-    ))
+    Ok(accepted(new_id, &status_url(&state, new_id), false))
 }
 
 /// Delete a finished execution and its step runs.

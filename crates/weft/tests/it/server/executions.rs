@@ -573,9 +573,13 @@ steps:
         .await
         .expect_error(401, "unauthorized");
     // The API key itself is not taken from a URL, and a stream token opens nothing else.
-    send(server.http.get(format!("{plain}?access_token={}", server.key)))
-        .await
-        .expect_error(401, "unauthorized");
+    send(
+        server
+            .http
+            .get(format!("{plain}?access_token={}", server.key)),
+    )
+    .await
+    .expect_error(401, "unauthorized");
     send(server.http.get(format!(
         "{}/api/v1/executions/{id}?access_token={token}",
         server.url

@@ -445,6 +445,11 @@ impl Server {
             .len()
     }
 
+    /// How many executions there are in all.
+    pub async fn count_executions_all(&self) -> usize {
+        self.executions("").await.len()
+    }
+
     /// Waits until no execution is queued or running.
     pub async fn wait_idle(&self, limit: Duration) {
         let deadline = Instant::now() + limit;

@@ -8,6 +8,8 @@
 //! - `webhook_auth`: the HMAC matrix of each preset, header and basic auth, weak secrets;
 //! - `workflows`, `executions`, `api`: the REST API, its keys and its OpenAPI document;
 //! - `cli`: import, export and api-key against the database and a running server;
+//! - `security`: what a hostile caller can send (bodies before checks, slow clients, memory,
+//!   answer headers, key scopes, sessions, secret headers, file modes);
 //! - `crash`: SIGKILL in the middle of a burst, SIGTERM with executions running.
 
 mod harness;
@@ -17,6 +19,7 @@ mod bad_requests;
 mod cli;
 mod crash;
 mod executions;
+mod security;
 mod webhook_auth;
 mod webhooks;
 mod workflows;

@@ -425,12 +425,24 @@ async fn stripe_signatures_are_checked_by_the_whole_matrix(backend: Backend) {
     let event = br#"{"id":"evt_1Retry","object":"event","type":"invoice.paid"}"#;
     let now = unix_now().as_secs() as i64;
     let (delivered, _) = accepted(
-        &post(&server, path, &sign(preset, STRIPE_SECRET, "", now - 60, event), event).await,
+        &post(
+            &server,
+            path,
+            &sign(preset, STRIPE_SECRET, "", now - 60, event),
+            event,
+        )
+        .await,
         "a Stripe event",
     );
     let count = count + 1;
     let (retried, duplicate) = accepted(
-        &post(&server, path, &sign(preset, STRIPE_SECRET, "", now, event), event).await,
+        &post(
+            &server,
+            path,
+            &sign(preset, STRIPE_SECRET, "", now, event),
+            event,
+        )
+        .await,
         "Stripe's retry of the event, signed again",
     );
     assert_eq!((retried.as_str(), duplicate), (delivered.as_str(), true));
