@@ -181,7 +181,15 @@ async fn accept(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let permit = state.intake.admit(declared.map_or(limit, |n| n as usize))?;
+    let permit = match state.intake.admit(declared.map_or(limit, |n| n as usize)) {
+        Ok(p) => p,
+        Err(busy) => {
+            // The body is read and thrown away (nothing of it is kept) so that the sender gets
+            // the 503 instead of a connection cut while it still uploads.
+            discard(Body::new(body), limit).await;
+            return Err(busy);
+        }
+    };
     let body = axum::body::to_bytes(Body::new(body), limit)
         .await
         .map_err(|e| {
@@ -286,6 +294,18 @@ async fn accept(
                     enqueued.duplicate,
                 )),
             }
+        }
+    }
+}
+
+/// Reads a body to its end (at most `limit` bytes) without keeping it.
+async fn discard(mut body: Body, limit: usize) {
+    use http_body_util::BodyExt;
+    let mut seen = 0usize;
+    while let Some(Ok(frame)) = body.frame().await {
+        seen += frame.data_ref().map_or(0, |d| d.len());
+        if seen > limit {
+            break;
         }
     }
 }
