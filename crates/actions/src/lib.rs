@@ -68,6 +68,11 @@ impl HttpClient {
     pub fn policy(&self) -> &outbound::Policy {
         &self.policy
     }
+
+    /// The underlying reqwest client (its resolver enforces the policy for names).
+    pub fn reqwest(&self) -> &reqwest::Client {
+        &self.client
+    }
 }
 
 /// [`http_client_with`] the default policy: every non-public address refused.
