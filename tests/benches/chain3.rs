@@ -285,7 +285,16 @@ fn run_ceiling(
     let mock = mock_rt.block_on(MockApi::start());
     let ceiling_rt = runtime("ceiling", threads);
     let state = Ceiling {
-        http: actions::http_client(),
+        http: actions::http_client_with(
+            actions::outbound::Policy::parse(
+                mock.base_url()
+                    .trim_start_matches("http://")
+                    .trim_end_matches('/'),
+            )
+            .unwrap(),
+        )
+        .reqwest()
+        .clone(),
         api: mock.base_url().into(),
     };
     let listener = ceiling_rt
@@ -680,6 +689,10 @@ impl WeftServer {
             .env("WEFT_ADMIN_API_KEY", API_KEY)
             .env("WEFT_ALLOW_ENV", "API_URL")
             .env("API_URL", api_url)
+            .env(
+                "WEFT_OUTBOUND_ALLOW",
+                api_url.trim_start_matches("http://").trim_end_matches('/'),
+            )
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("the log file"))

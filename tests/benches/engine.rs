@@ -48,6 +48,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    // The engine benchmark calls no server; the default policy refuses every loopback call.
     let registry = actions::registry(actions::http_client());
     let env = Map::new();
     let creds = engine::credentials::NoCredentials;

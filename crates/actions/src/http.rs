@@ -58,6 +58,107 @@ pub struct Config {
     /// when absent.
     #[serde(default)]
     pub timeout: Option<Templated<DurationText>>,
+    /// The largest response body read, e.g. `20MiB`, `512KiB` or a number of bytes; 10 MiB
+    /// when absent. A larger body fails the step.
+    #[serde(default)]
+    pub max_response_size: Option<Templated<ByteSize>>,
+}
+
+/// How long a call (every redirect hop, and reading the response) may take when neither the
+/// step nor `timeout` says.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// The largest response body read when `max_response_size` is absent.
+pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// The most redirects one call follows.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// A size in bytes as users write it: `20MiB`, `512KiB`, `1GiB`, `2MB`, `1000` (bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    fn parse(text: &str) -> Result<ByteSize, String> {
+        let t = text.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (number, unit) = t.split_at(split);
+        let unit_size: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kb" => 1000,
+            "kib" => 1 << 10,
+            "mb" => 1000 * 1000,
+            "mib" => 1 << 20,
+            "gb" => 1000 * 1000 * 1000,
+            "gib" => 1 << 30,
+            _ => {
+                return Err(format!(
+                    "`{text}` is not a size such as `10MiB`, `512KiB` or `1000`"
+                ));
+            }
+        };
+        let number: u64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a size such as `10MiB`, `512KiB` or `1000`"))?;
+        match number.checked_mul(unit_size) {
+            Some(0) => Err("the size must be more than 0".into()),
+            Some(n) => Ok(ByteSize(n)),
+            None => Err(format!("`{text}` is too large")),
+        }
+    }
+}
+
+impl fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        match n {
+            n if n >= 1 << 30 && n % (1 << 30) == 0 => write!(f, "{} GiB", n >> 30),
+            n if n >= 1 << 20 && n % (1 << 20) == 0 => write!(f, "{} MiB", n >> 20),
+            n if n >= 1 << 10 && n % (1 << 10) == 0 => write!(f, "{} KiB", n >> 10),
+            n => write!(f, "{n} bytes"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ByteSize;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a size such as `10MiB`, `512KiB` or a number of bytes")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ByteSize, E> {
+                ByteSize::parse(&v.to_string()).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ByteSize, E> {
+                ByteSize::parse(&v.to_string()).map_err(E::custom)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ByteSize, E> {
+                ByteSize::parse(v).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for ByteSize {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "ByteSize".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": ["string", "integer"],
+            "pattern": "^[0-9]+ ?([kKmMgG]i?[bB]|[bB])?$",
+            "minimum": 1,
+            "examples": ["10MiB", "512KiB", 1048576]
+        })
+    }
 }
 
 impl config::Config for Config {
@@ -160,6 +261,12 @@ impl<'de> Deserialize<'de> for HttpUrl {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<HttpUrl, E> {
                 let url = Url::parse(v.trim())
                     .map_err(|e| E::custom(format_args!("`{v}` is not a URL: {e}")))?;
+                if let Some(segment) = dot_segment(v.trim()) {
+                    return Err(E::custom(format_args!(
+                        "`{v}` has a `{segment}` segment in its path; a URL may not climb \
+                         with dot segments"
+                    )));
+                }
                 match url.scheme() {
                     "http" | "https" => Ok(HttpUrl(url)),
                     other => Err(E::custom(format_args!(
@@ -170,6 +277,19 @@ impl<'de> Deserialize<'de> for HttpUrl {
         }
         deserializer.deserialize_str(V)
     }
+}
+
+/// The first `.` or `..` segment (in any spelling: `%2e`, `.%2E`, …) in the path of a URL as
+/// written, before a URL parser removes it; `\\` counts as `/` as for web URLs.
+fn dot_segment(raw: &str) -> Option<&str> {
+    let rest = raw.split_once("://").map_or(raw, |(_, r)| r);
+    let path_start = rest.find(['/', '\\', '?', '#'])?;
+    let path = &rest[path_start..];
+    let path = &path[..path.find(['?', '#']).unwrap_or(path.len())];
+    path.split(['/', '\\']).find(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
 }
 
 impl JsonSchema for HttpUrl {
@@ -189,11 +309,11 @@ impl JsonSchema for HttpUrl {
 /// The `http` action. Holds the shared, pooled client (see [`crate::http_client`]).
 #[derive(Debug, Clone)]
 pub struct Http {
-    client: reqwest::Client,
+    client: crate::HttpClient,
 }
 
 impl Http {
-    pub fn new(client: reqwest::Client) -> Self {
+    pub fn new(client: crate::HttpClient) -> Self {
         Http { client }
     }
 }
@@ -248,11 +368,13 @@ struct Request {
     query: Vec<(String, String)>,
     body: Body,
     credential: Option<String>,
-    timeout: Option<Duration>,
+    timeout: Duration,
+    max_size: u64,
     /// Statuses besides 2xx that are a success.
     accept: Vec<u16>,
 }
 
+#[derive(Clone)]
 enum Body {
     None,
     Json(Value),
@@ -299,8 +421,12 @@ impl Request {
             (None, None, None) => Body::None,
         };
         let timeout = match config.timeout {
-            Some(t) => Some(resolve("timeout", t)?.0),
-            None => ctx.timeout,
+            Some(t) => resolve("timeout", t)?.0,
+            None => ctx.timeout.unwrap_or(DEFAULT_TIMEOUT),
+        };
+        let max_size = match config.max_response_size {
+            Some(size) => resolve("max_response_size", size)?.0,
+            None => DEFAULT_MAX_RESPONSE_SIZE,
         };
         let mut accept = Vec::new();
         if let Some(list) = config.accept_status {
@@ -317,53 +443,132 @@ impl Request {
             body,
             credential: config.credential,
             timeout,
+            max_size,
             accept,
         })
     }
 
-    /// Sends the request with the credential applied, and reads the answer.
+    /// Sends the request with the credential applied, follows redirects (checking the
+    /// outbound policy at every hop, dropping credentials when the origin changes), and reads
+    /// the answer, at most `max_size` bytes of it.
     async fn send(
         self,
-        client: &reqwest::Client,
+        client: &crate::HttpClient,
         credential: Option<(String, Credential)>,
     ) -> Result<ActionOutput, ActionError> {
         let Request {
-            method,
-            url,
-            shown_url,
+            mut method,
+            mut url,
+            mut shown_url,
             mut headers,
             mut query,
-            body,
+            mut body,
             credential: _,
             timeout,
+            max_size,
             accept,
         } = self;
+        let mut secret_headers = vec![
+            header::AUTHORIZATION,
+            header::PROXY_AUTHORIZATION,
+            header::COOKIE,
+        ];
         if let Some((name, credential)) = credential {
+            let before: Vec<HeaderName> = headers.keys().cloned().collect();
             apply(&name, credential, &mut headers, &mut query)?;
+            secret_headers.extend(headers.keys().filter(|h| !before.contains(h)).cloned());
         }
-        let mut builder = client.request(method.clone(), url).headers(headers);
-        if !query.is_empty() {
-            builder = builder.query(&query);
-        }
-        builder = match body {
-            Body::None => builder,
-            Body::Json(value) => builder.json(&value),
-            Body::Form(fields) => builder.form(&fields),
-            Body::Raw(text) => builder.body(text),
-        };
-        if let Some(timeout) = timeout {
-            builder = builder.timeout(timeout);
-        }
-        let request = builder
-            .build()
-            .map_err(|e| ActionError::permanent(format!("{method} {shown_url}: {}", cause(&e))))?;
-
         let started = std::time::Instant::now();
+        let mut hops = 0;
+        let mut response = loop {
+            client
+                .policy
+                .check_url(&url)
+                .map_err(|r| ActionError::permanent(format!("{method} {shown_url}: {r}")))?;
+            let mut builder = client
+                .client
+                .request(method.clone(), url.clone())
+                .headers(headers.clone());
+            if !query.is_empty() {
+                builder = builder.query(&query);
+            }
+            builder = match body.clone() {
+                Body::None => builder,
+                Body::Json(value) => builder.json(&value),
+                Body::Form(fields) => builder.form(&fields),
+                Body::Raw(text) => builder.body(text),
+            };
+            builder = builder.timeout(timeout.saturating_sub(started.elapsed()));
+            let request = builder.build().map_err(|e| {
+                ActionError::permanent(format!("{method} {shown_url}: {}", cause(&e)))
+            })?;
+            let response = client
+                .client
+                .execute(request)
+                .await
+                .map_err(|e| network_error(&method, &shown_url, timeout, &e))?;
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|l| l.to_str().ok());
+            let (true, Some(location)) = (matches!(status, 301 | 302 | 303 | 307 | 308), location)
+            else {
+                break response;
+            };
+            if hops == MAX_REDIRECTS {
+                return Err(ActionError::permanent(format!(
+                    "{method} {shown_url} failed: more than {MAX_REDIRECTS} redirects"
+                )));
+            }
+            let next = url
+                .join(location)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"));
+            let Some(next) = next else {
+                return Err(ActionError::permanent(format!(
+                    "{method} {shown_url} redirected to `{location}`, which is not an http:// \
+                     or https:// URL"
+                )));
+            };
+            if next.origin() != url.origin() {
+                for name in &secret_headers {
+                    headers.remove(name);
+                }
+            }
+            if matches!(status, 301..=303) {
+                if method != Method::HEAD {
+                    method = Method::GET;
+                }
+                body = Body::None;
+                headers.remove(header::CONTENT_TYPE);
+                headers.remove(header::CONTENT_LENGTH);
+            }
+            // The query a credential added, like everything else, is in the original URL only.
+            query.clear();
+            hops += 1;
+            shown_url = next.to_string();
+            url = next;
+        };
         let failed = |e: reqwest::Error| network_error(&method, &shown_url, timeout, &e);
-        let response = client.execute(request).await.map_err(failed)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(failed)?;
+        let too_large = || {
+            ActionError::permanent(format!(
+                "{method} {shown_url}: response body exceeds {} (max_response_size)",
+                ByteSize(max_size)
+            ))
+        };
+        if response.content_length().is_some_and(|n| n > max_size) {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(failed)? {
+            if (bytes.len() + chunk.len()) as u64 > max_size {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         tracing::debug!(
             %method, url = %shown_url, status = status.as_u16(),
             elapsed_ms = started.elapsed().as_millis() as u64, "http call"
@@ -560,18 +765,25 @@ fn retry_after(value: &str) -> Option<Duration> {
 fn network_error(
     method: &Method,
     url: &str,
-    timeout: Option<Duration>,
+    timeout: Duration,
     err: &reqwest::Error,
 ) -> ActionError {
+    let mut source = err.source();
+    while let Some(e) = source {
+        if let Some(refused) = e.downcast_ref::<crate::outbound::Refused>() {
+            return ActionError::permanent(format!("{method} {url}: {refused}"));
+        }
+        source = e.source();
+    }
     let what = if err.is_timeout() {
         let phase = if err.is_connect() {
             " while connecting"
         } else {
             ""
         };
-        match timeout {
-            Some(t) if !err.is_connect() => format!("timed out after {}", show(t)),
-            _ => format!("timed out{phase}"),
+        match err.is_connect() {
+            false => format!("timed out after {}", show(timeout)),
+            true => format!("timed out{phase}"),
         }
     } else if err.is_connect() {
         format!("could not connect: {}", cause(err))
@@ -630,7 +842,7 @@ mod tests {
     use super::*;
 
     fn problems(config: Value) -> Vec<ConfigProblem> {
-        Http::new(reqwest::Client::new()).validate(&config)
+        Http::new(crate::http_client()).validate(&config)
     }
 
     fn fields(config: Value) -> Vec<String> {
@@ -730,7 +942,7 @@ mod tests {
 
     #[test]
     fn http_is_not_a_branching_action() {
-        assert_eq!(Http::new(reqwest::Client::new()).ports(&json!({})), None);
+        assert_eq!(Http::new(crate::http_client()).ports(&json!({})), None);
     }
 
     #[test]
@@ -764,7 +976,7 @@ mod tests {
 
     #[test]
     fn the_schema_describes_the_fields() {
-        let schema = Http::new(reqwest::Client::new()).info().config_schema;
+        let schema = Http::new(crate::http_client()).info().config_schema;
         assert_eq!(schema["required"], json!(["url"]));
         assert!(schema["properties"]["accept_status"].is_object());
     }

@@ -13,10 +13,12 @@ mod delay;
 mod fail;
 mod http;
 mod r#if;
+pub mod outbound;
 mod respond;
 mod set;
 mod switch;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use engine::action::Registry;
@@ -42,7 +44,7 @@ pub mod configs {
 }
 
 /// Every action kind, the `http` action calling out through `client` (see [`http_client`]).
-pub fn registry(client: reqwest::Client) -> Registry {
+pub fn registry(client: HttpClient) -> Registry {
     let mut registry = Registry::new();
     registry
         .register(Http::new(client))
@@ -55,20 +57,50 @@ pub fn registry(client: reqwest::Client) -> Registry {
     registry
 }
 
-/// The one HTTP client the process shares (it pools connections): at most 10 redirects, a
-/// 10s connect timeout, user agent `weft/<version>`. Per-request timeouts come from the step.
+/// The HTTP client the `http` action calls out with, and the outbound policy it enforces.
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    pub(crate) client: reqwest::Client,
+    pub(crate) policy: Arc<outbound::Policy>,
+}
+
+impl HttpClient {
+    pub fn policy(&self) -> &outbound::Policy {
+        &self.policy
+    }
+
+    /// The underlying reqwest client (its resolver enforces the policy for names).
+    pub fn reqwest(&self) -> &reqwest::Client {
+        &self.client
+    }
+}
+
+/// [`http_client_with`] the default policy: every non-public address refused.
+pub fn http_client() -> HttpClient {
+    http_client_with(outbound::Policy::deny_private())
+}
+
+/// The one HTTP client the process shares (it pools connections): no redirects of its own
+/// (the `http` action follows them, checking each hop), a 10s connect timeout, user agent
+/// `weft/<version>`, and a DNS resolver that drops the addresses `policy` refuses.
+/// Per-request timeouts come from the step.
 ///
 /// # Panics
 /// When the TLS backend cannot be initialised, which leaves the process unable to make calls.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
+pub fn http_client_with(policy: outbound::Policy) -> HttpClient {
+    let policy = Arc::new(policy);
+    let client = reqwest::Client::builder()
         .user_agent(concat!("weft/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::limited(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(outbound::Resolver {
+            policy: policy.clone(),
+        }))
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(60))
         .tcp_keepalive(Duration::from_secs(60))
         .build()
-        .expect("the HTTP client (TLS backend) could not be initialised")
+        .expect("the HTTP client (TLS backend) could not be initialised");
+    HttpClient { client, policy }
 }
 
 #[cfg(test)]

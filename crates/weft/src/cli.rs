@@ -115,6 +115,10 @@ pub struct RunArgs {
     /// Print the whole execution record (every step's input and output) as JSON instead.
     #[arg(long)]
     pub record: bool,
+    /// What the `http` action may call besides public addresses: comma-separated CIDRs and
+    /// `host[:port]` entries, e.g. `127.0.0.1:4010` [env WEFT_OUTBOUND_ALLOW].
+    #[arg(long, value_name = "LIST")]
+    pub outbound_allow: Option<String>,
 }
 
 pub async fn dispatch(cli: Cli) -> ExitCode {
@@ -243,7 +247,11 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => return usage_error(format_args!("cannot read {name}: {e}")),
     };
-    let registry = crate::registry();
+    let policy = match crate::config::outbound_policy(None, args.outbound_allow.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return usage_error(e),
+    };
+    let registry = crate::registry_with(policy);
     let plan = match engine::load(&text, Some(&name), &registry) {
         Ok(p) => p,
         Err(problems) => {

@@ -36,6 +36,8 @@ pub struct Config {
     pub intake_budget: usize,
     /// Headers redacted from stored webhook requests besides the default list.
     pub redact_headers: Vec<String>,
+    /// What the `http` action may call besides public addresses (`outbound_allow`).
+    pub outbound: actions::outbound::Policy,
 }
 
 /// The config file: every field optional.
@@ -58,6 +60,8 @@ pub struct File {
     pub max_connections: Option<usize>,
     pub intake_budget: Option<String>,
     pub redact_headers: Option<Vec<String>>,
+    /// Allow rules for outbound calls: CIDRs and `host[:port]` entries.
+    pub outbound_allow: Option<Vec<String>>,
 }
 
 /// Values given on the command line (override everything). Global, so that they may follow a
@@ -76,6 +80,26 @@ pub struct Flags {
     /// A YAML config file [env WEFT_CONFIG].
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// What the `http` action may call besides public addresses: comma-separated CIDRs and
+    /// `host[:port]` entries, e.g. `127.0.0.1:4010,10.0.0.0/8` [env WEFT_OUTBOUND_ALLOW].
+    #[arg(long, global = true, value_name = "LIST")]
+    pub outbound_allow: Option<String>,
+}
+
+/// The outbound policy: the flag, else `WEFT_OUTBOUND_ALLOW`, else the file's
+/// `outbound_allow`, else the default (every non-public address refused).
+pub fn outbound_policy(
+    file: Option<&[String]>,
+    flag: Option<&str>,
+) -> Result<actions::outbound::Policy, String> {
+    let list = match flag
+        .map(str::to_string)
+        .or_else(|| env("WEFT_OUTBOUND_ALLOW"))
+    {
+        Some(list) => list,
+        None => file.map(|entries| entries.join(",")).unwrap_or_default(),
+    };
+    actions::outbound::Policy::parse(&list)
 }
 
 fn env(name: &str) -> Option<String> {
@@ -218,6 +242,10 @@ impl Config {
             max_connections: max_connections.max(1),
             intake_budget: intake_budget.max(body_limit.min(1024 * 1024)),
             redact_headers,
+            outbound: outbound_policy(
+                file.outbound_allow.as_deref(),
+                flags.outbound_allow.as_deref(),
+            )?,
         })
     }
 }

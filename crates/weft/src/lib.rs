@@ -50,9 +50,15 @@ fn init_tracing(verbose: u8) {
         .try_init();
 }
 
-/// The action registry with every built-in action and one shared HTTP client.
+/// The action registry with every built-in action and one shared HTTP client, with the
+/// default outbound policy (every non-public address refused).
 pub fn registry() -> engine::Registry {
     actions::registry(actions::http_client())
+}
+
+/// [`registry`] with an outbound policy (`--outbound-allow`, `WEFT_OUTBOUND_ALLOW`).
+pub fn registry_with(policy: actions::outbound::Policy) -> engine::Registry {
+    actions::registry(actions::http_client_with(policy))
 }
 
 /// The workflow JSON Schema (what `weft schema` prints and `docs/workflow.schema.json` holds).

@@ -124,7 +124,7 @@ async fn ensure_admin_key(store: &store::Store, config: &Config) -> Result<(), S
 pub async fn serve(config: Config) -> Result<(), String> {
     let store = open_store(&config).await?;
     ensure_admin_key(&store, &config).await?;
-    let registry = Arc::new(crate::registry());
+    let registry = Arc::new(crate::registry_with(config.outbound.clone()));
     let credentials: Arc<dyn engine::credentials::CredentialsProvider> = Arc::new(
         crate::local::credentials(config.credentials_file.as_deref())?,
     );

@@ -1,4 +1,5 @@
 //! Integration tests of the actions crate, over loopback only.
 
 mod http;
+mod outbound;
 mod support;

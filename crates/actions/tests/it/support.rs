@@ -37,6 +37,11 @@ impl Drop for Harness {
 
 impl Harness {
     pub async fn start() -> Harness {
+        Harness::start_with("127.0.0.1/32").await
+    }
+
+    /// The mock API, the action allowing only `allow` (`{port}` is the mock's port).
+    pub async fn start_with(allow: &str) -> Harness {
         let app = Router::new()
             .route("/echo", any(echo))
             .route("/status/{code}", any(status))
@@ -49,6 +54,7 @@ impl Harness {
             );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let allow = allow.replace("{port}", &listener.local_addr().unwrap().port().to_string());
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
@@ -99,7 +105,10 @@ impl Harness {
         ]));
         Harness {
             base,
-            action: Http::new(actions::http_client()),
+            // Every test here calls loopback (the mock and closed ports), so all of it is open.
+            action: Http::new(actions::http_client_with(
+                actions::outbound::Policy::parse(&allow).unwrap(),
+            )),
             credentials,
             execution_id: Uuid::now_v7(),
             server,

@@ -71,7 +71,9 @@ async fn execute(
     resume: Vec<StepResult>,
     cancel: Option<Cancel>,
 ) -> Outcome {
-    let registry = weft::registry();
+    let policy =
+        actions::outbound::Policy::parse(&crate::support::host_port(&api.base_url())).unwrap();
+    let registry = weft::registry_with(policy);
     let plan = match engine::load(yaml, Some("test.yaml"), &registry) {
         Ok(p) => p,
         Err(problems) => panic!("invalid test workflow:\n{problems}"),
@@ -675,7 +677,10 @@ steps:
     with: { body: "{{steps.tag_user.body.id}}" }
 "#,
         None,
-        &weft::registry(),
+        &weft::registry_with(
+            actions::outbound::Policy::parse(&crate::support::host_port(&api.base_url()))
+                .unwrap(),
+        ),
     )
     .unwrap();
     let safe: Vec<(&str, bool)> = plan.steps.iter().map(|s| (s.id.as_str(), s.safe)).collect();

@@ -326,3 +326,55 @@ steps:
     assert!(!steps[0]["input"].to_string().contains("file-token-123"));
     assert!(!steps[1]["input"].to_string().contains("YW5uOnB3"));
 }
+
+const CALLS_THE_MOCK: &str = r#"
+name: Calls the mock
+trigger: { type: manual }
+steps:
+  - id: get_user
+    action: http
+    with:
+      url: "{{env.API_URL}}/users/{{url_encode trigger.body.id}}"
+"#;
+
+#[tokio::test]
+async fn a_loopback_call_is_refused_unless_allowed_naming_the_rule() {
+    let mock = MockApi::start().await;
+    let (_files, file) = workflow_file(CALLS_THE_MOCK);
+    let out = run(&file, &mock)
+        .input(&json!({"id": "1"}))
+        .process_env("WEFT_OUTBOUND_ALLOW", "")
+        .output()
+        .await;
+    out.exit_code(1);
+    assert!(
+        out.stderr
+            .contains("refused: 127.0.0.1 is a loopback address")
+            && out.stderr.contains("WEFT_OUTBOUND_ALLOW"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_outbound_allow_entry_is_a_usage_error_naming_it() {
+    let mock = MockApi::start().await;
+    let (_files, file) = workflow_file(CALLS_THE_MOCK);
+    let out = run(&file, &mock)
+        .args(["--outbound-allow", "127.0.0.1/32,10.0.0.0/33"])
+        .output()
+        .await;
+    out.exit_code(2);
+    assert!(out.stderr.contains("`10.0.0.0/33`"), "{out}");
+}
+
+#[tokio::test]
+async fn a_url_encoded_dot_dot_cannot_climb_out_of_the_path() {
+    let mock = MockApi::start().await;
+    let (_files, file) = workflow_file(CALLS_THE_MOCK);
+    let out = run(&file, &mock).input(&json!({"id": ".."})).output().await;
+    out.exit_code(1);
+    assert!(
+        out.stderr.contains("url") && out.stderr.contains("segment"),
+        "{out}"
+    );
+}

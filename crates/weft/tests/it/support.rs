@@ -144,6 +144,22 @@ impl Weft {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        // Outbound calls: the mock the test points `API_URL` at, and only it.
+        cmd.env_remove("WEFT_OUTBOUND_ALLOW");
+        let api_url = self
+            .envs
+            .iter()
+            .find(|(k, _)| k == "API_URL")
+            .map(|(_, v)| v.to_string_lossy().into_owned())
+            .or_else(|| {
+                self.args.iter().find_map(|a| {
+                    let a = a.to_string_lossy();
+                    a.strip_prefix("API_URL=").map(str::to_string)
+                })
+            });
+        if let Some(url) = api_url {
+            cmd.env("WEFT_OUTBOUND_ALLOW", host_port(&url));
+        }
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
@@ -209,4 +225,10 @@ impl fmt::Display for Outcome {
         writeln!(f, "--- stdout ---\n{}", self.stdout.trim_end())?;
         write!(f, "--- stderr ---\n{}", self.stderr.trim_end())
     }
+}
+
+/// `host:port` of an `http://host:port/…` URL: the outbound allow entry for a mock.
+pub fn host_port(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_string()
 }

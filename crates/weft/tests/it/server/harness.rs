@@ -204,7 +204,12 @@ impl Deployment {
         }
         cmd.env("NO_COLOR", "1")
             .env("WEFT_ALLOW_ENV", "API_URL")
-            .env("API_URL", self.mock.base_url());
+            .env("API_URL", self.mock.base_url())
+            // The mock, and only it (a test that starts another listener allows it in `env`).
+            .env(
+                "WEFT_OUTBOUND_ALLOW",
+                crate::support::host_port(&self.mock.base_url()),
+            );
         if let Some(key) = &self.admin_key {
             cmd.env("WEFT_ADMIN_API_KEY", key);
         }

@@ -1,0 +1,247 @@
+//! The outbound policy, redirects and bounds of the `http` action, against listeners on
+//! loopback only.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::any;
+use serde_json::{Value, json};
+
+use crate::support::Harness;
+
+/// A listener on 127.0.0.1 that counts the connections it accepts and answers `/seen` with
+/// the headers and query it received, `/big` with `size` bytes (streamed), `/to?u=` with a
+/// redirect. Returns its port and the count.
+async fn listener(size: usize) -> (u16, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    let app = Router::new()
+        .route(
+            "/seen",
+            any(|headers: HeaderMap, uri: axum::http::Uri| async move {
+                let seen: serde_json::Map<String, Value> = headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap())))
+                    .collect();
+                axum::Json(json!({"headers": seen, "query": uri.query(), "path": uri.path()}))
+            }),
+        )
+        .route(
+            "/api/profile",
+            any(|| async { "the profile: must not be reachable" }),
+        )
+        .route("/api/users/{id}", any(|| async { "a user" }))
+        .route(
+            "/big",
+            any(move || async move {
+                let chunk = vec![b'x'; 64 * 1024];
+                let chunks = size.div_ceil(chunk.len());
+                let stream = futures_stream(chunk, chunks);
+                axum::body::Body::from_stream(stream).into_response()
+            }),
+        )
+        .route(
+            "/to",
+            any(
+                |axum::extract::Query(q): axum::extract::Query<
+                    std::collections::HashMap<String, String>,
+                >| async move { Redirect::temporary(&q["u"]) },
+            ),
+        );
+    let listener = axum::serve::ListenerExt::tap_io(listener, move |_| {
+        count.fetch_add(1, Ordering::SeqCst);
+    });
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (port, accepted)
+}
+
+fn futures_stream(
+    chunk: Vec<u8>,
+    n: usize,
+) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures::stream::iter((0..n).map(move |_| Ok(chunk.clone())))
+}
+
+#[tokio::test]
+async fn loopback_is_refused_by_default_naming_the_rule_and_nothing_is_sent() {
+    let (port, accepted) = listener(0).await;
+    let api = Harness::start_with("").await;
+    for url in [
+        format!("http://127.0.0.1:{port}/seen"),
+        format!("http://2130706433:{port}/seen"),
+        format!("http://[::ffff:127.0.0.1]:{port}/seen"),
+        format!("http://localhost:{port}/seen"),
+    ] {
+        let err = api.run(json!({"url": url})).await.unwrap_err();
+        assert!(!err.retryable, "{err:?}");
+        assert!(err.message.contains("refused"), "{url}: {}", err.message);
+        assert!(
+            err.message.contains("loopback address") && err.message.contains("WEFT_OUTBOUND_ALLOW"),
+            "{url}: {}",
+            err.message
+        );
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        0,
+        "the listener was reached"
+    );
+}
+
+#[tokio::test]
+async fn an_allowed_port_works_and_other_spellings_and_ports_stay_refused() {
+    let (port, accepted) = listener(0).await;
+    let (other, other_accepted) = listener(0).await;
+    let api = Harness::start_with(&format!("127.0.0.1:{port}")).await;
+    let out = api
+        .run(json!({"url": format!("http://127.0.0.1:{port}/seen")}))
+        .await
+        .unwrap();
+    assert_eq!(out.value["status"], 200);
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    for url in [
+        format!("http://127.0.0.1:{other}/seen"),
+        format!("http://localhost:{port}/seen"),
+        format!("http://0x7f.0.0.1:{other}/seen"),
+    ] {
+        let err = api.run(json!({"url": url})).await.unwrap_err();
+        assert!(err.message.contains("refused"), "{url}: {}", err.message);
+    }
+    assert_eq!(other_accepted.load(Ordering::SeqCst), 0);
+
+    let api = Harness::start_with(&format!("localhost:{port}")).await;
+    let out = api
+        .run(json!({"url": format!("http://localhost:{port}/seen")}))
+        .await
+        .unwrap();
+    assert_eq!(out.value["status"], 200);
+}
+
+#[tokio::test]
+async fn a_redirect_to_a_refused_address_is_refused_at_the_hop() {
+    let (port, _) = listener(0).await;
+    let (denied, denied_accepted) = listener(0).await;
+    let api = Harness::start_with(&format!("127.0.0.1:{port}")).await;
+    let target = format!("http://127.0.0.1:{denied}/seen");
+    let err = api
+        .run(json!({"url": format!("http://127.0.0.1:{port}/to"), "query": {"u": target}}))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message
+            .contains(&format!("outbound call to 127.0.0.1:{denied} refused")),
+        "{}",
+        err.message
+    );
+    assert_eq!(denied_accepted.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn credentials_are_not_sent_to_another_origin_after_a_redirect() {
+    let (first, _) = listener(0).await;
+    let (second, _) = listener(0).await;
+    let api = Harness::start_with(&format!("127.0.0.1:{first},127.0.0.1:{second}")).await;
+    for credential in ["crm-bearer", "api-header", "api-custom-header", "api-query"] {
+        let target = format!("http://127.0.0.1:{second}/seen");
+        let out = api
+            .run(json!({
+                "url": format!("http://127.0.0.1:{first}/to"),
+                "query": {"u": target},
+                "headers": {"Cookie": "session=1", "X-Kept": "yes"},
+                "credential": credential,
+            }))
+            .await
+            .unwrap();
+        let seen = &out.value["body"];
+        let text = seen.to_string();
+        assert!(
+            !text.contains(crate::support::API_KEY),
+            "{credential}: {text}"
+        );
+        assert!(!text.contains("t0ken"), "{credential}: {text}");
+        assert!(seen["headers"].get("cookie").is_none(), "{text}");
+        assert!(seen["headers"].get("authorization").is_none(), "{text}");
+        assert_eq!(seen["headers"]["x-kept"], "yes");
+    }
+    // On the same origin they are kept.
+    let target = format!("http://127.0.0.1:{first}/seen");
+    let out = api
+        .run(json!({
+            "url": format!("http://127.0.0.1:{first}/to"),
+            "query": {"u": target},
+            "credential": "crm-bearer",
+        }))
+        .await
+        .unwrap();
+    assert_eq!(
+        out.value["body"]["headers"]["authorization"],
+        "Bearer t0ken"
+    );
+}
+
+#[tokio::test]
+async fn a_body_over_max_response_size_fails_the_step() {
+    let (port, _) = listener(11 * 1024 * 1024).await;
+    let api = Harness::start_with(&format!("127.0.0.1:{port}")).await;
+    let url = format!("http://127.0.0.1:{port}/big");
+    let err = api.run(json!({"url": url})).await.unwrap_err();
+    assert!(
+        err.message
+            .contains("response body exceeds 10 MiB (max_response_size)"),
+        "{}",
+        err.message
+    );
+    assert!(!err.retryable);
+    let err = api
+        .run(json!({"url": url, "max_response_size": "64KiB"}))
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("exceeds 64 KiB"), "{}", err.message);
+    let out = api
+        .run(json!({"url": url, "max_response_size": "20MiB"}))
+        .await
+        .unwrap();
+    assert_eq!(out.value["body"].as_str().unwrap().len(), 11 * 1024 * 1024);
+}
+
+#[tokio::test]
+async fn a_dot_segment_rendered_into_the_path_cannot_climb() {
+    let (port, _) = listener(0).await;
+    let api = Harness::start_with(&format!("127.0.0.1:{port}")).await;
+    // What `{{url_encode trigger.body.id}}` renders for `..`: `%2E%2E`.
+    for id in ["%2E%2E", "..", ".%2e", "%2e."] {
+        let url = format!("http://127.0.0.1:{port}/api/users/{id}/profile");
+        let err = api.run_rendered(json!({"url": url})).await.unwrap_err();
+        assert!(
+            err.message.contains("url") && err.message.contains("segment"),
+            "{id}: {}",
+            err.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn cr_lf_in_a_header_value_is_refused_naming_the_header() {
+    let (port, accepted) = listener(0).await;
+    let api = Harness::start_with(&format!("127.0.0.1:{port}")).await;
+    let err = api
+        .run_rendered(json!({
+            "url": format!("http://127.0.0.1:{port}/seen"),
+            "headers": {"X-Name": "a\r\nX-Injected: 1"},
+        }))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("with.headers.X-Name"),
+        "{}",
+        err.message
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), 0);
+}
