@@ -118,6 +118,43 @@ struct Shared<'p> {
 
 type StepFuture<'p> = Pin<Box<dyn Future<Output = (usize, StepResult)> + Send + 'p>>;
 
+/// [`execute`], with a panic anywhere in the execution (an action, a template, the executor)
+/// turned into a `failed` result: "the execution panicked: <message>".
+pub async fn execute_catching<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
+    use futures::FutureExt;
+    let started_at = Utc::now();
+    match std::panic::AssertUnwindSafe(execute(plan, run))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(payload) => ExecutionResult {
+            execution_id: run.execution_id,
+            status: ExecutionStatus::Failed,
+            steps: Vec::new(),
+            response: None,
+            output: None,
+            error: Some(ExecutionError {
+                step_id: None,
+                message: format!("the execution panicked: {}", panic_message(&*payload)),
+            }),
+            started_at,
+            finished_at: Utc::now(),
+        },
+    }
+}
+
+/// The message of a panic's payload (`panic!` gives a `&str` or a `String`).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".to_string()
+    }
+}
+
 /// Runs the plan to the end (success, failure, timeout or cancellation).
 pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
     let started_at = Utc::now();

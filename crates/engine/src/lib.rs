@@ -21,7 +21,7 @@ pub mod plan;
 pub mod schema;
 
 pub use action::{Action, ActionContext, ActionError, ActionOutput, Registry, Response};
-pub use exec::{Cancel, Limits, Run, execute};
+pub use exec::{Cancel, Limits, Run, execute, execute_catching};
 pub use journal::{
     ExecutionResult, ExecutionStatus, Journal, NoJournal, StepEvent, StepResult, StepStatus,
     TriggerEvent,

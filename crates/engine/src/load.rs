@@ -23,6 +23,12 @@ pub fn parse(text: &str, file: Option<&str>) -> Result<(Workflow, SourceMap), Pr
         }
         p
     };
+    if let Some((message, location)) = crate::source::check_bounds(text) {
+        let mut p = Problem::new("", message);
+        p.file = file.map(str::to_string);
+        p.location = Some(location);
+        return Err(Problems(vec![p]));
+    }
     let value: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -166,4 +172,52 @@ pub fn from_json(value: Value) -> Result<Workflow, Problems> {
         }
         Problems(vec![Problem::new(path, e.inner().to_string())])
     })
+}
+
+#[cfg(test)]
+mod bounds_tests {
+    use super::parse;
+
+    /// A "billion laughs": 9 levels of 10 aliases each.
+    pub fn laughs() -> String {
+        let mut s = String::from(
+            "name: lol\na: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n",
+        );
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+        for w in names.windows(2) {
+            let refs = vec![format!("*{}", w[0]); 10].join(",");
+            s.push_str(&format!("{}: &{} [{refs}]\n", w[1], w[1]));
+        }
+        s
+    }
+
+    #[test]
+    fn aliases_are_refused_with_their_position() {
+        let e = parse(&laughs(), Some("lol.yaml")).unwrap_err();
+        assert_eq!(e.0.len(), 1);
+        let p = &e.0[0];
+        assert!(p.message.contains("aliases"), "{p:?}");
+        let at = p.location.expect("located");
+        assert_eq!((at.line, at.column), (3, 8), "{p:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let n = 10_000;
+        let doc = format!("name: deep\nx: {}1{}\n", "[".repeat(n), "]".repeat(n));
+        let e = parse(&doc, None).unwrap_err();
+        assert!(e.0[0].message.contains("levels deep"), "{:?}", e.0);
+        assert_eq!(e.0[0].location.map(|l| l.line), Some(2));
+        let doc = format!(
+            "name: deep\nx:\n{}",
+            (0..n)
+                .map(|i| format!("{}- \n", "  ".repeat(i)))
+                .collect::<String>()
+        );
+        assert!(
+            parse(&doc, None).unwrap_err().0[0]
+                .message
+                .contains("levels deep")
+        );
+    }
 }

@@ -141,6 +141,51 @@ impl SourceMap {
     }
 }
 
+/// How deep mappings and sequences may nest in a workflow document.
+pub const MAX_YAML_DEPTH: usize = 64;
+
+/// Checks the bounds of a document before anything expands or recurses over it: no aliases
+/// (`*name`; a workflow has no use for them, and their expansion is unbounded), and mappings
+/// and sequences at most [`MAX_YAML_DEPTH`] deep. Returns the first violation and where it is.
+/// A document yaml-rust2 cannot read passes (serde_yaml reports syntax errors itself).
+pub fn check_bounds(text: &str) -> Option<(String, Location)> {
+    // Events one by one: `Parser::load` recurses once per level.
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    loop {
+        let (ev, mark) = match parser.next_token() {
+            Ok(x) => x,
+            // The scanner caps flow nesting (`[[[…`) itself, at 255 levels.
+            Err(e) if e.info().contains("recursion limit") => {
+                return Some((nesting(), loc(e.marker())));
+            }
+            Err(_) => return None,
+        };
+        match ev {
+            Event::StreamEnd => return None,
+            Event::Alias(_) => {
+                return Some((
+                    "YAML aliases (`*name`) are not allowed in a workflow; write the value out"
+                        .into(),
+                    loc(&mark),
+                ));
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                depth += 1;
+                if depth > MAX_YAML_DEPTH {
+                    return Some((nesting(), loc(&mark)));
+                }
+            }
+            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+}
+
+fn nesting() -> String {
+    format!("the document nests mappings and sequences more than {MAX_YAML_DEPTH} levels deep")
+}
+
 fn loc(mark: &Marker) -> Location {
     Location {
         line: mark.line(),

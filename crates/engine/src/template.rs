@@ -19,6 +19,9 @@ use handlebars::{
 };
 use serde_json::{Map, Number, Value};
 
+/// How deep `( … )` sub-expressions and `{{#…}}` blocks may nest in one template.
+pub const MAX_NESTING: usize = 64;
+
 /// The roots a template may read.
 pub const ROOTS: &[&str] = &["trigger", "steps", "item", "index", "execution", "env"];
 
@@ -254,12 +257,75 @@ fn parse_expr(src: &str) -> Result<Expr, String> {
     if tokens.is_empty() {
         return Err("empty expression `{{}}`".into());
     }
+    check_depth(&tokens)?;
     let mut pos = 0;
     let e = parse_call_or_atom(&tokens, &mut pos, true)?;
     if pos != tokens.len() {
         return Err(format!("unexpected `{}` in `{src}`", show(&tokens[pos])));
     }
     Ok(e)
+}
+
+/// Refuses sub-expressions nested deeper than [`MAX_NESTING`] (before any recursion).
+fn check_depth(tokens: &[Token]) -> Result<(), String> {
+    let mut depth = 0usize;
+    for t in tokens {
+        match t {
+            Token::Open => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(nesting_error());
+                }
+            }
+            Token::Close => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn nesting_error() -> String {
+    format!("nests `( … )` or blocks more than {MAX_NESTING} levels deep")
+}
+
+/// In a block template, checks the arguments of every call of one of our helpers (handlebars
+/// would call it with whatever it is given). `tokens` is one `{{…}}` without its sigil.
+fn check_block_arity(tokens: &[Token]) -> Result<(), String> {
+    // Each call starts at the top or after `(`; count the atoms up to its `)`.
+    fn call(tokens: &[Token], pos: &mut usize) -> Result<(), String> {
+        let start = *pos;
+        let mut args = 0;
+        while *pos < tokens.len() && tokens[*pos] != Token::Close {
+            match &tokens[*pos] {
+                Token::Open => {
+                    *pos += 1;
+                    call(tokens, pos)?;
+                    *pos += 1; // the `)`
+                }
+                Token::Word(w) if *pos > start => {
+                    if let Some(h) = helper(w) {
+                        // A helper used as a value takes no arguments.
+                        check_arity(h, 0)?;
+                    }
+                    *pos += 1;
+                }
+                _ => *pos += 1,
+            }
+            args += 1;
+        }
+        if let Some(Token::Word(w)) = tokens.get(start)
+            && let Some(h) = helper(w)
+        {
+            check_arity(h, args - 1)?;
+        }
+        Ok(())
+    }
+    let mut pos = 0;
+    while pos < tokens.len() {
+        call(tokens, &mut pos)?;
+        pos += 1;
+    }
+    Ok(())
 }
 
 fn show(t: &Token) -> String {
@@ -709,7 +775,7 @@ fn cmp(a: &[Value], test: fn(std::cmp::Ordering) -> bool) -> Result<Value, Strin
 
 /// Registers every helper with a handlebars registry (for block templates).
 fn register_helpers(hb: &mut Handlebars<'static>) {
-    struct H(HelperFn, &'static str);
+    struct H(&'static HelperSpec);
     impl HelperDef for H {
         fn call_inner<'reg: 'rc, 'rc>(
             &self,
@@ -719,13 +785,15 @@ fn register_helpers(hb: &mut Handlebars<'static>) {
             _: &mut RenderContext<'reg, 'rc>,
         ) -> Result<ScopedJson<'rc>, RenderError> {
             let args: Vec<Value> = h.params().iter().map(|p| p.value().clone()).collect();
-            (self.0)(&args)
+            // Validation checks arity too; never let a helper index past its arguments.
+            check_arity(self.0, args.len())
+                .and_then(|()| (self.0.3)(&args).map_err(|m| format!("helper `{}`: {m}", self.0.0)))
                 .map(ScopedJson::Derived)
-                .map_err(|m| RenderErrorReason::Other(format!("helper `{}`: {m}", self.1)).into())
+                .map_err(|m| RenderErrorReason::Other(m).into())
         }
     }
-    for (name, _, _, f) in HELPERS {
-        hb.register_helper(name, Box::new(H(*f, name)));
+    for spec in HELPERS {
+        hb.register_helper(spec.0, Box::new(H(spec)));
     }
 }
 
@@ -923,6 +991,30 @@ impl Compiler {
             .any(|p| matches!(p, Piece::Expr(e) if is_block(e)))
         {
             // Check the expressions we can, then let handlebars parse the whole.
+            let mut depth = 0usize;
+            for p in &pieces {
+                let Piece::Expr(e) = p else { continue };
+                if is_comment(e) {
+                    continue;
+                }
+                let t = e.trim_matches('~').trim();
+                if t.starts_with(['#', '^']) {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Err(nesting_error());
+                    }
+                } else if t.starts_with('/') {
+                    depth = depth.saturating_sub(1);
+                }
+                let t = t.trim_start_matches(['#', '/', '^', '&', '>', '*']);
+                let t = t.strip_prefix("else").unwrap_or(t);
+                // Block parameters (`as |x|`) are not expressions.
+                let t = t.split(" as |").next().unwrap_or(t);
+                if let Ok(tokens) = lex(t) {
+                    check_depth(&tokens)?;
+                    check_block_arity(&tokens)?;
+                }
+            }
             let name = format!("t{}", self.next);
             self.next += 1;
             self.hb
@@ -1284,5 +1376,72 @@ mod tests {
             render(json!("\\{{not a template}}"), ctx()),
             Ok(json!("{{not a template}}"))
         );
+    }
+}
+
+#[cfg(test)]
+mod bounds_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problems(tpl: &str) -> Vec<CompileProblem> {
+        let mut c = Compiler::new();
+        let mut problems = Vec::new();
+        c.compile(&json!(tpl), "with.x", &mut problems);
+        problems
+    }
+
+    #[test]
+    fn block_templates_check_helper_arity() {
+        for tpl in [
+            "{{#if trigger.x}}{{upper}}{{/if}}",
+            "{{#if (eq trigger.x)}}a{{/if}}",
+            "{{#each trigger.items}}{{concat \"a\" (lower)}}{{/each}}",
+            "{{#if trigger.x}}{{replace this \"a\"}}{{else}}{{trim 1 2}}{{/if}}",
+        ] {
+            let p = problems(tpl);
+            assert_eq!(p.len(), 1, "{tpl}: {p:?}");
+            assert!(p[0].message.contains("argument(s), got"), "{tpl}: {p:?}");
+        }
+        for tpl in [
+            "{{#if trigger.x}}{{upper trigger.x}}{{/if}}",
+            "{{#each (split trigger.s \",\")}}{{concat \"id-\" uuid this}}{{/each}}",
+            "{{#each trigger.items as |it|}}{{upper it}}{{/each}}",
+        ] {
+            assert!(problems(tpl).is_empty(), "{tpl}: {:?}", problems(tpl));
+        }
+    }
+
+    #[test]
+    fn helpers_called_wrongly_at_render_fail_instead_of_panicking() {
+        // Past validation (e.g. a registry built by hand), a wrong call is a render error.
+        let mut hb = Handlebars::new();
+        register_helpers(&mut hb);
+        hb.register_template_string("t", "{{upper}}").unwrap();
+        let e = hb.render("t", &json!({})).unwrap_err();
+        assert!(e.to_string().contains("takes 1 argument(s), got 0"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_a_problem_not_a_stack_overflow() {
+        let n = 100_000;
+        let deep = format!("{{{{{}trigger.x{}}}}}", "(".repeat(n), ")".repeat(n));
+        let p = problems(&deep);
+        assert!(p[0].message.contains("levels deep"), "{p:?}");
+        let block = format!(
+            "{{{{#if trigger.x}}}}{{{{upper {}trigger.x{}}}}}{{{{/if}}}}",
+            "(".repeat(n),
+            ")".repeat(n)
+        );
+        assert!(problems(&block)[0].message.contains("levels deep"));
+        let blocks = format!("{}x{}", "{{#if trigger.x}}".repeat(n), "{{/if}}".repeat(n));
+        assert!(problems(&blocks)[0].message.contains("levels deep"));
+        // Within the limit, nesting works.
+        let ok = format!(
+            "{{{{{}trigger.x{}}}}}",
+            "(".repeat(MAX_NESTING),
+            ")".repeat(MAX_NESTING)
+        );
+        assert!(problems(&ok).is_empty());
     }
 }

@@ -290,7 +290,7 @@ async fn run(args: RunArgs) -> ExitCode {
     let journal = trace::Trace::new(&plan);
     journal.start(&plan, execution_id);
     let run = engine::Run::new(execution_id, event, &env, &credentials, &journal);
-    let result = engine::execute(&plan, &run).await;
+    let result = engine::execute_catching(&plan, &run).await;
     journal.finish(&result);
     let out = if args.record {
         serde_json::to_value(&result).expect("serializable")

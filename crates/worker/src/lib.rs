@@ -449,7 +449,15 @@ impl Worker {
         run.resume = resume;
         run.cancel = Some(cancel);
         run.limits = inner.config.limits;
-        let result = engine::execute(&plan, &run).await;
+        // A panic fails the execution (and frees its slot and claim) instead of the task.
+        let result = engine::execute_catching(&plan, &run).await;
+        if let Some(e) = result
+            .error
+            .as_ref()
+            .filter(|e| e.message.starts_with("the execution panicked"))
+        {
+            tracing::error!(error = %e.message, "the execution panicked");
+        }
         match inner.store.finish_execution(id, attempt, &result).await {
             Ok(true) => {
                 tracing::debug!(status = result.status.as_str(), "execution finished");

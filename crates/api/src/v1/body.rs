@@ -7,6 +7,9 @@ use axum::http::{StatusCode, header};
 use crate::AppState;
 use crate::error::ApiError;
 
+/// The largest workflow document accepted (1 MiB).
+pub const MAX_WORKFLOW_BYTES: usize = 1024 * 1024;
+
 /// The text of a workflow document and the format it came in.
 pub struct WorkflowBody {
     pub text: String,
@@ -47,7 +50,18 @@ impl FromRequest<AppState> for WorkflowBody {
                 ));
             }
         };
-        let bytes = Bytes::from_request(req, state).await?;
+        let _ = state;
+        let bytes: Bytes = axum::body::to_bytes(req.into_body(), MAX_WORKFLOW_BYTES)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!(
+                        "a workflow document may be at most {MAX_WORKFLOW_BYTES} bytes (1 MiB)"
+                    ),
+                )
+            })?;
         let text = String::from_utf8(bytes.to_vec())
             .map_err(|_| ApiError::bad_request("the workflow document is not valid UTF-8"))?;
         Ok(WorkflowBody { text, format })

@@ -586,3 +586,78 @@ async fn json_format_lists_valid_files_with_no_problems() {
         "{out}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bounds: documents built to exhaust the validator are refused, located, at once.
+
+/// A "billion laughs": 9 levels of 10 aliases each (10^9 strings once expanded).
+pub fn laughs() -> String {
+    let mut s = String::from(
+        "name: lol\na: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n",
+    );
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+    for w in names.windows(2) {
+        let refs = vec![format!("*{}", w[0]); 10].join(",");
+        s.push_str(&format!("{}: &{} [{refs}]\n", w[1], w[1]));
+    }
+    s
+}
+
+/// A document with mappings nested `depth` deep on its line 4.
+pub fn deep_yaml(depth: usize) -> String {
+    // Flow mappings: `{a: {a: …}}` on one line.
+    let mut s = String::from("name: deep\ntrigger: {type: manual}\nsteps: []\nx: ");
+    s.push_str(&"{a: ".repeat(depth));
+    s.push('1');
+    s.push_str(&"}".repeat(depth));
+    s.push('\n');
+    s
+}
+
+/// A step whose value is one expression with `depth` nested parentheses (line 6).
+pub fn deep_template(depth: usize) -> String {
+    format!(
+        "name: deep\ntrigger: {{type: manual}}\nsteps:\n  - id: a\n    action: set\n    with: {{ value: \"{{{{{}trigger.body{}}}}}\" }}\n",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    )
+}
+
+#[tokio::test]
+async fn aliases_are_refused_at_their_position() {
+    let out = validate_bad(&laughs()).await;
+    let r = reported(&out);
+    assert_eq!(r.len(), 1, "{}", out.stderr);
+    assert_eq!((r[0].line, r[0].column), (3, 8), "{}", out.stderr);
+    assert!(r[0].message.contains("aliases"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn documents_nested_10000_deep_are_refused() {
+    let out = validate_bad(&deep_yaml(10_000)).await;
+    let r = reported(&out);
+    assert_eq!(r[0].line, 4, "{}", out.stderr);
+    assert!(r[0].message.contains("levels deep"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn templates_nested_100000_deep_are_refused() {
+    let out = validate_bad(&deep_template(100_000)).await;
+    let r = reported(&out);
+    assert_eq!(r[0].line, 6, "{}", out.stderr);
+    assert!(r[0].message.contains("levels deep"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn block_helpers_without_their_arguments_are_refused() {
+    let yaml = "name: w\ntrigger: {type: manual}\nsteps:\n  - id: a\n    action: set\n    with:\n      value: \"{{#if trigger.body.x}}{{upper}}{{/if}}\"\n";
+    let out = validate_bad(yaml).await;
+    let r = reported(&out);
+    assert_eq!(r.len(), 1, "{}", out.stderr);
+    assert_eq!(r[0].line, 7, "{}", out.stderr);
+    assert!(
+        r[0].message.contains("`upper` takes 1 argument(s), got 0"),
+        "{}",
+        out.stderr
+    );
+}

@@ -16,6 +16,7 @@ mod harness;
 
 mod api;
 mod bad_requests;
+mod bounds;
 mod cli;
 mod crash;
 mod executions;
