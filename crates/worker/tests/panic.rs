@@ -102,6 +102,7 @@ async fn a_panicking_execution_fails_and_frees_its_slot() {
                 trigger_kind: w.trigger_kind.clone(),
                 request: json!({ "kind": "manual", "method": "POST", "path": "", "headers": {}, "query": {}, "body": {} }),
                 idempotency_key: None,
+                fingerprint: None,
                 test: false,
                 claim_for: None,
             })
