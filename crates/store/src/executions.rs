@@ -264,7 +264,7 @@ impl Store {
             ],
         };
         let db_backend = self.db_backend();
-        let mut claims = self
+        let claims = self
             .write("claim", false, move |txn| {
                 Box::pin(async move {
                     let mut claims = Vec::new();
@@ -300,6 +300,36 @@ impl Store {
                 })
             })
             .await?;
+        // An execution claimed `max_claims` times before without finishing is a poison one:
+        // finish it as failed (through the normal finish: waiters, events) instead.
+        let max_claims = self.inner.max_claims;
+        let mut kept = Vec::with_capacity(claims.len());
+        for c in claims {
+            if c.attempt <= max_claims {
+                kept.push(c);
+                continue;
+            }
+            let at = chrono::Utc::now();
+            let result = ExecutionResult {
+                execution_id: c.execution_id,
+                status: engine::ExecutionStatus::Failed,
+                steps: Vec::new(),
+                response: None,
+                output: None,
+                error: Some(engine::journal::ExecutionError {
+                    step_id: None,
+                    message: format!(
+                        "claimed {} times without finishing: the worker stopped or lost its lease each time",
+                        c.attempt - 1
+                    ),
+                }),
+                started_at: at,
+                finished_at: at,
+            };
+            self.finish_execution(c.execution_id, c.attempt, &result)
+                .await?;
+        }
+        let mut claims = kept;
         claims.sort_by_key(|c| c.execution_id);
         Ok(claims)
     }

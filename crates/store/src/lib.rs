@@ -80,7 +80,14 @@ pub struct Options {
     pub busy_timeout: Duration,
     /// Capacity of the in-process event channel (default 4096); slow receivers lag.
     pub event_capacity: usize,
+    /// How many times an execution may be claimed without finishing (its worker stopped or
+    /// lost its lease each time) before the next claim finishes it as failed (default
+    /// [`MAX_CLAIMS`]).
+    pub max_claims: i32,
 }
+
+/// The default of [`Options::max_claims`].
+pub const MAX_CLAIMS: i32 = 5;
 
 impl Default for Options {
     fn default() -> Self {
@@ -89,6 +96,7 @@ impl Default for Options {
             sqlite_readers: 4,
             busy_timeout: Duration::from_secs(5),
             event_capacity: 4096,
+            max_claims: MAX_CLAIMS,
         }
     }
 }
@@ -111,6 +119,7 @@ struct Inner {
     events: broadcast::Sender<ExecutionEvent>,
     /// Callers of `wait_finished` in this process, by execution.
     waiters: waiting::Waiters,
+    max_claims: i32,
 }
 
 impl std::fmt::Debug for Store {
@@ -186,6 +195,7 @@ impl Store {
                 fast_read,
                 events,
                 waiters: Default::default(),
+                max_claims: options.max_claims.max(1),
             }),
         })
     }

@@ -36,6 +36,8 @@ pub struct Config {
     pub intake_budget: usize,
     /// Headers redacted from stored webhook requests besides the default list.
     pub redact_headers: Vec<String>,
+    /// Claims of one execution without a finish before it is failed (a poison execution).
+    pub max_claims: i32,
     /// What the `http` action may call besides public addresses (`outbound_allow`).
     pub outbound: actions::outbound::Policy,
 }
@@ -60,6 +62,7 @@ pub struct File {
     pub max_connections: Option<usize>,
     pub intake_budget: Option<String>,
     pub redact_headers: Option<Vec<String>>,
+    pub max_claims: Option<i32>,
     /// Allow rules for outbound calls: CIDRs and `host[:port]` entries.
     pub outbound_allow: Option<Vec<String>>,
 }
@@ -210,6 +213,12 @@ impl Config {
                     .filter(|s| !s.is_empty()),
             );
         }
+        let max_claims = match env("WEFT_MAX_CLAIMS") {
+            Some(s) => s
+                .parse()
+                .map_err(|_| format!("WEFT_MAX_CLAIMS `{s}` is not a number"))?,
+            None => file.max_claims.unwrap_or(store::MAX_CLAIMS),
+        };
         let mut allow_env = file.allow_env.unwrap_or_default();
         if let Some(list) = env("WEFT_ALLOW_ENV") {
             allow_env.extend(
@@ -242,6 +251,7 @@ impl Config {
             max_connections: max_connections.max(1),
             intake_budget: intake_budget.max(body_limit.min(1024 * 1024)),
             redact_headers,
+            max_claims: max_claims.max(1),
             outbound: outbound_policy(
                 file.outbound_allow.as_deref(),
                 flags.outbound_allow.as_deref(),

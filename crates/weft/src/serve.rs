@@ -40,7 +40,11 @@ pub async fn open_store(config: &Config) -> Result<store::Store, String> {
         private_dir(&config.data_dir)?;
         private_files(&config.database_url)?;
     }
-    store::Store::connect(&config.database_url)
+    let options = store::Options {
+        max_claims: config.max_claims,
+        ..store::Options::default()
+    };
+    store::Store::connect_with(&config.database_url, &options)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))
 }

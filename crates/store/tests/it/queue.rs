@@ -236,4 +236,26 @@ backends! {
         assert_eq!((c.execution_id, c.attempt, c.workflow_id, c.version, c.retry_of), (id, 1, w.id, w.version, None));
         assert_eq!(c.request, new.request);
     }
+
+    async fn an_execution_whose_lease_expired_max_claims_times_ends_failed(store: Store) {
+        let w = store.create_workflow(manual_doc("w")).await.unwrap();
+        let e = store.enqueue(new_execution(&w, None)).await.unwrap();
+        for attempt in 1..=store::MAX_CLAIMS {
+            let claims = store.claim("dies", Duration::from_millis(1), 5).await.unwrap();
+            assert_eq!(claims.len(), 1, "claim {attempt}");
+            assert_eq!(claims[0].attempt, attempt);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // The next claim finishes it as failed instead of handing it out.
+        assert!(store.claim("dies", Duration::from_secs(60), 5).await.unwrap().is_empty());
+        let r = store.execution(e.execution_id).await.unwrap().unwrap();
+        assert_eq!(r.status, ExecutionStatus::Failed, "{r:?}");
+        let message = r.error.clone().map(|e| e.message).unwrap_or_default();
+        assert_eq!(
+            message,
+            format!("claimed {} times without finishing: the worker stopped or lost its lease each time", store::MAX_CLAIMS)
+        );
+        assert!(r.lease_owner.is_none(), "{r:?}");
+        assert!(store.claim("dies", Duration::from_secs(60), 5).await.unwrap().is_empty());
+    }
 }
