@@ -128,19 +128,11 @@ pub async fn execute_catching<'p>(plan: &'p Plan, run: &'p Run<'p>) -> Execution
         .await
     {
         Ok(result) => result,
-        Err(payload) => ExecutionResult {
-            execution_id: run.execution_id,
-            status: ExecutionStatus::Failed,
-            steps: Vec::new(),
-            response: None,
-            output: None,
-            error: Some(ExecutionError {
-                step_id: None,
-                message: format!("the execution panicked: {}", panic_message(&*payload)),
-            }),
+        Err(payload) => ExecutionResult::failed(
+            run.execution_id,
+            format!("the execution panicked: {}", panic_message(&*payload)),
             started_at,
-            finished_at: Utc::now(),
-        },
+        ),
     }
 }
 

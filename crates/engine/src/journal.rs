@@ -143,6 +143,24 @@ pub struct ExecutionResult {
 }
 
 impl ExecutionResult {
+    /// An execution that failed without running a step (it could not start, it panicked, it
+    /// was claimed too often), started at `started_at` and finished now.
+    pub fn failed(execution_id: Uuid, message: String, started_at: DateTime<Utc>) -> Self {
+        ExecutionResult {
+            execution_id,
+            status: ExecutionStatus::Failed,
+            steps: Vec::new(),
+            response: None,
+            output: None,
+            error: Some(ExecutionError {
+                step_id: None,
+                message,
+            }),
+            started_at,
+            finished_at: Utc::now(),
+        }
+    }
+
     pub fn step(&self, id: &str) -> Option<&StepResult> {
         self.steps.iter().find(|s| s.step_id == id)
     }

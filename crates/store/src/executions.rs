@@ -309,23 +309,14 @@ impl Store {
                 kept.push(c);
                 continue;
             }
-            let at = chrono::Utc::now();
-            let result = ExecutionResult {
-                execution_id: c.execution_id,
-                status: engine::ExecutionStatus::Failed,
-                steps: Vec::new(),
-                response: None,
-                output: None,
-                error: Some(engine::journal::ExecutionError {
-                    step_id: None,
-                    message: format!(
-                        "claimed {} times without finishing: the worker stopped or lost its lease each time",
-                        c.attempt - 1
-                    ),
-                }),
-                started_at: at,
-                finished_at: at,
-            };
+            let result = ExecutionResult::failed(
+                c.execution_id,
+                format!(
+                    "claimed {} times without finishing: the worker stopped or lost its lease each time",
+                    c.attempt - 1
+                ),
+                chrono::Utc::now(),
+            );
             self.finish_execution(c.execution_id, c.attempt, &result)
                 .await?;
         }

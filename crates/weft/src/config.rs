@@ -125,6 +125,16 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .map_err(|_| format!("`{s}` is not a size (e.g. 10MiB, 512KiB, 1000)"))
 }
 
+/// A whole number from environment variable `name`, else the config file's, else `default`.
+fn number<T: std::str::FromStr>(name: &str, file: Option<T>, default: T) -> Result<T, String> {
+    match env(name) {
+        Some(s) => s
+            .parse()
+            .map_err(|_| format!("{name} `{s}` is not a number")),
+        None => Ok(file.unwrap_or(default)),
+    }
+}
+
 fn duration(s: &str, what: &str) -> Result<Duration, String> {
     engine::duration::parse(s).map_err(|e| format!("{what}: {e}"))
 }
@@ -181,12 +191,7 @@ impl Config {
             Some(s) => duration(&s, "lease")?,
             None => Duration::from_secs(30),
         };
-        let concurrency = match env("WEFT_CONCURRENCY") {
-            Some(s) => s
-                .parse()
-                .map_err(|_| format!("WEFT_CONCURRENCY `{s}` is not a number"))?,
-            None => file.concurrency.unwrap_or(64),
-        };
+        let concurrency = number("WEFT_CONCURRENCY", file.concurrency, 64)?;
         let header_timeout = match env("WEFT_HEADER_TIMEOUT").or(file.header_timeout) {
             Some(s) => duration(&s, "header timeout")?,
             None => Duration::from_secs(30),
@@ -195,12 +200,7 @@ impl Config {
             Some(s) => duration(&s, "body timeout")?,
             None => Duration::from_secs(60),
         };
-        let max_connections = match env("WEFT_MAX_CONNECTIONS") {
-            Some(s) => s
-                .parse()
-                .map_err(|_| format!("WEFT_MAX_CONNECTIONS `{s}` is not a number"))?,
-            None => file.max_connections.unwrap_or(1024),
-        };
+        let max_connections = number("WEFT_MAX_CONNECTIONS", file.max_connections, 1024)?;
         let intake_budget = match env("WEFT_INTAKE_BUDGET").or(file.intake_budget) {
             Some(s) => parse_size(&s)?,
             None => 16 * 1024 * 1024,
@@ -213,12 +213,7 @@ impl Config {
                     .filter(|s| !s.is_empty()),
             );
         }
-        let max_claims = match env("WEFT_MAX_CLAIMS") {
-            Some(s) => s
-                .parse()
-                .map_err(|_| format!("WEFT_MAX_CLAIMS `{s}` is not a number"))?,
-            None => file.max_claims.unwrap_or(store::MAX_CLAIMS),
-        };
+        let max_claims = number("WEFT_MAX_CLAIMS", file.max_claims, store::MAX_CLAIMS)?;
         let mut allow_env = file.allow_env.unwrap_or_default();
         if let Some(list) = env("WEFT_ALLOW_ENV") {
             allow_env.extend(

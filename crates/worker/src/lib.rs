@@ -414,20 +414,7 @@ impl Worker {
             Ok(x) => x,
             Err(message) => {
                 tracing::error!(error = %message, "cannot run the execution");
-                let now = chrono::Utc::now();
-                let result = engine::ExecutionResult {
-                    execution_id: id,
-                    status: engine::ExecutionStatus::Failed,
-                    steps: Vec::new(),
-                    response: None,
-                    output: None,
-                    error: Some(engine::journal::ExecutionError {
-                        step_id: None,
-                        message,
-                    }),
-                    started_at: now,
-                    finished_at: now,
-                };
+                let result = engine::ExecutionResult::failed(id, message, chrono::Utc::now());
                 let _ = inner.store.finish_execution(id, attempt, &result).await;
                 return;
             }
