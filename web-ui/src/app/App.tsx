@@ -1,8 +1,9 @@
 import { History, LogOut, Workflow as WorkflowIcon } from 'lucide-react';
-import type { MouseEvent } from 'react';
+import { useEffect, type MouseEvent } from 'react';
 import { hasUnsavedChanges } from '../editor/hooks';
 import { useAuth } from '../features/auth/hooks';
 import { SignIn } from '../features/auth/components/SignIn';
+import { restoreSession, signOut } from '../features/auth/api';
 import { EditorPage } from '../editor/EditorPage';
 import { ExecutionsPage } from '../features/executions/components/ExecutionsPage';
 import { WorkflowsPage } from '../features/workflows/components/WorkflowsPage';
@@ -16,10 +17,16 @@ function guard(e: MouseEvent<HTMLAnchorElement>) {
 }
 
 export function App() {
-  const key = useAuth((s) => s.key);
-  const signOut = useAuth((s) => s.signOut);
+  const status = useAuth((s) => s.status);
+  const scope = useAuth((s) => s.session?.scope);
   const route = useRoute();
-  if (!key) {
+  useEffect(() => {
+    if (useAuth.getState().status === 'checking') void restoreSession();
+  }, []);
+  if (status === 'checking') {
+    return <div className="signin" aria-busy="true" data-testid="session-checking" />;
+  }
+  if (status !== 'signed-in') {
     return (
       <>
         <SignIn />
@@ -54,7 +61,12 @@ export function App() {
           <History size={20} aria-hidden />
         </a>
         <span className="sidebar__spacer" />
-        <IconButton icon={LogOut} label="Sign out" className="sidebar__link" onClick={() => (!hasUnsavedChanges() || window.confirm('Sign out without saving? Your changes will be lost.')) && signOut()} data-testid="sign-out" />
+        {scope === 'read' && (
+          <span className="sidebar__badge" title="This API key is read-only: you can look, not change or run anything." data-testid="read-only-badge">
+            read-only
+          </span>
+        )}
+        <IconButton icon={LogOut} label="Sign out" className="sidebar__link" onClick={() => (!hasUnsavedChanges() || window.confirm('Sign out without saving? Your changes will be lost.')) && void signOut()} data-testid="sign-out" />
       </nav>
       <main className="shell__main">
         {route.name === 'workflows' && <WorkflowsPage />}

@@ -74,3 +74,9 @@ export async function copyText(text: string): Promise<boolean> {
     return ok;
   }
 }
+
+/** The server's public URLs are relative unless its operator set WEFT_PUBLIC_URL: anchor them to this page. */
+export function absoluteUrl(url: string, origin: string = typeof window === 'undefined' ? '' : window.location.origin): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url;
+  return `${origin}${url.startsWith('/') ? '' : '/'}${url}`;
+}

@@ -1,5 +1,6 @@
-// The one HTTP client of the editor: adds the API key, turns error answers into `ApiError`s
-// whose message says what went wrong.
+// The one HTTP client of the editor: sends the session cookie (same-origin) and the CSRF
+// token on state-changing calls, turns error answers into `ApiError`s whose message says
+// what went wrong.
 import type { ApiErrorBody, Problem } from '../generated/api';
 import { useAuth } from '../features/auth/hooks';
 
@@ -31,10 +32,11 @@ export interface RequestOptions {
   accept?: 'json' | 'yaml';
   signal?: AbortSignal;
   query?: Record<string, string | number | undefined | null>;
-  /** Do not sign out on 401 (the sign-in check handles it itself). */
+  /** Do not sign out on 401 (the sign-in calls handle it themselves). */
   keepSession?: boolean;
-  key?: string;
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 function url(path: string, query?: RequestOptions['query']): string {
   if (!query) return path;
@@ -65,9 +67,10 @@ async function errorFrom(res: Response): Promise<ApiError> {
 
 /** Calls the API; returns parsed JSON (or text for YAML), `null` for 204. */
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const key = options.key ?? useAuth.getState().key;
+  const method = (options.method ?? 'GET').toUpperCase();
   const headers: Record<string, string> = {};
-  if (key) headers.Authorization = `Bearer ${key}`;
+  const csrf = useAuth.getState().session?.csrf_token;
+  if (csrf && !SAFE_METHODS.has(method)) headers['X-CSRF-Token'] = csrf;
   headers.Accept = options.accept === 'yaml' ? 'application/yaml' : 'application/json';
   let body: BodyInit | undefined;
   if (options.body !== undefined) {
@@ -81,13 +84,19 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   }
   let res: Response;
   try {
-    res = await fetch(url(path, options.query), { method: options.method ?? 'GET', headers, body, signal: options.signal });
+    res = await fetch(url(path, options.query), {
+      method,
+      headers,
+      body,
+      signal: options.signal,
+      credentials: 'same-origin',
+    });
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
     throw new ApiError(0, 'network', 'Cannot reach the Weft server. Is `weft serve` running?');
   }
   if (res.status === 401 && !options.keepSession) {
-    useAuth.getState().signOut('Your API key was refused (401). Sign in again.');
+    useAuth.getState().signedOut('Your session has expired. Sign in again.');
   }
   if (!res.ok) throw await errorFrom(res);
   if (res.status === 204) return null as T;

@@ -7,7 +7,7 @@ import { Button, CopyButton, Field, IconButton } from '../../app/ui';
 import { workflowsApi } from '../../features/workflows/api';
 import type { AuthKind, CapturedRequest, HmacPreset, Trigger, WebhookAuth, WebhookTrigger, Workflow } from '../../generated/api';
 import { describeError, isAbort } from '../../lib/http';
-import { slug } from '../../lib/format';
+import { absoluteUrl, slug } from '../../lib/format';
 import { triggerMeta } from '../../nodes/actions';
 import { nextRuns } from '../cron';
 import { followExecution, useDirty } from '../hooks';
@@ -29,7 +29,7 @@ function errorsOf(field: string, problems: { field?: string | null; step?: strin
 function hookBase(record: Workflow | null): string {
   const suffix = `/hooks/${record?.webhook_path ?? ''}`;
   const url = record?.webhook_url;
-  if (record?.webhook_path && url?.endsWith(suffix)) return url.slice(0, -suffix.length);
+  if (record?.webhook_path && url?.endsWith(suffix)) return absoluteUrl(url).slice(0, -suffix.length);
   return window.location.origin;
 }
 
@@ -146,7 +146,7 @@ function WebhookFields({ trigger, readOnly, setTrigger, problems }: { trigger: W
           </code>
           <CopyButton text={testUrl} label="Copy test URL" testId="copy-test-url" />
         </div>
-        <p className="muted small">Runs the saved draft, even while inactive.</p>
+        <p className="muted small">Runs the saved draft, even while inactive — but only while you listen for a test event below; otherwise it answers 404.</p>
       </div>
       <TestListener />
       <Field label="Methods" htmlFor="trigger-methods">
@@ -265,7 +265,7 @@ function TestListener() {
         <div className="listener__waiting" role="status">
           <span className="pulse" aria-hidden />
           <span>
-            Waiting for a call to the test URL… <span className="muted">{Math.max(0, Math.round((state.until - now) / 1000))} s</span>
+            Listening: call the test URL now… <span className="muted">{Math.max(0, Math.round((state.until - now) / 1000))} s</span>
           </span>
           <Button size="sm" variant="ghost" onClick={() => abort.current?.abort()}>
             Stop

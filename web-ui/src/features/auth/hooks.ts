@@ -1,41 +1,45 @@
-// The signed-in API key, kept in localStorage.
+// The signed-in session. The server keeps it in an HttpOnly cookie no script can read; this
+// store holds only what the editor needs in memory: the scope and the CSRF token that every
+// state-changing call echoes in `X-CSRF-Token`. Nothing is written to localStorage.
 import { create } from 'zustand';
 
-const STORAGE_KEY = 'weft.apiKey';
+/** Where older editors kept the API key; removed on load. */
+const STALE_KEY = 'weft.apiKey';
 
-function stored(): string | null {
+export type Scope = 'admin' | 'read' | string;
+
+export interface Session {
+  scope: Scope;
+  csrf_token: string | null;
+  expires_at: string | null;
+}
+
+type Status = 'checking' | 'signed-in' | 'signed-out';
+
+interface AuthState {
+  status: Status;
+  session: Session | null;
+  /** Why the user was signed out, shown on the sign-in screen. */
+  notice: string | null;
+  signedIn: (session: Session) => void;
+  /** Forgets the session locally (the server call is `signOut` in ./api). */
+  signedOut: (notice?: string) => void;
+}
+
+export function removeStaleKey(): void {
   try {
-    return localStorage.getItem(STORAGE_KEY);
+    localStorage.removeItem(STALE_KEY);
   } catch {
-    return null;
+    // storage may be disabled or absent (tests)
   }
 }
 
-interface AuthState {
-  key: string | null;
-  /** Why the user was signed out, shown on the sign-in screen. */
-  notice: string | null;
-  signIn: (key: string) => void;
-  signOut: (notice?: string) => void;
-}
+removeStaleKey();
 
 export const useAuth = create<AuthState>((set) => ({
-  key: stored(),
+  status: 'checking',
+  session: null,
   notice: null,
-  signIn: (key) => {
-    try {
-      localStorage.setItem(STORAGE_KEY, key);
-    } catch {
-      // storage may be disabled: the key then lasts for this tab only
-    }
-    set({ key, notice: null });
-  },
-  signOut: (notice) => {
-    try {
-      localStorage.removeItem(STORAGE_KEY);
-    } catch {
-      // ignore
-    }
-    set({ key: null, notice: notice ?? null });
-  },
+  signedIn: (session) => set({ status: 'signed-in', session, notice: null }),
+  signedOut: (notice) => set({ status: 'signed-out', session: null, notice: notice ?? null }),
 }));

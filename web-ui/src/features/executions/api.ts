@@ -1,6 +1,5 @@
 import type { Execution, ExecutionList, ExecutionRecord, ExecutionStatus, RetryFrom, RunAccepted } from '../../generated/api';
 import { request } from '../../lib/http';
-import { useAuth } from '../auth/hooks';
 
 const base = '/api/v1/executions';
 const at = (id: string) => `${base}/${encodeURIComponent(id)}`;
@@ -22,6 +21,6 @@ export const executionsApi = {
   cancel: (id: string) => request<ExecutionRecord>(`${at(id)}/cancel`, { method: 'POST' }),
   retry: (id: string, from: RetryFrom) => request<RunAccepted>(`${at(id)}/retry`, { method: 'POST', body: { from } }),
   remove: (id: string) => request<null>(at(id), { method: 'DELETE' }),
-  /** The SSE stream's address; EventSource cannot send headers, so the key goes in the query. */
-  eventsUrl: (id: string) => `${at(id)}/events?access_token=${encodeURIComponent(useAuth.getState().key ?? '')}`,
+  /** The SSE stream's address; EventSource sends the same-origin session cookie, so no token. */
+  eventsUrl: (id: string) => `${at(id)}/events`,
 };

@@ -3,12 +3,11 @@ import { useState, type FormEvent } from 'react';
 import { Logo } from '../../../app/App';
 import { Button } from '../../../app/ui';
 import { ApiError, describeError } from '../../../lib/http';
-import { checkKey } from '../api';
+import { signIn } from '../api';
 import { useAuth } from '../hooks';
 
 export function SignIn() {
   const notice = useAuth((s) => s.notice);
-  const signIn = useAuth((s) => s.signIn);
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -20,8 +19,8 @@ export function SignIn() {
     setBusy(true);
     setError(null);
     try {
-      await checkKey(k);
-      signIn(k);
+      await signIn(k);
+      setKey('');
     } catch (err) {
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
         setError('This API key was refused. Check it and try again.');
