@@ -96,7 +96,10 @@ after(async () => {
 
 describe('the editor', () => {
   test('refuses a wrong API key and signs in with the right one', async () => {
-    await page.goto(WEFT_URL);
+    const res = await page.goto(WEFT_URL);
+    const csp = res.headers()['content-security-policy'] ?? '';
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self'/);
     await byId('sign-in').waitFor();
     await shot('sign-in');
     await byId('api-key').fill('not-a-key');
@@ -106,6 +109,14 @@ describe('the editor', () => {
     await shot('sign-in-refused');
     await byId('api-key').fill(API_KEY);
     await byId('sign-in-submit').click();
+    await byId('workflows-page').waitFor();
+    const stored = await page.evaluate(() => Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)]));
+    assert.ok(!stored.some(([k, v]) => k === 'weft.apiKey' || (v ?? '').includes(API_KEY)), 'no API key in localStorage');
+    assert.ok(!(await page.evaluate(() => document.cookie)).includes('weft_session'), 'weft_session is HttpOnly');
+    const cookies = await page.context().cookies();
+    assert.ok(cookies.some((c) => c.name === 'weft_session' && c.httpOnly && c.sameSite === 'Strict'));
+    // a reload restores the tab from the cookie
+    await page.reload();
     await byId('workflows-page').waitFor();
     await shot('workflows');
   });
@@ -223,7 +234,7 @@ describe('the editor', () => {
     await node('$trigger').click();
     assert.equal(await byId('test-url').innerText(), `${WEFT_URL}/hooks-test/${HOOK_PATH}`);
     await byId('listen-test-event').click();
-    await page.getByText('Waiting for a call to the test URL').waitFor();
+    await page.getByText('Listening: call the test URL now').waitFor();
     await page.waitForTimeout(500); // let the long poll reach the server
     const res = await fetch(`${WEFT_URL}/hooks-test/${HOOK_PATH}`, {
       method: 'POST',
