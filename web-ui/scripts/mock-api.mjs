@@ -180,8 +180,18 @@ export function createMockApi({ empty = false, problems = null } = {}) {
   return function handle(method, url, headers, bodyText) {
     const u = new URL(url);
     const path = u.pathname.replace(/^\/api\/v1/, '');
+    const body0 = bodyText && path === '/session' ? JSON.parse(bodyText) : null;
+    // The session routes: the mock treats every tab as signed in once it posted the key.
+    if (path === '/session' && method === 'POST') {
+      if (body0?.api_key !== API_KEY) return { status: 401, body: { error: { code: 'unauthorized', message: 'unknown API key' } } };
+      return { status: 200, body: { scope: 'admin', csrf_token: 'mock-csrf', expires_at: null } };
+    }
+    if (path === '/session' && method === 'GET' && !(headers.cookie ?? '').includes('weft_session=')) return { status: 401, body: { error: { code: 'unauthorized', message: 'no session' } } };
+    if (path === '/session' && method === 'GET') return { status: 200, body: { scope: 'admin', csrf_token: 'mock-csrf', expires_at: null } };
+    if (path === '/session' && method === 'DELETE') return { status: 204, body: null };
     const auth = headers.authorization ?? '';
-    if (!path.endsWith('/events') && auth !== `Bearer ${API_KEY}`) return { status: 401, body: { error: { code: 'unauthorized', message: 'missing or unknown API key' } } };
+    const csrf = headers['x-csrf-token'] ?? '';
+    if (!path.endsWith('/events') && auth !== `Bearer ${API_KEY}` && !(method === 'GET' || csrf === 'mock-csrf')) return { status: 401, body: { error: { code: 'unauthorized', message: 'missing or unknown API key' } } };
     const body = bodyText ? (headers['content-type']?.includes('yaml') ? parse(bodyText) : JSON.parse(bodyText)) : null;
     let m;
     if (path === '/workflows' && method === 'GET') return { status: 200, body: { items: [...workflows.values()].map(summary) } };

@@ -55,7 +55,10 @@ async function newPage({ signedIn = false, mock = null } = {}) {
     return route.abort();
   });
   if (mock) await installMockApi(page, mock);
-  if (signedIn) await page.addInitScript((key) => localStorage.setItem('weft.apiKey', key), API_KEY);
+  // Signed-in screens: the mock answers GET /api/v1/session; a real server needs the cookie.
+  // Signed-in screens: with the mock, a weft_session cookie is enough; a real server issues one.
+  if (signedIn && mock) await page.context().addCookies([{ name: 'weft_session', value: 'mock', url: base }]);
+  else if (signedIn) await page.request.post(`${base}/api/v1/session`, { data: { api_key: API_KEY } }).catch(() => {});
   return page;
 }
 
