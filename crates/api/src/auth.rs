@@ -24,12 +24,12 @@ pub const SESSION_COOKIE: &str = "weft_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Proof that the request carried a valid, unrevoked API key (or a session made from one).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Caller {
     pub key_id: Uuid,
     pub scope: Scope,
     /// The session the request came with (cookie), if it did.
-    pub session: Option<Uuid>,
+    pub session: Option<store::Session>,
 }
 
 /// POST routes that change nothing: a read-only caller may use them.
@@ -138,7 +138,7 @@ impl FromRequestParts<AppState> for Caller {
             Caller {
                 key_id: session.api_key_id,
                 scope: session.scope,
-                session: Some(session.id),
+                session: Some(session),
             }
         } else if let Some(token) = query_token(parts) {
             if !full_path(parts).ends_with("/events") {

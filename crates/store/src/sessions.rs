@@ -119,20 +119,6 @@ impl Store {
         }))
     }
 
-    /// The session with this id, live or not.
-    pub async fn session(&self, id: Uuid) -> Result<Option<Session>> {
-        Ok(session::Entity::find_by_id(id)
-            .one(self.db())
-            .await?
-            .map(|row| Session {
-                id: row.id,
-                api_key_id: row.api_key_id,
-                scope: Scope::stored(&row.scope),
-                csrf: row.csrf,
-                expires_at: row.expires_at,
-            }))
-    }
-
     /// Ends a session (sign-out); ending one that is gone is not an error.
     pub async fn end_session(&self, id: Uuid) -> Result<()> {
         self.write("end_session", false, move |txn| {

@@ -98,16 +98,9 @@ async fn create_session(
 /// The current session: its scope and CSRF token (for an editor tab opened later).
 #[utoipa::path(get, path = "/session", tag = "meta",
     responses((status = 200, body = SessionOut), (status = 401)))]
-async fn get_session(caller: Caller, State(state): State<AppState>) -> ApiResult<Response> {
+async fn get_session(caller: Caller) -> ApiResult<Response> {
     let (csrf_token, expires_at) = match caller.session {
-        Some(id) => {
-            // The extractor found it a moment ago; read it for its CSRF token.
-            let session = state.store.session(id).await?;
-            (
-                session.as_ref().and_then(|s| s.csrf.clone()),
-                session.map(|s| s.expires_at),
-            )
-        }
+        Some(session) => (session.csrf, Some(session.expires_at)),
         None => (None, None),
     };
     let mut res = Json(SessionOut {
@@ -124,8 +117,8 @@ async fn get_session(caller: Caller, State(state): State<AppState>) -> ApiResult
 /// Sign out: ends the session and clears the cookie.
 #[utoipa::path(delete, path = "/session", tag = "meta", responses((status = 204)))]
 async fn delete_session(caller: Caller, State(state): State<AppState>) -> ApiResult<Response> {
-    if let Some(id) = caller.session {
-        state.store.end_session(id).await?;
+    if let Some(session) = &caller.session {
+        state.store.end_session(session.id).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut()
