@@ -11,10 +11,67 @@ use serde_json::{Value, json};
 #[derive(Debug)]
 pub struct ApiError(Box<Inner>);
 
+/// Every `error.code` the API answers with. Clients branch on the code, never on the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the query, path or body is wrong (the message says what).
+    BadRequest,
+    /// 400: the body is not valid JSON (`details.line`, `details.column` when known).
+    MalformedJson,
+    /// 400: a webhook body does not parse as its content type says.
+    MalformedBody,
+    /// 401: no or an invalid API key, session or signature.
+    Unauthorized,
+    /// 403: the key's scope does not allow this, or the CSRF token is missing.
+    Forbidden,
+    /// 404: no such resource (or nothing listens at a test URL).
+    NotFound,
+    /// 405: the webhook does not take this method (see `Allow`).
+    MethodNotAllowed,
+    /// 406: nothing the `Accept` header allows can be answered.
+    NotAcceptable,
+    /// 409: the resource is not in a state that allows this.
+    Conflict,
+    /// 413: the body is larger than this server accepts.
+    PayloadTooLarge,
+    /// 415: neither JSON nor another accepted content type.
+    UnsupportedMediaType,
+    /// 422: the JSON body does not fit the expected shape.
+    InvalidBody,
+    /// 422: the workflow document is not valid (`details.problems`, each located).
+    InvalidWorkflow,
+    /// 422: a webhook secret is missing or too weak (`details.problems`).
+    WeakSecret,
+    /// 422: this `Idempotency-Key` was used with another request.
+    IdempotencyKeyReused,
+    /// 500: a sync execution did not succeed (`details.execution_id`).
+    ExecutionFailed,
+    /// 500: something failed on our side (logged, not sent).
+    Internal,
+    /// 503: too much is being received at once; retry after `Retry-After`.
+    Busy,
+}
+
+/// The body of every error answer.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorOut,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorOut {
+    pub code: ErrorCode,
+    /// For people: what went wrong and, where it helps, what to do.
+    pub message: String,
+    /// Depends on the code (e.g. `problems` for `invalid_workflow`); `null` when none.
+    pub details: Value,
+}
+
 #[derive(Debug)]
 struct Inner {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     details: Value,
     /// Extra headers, e.g. `Allow` on 405.
@@ -24,7 +81,7 @@ struct Inner {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError(Box::new(Inner {
             status,
             code,
@@ -51,34 +108,34 @@ impl ApiError {
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", what)
+        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, what)
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
     }
 
     pub fn unauthorized() -> Self {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "missing or invalid credentials",
         )
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+        ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::CONFLICT, "conflict", message)
+        ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message)
     }
 
     /// The workflow document is not valid: every problem, located.
     pub fn invalid_workflow(problems: &engine::Problems) -> Self {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_workflow",
+            ErrorCode::InvalidWorkflow,
             format!(
                 "the workflow is not valid ({} problem{})",
                 problems.0.len(),
@@ -93,7 +150,7 @@ impl ApiError {
         tracing::error!(error = %cause, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "an internal error occurred; see the server log",
         )
     }
@@ -108,7 +165,7 @@ impl From<store::Error> for ApiError {
             store::Error::Conflict { message } => ApiError::conflict(message),
             e @ store::Error::IdempotencyMismatch { .. } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
+                ErrorCode::IdempotencyKeyReused,
                 e.to_string(),
             ),
             // What the caller sent is wrong (e.g. a cursor that is not one).
@@ -121,9 +178,13 @@ impl From<store::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = *self.0;
-        let body = json!({
-            "error": { "code": e.code, "message": e.message, "details": e.details }
-        });
+        let body = ErrorBody {
+            error: ErrorOut {
+                code: e.code,
+                message: e.message,
+                details: e.details,
+            },
+        };
         let mut res = (e.status, Json(body)).into_response();
         for (k, v) in e.headers {
             res.headers_mut().insert(k, v);
@@ -137,17 +198,17 @@ impl From<JsonRejection> for ApiError {
         match r {
             JsonRejection::JsonDataError(e) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 format!("the JSON body does not fit: {}", e.body_text()),
             ),
             JsonRejection::JsonSyntaxError(e) => ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "malformed_json",
+                ErrorCode::MalformedJson,
                 format!("the body is not valid JSON: {}", e.body_text()),
             ),
             JsonRejection::MissingJsonContentType(_) => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "send the body as JSON with `Content-Type: application/json`",
             ),
             JsonRejection::BytesRejection(b) => b.into(),
@@ -162,7 +223,7 @@ impl From<BytesRejection> for ApiError {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 "the body is larger than this server accepts",
             )
         } else {
@@ -216,7 +277,7 @@ where
         let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "malformed_json",
+                ErrorCode::MalformedJson,
                 format!("the body is not valid JSON: {e}"),
             )
             .details(json!({ "line": e.line(), "column": e.column() }))
@@ -226,7 +287,7 @@ where
             .map_err(|e| {
                 ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_body",
+                    ErrorCode::InvalidBody,
                     format!("the JSON body does not fit: {e}"),
                 )
             })

@@ -16,10 +16,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use engine::model::{AuthKind, RespondMode, Trigger};
-use serde_json::json;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::respond::{self, Format};
 use crate::{AppState, Config};
 
@@ -49,7 +48,7 @@ async fn sandboxed(mut res: Response) -> Response {
 fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         "the body is larger than this webhook accepts",
     )
 }
@@ -126,7 +125,7 @@ async fn accept(
     if !allowed.iter().any(|m| m == method.as_str()) {
         return Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             format!("this webhook accepts {}", allowed.join(", ")),
         )
         .header(header::ALLOW, &allowed.join(", ")));
@@ -216,10 +215,14 @@ async fn accept(
     .map_err(|e| match e.status() {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             e.to_string(),
         ),
-        _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", e.to_string()),
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::MalformedBody,
+            e.to_string(),
+        ),
     })?;
     // Secrets never reach the execution record: the token header of header/basic auth, the
     // default list of secret headers (and the operator's), and the webhook secret anywhere.
@@ -272,7 +275,10 @@ async fn accept(
     if let Some(request) = captured {
         state.publish_test_event(
             workflow_id,
-            json!({ "execution_id": enqueued.execution_id, "request": request }),
+            crate::v1::TestEventOut {
+                execution_id: enqueued.execution_id,
+                request,
+            },
         );
     }
     let status_url = status_url(state, enqueued.execution_id);
@@ -354,7 +360,11 @@ pub(crate) async fn enqueue(
 pub(crate) fn accepted(id: uuid::Uuid, status_url: &str, duplicate: bool) -> Response {
     let mut res = (
         StatusCode::ACCEPTED,
-        axum::Json(json!({ "execution_id": id, "status_url": status_url, "duplicate": duplicate })),
+        axum::Json(crate::v1::Accepted {
+            execution_id: id,
+            status_url: status_url.to_string(),
+            duplicate,
+        }),
     )
         .into_response();
     if let Ok(v) = header::HeaderValue::from_str(status_url) {

@@ -12,6 +12,7 @@ mod respond;
 mod ui;
 pub mod v1;
 
+use crate::error::ErrorCode;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -21,7 +22,6 @@ use axum::Router;
 use axum::routing::get;
 use engine::Registry;
 use engine::credentials::CredentialsProvider;
-use serde_json::Value;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
@@ -104,7 +104,7 @@ pub struct Inner {
     /// The budget of webhook body bytes in flight.
     pub(crate) intake: Intake,
     /// Editors listening for the next test event of a workflow.
-    test_listeners: Mutex<HashMap<Uuid, broadcast::Sender<Value>>>,
+    test_listeners: Mutex<HashMap<Uuid, broadcast::Sender<v1::TestEventOut>>>,
     /// Workflow documents by (id, version): a saved version never changes.
     versions: Mutex<HashMap<(Uuid, i32), Arc<engine::Workflow>>>,
 }
@@ -157,7 +157,7 @@ impl AppState {
         Ok(w)
     }
 
-    pub(crate) fn test_listener(&self, workflow: Uuid) -> broadcast::Receiver<Value> {
+    pub(crate) fn test_listener(&self, workflow: Uuid) -> broadcast::Receiver<v1::TestEventOut> {
         let mut map = self.test_listeners.lock().expect("lock");
         map.entry(workflow)
             .or_insert_with(|| broadcast::channel(8).0)
@@ -173,7 +173,7 @@ impl AppState {
             .is_some_and(|tx| tx.receiver_count() > 0)
     }
 
-    pub(crate) fn publish_test_event(&self, workflow: Uuid, event: Value) {
+    pub(crate) fn publish_test_event(&self, workflow: Uuid, event: v1::TestEventOut) {
         let mut map = self.test_listeners.lock().expect("lock");
         if let Some(tx) = map.get(&workflow)
             && tx.send(event).is_err()
@@ -206,12 +206,18 @@ impl Intake {
         self.bytes.clone().try_acquire_many_owned(n).map_err(|_| {
             ApiError::new(
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
+                ErrorCode::Busy,
                 "too many webhook bodies are being received at once; retry shortly",
             )
             .header(axum::http::header::RETRY_AFTER, "1")
         })
     }
+}
+
+/// The API's OpenAPI document, as served at `/api/v1/openapi.json` (and committed as
+/// `docs/openapi.json`, printed by `weft openapi`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    v1::api().1
 }
 
 /// The whole application: webhooks, API, health checks and the editor.
@@ -255,15 +261,10 @@ pub const EDITOR_CSP: &str = "default-src 'self'; script-src 'self'; style-src '
      img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// The OpenAPI document of `/api/v1`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    v1::api().1
-}
-
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         format!("{} does not accept {method}", uri.path()),
     )
 }

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// What the caller accepts, among what we can produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Format> {
 pub fn not_acceptable() -> ApiError {
     ApiError::new(
         StatusCode::NOT_ACCEPTABLE,
-        "not_acceptable",
+        ErrorCode::NotAcceptable,
         "this resource is available as application/json, application/yaml or text/plain",
     )
 }
@@ -89,7 +89,7 @@ pub fn encode(
         (_, _, Format::Text) => {
             return Err(ApiError::new(
                 StatusCode::NOT_ACCEPTABLE,
-                "not_acceptable",
+                ErrorCode::NotAcceptable,
                 "the response body is structured; ask for application/json or application/yaml",
             ));
         }
@@ -136,7 +136,7 @@ pub fn execution_reply(exec: &store::Outcome, format: Format, detailed: bool) ->
         },
         status if !detailed => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "execution_failed",
+            ErrorCode::ExecutionFailed,
             format!("the workflow did not succeed (execution {id})"),
         )
         .details(json!({ "execution_id": id, "status": status.as_str() }))
@@ -149,7 +149,7 @@ pub fn execution_reply(exec: &store::Outcome, format: Format, detailed: bool) ->
                 .unwrap_or_else(|| "the execution did not succeed".to_string());
             Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "execution_failed",
+                ErrorCode::ExecutionFailed,
                 message,
             )
             .details(json!({

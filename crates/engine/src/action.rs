@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::credentials::CredentialsProvider;
 
 /// Describes an action kind for the CLI, the API and the editor's forms.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ActionInfo {
     pub kind: &'static str,
     pub title: &'static str,
@@ -64,7 +64,7 @@ impl ActionContext<'_> {
 }
 
 /// What a step answers to the caller of a sync webhook or `weft run`.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Response {
     pub status: u16,
     #[serde(default)]

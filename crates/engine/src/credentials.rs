@@ -60,7 +60,7 @@ pub enum CredentialError {
 }
 
 /// A credential as lists show it: never its secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CredentialSummary {
     pub name: String,
     /// `bearer`, `basic`, `api_key` or `secret`.

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 /// Where a problem is in the source document (1-based line and column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Location {
     pub line: usize,
     pub column: usize,
@@ -13,7 +13,7 @@ pub struct Location {
 
 /// One thing wrong with a workflow, located as precisely as we can: the YAML position when
 /// the workflow came from YAML, and always the step id and field when it concerns a step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// The file (or other source name) the workflow came from.
     #[serde(skip_serializing_if = "Option::is_none")]

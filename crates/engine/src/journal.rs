@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::action::Response;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
     Succeeded,
@@ -57,7 +57,7 @@ impl ExecutionStatus {
 }
 
 /// The outcome of one step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StepResult {
     pub step_id: String,
     pub action: String,
@@ -116,7 +116,7 @@ impl StepResult {
 }
 
 /// The failure that ended an execution.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExecutionError {
     /// The failing step, if a step failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -232,7 +232,7 @@ impl Journal for NoJournal {
 }
 
 /// The trigger event as templates see it under `trigger`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct TriggerEvent {
     /// `webhook`, `schedule` or `manual`.
     pub kind: String,

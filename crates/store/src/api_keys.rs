@@ -33,7 +33,7 @@ pub struct ApiKeyRecord {
 }
 
 /// What a key (and the sessions and stream tokens made with it) may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Everything.

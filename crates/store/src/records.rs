@@ -11,7 +11,7 @@ use crate::entity::{JsonText, execution, step_run, workflow, workflow_version};
 use crate::error::{Error, Result};
 
 /// How a workflow document was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceFormat {
     Yaml,
@@ -155,7 +155,7 @@ pub struct VersionRecord {
 }
 
 /// Where an execution is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExecutionStatus {
     Queued,
@@ -316,7 +316,7 @@ impl From<ExecutionRecord> for ExecutionSummary {
 }
 
 /// The state of one step run (a row of the journal).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepRunStatus {
     Running,

@@ -36,6 +36,8 @@ pub enum Command {
     Run(RunArgs),
     /// Print the workflow JSON Schema.
     Schema,
+    /// Print the API's OpenAPI document (what `/api/v1/openapi.json` serves).
+    Openapi,
     /// List the actions with their descriptions (`--json` for their config schemas).
     Actions {
         #[arg(long)]
@@ -127,6 +129,10 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
         Command::Run(args) => run(args).await,
         Command::Schema => {
             print!("{}", crate::workflow_schema_text());
+            ExitCode::SUCCESS
+        }
+        Command::Openapi => {
+            print!("{}", crate::openapi_text());
             ExitCode::SUCCESS
         }
         Command::Serve { flags } => {

@@ -69,8 +69,26 @@ pub fn workflow_schema_text() -> String {
     s
 }
 
+/// The API's OpenAPI document (what `weft openapi` prints, `docs/openapi.json` holds and
+/// `/api/v1/openapi.json` serves).
+pub fn openapi_text() -> String {
+    let mut s = serde_json::to_string_pretty(&api::openapi()).expect("a document serializes");
+    s.push('\n');
+    s
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_committed_openapi_document_is_up_to_date() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == super::openapi_text(),
+            "docs/openapi.json is stale; regenerate it with `cargo run -p weft -- openapi > docs/openapi.json` (then `npm --prefix web-ui run generate`)"
+        );
+    }
+
     #[test]
     fn the_committed_workflow_schema_is_up_to_date() {
         let path = concat!(

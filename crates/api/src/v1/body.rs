@@ -5,7 +5,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The largest workflow document accepted (1 MiB).
 pub const MAX_WORKFLOW_BYTES: usize = 1024 * 1024;
@@ -38,7 +38,7 @@ impl FromRequest<AppState> for WorkflowBody {
             other => {
                 return Err(ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ErrorCode::UnsupportedMediaType,
                     format!(
                         "send the workflow as application/json or application/yaml (got `{}`)",
                         if other.is_empty() {
@@ -56,7 +56,7 @@ impl FromRequest<AppState> for WorkflowBody {
             .map_err(|_| {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    ErrorCode::PayloadTooLarge,
                     format!(
                         "a workflow document may be at most {MAX_WORKFLOW_BYTES} bytes (1 MiB)"
                     ),

@@ -9,9 +9,9 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
-use serde::Deserialize;
-use serde_json::{Value, json};
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -21,16 +21,172 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, OptionalJson, PathParams, QueryParams};
 use crate::hooks::{accepted, status_url};
 
-/// The JSON of an execution with its final step results.
-pub(crate) fn execution_json(exec: &store::ExecutionRecord, steps: &[engine::StepResult]) -> Value {
-    let mut v = serde_json::to_value(exec).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert(
-            "steps".into(),
-            serde_json::to_value(steps).unwrap_or(Value::Null),
-        );
+/// An execution in a list: no request, response or output.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExecutionSummaryOut {
+    pub id: Uuid,
+    pub workflow_id: Uuid,
+    /// The workflow version it runs.
+    pub version: i32,
+    pub status: store::ExecutionStatus,
+    /// `webhook`, `schedule` or `manual`.
+    pub trigger_kind: String,
+    pub error: Option<engine::journal::ExecutionError>,
+    /// Started from the test URL.
+    pub test: bool,
+    /// How many times a worker took it up: more than 1 after a crash or a restart.
+    pub attempt: i32,
+    /// The execution this one retries.
+    pub retry_of: Option<Uuid>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<store::ExecutionSummary> for ExecutionSummaryOut {
+    fn from(e: store::ExecutionSummary) -> Self {
+        ExecutionSummaryOut {
+            id: e.id,
+            workflow_id: e.workflow_id,
+            version: e.version,
+            status: e.status,
+            trigger_kind: e.trigger_kind,
+            error: e.error,
+            test: e.test,
+            attempt: e.attempt,
+            retry_of: e.retry_of,
+            created_at: e.created_at,
+            started_at: e.started_at,
+            finished_at: e.finished_at,
+        }
     }
-    v
+}
+
+super::list_of!(
+    /// `GET /executions`: newest first.
+    ExecutionList,
+    ExecutionSummaryOut
+);
+
+/// An execution: what started it, how it ended, and every step's final result.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExecutionOut {
+    #[serde(flatten)]
+    pub summary: ExecutionSummaryOut,
+    /// The trigger event (what templates read as `trigger`; secret headers redacted).
+    #[schema(value_type = engine::TriggerEvent)]
+    pub request: Value,
+    /// What a `respond` step answered.
+    pub response: Option<engine::Response>,
+    /// The last step's output (or the `respond` body).
+    pub output: Option<Value>,
+    pub idempotency_key: Option<String>,
+    /// A cancel was asked for and the worker has not stopped yet.
+    pub cancel_requested: bool,
+    /// Every step's final result, in document order.
+    pub steps: Vec<engine::StepResult>,
+    /// Every attempt of every step (only on `GET /executions/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<Vec<StepRunOut>>,
+}
+
+impl ExecutionOut {
+    pub(crate) fn new(
+        e: store::ExecutionRecord,
+        steps: Vec<engine::StepResult>,
+        attempts: Option<Vec<store::StepRunRecord>>,
+    ) -> Self {
+        ExecutionOut {
+            request: e.request.clone(),
+            response: e.response.clone(),
+            output: e.output.clone(),
+            idempotency_key: e.idempotency_key.clone(),
+            cancel_requested: e.cancel_requested,
+            summary: store::ExecutionSummary::from(e).into(),
+            steps,
+            attempts: attempts.map(|a| a.into_iter().map(StepRunOut::from).collect()),
+        }
+    }
+}
+
+/// One attempt of a step (of one item, for `for_each`), or the step's final result
+/// (`is_final`): a row of the journal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StepRunOut {
+    pub id: Uuid,
+    pub execution_id: Uuid,
+    /// Which take-up of the execution wrote it (0: copied by a retry from the failed step).
+    pub execution_attempt: i32,
+    pub step_id: String,
+    pub action: Option<String>,
+    pub item_index: Option<u32>,
+    pub attempt: u32,
+    pub status: store::StepRunStatus,
+    pub is_final: bool,
+    /// The rendered config.
+    pub input: Option<Value>,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    /// The output port taken, for branching actions.
+    pub port: Option<String>,
+    pub response: Option<engine::Response>,
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Wall time in microseconds.
+    pub duration_us: Option<u64>,
+}
+
+impl From<store::StepRunRecord> for StepRunOut {
+    fn from(r: store::StepRunRecord) -> Self {
+        StepRunOut {
+            id: r.id,
+            execution_id: r.execution_id,
+            execution_attempt: r.execution_attempt,
+            step_id: r.step_id,
+            action: r.action,
+            item_index: r.item_index,
+            attempt: r.attempt,
+            status: r.status,
+            is_final: r.is_final,
+            input: r.input,
+            output: r.output,
+            error: r.error,
+            port: r.port,
+            response: r.response,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            duration_us: r.duration_us,
+        }
+    }
+}
+
+/// The data of an event stream's `step` events.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StepEventOut {
+    /// An attempt started (per item for `for_each`).
+    Started {
+        step_id: String,
+        item_index: Option<u32>,
+        attempt: u32,
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// An attempt failed; another follows after `delay_ms`.
+    Retrying {
+        step_id: String,
+        item_index: Option<u32>,
+        attempt: u32,
+        error: String,
+        delay_ms: u64,
+    },
+    /// The step's final result.
+    Finished(Box<engine::StepResult>),
+}
+
+/// The data of an event stream's last event, `execution`: the final status.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExecutionEventOut {
+    pub status: store::ExecutionStatus,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -54,12 +210,12 @@ struct ListQuery {
 /// Executions, newest first, with cursor pagination.
 #[utoipa::path(get, path = "/executions", tag = "executions",
     params(ListQuery),
-    responses((status = 200, description = "`{items: [...], next_cursor}`", body = Object), (status = 400)))]
+    responses((status = 200, body = ExecutionList), (status = 400)))]
 async fn list_executions(
     _: Caller,
     State(state): State<AppState>,
     QueryParams(q): QueryParams<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ExecutionList>> {
     if q.limit.is_some_and(|l| l == 0 || l > 200) {
         return Err(ApiError::bad_request("`limit` must be between 1 and 200"));
     }
@@ -75,9 +231,10 @@ async fn list_executions(
             limit: q.limit.map(|l| l as u32),
         })
         .await?;
-    Ok(Json(
-        serde_json::to_value(page).map_err(ApiError::internal)?,
-    ))
+    Ok(Json(ExecutionList {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 async fn find(state: &AppState, id: Uuid) -> ApiResult<store::ExecutionRecord> {
@@ -91,34 +248,27 @@ async fn find(state: &AppState, id: Uuid) -> ApiResult<store::ExecutionRecord> {
 /// One execution: the request, the result, every step's final result and every attempt.
 #[utoipa::path(get, path = "/executions/{id}", tag = "executions",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = 404)))]
+    responses((status = 200, body = ExecutionOut), (status = 404)))]
 async fn get_execution(
     _: Caller,
     State(state): State<AppState>,
     PathParams(id): PathParams<Uuid>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ExecutionOut>> {
     let exec = find(&state, id).await?;
     let steps = state.store.finished_steps(id).await?;
     let attempts = state.store.step_runs(id).await?;
-    let mut v = execution_json(&exec, &steps);
-    if let Value::Object(m) = &mut v {
-        m.insert(
-            "attempts".into(),
-            serde_json::to_value(attempts).map_err(ApiError::internal)?,
-        );
-    }
-    Ok(Json(v))
+    Ok(Json(ExecutionOut::new(exec, steps, Some(attempts))))
 }
 
 /// Cancel a queued or running execution.
 #[utoipa::path(post, path = "/executions/{id}/cancel", tag = "executions",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = 404), (status = 409, description = "Already finished")))]
+    responses((status = 200, body = ExecutionOut), (status = 404), (status = 409, description = "Already finished")))]
 async fn cancel_execution(
     _: Caller,
     State(state): State<AppState>,
     PathParams(id): PathParams<Uuid>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ExecutionOut>> {
     let exec = find(&state, id).await?;
     if exec.status.is_finished() {
         return Err(ApiError::conflict(format!(
@@ -128,12 +278,11 @@ async fn cancel_execution(
     }
     let exec = state.store.cancel_execution(id).await?;
     state.dispatch.cancel(id);
-    Ok(Json(
-        serde_json::to_value(exec).map_err(ApiError::internal)?,
-    ))
+    let steps = state.store.finished_steps(id).await?;
+    Ok(Json(ExecutionOut::new(exec, steps, None)))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct RetryIn {
     /// `start` (default): run again from the beginning; `failed_step`: keep the steps that
     /// succeeded and run again from the one that failed, with the same inputs.
@@ -145,7 +294,7 @@ struct RetryIn {
 #[utoipa::path(post, path = "/executions/{id}/retry", tag = "executions",
     params(("id" = Uuid, Path)),
     request_body(content = RetryIn),
-    responses((status = 202, description = "`{execution_id, status_url}`", body = Object), (status = 404), (status = 409)))]
+    responses((status = 202, body = super::Accepted), (status = 404), (status = 409)))]
 async fn retry_execution(
     _: Caller,
     State(state): State<AppState>,
@@ -209,62 +358,66 @@ async fn execution_events(
         .finished_steps(id)
         .await?
         .into_iter()
-        .map(|s| {
-            let mut v = serde_json::to_value(&s).unwrap_or(Value::Null);
-            if let Value::Object(m) = &mut v {
-                m.insert("type".into(), json!("finished"));
-            }
-            sse("step", &v)
-        })
+        .map(|s| sse("step", &StepEventOut::Finished(Box::new(s))))
         .collect();
     if done {
-        initial.push(sse("execution", &json!({ "status": exec.status })));
+        initial.push(sse(
+            "execution",
+            &ExecutionEventOut {
+                status: exec.status,
+            },
+        ));
     }
     Ok(Sse::new(events_stream(id, rx, initial, done))
         .keep_alive(KeepAlive::default())
         .into_response())
 }
 
-fn sse(name: &str, data: &Value) -> Event {
-    Event::default().event(name).data(data.to_string())
+fn sse(name: &str, data: &impl Serialize) -> Event {
+    Event::default()
+        .event(name)
+        .data(serde_json::to_string(data).unwrap_or_default())
 }
 
 /// The SSE event for a store event: `step` events, and a last `execution` event.
-fn sse_of(kind: &store::ExecutionEventKind) -> Option<(&'static str, Value, bool)> {
+fn sse_of(kind: &store::ExecutionEventKind) -> Option<(Event, bool)> {
     use store::ExecutionEventKind as K;
-    Some(match kind {
+    let step = match kind {
         K::StepStarted {
             step_id,
             item_index,
             attempt,
             at,
             ..
-        } => (
-            "step",
-            json!({ "type": "started", "step_id": step_id, "item_index": item_index, "attempt": attempt, "at": at }),
-            false,
-        ),
+        } => StepEventOut::Started {
+            step_id: step_id.clone(),
+            item_index: *item_index,
+            attempt: *attempt,
+            at: *at,
+        },
         K::StepRetrying {
             step_id,
             item_index,
             attempt,
             error,
             delay_ms,
-        } => (
-            "step",
-            json!({ "type": "retrying", "step_id": step_id, "item_index": item_index, "attempt": attempt, "error": error, "delay_ms": delay_ms }),
-            false,
-        ),
-        K::StepFinished { result } => {
-            let mut v = serde_json::to_value(result).unwrap_or(Value::Null);
-            if let Value::Object(m) = &mut v {
-                m.insert("type".into(), json!("finished"));
-            }
-            ("step", v, false)
-        }
+        } => StepEventOut::Retrying {
+            step_id: step_id.clone(),
+            item_index: *item_index,
+            attempt: *attempt,
+            error: error.clone(),
+            delay_ms: *delay_ms,
+        },
+        K::StepFinished { result } => StepEventOut::Finished(result.clone()),
         K::CancelRequested => return None,
-        K::Finished { status } => ("execution", json!({ "status": status }), true),
-    })
+        K::Finished { status } => {
+            return Some((
+                sse("execution", &ExecutionEventOut { status: *status }),
+                true,
+            ));
+        }
+    };
+    Some((sse("step", &step), false))
 }
 
 fn events_stream(
@@ -294,11 +447,11 @@ fn events_stream(
                 }
                 match s.rx.recv().await {
                     Ok(ev) if ev.execution_id == id => {
-                        let Some((name, data, last)) = sse_of(&ev.kind) else {
+                        let Some((event, last)) = sse_of(&ev.kind) else {
                             continue;
                         };
                         s.done = last;
-                        return Some((Ok(sse(name, &data)), s));
+                        return Some((Ok(event), s));
                     }
                     Ok(_) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,

@@ -10,11 +10,23 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 
+super::list_of!(
+    /// `GET /actions`: every action kind with its `with:` JSON Schema.
+    ActionList,
+    engine::action::ActionInfo
+);
+
+super::list_of!(
+    /// `GET /credentials`: names and types, never secrets.
+    CredentialList,
+    engine::credentials::CredentialSummary
+);
+
 /// Every action kind with its `with:` JSON Schema.
 #[utoipa::path(get, path = "/actions", tag = "meta",
-    responses((status = 200, description = "`[{kind, title, description, config_schema}]`", body = Object)))]
-async fn list_actions(_: Caller, State(state): State<AppState>) -> Json<Value> {
-    Json(serde_json::to_value(state.registry.infos()).unwrap_or(Value::Null))
+    responses((status = 200, body = ActionList)))]
+async fn list_actions(_: Caller, State(state): State<AppState>) -> Json<ActionList> {
+    Json(ActionList::all(state.registry.infos()))
 }
 
 /// The workflow document's JSON Schema (also `weft schema`).
@@ -26,10 +38,13 @@ async fn get_workflow_schema(_: Caller, State(state): State<AppState>) -> Json<V
 
 /// The credentials steps and triggers may name: names and types, never secrets.
 #[utoipa::path(get, path = "/credentials", tag = "meta",
-    responses((status = 200, description = "`{items: [{name, type}]}`", body = Object)))]
-async fn list_credentials(_: Caller, State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    responses((status = 200, body = CredentialList)))]
+async fn list_credentials(
+    _: Caller,
+    State(state): State<AppState>,
+) -> ApiResult<Json<CredentialList>> {
     let items = state.credentials.list().await.map_err(ApiError::internal)?;
-    Ok(Json(serde_json::json!({ "items": items })))
+    Ok(Json(CredentialList::all(items)))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -8,6 +8,8 @@ mod meta;
 mod sessions;
 mod workflows;
 
+pub(crate) use workflows::TestEventOut;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -18,6 +20,39 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
 
+/// Declares a list answer: `{items, next_cursor}`, the one envelope of every list. A list
+/// that is not paginated yet answers `next_cursor: null`.
+macro_rules! list_of {
+    ($(#[$doc:meta])* $name:ident, $item:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// Pass it as `?cursor=` for the next page; `null` on the last page.
+            pub next_cursor: Option<String>,
+        }
+
+        impl $name {
+            /// The whole list in one page.
+            #[allow(dead_code)]
+            pub fn all(items: Vec<$item>) -> Self {
+                $name { items, next_cursor: None }
+            }
+        }
+    };
+}
+pub(crate) use list_of;
+
+/// `202 Accepted` of a run, a retry or an async webhook: where to follow the execution.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    pub execution_id: uuid::Uuid,
+    /// `GET` it for the execution (also in `Location`).
+    pub status_url: String,
+    /// An execution with the same idempotency key existed: it is this one.
+    pub duplicate: bool,
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -25,6 +60,7 @@ use crate::AppState;
         description = "Workflows, executions and everything the editor needs. Every route takes `Authorization: Bearer <api key>` (or the editor's session cookie with its `X-CSRF-Token`; event streams also take a stream token as `?access_token=`). A `read` key may only read. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."
     ),
     modifiers(&BearerAuth),
+    components(schemas(crate::error::ErrorBody, Accepted, executions::StepEventOut, executions::ExecutionEventOut)),
     security(("api_key" = [])),
     tags(
         (name = "workflows", description = "Workflows, their versions, manual and test runs"),

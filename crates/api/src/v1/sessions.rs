@@ -35,7 +35,7 @@ pub struct SessionIn {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionOut {
     /// `admin` or `read`.
-    pub scope: String,
+    pub scope: store::Scope,
     /// Echo it in `X-CSRF-Token` on every state-changing call made with the cookie; `null`
     /// when the caller used an API key.
     pub csrf_token: Option<String>,
@@ -81,7 +81,7 @@ async fn create_session(
         .create_session(SessionKind::Session, key.id, key.scope, SESSION_TTL)
         .await?;
     let mut res = Json(SessionOut {
-        scope: key.scope.as_str().to_string(),
+        scope: key.scope,
         csrf_token: session.csrf,
         expires_at: Some(session.expires_at),
     })
@@ -104,7 +104,7 @@ async fn get_session(caller: Caller) -> ApiResult<Response> {
         None => (None, None),
     };
     let mut res = Json(SessionOut {
-        scope: caller.scope.as_str().to_string(),
+        scope: caller.scope,
         csrf_token,
         expires_at,
     })

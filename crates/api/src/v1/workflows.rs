@@ -18,11 +18,35 @@ use uuid::Uuid;
 use super::body::WorkflowBody;
 use crate::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, OptionalJson, PathParams, QueryParams};
+use crate::error::{ApiError, ApiResult, ErrorCode, OptionalJson, PathParams, QueryParams};
 use crate::hooks::{accepted, base_url, enqueue, status_url};
 use crate::respond::{self, Format};
 
-/// A workflow as the API shows it.
+/// What starts a workflow, as lists and records show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TriggerOut {
+    /// `webhook`, `schedule` or `manual`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The webhook's path (below `/hooks/`), for a webhook trigger.
+    pub path: Option<String>,
+}
+
+impl TriggerOut {
+    fn of(trigger: &Trigger) -> Self {
+        let (kind, path) = match trigger {
+            Trigger::Webhook(h) => ("webhook", Some(h.path.clone())),
+            Trigger::Schedule(_) => ("schedule", None),
+            Trigger::Manual(_) => ("manual", None),
+        };
+        TriggerOut {
+            kind: kind.into(),
+            path,
+        }
+    }
+}
+
+/// A workflow with its current version's document.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkflowOut {
     pub id: Uuid,
@@ -31,39 +55,136 @@ pub struct WorkflowOut {
     pub active: bool,
     /// The current version; every save makes a new one.
     pub version: i32,
-    pub webhook_path: Option<String>,
-    /// The production URL, for a webhook trigger.
+    pub trigger: TriggerOut,
+    /// The production URL, for a webhook trigger (relative unless `WEFT_PUBLIC_URL` is set).
     pub webhook_url: Option<String>,
-    /// The test URL (runs the current version, active or not).
+    /// The test URL (runs the current version, active or not, while someone listens).
     pub webhook_test_url: Option<String>,
-    pub source_format: String,
+    /// How the current version was written (`yaml` keeps its text for export).
+    pub source_format: store::SourceFormat,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
-    /// The workflow document, as in the YAML format.
+    /// The workflow document, as in the YAML format (`docs/workflow.schema.json`).
     #[schema(value_type = Object)]
-    pub workflow: Value,
+    pub workflow: engine::Workflow,
 }
 
 fn workflow_out(state: &AppState, w: store::WorkflowRecord) -> WorkflowOut {
     let base = base_url(state);
-    let path = match &w.doc.workflow.trigger {
-        Trigger::Webhook(h) => Some(h.path.clone()),
-        _ => None,
-    };
+    let trigger = TriggerOut::of(&w.doc.workflow.trigger);
     WorkflowOut {
         id: w.id,
         name: w.name,
         description: w.description,
         active: w.active,
         version: w.version,
-        webhook_url: path.as_ref().map(|p| format!("{base}/hooks/{p}")),
-        webhook_test_url: path.as_ref().map(|p| format!("{base}/hooks-test/{p}")),
-        webhook_path: path,
-        source_format: w.doc.format.as_str().to_string(),
+        webhook_url: trigger.path.as_ref().map(|p| format!("{base}/hooks/{p}")),
+        webhook_test_url: trigger
+            .path
+            .as_ref()
+            .map(|p| format!("{base}/hooks-test/{p}")),
+        trigger,
+        source_format: w.doc.format,
         created_at: w.created_at,
         updated_at: w.updated_at,
-        workflow: serde_json::to_value(&w.doc.workflow).unwrap_or(Value::Null),
+        workflow: w.doc.workflow,
     }
+}
+
+/// A workflow in a list: no document, but its last execution.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowSummaryOut {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub active: bool,
+    pub version: i32,
+    pub trigger: TriggerOut,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub last_execution: Option<LastExecutionOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LastExecutionOut {
+    pub id: Uuid,
+    pub status: store::ExecutionStatus,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<store::WorkflowSummary> for WorkflowSummaryOut {
+    fn from(w: store::WorkflowSummary) -> Self {
+        WorkflowSummaryOut {
+            id: w.id,
+            name: w.name,
+            description: w.description,
+            active: w.active,
+            version: w.version,
+            trigger: TriggerOut {
+                kind: w.trigger_kind,
+                path: w.webhook_path,
+            },
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+            last_execution: w.last_execution.map(|e| LastExecutionOut {
+                id: e.id,
+                status: e.status,
+                created_at: e.created_at,
+                finished_at: e.finished_at,
+            }),
+        }
+    }
+}
+
+super::list_of!(
+    /// `GET /workflows`: every workflow, by name.
+    WorkflowList,
+    WorkflowSummaryOut
+);
+
+/// A saved version in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionSummaryOut {
+    pub version: i32,
+    pub source_format: store::SourceFormat,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Whether this is the workflow's current version.
+    pub current: bool,
+}
+
+super::list_of!(
+    /// `GET /workflows/{id}/versions`: newest first.
+    VersionList,
+    VersionSummaryOut
+);
+
+/// One saved version with its document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionOut {
+    pub version: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub source_format: store::SourceFormat,
+    /// The workflow document, as in the YAML format.
+    #[schema(value_type = Object)]
+    pub workflow: engine::Workflow,
+}
+
+/// The answer of `POST /workflows/validate`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidationOut {
+    pub valid: bool,
+    /// Every problem at once, each located.
+    pub problems: Vec<engine::Problem>,
+}
+
+/// A call captured at the test URL.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TestEventOut {
+    pub execution_id: Uuid,
+    /// The request as the workflow sees it under `trigger` (secret headers redacted).
+    #[schema(value_type = engine::TriggerEvent)]
+    pub request: Value,
 }
 
 /// Checks what validation cannot know: the secrets a webhook trigger names exist and are
@@ -87,8 +208,12 @@ async fn check_trigger_secret(state: &AppState, workflow: &engine::Workflow) -> 
         let field = "trigger.auth.credential";
         let mut problem = engine::Problem::new(field, message.clone());
         problem.field = Some(field.into());
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_secret", message)
-            .details(json!({ "field": field, "problems": [problem] }))
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::WeakSecret,
+            message,
+        )
+        .details(json!({ "field": field, "problems": [problem] }))
     })
 }
 
@@ -109,26 +234,12 @@ async fn document(state: &AppState, body: WorkflowBody) -> ApiResult<store::Work
 
 /// List workflows with their last execution.
 #[utoipa::path(get, path = "/workflows", tag = "workflows",
-    responses((status = 200, description = "`{items: [...]}`", body = Object)))]
-async fn list_workflows(_: Caller, State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let items: Vec<Value> = state
-        .store
-        .list_workflows()
-        .await?
-        .into_iter()
-        .map(|w| {
-            let mut v = serde_json::to_value(&w).unwrap_or(Value::Null);
-            if let Value::Object(m) = &mut v {
-                let mut trigger = json!({ "type": w.trigger_kind });
-                if let Some(p) = &w.webhook_path {
-                    trigger["path"] = json!(p);
-                }
-                m.insert("trigger".into(), trigger);
-            }
-            v
-        })
-        .collect();
-    Ok(Json(json!({ "items": items })))
+    responses((status = 200, body = WorkflowList)))]
+async fn list_workflows(_: Caller, State(state): State<AppState>) -> ApiResult<Json<WorkflowList>> {
+    let items = state.store.list_workflows().await?;
+    Ok(Json(WorkflowList::all(
+        items.into_iter().map(WorkflowSummaryOut::from).collect(),
+    )))
 }
 
 /// Create a workflow from a JSON or YAML document (version 1, inactive).
@@ -158,19 +269,20 @@ async fn create_workflow(
 /// Check a document without saving it.
 #[utoipa::path(post, path = "/workflows/validate", tag = "workflows",
     request_body(content((Object = "application/json"), (String = "application/yaml")), description = "The workflow document"),
-    responses((status = 200, description = "`{valid, problems: [{path, step, field, location, message}]}`", body = Object)))]
+    responses((status = 200, body = ValidationOut)))]
 async fn validate_workflow(
     _: Caller,
     State(state): State<AppState>,
     body: WorkflowBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ValidationOut>> {
     let problems = match body.parse(&state.registry) {
         Ok(_) => Vec::new(),
         Err(p) => p.0,
     };
-    Ok(Json(
-        json!({ "valid": problems.is_empty(), "problems": problems }),
-    ))
+    Ok(Json(ValidationOut {
+        valid: problems.is_empty(),
+        problems,
+    }))
 }
 
 async fn find(state: &AppState, id: Uuid) -> ApiResult<store::WorkflowRecord> {
@@ -267,15 +379,25 @@ async fn deactivate_workflow(
 /// Every saved version, newest first.
 #[utoipa::path(get, path = "/workflows/{id}/versions", tag = "workflows",
     params(("id" = Uuid, Path)),
-    responses((status = 200, description = "`{items: [{version, name, created_at}]}`", body = Object), (status = 404)))]
+    responses((status = 200, body = VersionList), (status = 404)))]
 async fn list_versions(
     _: Caller,
     State(state): State<AppState>,
     PathParams(id): PathParams<Uuid>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<VersionList>> {
     find(&state, id).await?;
     let items = state.store.versions(id).await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(VersionList::all(
+        items
+            .into_iter()
+            .map(|v| VersionSummaryOut {
+                version: v.version,
+                source_format: v.format,
+                created_at: v.created_at,
+                current: v.current,
+            })
+            .collect(),
+    )))
 }
 
 async fn find_version(state: &AppState, id: Uuid, version: i32) -> ApiResult<store::VersionRecord> {
@@ -289,7 +411,7 @@ async fn find_version(state: &AppState, id: Uuid, version: i32) -> ApiResult<sto
 /// One version's document.
 #[utoipa::path(get, path = "/workflows/{id}/versions/{version}", tag = "workflows",
     params(("id" = Uuid, Path), ("version" = i32, Path)),
-    responses((status = 200, description = "`{version, created_at, workflow}`", body = Object), (status = 404)))]
+    responses((status = 200, body = VersionOut), (status = 404)))]
 async fn get_version(
     _: Caller,
     State(state): State<AppState>,
@@ -301,12 +423,12 @@ async fn get_version(
         Some(Format::Yaml) => {
             Ok(([(header::CONTENT_TYPE, "application/yaml")], v.doc.source).into_response())
         }
-        Some(_) => Ok(Json(json!({
-            "version": v.version,
-            "created_at": v.created_at,
-            "source_format": v.doc.format.as_str(),
-            "workflow": v.doc.workflow,
-        }))
+        Some(_) => Ok(Json(VersionOut {
+            version: v.version,
+            created_at: v.created_at,
+            source_format: v.doc.format,
+            workflow: v.doc.workflow,
+        })
         .into_response()),
         None => Err(respond::not_acceptable()),
     }
@@ -338,8 +460,8 @@ struct RunQuery {
     params(("id" = Uuid, Path), RunQuery),
     request_body(content = Object, description = "Becomes `trigger.body`"),
     responses(
-        (status = 202, description = "`{execution_id, status_url}`", body = Object),
-        (status = 200, description = "With `wait=true`: the finished execution", body = Object),
+        (status = 202, body = super::Accepted),
+        (status = 200, description = "With `wait=true`: the finished execution", body = super::executions::ExecutionOut),
         (status = 404)))]
 async fn run_workflow(
     _: Caller,
@@ -393,7 +515,7 @@ async fn run_workflow(
             .await?
     {
         let steps = state.store.finished_steps(exec.id).await?;
-        return Ok(Json(super::executions::execution_json(&exec, &steps)).into_response());
+        return Ok(Json(super::executions::ExecutionOut::new(exec, steps, None)).into_response());
     }
     Ok(accepted(enqueued.execution_id, &url, enqueued.duplicate))
 }
@@ -408,7 +530,7 @@ struct ListenQuery {
 #[utoipa::path(get, path = "/workflows/{id}/test-event", tag = "workflows",
     params(("id" = Uuid, Path), ListenQuery),
     responses(
-        (status = 200, description = "`{execution_id, request}`", body = Object),
+        (status = 200, body = TestEventOut),
         (status = 204, description = "No call arrived in time"),
         (status = 404)))]
 async fn listen_test_event(

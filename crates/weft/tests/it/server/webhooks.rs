@@ -66,6 +66,10 @@ async fn an_async_webhook_answers_202_at_once_and_its_execution_succeeds(backend
     assert_eq!(exec["workflow_id"], workflow_id.as_str());
     assert_eq!(exec["trigger_kind"], "webhook");
     assert_eq!(exec["request"]["body"]["email"], "ada@example.com");
+    // The queue's internals are not part of the API.
+    for internal in ["lease_owner", "lease_expires_at"] {
+        assert!(exec.get(internal).is_none(), "{internal} leaks: {exec:#}");
+    }
     assert_eq!(exec["output"], json!({ "user_id": 1 }), "{exec:#}");
 
     let creates = d.mock.requests_to("POST", "/users");

@@ -67,7 +67,10 @@ async fn workflows_are_created_from_yaml_and_from_json(backend: Backend) {
     assert_eq!(w["version"], 1);
     assert_eq!(w["active"], false);
     assert_eq!(w["source_format"], "yaml");
-    assert_eq!(w["webhook_path"], "orders/new");
+    assert_eq!(
+        w["trigger"],
+        json!({ "type": "webhook", "path": "orders/new" })
+    );
     // Relative: a public URL is built from WEFT_PUBLIC_URL only, never from `Host`.
     assert_eq!(w["webhook_url"], "/hooks/orders/new");
     assert_eq!(w["webhook_test_url"], "/hooks-test/orders/new");
@@ -222,7 +225,7 @@ async fn every_example_exports_byte_identical_to_its_import(backend: Backend) {
         );
         // Saved again unchanged, activated: still the same bytes, in every version.
         put_yaml(&server, id, &text).await.expect_status(200);
-        if w["webhook_path"].is_string() {
+        if w["trigger"]["path"].is_string() {
             send(server.post(&format!("{path}/activate")))
                 .await
                 .expect_status(200);
@@ -327,7 +330,7 @@ async fn two_active_workflows_cannot_share_a_webhook_path(backend: Backend) {
         .await
         .json();
     assert_eq!(current["version"], 1);
-    assert_eq!(current["webhook_path"], "elsewhere");
+    assert_eq!(current["trigger"]["path"], "elsewhere");
 }
 
 async fn versions_are_listed_read_and_restored(backend: Backend) {
@@ -359,6 +362,11 @@ async fn versions_are_listed_read_and_restored(backend: Backend) {
         })
         .collect();
     assert_eq!(summary, [(2, true), (1, false)], "{versions:#}");
+    assert_eq!(
+        versions["items"][0]["source_format"], "yaml",
+        "{versions:#}"
+    );
+    assert_eq!(versions["next_cursor"], Value::Null, "{versions:#}");
 
     let old = send(server.get(&format!("/api/v1/workflows/{id}/versions/1")))
         .await
