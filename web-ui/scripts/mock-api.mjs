@@ -50,7 +50,7 @@ export function createMockApi({ empty = false, problems = null } = {}) {
       version: 1,
       created_at: minutesAgo(age * 3),
       updated_at: minutesAgo(age),
-      webhook_path: doc.trigger.path ?? null,
+      trigger: { type: doc.trigger.type, path: doc.trigger.path ?? null },
       webhook_url: doc.trigger.path ? `http://127.0.0.1:8080/hooks/${doc.trigger.path}` : null,
       webhook_test_url: doc.trigger.path ? `http://127.0.0.1:8080/hooks-test/${doc.trigger.path}` : null,
       source_format: yaml ? 'yaml' : 'json',
@@ -139,8 +139,6 @@ export function createMockApi({ empty = false, problems = null } = {}) {
       idempotency_key: null,
       test: false,
       attempt: 1,
-      lease_owner: null,
-      lease_expires_at: null,
       cancel_requested: false,
       retry_of: null,
       created_at: minutesAgo(age),
@@ -160,19 +158,17 @@ export function createMockApi({ empty = false, problems = null } = {}) {
     description: w.description,
     active: w.active,
     version: w.version,
-    webhook_path: w.webhook_path,
-    trigger_kind: w.workflow.trigger.type,
+    trigger: { type: w.workflow.trigger.type, path: w.workflow.trigger.path ?? null },
     created_at: w.created_at,
     updated_at: w.updated_at,
     last_execution: w.last_execution ?? null,
-    trigger: w.workflow.trigger.type === 'webhook' ? { type: 'webhook', path: w.workflow.trigger.path } : { type: w.workflow.trigger.type },
   });
   const record = (w) => {
     const { yaml: _y, versions: _v, last_execution: _l, ...rest } = w;
     return rest;
   };
   const execSummary = (x) => {
-    const { request: _r, response: _p, output: _o, idempotency_key: _i, lease_owner: _lo, lease_expires_at: _le, cancel_requested: _c, steps: _s, attempts: _a, ...rest } = x;
+    const { request: _r, response: _p, output: _o, idempotency_key: _i, cancel_requested: _c, steps: _s, attempts: _a, ...rest } = x;
     return rest;
   };
 
@@ -194,13 +190,13 @@ export function createMockApi({ empty = false, problems = null } = {}) {
     if (!path.endsWith('/events') && auth !== `Bearer ${API_KEY}` && !(method === 'GET' || csrf === 'mock-csrf')) return { status: 401, body: { error: { code: 'unauthorized', message: 'missing or unknown API key' } } };
     const body = bodyText ? (headers['content-type']?.includes('yaml') ? parse(bodyText) : JSON.parse(bodyText)) : null;
     let m;
-    if (path === '/workflows' && method === 'GET') return { status: 200, body: { items: [...workflows.values()].map(summary) } };
+    if (path === '/workflows' && method === 'GET') return { status: 200, body: { items: [...workflows.values()].map(summary), next_cursor: null } };
     if (path === '/workflows' && method === 'POST') {
       if (problems) return { status: 422, body: { error: { code: 'invalid_workflow', message: 'the workflow is not valid', details: { problems } } } };
       return { status: 201, body: record(addWorkflow(body, { age: 0 })) };
     }
     if (path === '/workflows/validate') return { status: 200, body: { valid: !problems, problems: problems ?? [] } };
-    if (path === '/actions') return { status: 200, body: actions() };
+    if (path === '/actions') return { status: 200, body: { items: actions(), next_cursor: null } };
     if ((m = /^\/workflows\/([^/]+)$/.exec(path))) {
       const w = workflows.get(m[1]);
       if (!w) return { status: 404, body: { error: { code: 'not_found', message: 'no such workflow' } } };
@@ -225,8 +221,8 @@ export function createMockApi({ empty = false, problems = null } = {}) {
     }
     if ((m = /^\/workflows\/([^/]+)\/versions$/.exec(path))) {
       const w = workflows.get(m[1]);
-      const items = w.versions.map((v) => ({ version: v.version, format: v.source_format, created_at: v.created_at, current: v.version === w.version })).reverse();
-      return { status: 200, body: { items } };
+      const items = w.versions.map((v) => ({ version: v.version, source_format: v.source_format, created_at: v.created_at, current: v.version === w.version })).reverse();
+      return { status: 200, body: { items, next_cursor: null } };
     }
     if ((m = /^\/workflows\/([^/]+)\/versions\/(\d+)$/.exec(path))) {
       const w = workflows.get(m[1]);

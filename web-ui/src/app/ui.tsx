@@ -2,7 +2,7 @@
 import { Check, Copy, LoaderCircle, X } from 'lucide-react';
 import type { LucideIcon } from 'lucide-react';
 import { useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from 'react';
-import type { ExecutionStatus, StepRunStatus } from '../generated/api';
+import type { ExecutionStatus, StepRunStatus } from '../lib/types';
 import { copyText } from '../lib/format';
 import { toast } from './toast';
 

@@ -9,7 +9,7 @@ import { executionsApi } from '../features/executions/api';
 import { versionsApi } from '../features/versions/api';
 import { workflowsApi } from '../features/workflows/api';
 import { exportWorkflow } from '../features/workflows/hooks';
-import type { Workflow } from '../generated/api';
+import type { Workflow } from '../lib/types';
 import { describeError } from '../lib/http';
 import { duration, elapsedMs, shortId } from '../lib/format';
 import { Canvas } from './Canvas';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WorkflowDocument } from '../generated/api';
+import type { WorkflowDocument } from '../lib/types';
 import { applyCompletion, completionsFor, filterCompletions, HELPERS, tokenAt, walkPaths } from './completion';
 
 const doc: WorkflowDocument = {

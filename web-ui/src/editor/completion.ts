@@ -1,6 +1,6 @@
 // Template completion: the paths a step's `{{…}}` templates may read, and where in a text the
 // cursor's expression starts. Pure functions: no React, no IO.
-import type { CapturedRequest, Step, WorkflowDocument } from '../generated/api';
+import type { CapturedRequest, Step, WorkflowDocument } from '../lib/types';
 import { upstreamSteps } from './model';
 
 export const HELPERS: readonly string[] = [

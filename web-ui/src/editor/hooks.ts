@@ -1,7 +1,7 @@
 // The editor's conversations with the server: save, live validation, runs followed over SSE.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { toast } from '../app/toast';
-import type { ExecutionEvent, ExecutionStatus, StepEvent, WorkflowDocument } from '../generated/api';
+import type { ExecutionEvent, ExecutionStatus, StepEvent, WorkflowDocument } from '../lib/types';
 import { ApiError, isAbort } from '../lib/http';
 import { executionsApi } from '../features/executions/api';
 import { workflowsApi } from '../features/workflows/api';

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import type { WorkflowDocument } from '../generated/api';
+import type { WorkflowDocument } from '../lib/types';
 import {
   edgesOf,
   fromGraph,

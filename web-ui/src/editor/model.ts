@@ -4,7 +4,7 @@
 // document to a graph and back gives the same document (every field of every step is kept, and
 // `after` is written only where it differs from the implicit "the step listed before" rule), so
 // an imported YAML file round-trips unchanged.
-import type { Step, WorkflowDocument } from '../generated/api';
+import type { Step, WorkflowDocument } from '../lib/types';
 import { autoLayout, nodeSize } from './layout';
 import { isBranch, portsOf } from './ports';
 import {

@@ -1,6 +1,6 @@
 // Output ports of branching actions: `if` has `true`/`false`; `switch` has its case names and
 // `default`. Other actions have one output and no port.
-import type { Step } from '../generated/api';
+import type { Step } from '../lib/types';
 
 export const BRANCH_ACTIONS = new Set(['if', 'switch']);
 

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Workflow, WorkflowDocument } from '../generated/api';
+import type { Workflow, WorkflowDocument } from '../lib/types';
 import { useEditor } from './store';
 import { TRIGGER_ID, isStepNode } from './types';
 
@@ -19,7 +19,7 @@ const record: Workflow = {
   description: null,
   active: false,
   version: 1,
-  webhook_path: 'chain',
+  trigger: { type: 'webhook', path: 'chain' },
   webhook_url: 'http://127.0.0.1:8080/hooks/chain',
   webhook_test_url: 'http://127.0.0.1:8080/hooks-test/chain',
   source_format: 'json',

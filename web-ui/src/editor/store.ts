@@ -19,7 +19,7 @@ import type {
   StepRunStatus,
   Workflow,
   WorkflowDocument,
-} from '../generated/api';
+} from '../lib/types';
 import type { LastRunData } from './completion';
 import { nodeSize } from './layout';
 import {

@@ -13,7 +13,7 @@ describe('request', () => {
     const calls = (fetch as unknown as { mock: { calls: [string, RequestInit][] } }).mock.calls;
     return calls[calls.length - 1][1];
   };
-  const session = { scope: 'admin', csrf_token: 'c1', expires_at: null };
+  const session = { scope: 'admin' as const, csrf_token: 'c1', expires_at: null };
 
   it('sends the cookie, no Authorization header, and parses JSON', async () => {
     useAuth.setState({ status: 'signed-in', session });

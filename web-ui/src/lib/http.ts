@@ -1,7 +1,7 @@
 // The one HTTP client of the editor: sends the session cookie (same-origin) and the CSRF
 // token on state-changing calls, turns error answers into `ApiError`s whose message says
 // what went wrong.
-import type { ApiErrorBody, Problem } from '../generated/api';
+import type { ApiErrorBody, Problem } from './types';
 import { useAuth } from '../features/auth/hooks';
 
 export class ApiError extends Error {

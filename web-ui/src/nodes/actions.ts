@@ -15,7 +15,7 @@ import {
   Webhook,
   type LucideIcon,
 } from 'lucide-react';
-import type { Step, Trigger } from '../generated/api';
+import type { Step, Trigger } from '../lib/types';
 
 export interface ActionMeta {
   title: string;

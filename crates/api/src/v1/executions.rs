@@ -31,15 +31,19 @@ pub struct ExecutionSummaryOut {
     pub status: store::ExecutionStatus,
     /// `webhook`, `schedule` or `manual`.
     pub trigger_kind: String,
+    #[schema(required)]
     pub error: Option<engine::journal::ExecutionError>,
     /// Started from the test URL.
     pub test: bool,
     /// How many times a worker took it up: more than 1 after a crash or a restart.
     pub attempt: i32,
     /// The execution this one retries.
+    #[schema(required)]
     pub retry_of: Option<Uuid>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    #[schema(required)]
     pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[schema(required)]
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -77,9 +81,12 @@ pub struct ExecutionOut {
     #[schema(value_type = engine::TriggerEvent)]
     pub request: Value,
     /// What a `respond` step answered.
+    #[schema(required)]
     pub response: Option<engine::Response>,
     /// The last step's output (or the `respond` body).
+    #[schema(required)]
     pub output: Option<Value>,
+    #[schema(required)]
     pub idempotency_key: Option<String>,
     /// A cancel was asked for and the worker has not stopped yet.
     pub cancel_requested: bool,
@@ -118,21 +125,31 @@ pub struct StepRunOut {
     /// Which take-up of the execution wrote it (0: copied by a retry from the failed step).
     pub execution_attempt: i32,
     pub step_id: String,
+    #[schema(required)]
     pub action: Option<String>,
+    #[schema(required)]
     pub item_index: Option<u32>,
     pub attempt: u32,
     pub status: store::StepRunStatus,
     pub is_final: bool,
     /// The rendered config.
+    #[schema(required)]
     pub input: Option<Value>,
+    #[schema(required)]
     pub output: Option<Value>,
+    #[schema(required)]
     pub error: Option<String>,
     /// The output port taken, for branching actions.
+    #[schema(required)]
     pub port: Option<String>,
+    #[schema(required)]
     pub response: Option<engine::Response>,
+    #[schema(required)]
     pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[schema(required)]
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Wall time in microseconds.
+    #[schema(required)]
     pub duration_us: Option<u64>,
 }
 
@@ -284,10 +301,20 @@ async fn cancel_execution(
 
 #[derive(Debug, Deserialize, ToSchema)]
 struct RetryIn {
-    /// `start` (default): run again from the beginning; `failed_step`: keep the steps that
-    /// succeeded and run again from the one that failed, with the same inputs.
     #[serde(default)]
-    from: Option<String>,
+    from: Option<RetryFrom>,
+}
+
+/// Where a retry starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum RetryFrom {
+    /// Run again from the beginning (the default).
+    #[default]
+    Start,
+    /// Keep the steps that succeeded and run again from the one that failed, with the same
+    /// inputs.
+    FailedStep,
 }
 
 /// Run a finished execution again, as a new execution.
@@ -305,15 +332,7 @@ async fn retry_execution(
     if !exec.status.is_finished() {
         return Err(ApiError::conflict("the execution has not finished yet"));
     }
-    let from_failed = match body.and_then(|b| b.from).as_deref() {
-        None | Some("start") => false,
-        Some("failed_step") => true,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "`from` is `start` or `failed_step`, not `{other}`"
-            )));
-        }
-    };
+    let from_failed = body.and_then(|b| b.from).unwrap_or_default() == RetryFrom::FailedStep;
     let new_id = state.store.retry_execution(id, from_failed).await?;
     state.dispatch.wake();
     Ok(accepted(new_id, &status_url(&state, new_id), false))

@@ -29,6 +29,7 @@ macro_rules! list_of {
         pub struct $name {
             pub items: Vec<$item>,
             /// Pass it as `?cursor=` for the next page; `null` on the last page.
+            #[schema(required)]
             pub next_cursor: Option<String>,
         }
 

@@ -38,7 +38,9 @@ pub struct SessionOut {
     pub scope: store::Scope,
     /// Echo it in `X-CSRF-Token` on every state-changing call made with the cookie; `null`
     /// when the caller used an API key.
+    #[schema(required)]
     pub csrf_token: Option<String>,
+    #[schema(required)]
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 

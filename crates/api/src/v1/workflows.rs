@@ -29,6 +29,7 @@ pub struct TriggerOut {
     #[serde(rename = "type")]
     pub kind: String,
     /// The webhook's path (below `/hooks/`), for a webhook trigger.
+    #[schema(required)]
     pub path: Option<String>,
 }
 
@@ -51,14 +52,17 @@ impl TriggerOut {
 pub struct WorkflowOut {
     pub id: Uuid,
     pub name: String,
+    #[schema(required)]
     pub description: Option<String>,
     pub active: bool,
     /// The current version; every save makes a new one.
     pub version: i32,
     pub trigger: TriggerOut,
     /// The production URL, for a webhook trigger (relative unless `WEFT_PUBLIC_URL` is set).
+    #[schema(required)]
     pub webhook_url: Option<String>,
     /// The test URL (runs the current version, active or not, while someone listens).
+    #[schema(required)]
     pub webhook_test_url: Option<String>,
     /// How the current version was written (`yaml` keeps its text for export).
     pub source_format: store::SourceFormat,
@@ -96,12 +100,14 @@ fn workflow_out(state: &AppState, w: store::WorkflowRecord) -> WorkflowOut {
 pub struct WorkflowSummaryOut {
     pub id: Uuid,
     pub name: String,
+    #[schema(required)]
     pub description: Option<String>,
     pub active: bool,
     pub version: i32,
     pub trigger: TriggerOut,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    #[schema(required)]
     pub last_execution: Option<LastExecutionOut>,
 }
 
@@ -110,6 +116,7 @@ pub struct LastExecutionOut {
     pub id: Uuid,
     pub status: store::ExecutionStatus,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    #[schema(required)]
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 

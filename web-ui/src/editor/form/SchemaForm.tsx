@@ -2,7 +2,7 @@
 import { ChevronDown, ChevronRight } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { Field } from '../../app/ui';
-import type { JsonSchema } from '../../generated/api';
+import type { JsonSchema } from './jsonSchema';
 import { display, KeyValueEditor, numberOrText, ValueEditor } from './fields';
 import { formFields, type FormField } from './schema';
 import { TemplateInput } from './TemplateInput';

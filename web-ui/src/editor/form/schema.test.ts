@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { JsonSchema } from '../../generated/api';
+import type { JsonSchema } from './jsonSchema';
 import { formFields } from './schema';
 
 // The workflow schema embeds each action's config schema as `$defs/action_<kind>`.

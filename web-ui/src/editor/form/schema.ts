@@ -1,5 +1,5 @@
 // Reads an action's config JSON Schema into form fields. Pure.
-import type { JsonSchema } from '../../generated/api';
+import type { JsonSchema } from './jsonSchema';
 
 export type FieldKind =
   | { kind: 'enum'; options: string[] }

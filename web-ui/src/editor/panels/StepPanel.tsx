@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { parseDocument, stringify } from 'yaml';
 import { Button, Field, IconButton, Tabs } from '../../app/ui';
 import { useActionInfo, useActions } from '../../features/actions/hooks';
-import type { Problem, Retry, Step } from '../../generated/api';
+import type { Problem, Retry, Step } from '../../lib/types';
 import { ProblemList } from '../../features/workflows/components/ProblemList';
 import { actionMeta } from '../../nodes/actions';
 import { display, numberOrText } from '../form/fields';

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { toast } from '../../app/toast';
 import { Button, CopyButton, Field, IconButton } from '../../app/ui';
 import { workflowsApi } from '../../features/workflows/api';
-import type { AuthKind, CapturedRequest, HmacPreset, Trigger, WebhookAuth, WebhookTrigger, Workflow } from '../../generated/api';
+import type { AuthKind, CapturedRequest, HmacPreset, Trigger, WebhookAuth, WebhookTrigger, Workflow } from '../../lib/types';
 import { describeError, isAbort } from '../../lib/http';
 import { absoluteUrl, slug } from '../../lib/format';
 import { triggerMeta } from '../../nodes/actions';
@@ -27,9 +27,9 @@ function errorsOf(field: string, problems: { field?: string | null; step?: strin
  * address it is reached at, e.g. its public URL behind a proxy), else this page's origin.
  */
 function hookBase(record: Workflow | null): string {
-  const suffix = `/hooks/${record?.webhook_path ?? ''}`;
+  const suffix = `/hooks/${record?.trigger.path ?? ''}`;
   const url = record?.webhook_url;
-  if (record?.webhook_path && url?.endsWith(suffix)) return absoluteUrl(url).slice(0, -suffix.length);
+  if (record?.trigger.path && url?.endsWith(suffix)) return absoluteUrl(url).slice(0, -suffix.length);
   return window.location.origin;
 }
 

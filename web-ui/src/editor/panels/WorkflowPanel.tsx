@@ -3,7 +3,7 @@ import { Field, Tabs } from '../../app/ui';
 import { ExecutionList } from '../../features/executions/components/ExecutionList';
 import { ProblemList } from '../../features/workflows/components/ProblemList';
 import { VersionsPanel } from '../../features/versions/components/VersionsPanel';
-import type { Problem } from '../../generated/api';
+import type { Problem } from '../../lib/types';
 import { useEditor } from '../store';
 import { RunPanel } from './RunPanel';
 

@@ -1,6 +1,6 @@
-import type { ActionInfo } from '../../generated/api';
+import type { ActionInfo, ActionList } from '../../lib/types';
 import { request } from '../../lib/http';
 
 export const actionsApi = {
-  list: () => request<ActionInfo[]>('/api/v1/actions'),
+  list: async (): Promise<ActionInfo[]> => (await request<ActionList>('/api/v1/actions')).items,
 };

@@ -1,7 +1,7 @@
 // The action catalog from the server (titles, descriptions, config JSON Schemas), loaded once.
 import { useEffect } from 'react';
 import { create } from 'zustand';
-import type { ActionInfo } from '../../generated/api';
+import type { ActionInfo } from '../../lib/types';
 import { describeError } from '../../lib/http';
 import { actionsApi } from './api';
 

@@ -2,17 +2,13 @@
 // store holds only what the editor needs in memory: the scope and the CSRF token that every
 // state-changing call echoes in `X-CSRF-Token`. Nothing is written to localStorage.
 import { create } from 'zustand';
+import type { Scope, SessionOut } from '../../lib/types';
 
 /** Where older editors kept the API key; removed on load. */
 const STALE_KEY = 'weft.apiKey';
 
-export type Scope = 'admin' | 'read' | string;
-
-export interface Session {
-  scope: Scope;
-  csrf_token: string | null;
-  expires_at: string | null;
-}
+export type { Scope };
+export type Session = SessionOut;
 
 type Status = 'checking' | 'signed-in' | 'signed-out';
 

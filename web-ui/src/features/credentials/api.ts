@@ -1,11 +1,8 @@
+import type { CredentialList, CredentialSummary } from '../../lib/types';
 import { request } from '../../lib/http';
 
-/** A credential as the server lists it: a name and a type, never the secret. */
-export interface CredentialSummary {
-  name: string;
-  type: 'bearer' | 'basic' | 'api_key' | 'secret';
-}
+export type { CredentialSummary };
 
 export const credentialsApi = {
-  list: () => request<{ items: CredentialSummary[] }>('/api/v1/credentials').then((r) => r.items),
+  list: () => request<CredentialList>('/api/v1/credentials').then((r) => r.items),
 };

@@ -1,4 +1,4 @@
-import type { Execution, ExecutionList, ExecutionRecord, ExecutionStatus, RetryFrom, RunAccepted } from '../../generated/api';
+import type { Execution, ExecutionList, ExecutionStatus, RetryFrom, RunAccepted } from '../../lib/types';
 import { request } from '../../lib/http';
 
 const base = '/api/v1/executions';
@@ -17,8 +17,8 @@ export const executionsApi = {
   list: (q: ExecutionQuery = {}, signal?: AbortSignal) =>
     request<ExecutionList>(base, { query: { ...q, cursor: q.cursor ?? undefined }, signal }),
   get: (id: string, signal?: AbortSignal) => request<Execution>(at(id), { signal }),
-  /** The record without steps: cancelled at once when queued, else `cancel_requested`. */
-  cancel: (id: string) => request<ExecutionRecord>(`${at(id)}/cancel`, { method: 'POST' }),
+  /** The execution: cancelled at once when queued, else `cancel_requested`. */
+  cancel: (id: string) => request<Execution>(`${at(id)}/cancel`, { method: 'POST' }),
   retry: (id: string, from: RetryFrom) => request<RunAccepted>(`${at(id)}/retry`, { method: 'POST', body: { from } }),
   remove: (id: string) => request<null>(at(id), { method: 'DELETE' }),
   /** The SSE stream's address; EventSource sends the same-origin session cookie, so no token. */

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { ExecutionStatus, ExecutionSummary } from '../../generated/api';
+import type { ExecutionStatus, ExecutionSummary } from '../../lib/types';
 import { describeError, isAbort } from '../../lib/http';
 import { executionsApi } from './api';
 

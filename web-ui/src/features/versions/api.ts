@@ -1,4 +1,4 @@
-import type { VersionList, Workflow, WorkflowVersion } from '../../generated/api';
+import type { VersionList, Workflow, WorkflowVersion } from '../../lib/types';
 import { request } from '../../lib/http';
 
 const at = (id: string) => `/api/v1/workflows/${encodeURIComponent(id)}/versions`;

@@ -5,7 +5,7 @@ import type {
   Workflow,
   WorkflowDocument,
   WorkflowList,
-} from '../../generated/api';
+} from '../../lib/types';
 import { request } from '../../lib/http';
 
 const base = '/api/v1/workflows';

@@ -1,6 +1,6 @@
 import { useCallback } from 'react';
 import { toast } from '../../app/toast';
-import type { Workflow, WorkflowList, WorkflowSummary } from '../../generated/api';
+import type { Workflow, WorkflowList, WorkflowSummary } from '../../lib/types';
 import { downloadText, slug } from '../../lib/format';
 import { useAsync } from '../../lib/useAsync';
 import { workflowsApi } from './api';
@@ -19,12 +19,10 @@ export function summaryOf(w: Workflow, previous?: WorkflowSummary): WorkflowSumm
     description: w.description,
     active: w.active,
     version: w.version,
-    webhook_path: w.webhook_path,
-    trigger_kind: t.type,
     created_at: w.created_at,
     updated_at: w.updated_at,
     last_execution: previous?.last_execution ?? null,
-    trigger: t.type === 'webhook' ? { type: t.type, path: t.path } : { type: t.type },
+    trigger: { type: t.type, path: t.type === 'webhook' ? t.path : null },
   };
 }
 

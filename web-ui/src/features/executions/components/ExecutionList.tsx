@@ -2,7 +2,7 @@ import { History, RefreshCw } from 'lucide-react';
 import { useState } from 'react';
 import { href } from '../../../app/router';
 import { Button, EmptyState, ErrorState, IconButton, Spinner, StatusPill } from '../../../app/ui';
-import type { ExecutionStatus } from '../../../generated/api';
+import type { ExecutionStatus } from '../../../lib/types';
 import { duration, elapsedMs, relativeTime, shortId } from '../../../lib/format';
 import { useExecutions } from '../hooks';
 

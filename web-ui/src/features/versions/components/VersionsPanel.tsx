@@ -62,7 +62,7 @@ export function VersionsPanel({ workflowId }: { workflowId: string }) {
                 <span className="version__main">
                   <span title={dateTime(v.created_at)}>{relativeTime(v.created_at)}</span>
                   <span className="muted small">
-                    {v.format === 'yaml' ? 'YAML' : 'JSON'}
+                    {v.source_format === 'yaml' ? 'YAML' : 'JSON'}
                     {v.current ? ' · current' : ''}
                   </span>
                 </span>

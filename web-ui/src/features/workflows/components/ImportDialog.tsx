@@ -3,7 +3,7 @@ import { useRef, useState } from 'react';
 import { parseDocument } from 'yaml';
 import { toast } from '../../../app/toast';
 import { Button, Modal, Tabs } from '../../../app/ui';
-import type { Problem, Workflow } from '../../../generated/api';
+import type { Problem, Workflow } from '../../../lib/types';
 import { ApiError, describeError } from '../../../lib/http';
 import { workflowsApi } from '../api';
 import { ProblemList } from './ProblemList';

@@ -1,5 +1,5 @@
 import { CircleAlert } from 'lucide-react';
-import type { Problem } from '../../../generated/api';
+import type { Problem } from '../../../lib/types';
 
 /** Validation problems with their place: line and column, step and field. */
 export function ProblemList({ problems, onPick }: { problems: Problem[]; onPick?: (p: Problem) => void }) {

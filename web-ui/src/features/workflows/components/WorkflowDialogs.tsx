@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { toast } from '../../../app/toast';
 import { Button, Field, Modal } from '../../../app/ui';
-import type { Trigger, Workflow, WorkflowSummary } from '../../../generated/api';
+import type { Trigger, Workflow, WorkflowSummary } from '../../../lib/types';
 import { ApiError, describeError } from '../../../lib/http';
 import { slug } from '../../../lib/format';
 import { workflowsApi } from '../api';

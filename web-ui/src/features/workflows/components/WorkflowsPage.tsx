@@ -3,7 +3,7 @@ import { useMemo, useState } from 'react';
 import { href, navigate } from '../../../app/router';
 import { toast } from '../../../app/toast';
 import { Button, ConfirmDialog, EmptyState, ErrorState, IconButton, Spinner, StatusPill, Toggle } from '../../../app/ui';
-import type { WorkflowDocument, WorkflowSummary } from '../../../generated/api';
+import type { WorkflowDocument, WorkflowSummary } from '../../../lib/types';
 import { relativeTime } from '../../../lib/format';
 import { triggerMeta } from '../../../nodes/actions';
 import { workflowsApi } from '../api';
@@ -33,7 +33,7 @@ export function WorkflowsPage() {
   }, [items, query]);
 
   const replace = (row: WorkflowSummary) =>
-    list.setData((d) => d && { items: d.items.map((w) => (w.id === row.id ? row : w)) });
+    list.setData((d) => d && { ...d, items: d.items.map((w) => (w.id === row.id ? row : w)) });
 
   async function setActive(w: WorkflowSummary, active: boolean) {
     setBusy(w.id);
@@ -61,7 +61,7 @@ export function WorkflowsPage() {
         doc.trigger = { ...doc.trigger, path };
       }
       const created = await workflowsApi.create(doc);
-      list.setData((d) => d && { items: [summaryOf(created), ...d.items] });
+      list.setData((d) => d && { ...d, items: [summaryOf(created), ...d.items] });
       toast.success(`Duplicated as “${created.name}”.`);
     } catch (e) {
       toast.error(`Could not duplicate “${w.name}”.`, e);
@@ -74,7 +74,7 @@ export function WorkflowsPage() {
     setBusy(w.id);
     try {
       await workflowsApi.remove(w.id);
-      list.setData((d) => d && { items: d.items.filter((x) => x.id !== w.id) });
+      list.setData((d) => d && { ...d, items: d.items.filter((x) => x.id !== w.id) });
       toast.success(`Deleted “${w.name}”.`);
       setDialog(null);
     } catch (e) {

@@ -1,0 +1,359 @@
+// Generated from docs/openapi.json by web-ui/scripts/generate-types.mjs; do not edit.
+// Regenerate with `npm --prefix web-ui run generate` after changing the server.
+
+/** `202 Accepted` of a run, a retry or an async webhook: where to follow the execution. */
+export type Accepted = {
+  /** An execution with the same idempotency key existed: it is this one. */
+  duplicate: boolean;
+  execution_id: string;
+  /** `GET` it for the execution (also in `Location`). */
+  status_url: string;
+};
+
+/** Describes an action kind for the CLI, the API and the editor's forms. */
+export type ActionInfo = {
+  /** JSON Schema of the `with:` config. */
+  config_schema: unknown;
+  description: string;
+  kind: string;
+  title: string;
+};
+
+/** `GET /actions`: every action kind with its `with:` JSON Schema. */
+export type ActionList = {
+  items: ActionInfo[];
+  /** Pass it as `?cursor=` for the next page; `null` on the last page. */
+  next_cursor: string | null;
+};
+
+/** `GET /credentials`: names and types, never secrets. */
+export type CredentialList = {
+  items: CredentialSummary[];
+  /** Pass it as `?cursor=` for the next page; `null` on the last page. */
+  next_cursor: string | null;
+};
+
+/** A credential as lists show it: never its secret. */
+export type CredentialSummary = {
+  name: string;
+  /** `bearer`, `basic`, `api_key` or `secret`. */
+  type: string;
+};
+
+/** The body of every error answer. */
+export type ErrorBody = {
+  error: ErrorOut;
+};
+
+/** Every `error.code` the API answers with. Clients branch on the code, never on the message. */
+export type ErrorCode = "bad_request" | "malformed_json" | "malformed_body" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "payload_too_large" | "unsupported_media_type" | "invalid_body" | "invalid_workflow" | "weak_secret" | "idempotency_key_reused" | "execution_failed" | "internal" | "busy";
+
+export type ErrorOut = {
+  code: ErrorCode;
+  /** Depends on the code (e.g. `problems` for `invalid_workflow`); `null` when none. */
+  details: unknown;
+  /** For people: what went wrong and, where it helps, what to do. */
+  message: string;
+};
+
+/** The failure that ended an execution. */
+export type ExecutionError = {
+  message: string;
+  /** The failing step, if a step failed. */
+  step_id?: string | null;
+};
+
+/** The data of an event stream's last event, `execution`: the final status. */
+export type ExecutionEventOut = {
+  status: ExecutionStatus;
+};
+
+/** `GET /executions`: newest first. */
+export type ExecutionList = {
+  items: ExecutionSummaryOut[];
+  /** Pass it as `?cursor=` for the next page; `null` on the last page. */
+  next_cursor: string | null;
+};
+
+/** An execution: what started it, how it ended, and every step's final result. */
+export type ExecutionOut = ExecutionSummaryOut & {
+  /** Every attempt of every step (only on `GET /executions/{id}`). */
+  attempts?: StepRunOut[] | null;
+  /** A cancel was asked for and the worker has not stopped yet. */
+  cancel_requested: boolean;
+  idempotency_key: string | null;
+  /** The last step's output (or the `respond` body). */
+  output: unknown;
+  /** The trigger event (what templates read as `trigger`; secret headers redacted). */
+  request: TriggerEvent;
+  response: null | Response;
+  /** Every step's final result, in document order. */
+  steps: StepResult[];
+};
+
+/** Where an execution is in its life. */
+export type ExecutionStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+
+/** An execution in a list: no request, response or output. */
+export type ExecutionSummaryOut = {
+  /** How many times a worker took it up: more than 1 after a crash or a restart. */
+  attempt: number;
+  created_at: string;
+  error: null | ExecutionError;
+  finished_at: string | null;
+  id: string;
+  /** The execution this one retries. */
+  retry_of: string | null;
+  started_at: string | null;
+  status: ExecutionStatus;
+  /** Started from the test URL. */
+  test: boolean;
+  /** `webhook`, `schedule` or `manual`. */
+  trigger_kind: string;
+  /** The workflow version it runs. */
+  version: number;
+  workflow_id: string;
+};
+
+export type LastExecutionOut = {
+  created_at: string;
+  finished_at: string | null;
+  id: string;
+  status: ExecutionStatus;
+};
+
+/** Where a problem is in the source document (1-based line and column). */
+export type Location = {
+  column: number;
+  line: number;
+};
+
+/**
+ * One thing wrong with a workflow, located as precisely as we can: the YAML position when
+ * the workflow came from YAML, and always the step id and field when it concerns a step.
+ */
+export type Problem = {
+  /** The field within the step (e.g. `with.url`) or the document (e.g. `trigger.path`). */
+  field?: string | null;
+  /** The file (or other source name) the workflow came from. */
+  file?: string | null;
+  location?: null | Location;
+  message: string;
+  /** Path in the document, e.g. `steps[2].with.url` (empty: the document itself). */
+  path: string;
+  /** The step concerned, by id. */
+  step?: string | null;
+};
+
+/** What a step answers to the caller of a sync webhook or `weft run`. */
+export type Response = {
+  body?: unknown;
+  headers?: Record<string, string>;
+  status: number;
+};
+
+/** Where a retry starts. */
+export type RetryFrom = "start" | "failed_step";
+
+export type RetryIn = {
+  from?: null | RetryFrom;
+};
+
+/** What a key (and the sessions and stream tokens made with it) may do. */
+export type Scope = "admin" | "read";
+
+export type SessionIn = {
+  /** The API key to sign in with. */
+  api_key: string;
+};
+
+export type SessionOut = {
+  /**
+   * Echo it in `X-CSRF-Token` on every state-changing call made with the cookie; `null`
+   * when the caller used an API key.
+   */
+  csrf_token: string | null;
+  expires_at: string | null;
+  /** `admin` or `read`. */
+  scope: Scope;
+};
+
+/** How a workflow document was written. */
+export type SourceFormat = "yaml" | "json";
+
+/** The data of an event stream's `step` events. */
+export type StepEventOut = {
+  at: string;
+  attempt: number;
+  item_index?: number | null;
+  step_id: string;
+  type: "started";
+} | {
+  attempt: number;
+  delay_ms: number;
+  error: string;
+  item_index?: number | null;
+  step_id: string;
+  type: "retrying";
+} | (StepResult & {
+  type: "finished";
+});
+
+/** The outcome of one step. */
+export type StepResult = {
+  action: string;
+  /** Attempts made (for `for_each`, the most any item needed); 0 if it never ran. */
+  attempts: number;
+  /** Wall time in microseconds. */
+  duration_us?: number;
+  error?: string | null;
+  finished_at?: string | null;
+  /** The rendered config (credentials are referenced by name, never inlined). */
+  input?: unknown;
+  output?: unknown;
+  /** The output port taken, for branching actions. */
+  port?: string | null;
+  response?: null | Response;
+  started_at?: string | null;
+  status: StepStatus;
+  step_id: string;
+};
+
+/**
+ * One attempt of a step (of one item, for `for_each`), or the step's final result
+ * (`is_final`): a row of the journal.
+ */
+export type StepRunOut = {
+  action: string | null;
+  attempt: number;
+  /** Wall time in microseconds. */
+  duration_us: number | null;
+  error: string | null;
+  /** Which take-up of the execution wrote it (0: copied by a retry from the failed step). */
+  execution_attempt: number;
+  execution_id: string;
+  finished_at: string | null;
+  id: string;
+  /** The rendered config. */
+  input: unknown;
+  is_final: boolean;
+  item_index: number | null;
+  output: unknown;
+  /** The output port taken, for branching actions. */
+  port: string | null;
+  response: null | Response;
+  started_at: string | null;
+  status: StepRunStatus;
+  step_id: string;
+};
+
+/** The state of one step run (a row of the journal). */
+export type StepRunStatus = "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
+
+export type StepStatus = "succeeded" | "failed" | "skipped" | "cancelled";
+
+export type StreamTokenOut = {
+  expires_at: string;
+  /** Send it as `?access_token=` to an event stream (`…/events`); nothing else takes it. */
+  token: string;
+};
+
+/** A call captured at the test URL. */
+export type TestEventOut = {
+  execution_id: string;
+  /** The request as the workflow sees it under `trigger` (secret headers redacted). */
+  request: TriggerEvent;
+};
+
+/** The trigger event as templates see it under `trigger`. */
+export type TriggerEvent = {
+  body: unknown;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  /** `webhook`, `schedule` or `manual`. */
+  kind: string;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+};
+
+/** What starts a workflow, as lists and records show it. */
+export type TriggerOut = {
+  /** The webhook's path (below `/hooks/`), for a webhook trigger. */
+  path: string | null;
+  /** `webhook`, `schedule` or `manual`. */
+  type: string;
+};
+
+/** The answer of `POST /workflows/validate`. */
+export type ValidationOut = {
+  /** Every problem at once, each located. */
+  problems: Problem[];
+  valid: boolean;
+};
+
+/** `GET /workflows/{id}/versions`: newest first. */
+export type VersionList = {
+  items: VersionSummaryOut[];
+  /** Pass it as `?cursor=` for the next page; `null` on the last page. */
+  next_cursor: string | null;
+};
+
+/** One saved version with its document. */
+export type VersionOut = {
+  created_at: string;
+  source_format: SourceFormat;
+  version: number;
+  /** The workflow document, as in the YAML format. */
+  workflow: Record<string, unknown>;
+};
+
+/** A saved version in a list. */
+export type VersionSummaryOut = {
+  created_at: string;
+  /** Whether this is the workflow's current version. */
+  current: boolean;
+  source_format: SourceFormat;
+  version: number;
+};
+
+/** `GET /workflows`: every workflow, by name. */
+export type WorkflowList = {
+  items: WorkflowSummaryOut[];
+  /** Pass it as `?cursor=` for the next page; `null` on the last page. */
+  next_cursor: string | null;
+};
+
+/** A workflow with its current version's document. */
+export type WorkflowOut = {
+  active: boolean;
+  created_at: string;
+  description: string | null;
+  id: string;
+  name: string;
+  /** How the current version was written (`yaml` keeps its text for export). */
+  source_format: SourceFormat;
+  trigger: TriggerOut;
+  updated_at: string;
+  /** The current version; every save makes a new one. */
+  version: number;
+  /** The test URL (runs the current version, active or not, while someone listens). */
+  webhook_test_url: string | null;
+  /** The production URL, for a webhook trigger (relative unless `WEFT_PUBLIC_URL` is set). */
+  webhook_url: string | null;
+  /** The workflow document, as in the YAML format (`docs/workflow.schema.json`). */
+  workflow: Record<string, unknown>;
+};
+
+/** A workflow in a list: no document, but its last execution. */
+export type WorkflowSummaryOut = {
+  active: boolean;
+  created_at: string;
+  description: string | null;
+  id: string;
+  last_execution: null | LastExecutionOut;
+  name: string;
+  trigger: TriggerOut;
+  updated_at: string;
+  version: number;
+};

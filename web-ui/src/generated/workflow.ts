@@ -1,0 +1,190 @@
+// Generated from docs/workflow.schema.json by web-ui/scripts/generate-types.mjs; do not edit.
+// Regenerate with `npm --prefix web-ui run generate` after changing the server.
+
+/** A workflow: a trigger and a DAG of steps. */
+export type Workflow = {
+  /** Shown in the editor and in execution lists. */
+  name: string;
+  description?: string | null;
+  /** What starts an execution. */
+  trigger: Trigger;
+  /** Upper bound for a whole execution, e.g. `5m`. Default: the engine's setting. */
+  timeout?: string | null;
+  /** The steps, in document order. A step without `after` runs after the one listed before it. */
+  steps?: Step[];
+};
+
+/** What starts an execution. */
+export type Trigger = {
+  type: "webhook";
+  /** Served at `/hooks/{path}`; `[a-z0-9-_/]` only. */
+  path: string;
+  /** Allowed HTTP methods, default `[POST]`. */
+  methods?: string[] | null;
+  /** `async` (default): answer 202 at once; `sync`: wait and answer with the result. */
+  respond?: RespondMode | null;
+  auth?: WebhookAuth | null;
+} | {
+  type: "schedule";
+  /** A cron expression: five fields (minute hour day month weekday), or six with seconds first. */
+  cron: string;
+  /** IANA time zone name; default UTC. */
+  timezone?: string | null;
+} | {
+  type: "manual";
+};
+
+export type RespondMode = "async" | "sync";
+
+export type WebhookAuth = {
+  type: AuthKind;
+  /** For `hmac`: how the signature is carried. */
+  preset?: HmacPreset | null;
+  /** Name of the stored credential holding the secret. */
+  credential?: string | null;
+  /**
+   * For `header`: the header carrying the token (default `authorization`);
+   * for `hmac` with the `generic` preset: the header carrying the signature.
+   */
+  header?: string | null;
+};
+
+export type AuthKind = "none" | "header" | "basic" | "hmac";
+
+export type HmacPreset = "standard-webhooks" | "stripe" | "github" | "generic";
+
+/** One step of the DAG: an action with its config and per-step options. */
+export type Step = {
+  /** `[a-z_][a-z0-9_]*`, unique in the workflow; templates read the output as `steps.<id>`. */
+  id: string;
+  /** The step type: `http`, `set`, `if`, `switch`, `respond`, `delay`, `fail`. */
+  action: "delay" | "fail" | "http" | "if" | "respond" | "set" | "switch";
+  /** A human label for the editor. */
+  name?: string | null;
+  description?: string | null;
+  /**
+   * Steps (or `step.port` outputs) this one waits for. Absent: the step listed before;
+   * `[]`: right after the trigger.
+   */
+  after?: string[] | null;
+  /** The action's config; string leaves may hold `{{…}}` templates. */
+  with?: unknown;
+  retry?: Retry | null;
+  /** Per attempt, e.g. `10s`. */
+  timeout?: string | null;
+  /** A template yielding an array: the action runs once per item, with `item` and `index`. */
+  for_each?: unknown;
+  /** How many `for_each` items run at once (default 1). */
+  concurrency?: number | null;
+  /** The step's failure becomes its output `{error}` and the workflow goes on. */
+  continue_on_error?: boolean | null;
+  /** Editor position. */
+  ui?: Ui | null;
+};
+
+export type Retry = {
+  /** Total attempts including the first (1 = no retry). */
+  max_attempts: number;
+  backoff?: Backoff | null;
+  /** Delay before the second attempt (default `1s`). */
+  initial_delay?: string | null;
+  /** Upper bound of one delay (default `5m`). */
+  max_delay?: string | null;
+};
+
+export type Backoff = "fixed" | "exponential";
+
+/** Editor position of a node. */
+export type Ui = {
+  x: number;
+  y: number;
+};
+
+/** A template such as `{{steps.get_user.body.id}}`, rendered when the step runs. */
+export type delay_Template = string;
+
+/** Waits for a duration (at most 1h), then goes on. */
+export type action_delay = {
+  /** How long to wait, e.g. `500ms`, `2s`, `5m`; at most `1h`. */
+  duration: string | delay_Template;
+};
+
+/** Stops the step with an error message; it is not retried. */
+export type action_fail = {
+  /** The error message, e.g. `"unknown plan {{trigger.body.plan}}"`. */
+  message: string | number | boolean;
+};
+
+/** A template such as `{{steps.get_user.body.id}}`, rendered when the step runs. */
+export type http_Template = string;
+
+/** Calls an HTTP API and returns {status, headers, body}; the body is parsed when the response is JSON. */
+export type action_http = {
+  /** The HTTP method; GET when absent. */
+  method?: (("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") | http_Template) | null;
+  /** An absolute `http://` or `https://` URL. */
+  url: string | http_Template;
+  /** Request headers by name. */
+  headers?: (Record<string, (string | number | boolean) | (string | number | boolean)[] | null> | http_Template) | null;
+  /** Query parameters, appended to those already in `url`. */
+  query?: (Record<string, (string | number | boolean) | (string | number | boolean)[] | null> | http_Template) | null;
+  /** A body sent as JSON (`Content-Type: application/json` unless `headers` sets one). */
+  json?: unknown;
+  /** A body sent as an urlencoded form. */
+  form?: (Record<string, (string | number | boolean) | (string | number | boolean)[] | null> | http_Template) | null;
+  /** A raw text body, sent as it is; set a `Content-Type` header to describe it. */
+  body?: string | number | boolean | null;
+  /**
+   * The name of a stored credential (bearer, basic or API key) to authenticate with. It
+   * overrides an `Authorization` (or API key) header set in `headers`.
+   */
+  credential?: string | null;
+  /** Statuses besides 2xx that are a success, e.g. `[404]`. */
+  accept_status?: ((number | http_Template)[] | http_Template) | null;
+  /**
+   * How long the request (including reading the response) may take; the step's `timeout`
+   * when absent.
+   */
+  timeout?: (string | http_Template) | null;
+  /**
+   * The largest response body read, e.g. `20MiB`, `512KiB` or a number of bytes; 10 MiB
+   * when absent. A larger body fails the step.
+   */
+  max_response_size?: ((string | number) | http_Template) | null;
+};
+
+/** Takes port `true` when the condition is truthy, else port `false`. */
+export type action_if = {
+  /** The condition, usually a template such as `"{{gt trigger.body.amount 1000}}"`. */
+  condition: unknown;
+};
+
+/** A template such as `{{steps.get_user.body.id}}`, rendered when the step runs. */
+export type respond_Template = string;
+
+/** Sets the status, headers and body answered to the caller of a sync webhook. */
+export type action_respond = {
+  /** The HTTP status; 200 when absent. */
+  status?: (number | respond_Template) | null;
+  /** Response headers by name. */
+  headers?: (Record<string, (string | number | boolean) | (string | number | boolean)[] | null> | respond_Template) | null;
+  /** The body: any value; null when absent. */
+  body?: unknown;
+};
+
+/** Builds a value from templates; the step's output is that value. */
+export type action_set = {
+  /** The value to build, e.g. `{ user_id: "{{steps.create_user.body.id}}" }`. */
+  value: unknown;
+};
+
+/** Takes the port of the first case whose value matches, else `default`. */
+export type action_switch = {
+  /** The value to match, usually a template such as `"{{trigger.body.plan}}"`. */
+  value: unknown;
+  /**
+   * Case name → the value that selects it, tried in order. Names are the step's ports:
+   * `[a-z0-9_-]+`, not `default`.
+   */
+  cases: Record<string, unknown>;
+};

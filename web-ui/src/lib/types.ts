@@ -1,0 +1,85 @@
+// The editor's names for the server's contract. Every shape comes from src/generated/ (generated
+// from docs/openapi.json and docs/workflow.schema.json, checked by `npm run lint`); this file only
+// renames, picks variants, and types the fields the contract leaves open (a workflow document
+// inside an API record, a config schema). Nothing here declares a field of its own.
+
+import type * as api from '../generated/openapi';
+import type * as doc from '../generated/workflow';
+import type { JsonSchema } from '../editor/form/jsonSchema';
+
+// ---------------------------------------------------------------------------------------------
+// The workflow document (the same shape as the YAML).
+
+export type { AuthKind, HmacPreset, RespondMode, Retry, WebhookAuth } from '../generated/workflow';
+export type Trigger = doc.Trigger;
+export type TriggerType = Trigger['type'];
+export type WebhookTrigger = Extract<Trigger, { type: 'webhook' }>;
+export type ScheduleTrigger = Extract<Trigger, { type: 'schedule' }>;
+export type ManualTrigger = Extract<Trigger, { type: 'manual' }>;
+export type UiPosition = doc.Ui;
+
+/** A step. `action` is any kind the server lists (`GET /actions`), and fields the editor does not
+ * know are kept as they are (the editor round-trips them). */
+export type Step = Omit<doc.Step, 'action'> & { action: string; [field: string]: unknown };
+
+export type WorkflowDocument = Omit<doc.Workflow, 'steps'> & { steps?: Step[]; [field: string]: unknown };
+
+// ---------------------------------------------------------------------------------------------
+// Errors and validation.
+
+export type {
+  ErrorCode,
+  Location as ProblemLocation,
+  Problem,
+  ExecutionStatus,
+  StepStatus,
+  StepRunStatus,
+  SourceFormat,
+  Scope,
+  RetryFrom,
+  StepResult,
+  ExecutionError,
+  Response as ExecutionResponse,
+  TriggerEvent as CapturedRequest,
+  ExecutionList,
+  ExecutionSummaryOut as ExecutionSummary,
+  StepRunOut as StepRun,
+  StepEventOut as StepEvent,
+  ExecutionEventOut as ExecutionEvent,
+  Accepted as RunAccepted,
+  TestEventOut as TestEvent,
+  VersionSummaryOut as VersionSummary,
+  VersionList,
+  SessionOut,
+  StreamTokenOut,
+  CredentialList,
+  CredentialSummary,
+} from '../generated/openapi';
+export type ApiErrorBody = api.ErrorBody;
+export type ValidationResult = api.ValidationOut;
+
+// ---------------------------------------------------------------------------------------------
+// Resources whose document or schema the contract leaves open.
+
+/** `WorkflowOut`: a workflow with its current version's document. */
+export type Workflow = Omit<api.WorkflowOut, 'workflow' | 'trigger'> & {
+  trigger: WorkflowTrigger;
+  workflow: WorkflowDocument;
+};
+
+/** `TriggerOut`, with its type narrowed to the document's trigger types. */
+export type WorkflowTrigger = Omit<api.TriggerOut, 'type'> & { type: TriggerType };
+
+/** An item of `GET /workflows`. */
+export type WorkflowSummary = Omit<api.WorkflowSummaryOut, 'trigger'> & { trigger: WorkflowTrigger };
+export type WorkflowList = Omit<api.WorkflowList, 'items'> & { items: WorkflowSummary[] };
+
+/** One saved version with its document. */
+export type WorkflowVersion = Omit<api.VersionOut, 'workflow'> & { workflow: WorkflowDocument };
+
+/** `GET /executions/{id}` (with `attempts`), a finished `?wait=true` run, a cancel's answer. */
+export type Execution = api.ExecutionOut;
+
+/** An action kind with the `with:` schema its form is drawn from. */
+export type ActionInfo = Omit<api.ActionInfo, 'config_schema'> & { config_schema: JsonSchema };
+export type ActionList = Omit<api.ActionList, 'items'> & { items: ActionInfo[] };
