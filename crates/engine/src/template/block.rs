@@ -2,8 +2,8 @@
 //! parsed and rendered by the handlebars crate in strict mode with the same helpers registered.
 
 use handlebars::{
-    Context, Handlebars, Helper, HelperDef, RenderContext, RenderError, RenderErrorReason,
-    ScopedJson,
+    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason, Renderable, ScopedJson,
 };
 use serde_json::Value;
 
@@ -11,6 +11,7 @@ use super::expr::{PathRef, parse_path};
 use super::helpers::{HELPERS, HelperSpec, check_arity, helper};
 use super::lexer::{Piece, Token, check_depth, is_comment, lex, nesting_error, split};
 use super::scope::Scope;
+use super::value::truthy;
 use super::{MAX_NESTING, ROOTS};
 
 /// The handlebars registry holding every block template compiled so far.
@@ -134,7 +135,8 @@ fn check_block_arity(tokens: &[Token]) -> Result<(), String> {
     Ok(())
 }
 
-/// Registers every helper with a handlebars registry (for block templates).
+/// Registers every helper with a handlebars registry (for block templates), and `{{#if}}` /
+/// `{{#unless}}` deciding by [`truthy`].
 pub(super) fn register_helpers(hb: &mut Handlebars<'static>) {
     struct H(&'static HelperSpec);
     impl HelperDef for H {
@@ -155,6 +157,45 @@ pub(super) fn register_helpers(hb: &mut Handlebars<'static>) {
     }
     for spec in HELPERS {
         hb.register_helper(spec.0, Box::new(H(spec)));
+    }
+    hb.register_helper("if", Box::new(If { positive: true }));
+    hb.register_helper("unless", Box::new(If { positive: false }));
+}
+
+/// `{{#if}}` and `{{#unless}}` by our truthiness ([`truthy`]) instead of handlebars' own (for
+/// which `{}` is false and `"false"` true); otherwise as handlebars' `IfHelper`, error message
+/// and `includeZero=true` (0 is true) included.
+struct If {
+    positive: bool,
+}
+
+impl HelperDef for If {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let param = h
+            .param(0)
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex("if", 0))?;
+        let include_zero = h
+            .hash_get("includeZero")
+            .and_then(|v| v.value().as_bool())
+            .unwrap_or(false);
+        let value = param.value();
+        let truth = truthy(value) || (include_zero && value.is_number());
+        let branch = if truth == self.positive {
+            h.template()
+        } else {
+            h.inverse()
+        };
+        match branch {
+            Some(t) => t.render(r, ctx, rc, out),
+            None => Ok(()),
+        }
     }
 }
 

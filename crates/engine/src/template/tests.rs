@@ -42,16 +42,19 @@ fn check(cases: impl IntoIterator<Item = (Value, Value, Want)>) {
     let mut failures = Vec::new();
     for (template, scope, want) in cases {
         if let Err(why) = check_one(&template, &scope, &want) {
-            let shown = template.to_string();
-            let shown = if shown.len() > 120 {
-                format!("{}… ({} chars)", &shown[..120], shown.len())
-            } else {
-                shown
-            };
-            failures.push(format!("{shown}: {why}"));
+            failures.push(format!("{} in {}: {why}", short(&template), short(&scope)));
         }
     }
     assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
+/// A value for a message, cut short (some templates are 200,000 characters long).
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    match s.char_indices().nth(120) {
+        Some((i, _)) => format!("{}… ({} chars)", &s[..i], s.len()),
+        None => s,
+    }
 }
 
 fn check_one(template: &Value, ctx: &Value, want: &Want) -> Result<(), String> {
@@ -289,4 +292,79 @@ fn helpers_called_wrongly_at_render_fail_instead_of_panicking() {
     hb.register_template_string("t", "{{upper}}").unwrap();
     let e = hb.render("t", &json!({})).unwrap_err();
     assert!(e.to_string().contains("takes 1 argument(s), got 0"), "{e}");
+}
+
+/// The cases of docs/workflow-format.md, "Truth" (the `if` action's tests check the same).
+fn truth_table() -> Vec<(Value, bool)> {
+    let falsy = [
+        json!(false),
+        json!(null),
+        json!(0),
+        json!(0.0),
+        json!([]),
+        json!(""),
+        json!(" "),
+        json!("false"),
+        json!("FALSE"),
+        json!(" False "),
+        json!("0"),
+        json!("No"),
+        json!("off"),
+    ];
+    let truthy = [
+        json!(true),
+        json!(1),
+        json!(-0.5),
+        json!("yes"),
+        json!("true"),
+        json!("00"),
+        json!("nope"),
+        json!([0]),
+        json!({}),
+        json!({"a": 1}),
+    ];
+    (falsy.into_iter().map(|v| (v, false)))
+        .chain(truthy.into_iter().map(|v| (v, true)))
+        .collect()
+}
+
+#[test]
+fn helpers_and_blocks_follow_the_one_truthiness_rule() {
+    let mut cases = Vec::new();
+    for (v, truth) in truth_table() {
+        assert_eq!(super::truthy(&v), truth, "truthy({v})");
+        let scope = json!({"trigger": {"v": v}});
+        let word = |t: bool| json!(if t { "T" } else { "F" });
+        for (template, want) in [
+            ("{{not trigger.v}}", json!(!truth)),
+            ("{{and trigger.v true}}", json!(truth)),
+            ("{{or false trigger.v}}", json!(truth)),
+            ("{{#if trigger.v}}T{{else}}F{{/if}}", word(truth)),
+            ("{{#unless trigger.v}}F{{else}}T{{/unless}}", word(truth)),
+            ("{{#if (not trigger.v)}}F{{else}}T{{/if}}", word(truth)),
+            // `includeZero=true` makes the number 0 true, and nothing else.
+            (
+                "{{#if trigger.v includeZero=true}}T{{else}}F{{/if}}",
+                word(truth || v.is_number()),
+            ),
+        ] {
+            cases.push((json!(template), scope.clone(), Is(want)));
+        }
+    }
+    check(cases);
+}
+
+#[test]
+fn a_missing_value_is_false_in_if_and_unless() {
+    check(in_ctx([
+        ("{{#if trigger.nope}}T{{else}}F{{/if}}", Is(json!("F"))),
+        (
+            "{{#unless trigger.nope}}T{{else}}F{{/unless}}",
+            Is(json!("T")),
+        ),
+        (
+            "{{#if}}T{{/if}}",
+            Fails(&["param at index 0 required but not found"]),
+        ),
+    ]));
 }
