@@ -10,9 +10,8 @@ use crate::config;
 
 /// Takes port `true` when the condition is truthy, else port `false`. Output: `{result}`.
 ///
-/// Falsy: `false`, `null`, `0`, `[]`, and the strings `""`, `"false"`, `"0"`, `"no"` and `"off"`
-/// (any case, surrounding spaces ignored), so that a condition rendered inside text, such as
-/// `"{{trigger.query.dry_run}}"`, reads as written. Everything else, including `{}`, is truthy.
+/// Truth is the one rule templates use too, [`engine::template::truthy`], documented in
+/// docs/workflow-format.md, "Truth".
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "IfConfig")]
@@ -26,19 +25,6 @@ impl config::Config for Config {}
 /// The `if` action.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct If;
-
-const FALSE_WORDS: [&str; 4] = ["false", "0", "no", "off"];
-
-/// The truth of a rendered condition (see [`Config`]).
-fn is_true(condition: &Value) -> bool {
-    match condition {
-        Value::String(text) => {
-            let text = text.trim();
-            !text.is_empty() && !FALSE_WORDS.iter().any(|w| text.eq_ignore_ascii_case(w))
-        }
-        other => engine::template::truthy(other),
-    }
-}
 
 #[async_trait]
 impl Action for If {
@@ -65,7 +51,7 @@ impl Action for If {
 
     async fn run(&self, _: &ActionContext<'_>, input: &Value) -> Result<ActionOutput, ActionError> {
         let config: Config = config::parse(input)?;
-        let result = is_true(&config.condition);
+        let result = engine::template::truthy(&config.condition);
         Ok(ActionOutput {
             value: json!({ "result": result }),
             port: Some(result.to_string()),
@@ -98,34 +84,53 @@ mod tests {
         );
     }
 
-    #[test]
-    fn words_for_no_are_false_like_handlebars_falsy_values() {
-        for falsy in [
+    /// The cases of docs/workflow-format.md, "Truth" (the engine's template tests check the
+    /// same table for the helpers and block templates).
+    #[tokio::test]
+    async fn it_follows_the_one_truthiness_rule() {
+        let falsy = [
             json!(false),
             json!(null),
             json!(0),
+            json!(0.0),
             json!([]),
             json!(""),
             json!(" "),
             json!("false"),
             json!("FALSE"),
+            json!(" False "),
             json!("0"),
             json!("No"),
             json!("off"),
-        ] {
-            assert!(!is_true(&falsy), "{falsy} should be false");
-        }
-        for truthy in [
+        ];
+        let truthy = [
             json!(true),
             json!(1),
             json!(-0.5),
             json!("yes"),
             json!("true"),
             json!("00"),
+            json!("nope"),
             json!([0]),
             json!({}),
-        ] {
-            assert!(is_true(&truthy), "{truthy} should be true");
+            json!({"a": 1}),
+        ];
+        for (condition, want) in falsy
+            .into_iter()
+            .map(|v| (v, false))
+            .chain(truthy.into_iter().map(|v| (v, true)))
+        {
+            let out = run(&If, json!({ "condition": condition })).await.unwrap();
+            assert_eq!(
+                out.value,
+                json!({ "result": want }),
+                "{condition} should be {want}"
+            );
+            assert_eq!(
+                out.port.as_deref(),
+                Some(if want { "true" } else { "false" })
+            );
+            assert_eq!(engine::template::truthy(&condition), want, "{condition}");
         }
     }
 

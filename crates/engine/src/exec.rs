@@ -150,186 +150,298 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// Runs the plan to the end (success, failure, timeout or cancellation).
 pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
     let started_at = Utc::now();
-    let shared = Shared {
-        plan,
-        run,
-        trigger: run.trigger.to_value(),
-        execution: json!({
-            "id": run.execution_id.to_string(),
-            "started_at": started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "workflow": plan.workflow.name,
-        }),
-    };
-    let shared = &shared;
-    let n = plan.steps.len();
-    let mut results: Vec<Option<StepResult>> = vec![None; n];
-    let mut outputs: HashMap<String, Arc<Value>> = HashMap::new();
-    let mut remaining: Vec<usize> = plan.steps.iter().map(|s| s.inputs.len()).collect();
-    let mut ready: VecDeque<usize> = (0..n).filter(|&i| remaining[i] == 0).collect();
-    let mut resume: HashMap<String, StepResult> = run
-        .resume
-        .iter()
-        .filter(|r| r.status == StepStatus::Succeeded || r.status == StepStatus::Skipped || r.ran())
-        .map(|r| (r.step_id.clone(), r.clone()))
-        .collect();
-    let mut running: FuturesUnordered<StepFuture<'_>> = FuturesUnordered::new();
-    let mut in_flight: HashMap<usize, DateTime<Utc>> = HashMap::new();
-    let mut failure: Option<(ExecutionStatus, ExecutionError)> = None;
+    let shared = Shared::new(plan, run, started_at);
+    let mut state = State::new(&shared);
     let timeout = plan.timeout.or(run.limits.execution_timeout);
     let deadline = timeout.map(|d| tokio::time::Instant::now() + d);
-    let max_parallel = run.limits.max_parallel_steps.max(1);
-    // Results queued in the journal since the last `settle`.
-    let mut unsettled = false;
-
-    'outer: loop {
-        // Start (or skip, or adopt from the journal) every ready step we may.
-        while failure.is_none() && running.len() < max_parallel {
-            let Some(i) = ready.pop_front() else { break };
-            let step = &plan.steps[i];
-            let finished = if let Some(prior) = resume.remove(&step.id) {
-                Some(prior)
-            } else if !step.inputs.is_empty()
-                && !step
-                    .inputs
-                    .iter()
-                    .any(|(j, port)| edge_active(results[*j].as_ref(), port))
-            {
-                let skipped = StepResult::new(&step.id, &step.action_kind, StepStatus::Skipped);
-                unsettled = true;
-                if let Err(e) = run.journal.queue_finished(run.execution_id, &skipped).await {
-                    failure = Some(journal_failure(&step.id, e.to_string()));
-                }
-                Some(skipped)
-            } else {
-                None
-            };
-            match finished {
-                Some(mut r) => {
-                    lend_output(&mut r, &mut outputs);
-                    results[i] = Some(r);
-                    release(step, &mut remaining, &mut ready);
-                }
-                None => {
-                    // Output commit: an effect outside Weft never builds on a result that a
-                    // crash could still lose.
-                    if unsettled && !step.safe {
-                        unsettled = false;
-                        if let Err(e) = run.journal.settle(run.execution_id).await {
-                            failure = Some(journal_failure(&step.id, e.to_string()));
-                            break;
-                        }
-                    }
-                    let snapshot: HashMap<String, Arc<Value>> = step
-                        .reads_steps
-                        .iter()
-                        .filter_map(|id| outputs.get(id).map(|v| (id.clone(), v.clone())))
-                        .collect();
-                    in_flight.insert(i, Utc::now());
-                    running.push(Box::pin(async move {
-                        let r = run_step(shared, i, snapshot).await;
-                        (i, r)
-                    }));
-                }
-            }
-        }
-        if running.is_empty() {
+    loop {
+        state.start_ready().await;
+        if state.running.is_empty() {
             break;
         }
-        let cancel = run.cancel.clone();
-        tokio::select! {
-            Some((i, mut r)) = running.next() => {
-                in_flight.remove(&i);
-                let step = &plan.steps[i];
-                unsettled = true;
-                if let Err(e) = run.journal.queue_finished(run.execution_id, &r).await {
-                    failure = Some(journal_failure(&step.id, e.to_string()));
-                }
-                if r.status == StepStatus::Failed && !step.continue_on_error && failure.is_none() {
-                    failure = Some((ExecutionStatus::Failed, ExecutionError {
-                        step_id: Some(step.id.clone()),
-                        message: r.error.clone().unwrap_or_default(),
-                    }));
-                }
-                lend_output(&mut r, &mut outputs);
-                results[i] = Some(r);
-                release(step, &mut remaining, &mut ready);
-            }
-            _ = sleep_until(deadline) => {
-                failure = Some((ExecutionStatus::Failed, ExecutionError {
-                    step_id: None,
-                    message: format!("the execution timed out after {}", fmt_duration(timeout.unwrap_or_default())),
-                }));
-            }
-            _ = async { match &cancel { Some(c) => c.cancelled().await, None => std::future::pending().await } } => {
-                failure = Some((ExecutionStatus::Cancelled, ExecutionError { step_id: None, message: "the execution was cancelled".into() }));
-            }
+        match state.next_finished(deadline, timeout).await {
+            Ok((i, r)) => state.finish(i, r).await,
+            Err(stop) => state.failure = Some(stop),
         }
-        if failure.is_some() {
-            // Stop what runs; record it as cancelled.
-            drop(std::mem::take(&mut running));
-            let now = Utc::now();
-            let mut stopped: Vec<usize> = in_flight.keys().copied().collect();
-            stopped.sort();
-            for i in stopped {
-                let step = &plan.steps[i];
-                let started = in_flight[&i];
-                let r = StepResult {
-                    error: failure.as_ref().map(|f| f.1.message.clone()),
-                    started_at: Some(started),
-                    finished_at: Some(now),
-                    duration_us: (now - started).num_microseconds().unwrap_or(0).max(0) as u64,
-                    ..StepResult::new(&step.id, &step.action_kind, StepStatus::Cancelled)
-                };
-                let _ = run
-                    .journal
-                    .record(run.execution_id, StepEvent::Finished(&r))
-                    .await;
-                results[i] = Some(r);
-            }
-            break 'outer;
+        if state.failure.is_some() {
+            state.stop_running().await;
+            break;
+        }
+    }
+    state.into_result(started_at)
+}
+
+impl<'p> Shared<'p> {
+    fn new(plan: &'p Plan, run: &'p Run<'p>, started_at: DateTime<Utc>) -> Self {
+        Shared {
+            plan,
+            run,
+            trigger: run.trigger.to_value(),
+            execution: json!({
+                "id": run.execution_id.to_string(),
+                "started_at": started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "workflow": plan.workflow.name,
+            }),
+        }
+    }
+}
+
+/// One execution in progress: what finished, what runs, what is ready to.
+struct State<'s> {
+    sh: &'s Shared<'s>,
+    results: Vec<Option<StepResult>>,
+    outputs: HashMap<String, Arc<Value>>,
+    /// The inputs each step still waits for.
+    remaining: Vec<usize>,
+    ready: VecDeque<usize>,
+    /// Results of an earlier attempt this one adopts, by step id.
+    resume: HashMap<String, StepResult>,
+    running: FuturesUnordered<StepFuture<'s>>,
+    /// When each running step started.
+    in_flight: HashMap<usize, DateTime<Utc>>,
+    failure: Option<(ExecutionStatus, ExecutionError)>,
+    max_parallel: usize,
+    /// Results queued in the journal since the last `settle`.
+    unsettled: bool,
+}
+
+impl<'s> State<'s> {
+    fn new(sh: &'s Shared<'s>) -> Self {
+        let (plan, run) = (sh.plan, sh.run);
+        let n = plan.steps.len();
+        let remaining: Vec<usize> = plan.steps.iter().map(|s| s.inputs.len()).collect();
+        let ready: VecDeque<usize> = (0..n).filter(|&i| remaining[i] == 0).collect();
+        let resume: HashMap<String, StepResult> = run
+            .resume
+            .iter()
+            .filter(|r| {
+                r.status == StepStatus::Succeeded || r.status == StepStatus::Skipped || r.ran()
+            })
+            .map(|r| (r.step_id.clone(), r.clone()))
+            .collect();
+        State {
+            sh,
+            results: vec![None; n],
+            outputs: HashMap::new(),
+            remaining,
+            ready,
+            resume,
+            running: FuturesUnordered::new(),
+            in_flight: HashMap::new(),
+            failure: None,
+            max_parallel: run.limits.max_parallel_steps.max(1),
+            unsettled: false,
         }
     }
 
-    // Steps still holding shared outputs are gone: the outputs come back without a copy.
-    drop(running);
-    let steps: Vec<StepResult> = results
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| match r {
-            Some(mut r) => {
-                if let Some(out) = outputs.remove(&r.step_id)
-                    && r.output.is_none()
-                {
-                    r.output = Some(Arc::unwrap_or_clone(out));
+    /// Starts (or skips, or adopts from the journal) every ready step it may.
+    async fn start_ready(&mut self) {
+        while self.failure.is_none() && self.running.len() < self.max_parallel {
+            let Some(i) = self.ready.pop_front() else {
+                break;
+            };
+            match self.adopt_or_skip(i).await {
+                Some(r) => self.complete(i, r),
+                None => {
+                    if !self.settle_before(i).await {
+                        break;
+                    }
+                    self.start(i);
                 }
-                r
             }
-            None => StepResult::new(
-                &plan.steps[i].id,
-                &plan.steps[i].action_kind,
-                StepStatus::Cancelled,
-            ),
-        })
-        .collect();
-    let response = steps.iter().find_map(|s| s.response.clone());
-    let output = steps
-        .iter()
-        .rev()
-        .find(|s| s.ran())
-        .and_then(|s| s.output.clone());
-    let (status, error) = match failure {
-        Some((status, e)) => (status, Some(e)),
-        None => (ExecutionStatus::Succeeded, None),
-    };
-    ExecutionResult {
-        execution_id: run.execution_id,
-        status,
-        steps,
-        response,
-        output,
-        error,
-        started_at,
-        finished_at: Utc::now(),
+        }
+    }
+
+    /// A ready step's result without running it: adopted from the earlier attempt, or
+    /// `skipped` (and queued in the journal) when none of its input edges is active.
+    async fn adopt_or_skip(&mut self, i: usize) -> Option<StepResult> {
+        let run = self.sh.run;
+        let step = &self.sh.plan.steps[i];
+        if let Some(prior) = self.resume.remove(&step.id) {
+            return Some(prior);
+        }
+        if step.inputs.is_empty()
+            || step
+                .inputs
+                .iter()
+                .any(|(j, port)| edge_active(self.results[*j].as_ref(), port))
+        {
+            return None;
+        }
+        let skipped = StepResult::new(&step.id, &step.action_kind, StepStatus::Skipped);
+        self.unsettled = true;
+        if let Err(e) = run.journal.queue_finished(run.execution_id, &skipped).await {
+            self.failure = Some(journal_failure(&step.id, e.to_string()));
+        }
+        Some(skipped)
+    }
+
+    /// Output commit: an effect outside Weft never builds on a result that a crash could still
+    /// lose, so an unsafe step first waits for the journal to settle. False if that failed.
+    async fn settle_before(&mut self, i: usize) -> bool {
+        let run = self.sh.run;
+        let step = &self.sh.plan.steps[i];
+        if self.unsettled && !step.safe {
+            self.unsettled = false;
+            if let Err(e) = run.journal.settle(run.execution_id).await {
+                self.failure = Some(journal_failure(&step.id, e.to_string()));
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Starts step `i` with the outputs its templates read.
+    fn start(&mut self, i: usize) {
+        let sh = self.sh;
+        let snapshot: HashMap<String, Arc<Value>> = sh.plan.steps[i]
+            .reads_steps
+            .iter()
+            .filter_map(|id| self.outputs.get(id).map(|v| (id.clone(), v.clone())))
+            .collect();
+        self.in_flight.insert(i, Utc::now());
+        self.running.push(Box::pin(async move {
+            let r = run_step(sh, i, snapshot).await;
+            (i, r)
+        }));
+    }
+
+    /// The next step to finish (whatever its status), or why the execution stops first: it
+    /// timed out or was cancelled.
+    async fn next_finished(
+        &mut self,
+        deadline: Option<tokio::time::Instant>,
+        timeout: Option<Duration>,
+    ) -> Result<(usize, StepResult), (ExecutionStatus, ExecutionError)> {
+        let cancel = self.sh.run.cancel.as_ref();
+        tokio::select! {
+            Some((i, r)) = self.running.next() => Ok((i, r)),
+            _ = sleep_until(deadline) => Err((ExecutionStatus::Failed, ExecutionError {
+                step_id: None,
+                message: format!("the execution timed out after {}", fmt_duration(timeout.unwrap_or_default())),
+            })),
+            _ = cancelled(cancel) => Err((ExecutionStatus::Cancelled, ExecutionError {
+                step_id: None,
+                message: "the execution was cancelled".into(),
+            })),
+        }
+    }
+
+    /// A step that ran finished: queue its result in the journal; a failure that does not
+    /// continue ends the execution.
+    async fn finish(&mut self, i: usize, r: StepResult) {
+        let run = self.sh.run;
+        let step = &self.sh.plan.steps[i];
+        self.in_flight.remove(&i);
+        self.unsettled = true;
+        if let Err(e) = run.journal.queue_finished(run.execution_id, &r).await {
+            self.failure = Some(journal_failure(&step.id, e.to_string()));
+        }
+        if r.status == StepStatus::Failed && !step.continue_on_error && self.failure.is_none() {
+            self.failure = Some((
+                ExecutionStatus::Failed,
+                ExecutionError {
+                    step_id: Some(step.id.clone()),
+                    message: r.error.clone().unwrap_or_default(),
+                },
+            ));
+        }
+        self.complete(i, r);
+    }
+
+    /// Keeps step `i`'s result and makes ready the successors it was the last input of.
+    fn complete(&mut self, i: usize, mut r: StepResult) {
+        lend_output(&mut r, &mut self.outputs);
+        self.results[i] = Some(r);
+        release(&self.sh.plan.steps[i], &mut self.remaining, &mut self.ready);
+    }
+
+    /// Stops what runs (its futures are dropped) and records it as cancelled.
+    async fn stop_running(&mut self) {
+        let run = self.sh.run;
+        drop(std::mem::take(&mut self.running));
+        let now = Utc::now();
+        let mut stopped: Vec<usize> = self.in_flight.keys().copied().collect();
+        stopped.sort();
+        for i in stopped {
+            let step = &self.sh.plan.steps[i];
+            let started = self.in_flight[&i];
+            let r = StepResult {
+                error: self.failure.as_ref().map(|f| f.1.message.clone()),
+                started_at: Some(started),
+                finished_at: Some(now),
+                duration_us: (now - started).num_microseconds().unwrap_or(0).max(0) as u64,
+                ..StepResult::new(&step.id, &step.action_kind, StepStatus::Cancelled)
+            };
+            let _ = run
+                .journal
+                .record(run.execution_id, StepEvent::Finished(&r))
+                .await;
+            self.results[i] = Some(r);
+        }
+    }
+
+    /// The execution's result: every step's (`cancelled` for those never started), the
+    /// response, the last output, the status.
+    fn into_result(self, started_at: DateTime<Utc>) -> ExecutionResult {
+        let State {
+            sh,
+            results,
+            mut outputs,
+            running,
+            failure,
+            ..
+        } = self;
+        let plan = sh.plan;
+        // Steps still holding shared outputs are gone: the outputs come back without a copy.
+        drop(running);
+        let steps: Vec<StepResult> = results
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| match r {
+                Some(mut r) => {
+                    if let Some(out) = outputs.remove(&r.step_id)
+                        && r.output.is_none()
+                    {
+                        r.output = Some(Arc::unwrap_or_clone(out));
+                    }
+                    r
+                }
+                None => StepResult::new(
+                    &plan.steps[i].id,
+                    &plan.steps[i].action_kind,
+                    StepStatus::Cancelled,
+                ),
+            })
+            .collect();
+        let response = steps.iter().find_map(|s| s.response.clone());
+        let output = steps
+            .iter()
+            .rev()
+            .find(|s| s.ran())
+            .and_then(|s| s.output.clone());
+        let (status, error) = match failure {
+            Some((status, e)) => (status, Some(e)),
+            None => (ExecutionStatus::Succeeded, None),
+        };
+        ExecutionResult {
+            execution_id: sh.run.execution_id,
+            status,
+            steps,
+            response,
+            output,
+            error,
+            started_at,
+            finished_at: Utc::now(),
+        }
+    }
+}
+
+/// Resolves when `cancel` is cancelled; never without one.
+async fn cancelled(cancel: Option<&Cancel>) {
+    match cancel {
+        Some(c) => c.cancelled().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -159,8 +159,35 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
         problems: Vec::new(),
     };
     check_document(&workflow, &mut c);
+    let index_of = check_step_ids(&workflow, &mut c);
+    let actions = check_actions(&workflow, registry, &mut c);
+    let inputs = check_dependencies(&workflow, &index_of, &actions, &mut c);
+    let cyclic = check_cycles(&workflow, &inputs, &mut c);
+    let ancestors = ancestors(&inputs, cyclic);
+    let upstream = Upstream {
+        workflow: &workflow,
+        index_of: &index_of,
+        ancestors: &ancestors,
+        cyclic,
+    };
+    let mut compiler = Compiler::new();
+    let templates = compile_templates(&upstream, &mut compiler, &mut c);
+    let options = check_step_options(&workflow, &mut c);
+    let timeout = c.duration(&workflow.timeout, |c, e| c.doc("timeout", e));
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+    let steps = planned_steps(&workflow, actions, templates, inputs, options);
+    Ok(Plan {
+        workflow,
+        steps,
+        compiler,
+        timeout,
+    })
+}
 
-    // Step ids.
+/// Step ids are valid and unique; returns the index of each id's first step.
+fn check_step_ids<'w>(workflow: &'w Workflow, c: &mut Check) -> HashMap<&'w str, usize> {
     let mut index_of: HashMap<&str, usize> = HashMap::new();
     for (i, s) in workflow.steps.iter().enumerate() {
         if !valid_id(&s.id) {
@@ -184,8 +211,15 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
             index_of.insert(&s.id, i);
         }
     }
+    index_of
+}
 
-    // Actions and their configs.
+/// Each step's action exists and accepts its config; returns the actions found.
+fn check_actions(
+    workflow: &Workflow,
+    registry: &Registry,
+    c: &mut Check,
+) -> Vec<Option<Arc<dyn Action>>> {
     let mut actions: Vec<Option<Arc<dyn Action>>> = Vec::with_capacity(workflow.steps.len());
     for (i, s) in workflow.steps.iter().enumerate() {
         let action = registry.get(&s.action).cloned();
@@ -217,12 +251,17 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
         }
         actions.push(action);
     }
+    actions
+}
 
-    // Dependencies and the graph.
-    let mut graph: DiGraph<usize, ()> = DiGraph::new();
-    let nodes: Vec<NodeIndex> = (0..workflow.steps.len())
-        .map(|i| graph.add_node(i))
-        .collect();
+/// Each `after` entry (or the implied previous step) names another existing step, once, and
+/// a port it has; returns each step's inputs (step index, port).
+fn check_dependencies(
+    workflow: &Workflow,
+    index_of: &HashMap<&str, usize>,
+    actions: &[Option<Arc<dyn Action>>],
+    c: &mut Check,
+) -> Vec<Vec<(usize, Option<String>)>> {
     let mut inputs: Vec<Vec<(usize, Option<String>)>> = vec![Vec::new(); workflow.steps.len()];
     for (i, s) in workflow.steps.iter().enumerate() {
         let entries: Vec<String> = match &s.after {
@@ -280,12 +319,25 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
                     _ => {}
                 }
             }
-            graph.add_edge(nodes[j], nodes[i], ());
             inputs[i].push((j, dep.port.map(str::to_string)));
         }
     }
+    inputs
+}
 
-    // Cycles: name the steps on each.
+/// Names the steps on each cycle; returns whether there is one.
+fn check_cycles(
+    workflow: &Workflow,
+    inputs: &[Vec<(usize, Option<String>)>],
+    c: &mut Check,
+) -> bool {
+    let mut graph: DiGraph<usize, ()> = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..inputs.len()).map(|i| graph.add_node(i)).collect();
+    for (i, ins) in inputs.iter().enumerate() {
+        for (j, _) in ins {
+            graph.add_edge(nodes[*j], nodes[i], ());
+        }
+    }
     let mut cyclic = false;
     for scc in tarjan_scc(&graph) {
         if scc.len() > 1 {
@@ -311,21 +363,41 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
             );
         }
     }
+    cyclic
+}
 
-    // Ancestors (for "is this reference upstream?"), computed once per step, only if acyclic.
-    let ancestors: Vec<HashSet<usize>> = if cyclic {
-        vec![HashSet::new(); workflow.steps.len()]
+/// Each step's ancestors (for "is this reference upstream?"), computed once per step; all
+/// empty if the graph has a cycle.
+fn ancestors(inputs: &[Vec<(usize, Option<String>)>], cyclic: bool) -> Vec<HashSet<usize>> {
+    if cyclic {
+        vec![HashSet::new(); inputs.len()]
     } else {
-        let mut memo: Vec<Option<HashSet<usize>>> = vec![None; workflow.steps.len()];
-        (0..workflow.steps.len())
-            .map(|i| ancestors_of(i, &inputs, &mut memo).clone())
+        let mut memo: Vec<Option<HashSet<usize>>> = vec![None; inputs.len()];
+        (0..inputs.len())
+            .map(|i| ancestors_of(i, inputs, &mut memo).clone())
             .collect()
-    };
+    }
+}
 
-    // Templates.
-    let mut compiler = Compiler::new();
-    let mut compiled: Vec<(Node, Option<Node>, Vec<String>)> = Vec::new();
-    for (i, s) in workflow.steps.iter().enumerate() {
+/// What a step's templates may read: the steps upstream of it.
+struct Upstream<'a> {
+    workflow: &'a Workflow,
+    index_of: &'a HashMap<&'a str, usize>,
+    ancestors: &'a [HashSet<usize>],
+    cyclic: bool,
+}
+
+/// A step's compiled `with` and `for_each`, and the step ids they read.
+type StepTemplates = (Node, Option<Node>, Vec<String>);
+
+/// Compiles every step's templates and checks what they read.
+fn compile_templates(
+    upstream: &Upstream,
+    compiler: &mut Compiler,
+    c: &mut Check,
+) -> Vec<StepTemplates> {
+    let mut compiled: Vec<StepTemplates> = Vec::new();
+    for (i, s) in upstream.workflow.steps.iter().enumerate() {
         let mut tp: Vec<CompileProblem> = Vec::new();
         let config = s
             .config
@@ -349,25 +421,12 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
             &node.references(),
             i,
             s.for_each.is_some(),
-            &workflow,
-            &index_of,
-            &ancestors,
-            cyclic,
-            &mut c,
+            upstream,
+            c,
             &mut reads,
         );
         if let Some(f) = &for_each {
-            check_refs(
-                &f.references(),
-                i,
-                false,
-                &workflow,
-                &index_of,
-                &ancestors,
-                cyclic,
-                &mut c,
-                &mut reads,
-            );
+            check_refs(&f.references(), i, false, upstream, c, &mut reads);
             if let (Node::Static(v), false) = (f, matches!(s.for_each, Some(Value::Array(_)))) {
                 c.step(i, &s.id, "for_each", format!(
                     "`for_each` must be a template yielding an array (e.g. \"{{{{trigger.body.items}}}}\") or a list, not {v}"
@@ -378,10 +437,15 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
         reads.dedup();
         compiled.push((node, for_each, reads));
     }
+    compiled
+}
 
-    // Per-step options.
-    let mut retry = Vec::new();
-    let mut timeouts = Vec::new();
+/// A step's retry policy and timeout.
+type StepOptions = (RetryPolicy, Option<Duration>);
+
+/// Checks `retry`, `timeout` and `concurrency` of every step.
+fn check_step_options(workflow: &Workflow, c: &mut Check) -> Vec<StepOptions> {
+    let mut options = Vec::with_capacity(workflow.steps.len());
     for (i, s) in workflow.steps.iter().enumerate() {
         let mut policy = RetryPolicy::NONE;
         if let Some(r) = &s.retry {
@@ -405,8 +469,8 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
                 policy.max_delay = d;
             }
         }
-        retry.push(policy);
-        timeouts.push(c.duration(&s.timeout, |c, e| c.step(i, &s.id, "timeout", e)));
+        let timeout = c.duration(&s.timeout, |c, e| c.step(i, &s.id, "timeout", e));
+        options.push((policy, timeout));
         if let Some(n) = s.concurrency {
             if n == 0 {
                 c.step(i, &s.id, "concurrency", "must be at least 1");
@@ -420,50 +484,51 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
             }
         }
     }
+    options
+}
 
-    let timeout = c.duration(&workflow.timeout, |c, e| c.doc("timeout", e));
-
-    if !c.problems.is_empty() {
-        return Err(c.problems);
-    }
-
+/// The checked workflow's steps, ready to run.
+fn planned_steps(
+    workflow: &Workflow,
+    actions: Vec<Option<Arc<dyn Action>>>,
+    templates: Vec<StepTemplates>,
+    mut inputs: Vec<Vec<(usize, Option<String>)>>,
+    options: Vec<StepOptions>,
+) -> Vec<PlannedStep> {
     let mut successors = vec![Vec::new(); workflow.steps.len()];
     for (i, ins) in inputs.iter().enumerate() {
         for (j, _) in ins {
             successors[*j].push(i);
         }
     }
-    let steps = workflow
+    workflow
         .steps
         .iter()
-        .zip(compiled)
+        .zip(actions)
+        .zip(templates.into_iter().zip(options))
         .enumerate()
-        .map(|(i, (s, (config, for_each, reads)))| {
-            let action = actions[i].clone().expect("checked above");
-            let safe = action.is_safe(s.config.as_ref().unwrap_or(&Value::Null));
-            PlannedStep {
-                id: s.id.clone(),
-                action_kind: s.action.clone(),
-                action,
-                config,
-                for_each,
-                inputs: std::mem::take(&mut inputs[i]),
-                successors: std::mem::take(&mut successors[i]),
-                retry: retry[i],
-                timeout: timeouts[i],
-                concurrency: s.concurrency.unwrap_or(1).max(1) as usize,
-                continue_on_error: s.continues_on_error(),
-                reads_steps: reads,
-                safe,
-            }
-        })
-        .collect();
-    Ok(Plan {
-        workflow,
-        steps,
-        compiler,
-        timeout,
-    })
+        .map(
+            |(i, ((s, action), ((config, for_each, reads), (retry, timeout))))| {
+                let action = action.expect("checked above");
+                let safe = action.is_safe(s.config.as_ref().unwrap_or(&Value::Null));
+                PlannedStep {
+                    id: s.id.clone(),
+                    action_kind: s.action.clone(),
+                    action,
+                    config,
+                    for_each,
+                    inputs: std::mem::take(&mut inputs[i]),
+                    successors: std::mem::take(&mut successors[i]),
+                    retry,
+                    timeout,
+                    concurrency: s.concurrency.unwrap_or(1).max(1) as usize,
+                    continue_on_error: s.continues_on_error(),
+                    reads_steps: reads,
+                    safe,
+                }
+            },
+        )
+        .collect()
 }
 
 fn with_verb(message: &str) -> String {
@@ -504,18 +569,22 @@ fn ancestors_of<'m>(
     memo[i].as_ref().expect("computed")
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Checks the references of one step's templates: `item`/`index` only under `for_each`, and
+/// `steps.X` upstream of it; collects the step ids read.
 fn check_refs(
     refs: &[(String, PathRef)],
     i: usize,
     in_for_each: bool,
-    wf: &Workflow,
-    index_of: &HashMap<&str, usize>,
-    ancestors: &[HashSet<usize>],
-    cyclic: bool,
+    upstream: &Upstream,
     c: &mut Check,
     reads: &mut Vec<String>,
 ) {
+    let Upstream {
+        workflow: wf,
+        index_of,
+        ancestors,
+        cyclic,
+    } = *upstream;
     let id = &wf.steps[i].id;
     for (field, r) in refs {
         let field = field.as_str();
