@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// An action's typed `with:` config.
-pub(crate) trait Config: DeserializeOwned + JsonSchema {
+pub trait Config: DeserializeOwned + JsonSchema {
     /// Rules the types alone do not express (fields that exclude each other, names…). Look only
     /// at [`Templated::Value`]s: a template is checked once it is rendered.
     fn check(&self) -> Vec<ConfigProblem> {

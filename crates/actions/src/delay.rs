@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use crate::typed::TypedAction;
 use async_trait::async_trait;
-use engine::action::{Action, ActionContext, ActionError, ActionInfo, ActionOutput, ConfigProblem};
+use engine::action::{ActionContext, ActionError, ActionOutput, ConfigProblem};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -42,26 +43,21 @@ impl config::Config for Config {
 pub struct Delay;
 
 #[async_trait]
-impl Action for Delay {
-    fn info(&self) -> ActionInfo {
-        ActionInfo {
-            kind: "delay",
-            title: "Delay",
-            description: "Waits for a duration (at most 1h), then goes on.",
-            config_schema: config::schema::<Config>(),
-        }
-    }
+impl TypedAction for Delay {
+    type Config = Config;
+    const KIND: &'static str = "delay";
+    const TITLE: &'static str = "Delay";
+    const DESCRIPTION: &'static str = "Waits for a duration (at most 1h), then goes on.";
 
     fn is_safe(&self, _: &Value) -> bool {
         true
     }
 
-    fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
-        config::validate::<Config>(config)
-    }
-
-    async fn run(&self, _: &ActionContext<'_>, input: &Value) -> Result<ActionOutput, ActionError> {
-        let config: Config = config::parse(input)?;
+    async fn run(
+        &self,
+        _: &ActionContext<'_>,
+        config: Config,
+    ) -> Result<ActionOutput, ActionError> {
         // `parse` has checked the rendered duration against the maximum.
         let wait = config
             .duration
@@ -76,26 +72,32 @@ impl Action for Delay {
 
 #[cfg(test)]
 mod tests {
+    use engine::action::Action;
+
     use super::*;
+    use crate::Typed;
     use crate::test_support::run;
 
     #[test]
     fn the_duration_is_required_and_parsed() {
-        assert_eq!(Delay.validate(&json!({"duration": "1h"})), vec![]);
-        assert_eq!(Delay.validate(&json!({"duration": "{{env.WAIT}}"})), vec![]);
-        assert_eq!(Delay.validate(&json!({}))[0].field, "duration");
-        let found = Delay.validate(&json!({"duration": "5 minutes"}));
+        assert_eq!(Typed(Delay).validate(&json!({"duration": "1h"})), vec![]);
+        assert_eq!(
+            Typed(Delay).validate(&json!({"duration": "{{env.WAIT}}"})),
+            vec![]
+        );
+        assert_eq!(Typed(Delay).validate(&json!({}))[0].field, "duration");
+        let found = Typed(Delay).validate(&json!({"duration": "5 minutes"}));
         assert_eq!(found[0].field, "duration");
         assert!(found[0].message.contains("not a duration"), "{found:?}");
         assert_eq!(
-            Delay.validate(&json!({"duration": "1s", "jitter": "1s"}))[0].field,
+            Typed(Delay).validate(&json!({"duration": "1s", "jitter": "1s"}))[0].field,
             "jitter"
         );
     }
 
     #[test]
     fn a_delay_longer_than_an_hour_is_rejected() {
-        let found = Delay.validate(&json!({"duration": "1h1s"}));
+        let found = Typed(Delay).validate(&json!({"duration": "1h1s"}));
         assert_eq!(found[0].field, "duration");
         assert!(found[0].message.contains("longer than the 1h"), "{found:?}");
     }
@@ -103,14 +105,18 @@ mod tests {
     #[tokio::test]
     async fn it_sleeps_for_the_duration_and_reports_it() {
         let started = std::time::Instant::now();
-        let out = run(&Delay, json!({"duration": "30ms"})).await.unwrap();
+        let out = run(&Typed(Delay), json!({"duration": "30ms"}))
+            .await
+            .unwrap();
         assert_eq!(out.value, json!({"waited_ms": 30}));
         assert!(started.elapsed() >= Duration::from_millis(30));
     }
 
     #[tokio::test]
     async fn a_rendered_duration_over_an_hour_fails_permanently() {
-        let err = run(&Delay, json!({"duration": "2h"})).await.unwrap_err();
+        let err = run(&Typed(Delay), json!({"duration": "2h"}))
+            .await
+            .unwrap_err();
         assert!(!err.retryable);
         assert!(
             err.message.contains("invalid `with.duration`"),

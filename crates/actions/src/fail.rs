@@ -1,7 +1,8 @@
 //! `fail`: stops the step with an error, e.g. on a branch that should never be taken.
 
+use crate::typed::TypedAction;
 use async_trait::async_trait;
-use engine::action::{Action, ActionContext, ActionError, ActionInfo, ActionOutput, ConfigProblem};
+use engine::action::{ActionContext, ActionError, ActionOutput};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -24,32 +25,30 @@ impl config::Config for Config {}
 pub struct Fail;
 
 #[async_trait]
-impl Action for Fail {
-    fn info(&self) -> ActionInfo {
-        ActionInfo {
-            kind: "fail",
-            title: "Fail",
-            description: "Stops the step with an error message; it is not retried.",
-            config_schema: config::schema::<Config>(),
-        }
-    }
+impl TypedAction for Fail {
+    type Config = Config;
+    const KIND: &'static str = "fail";
+    const TITLE: &'static str = "Fail";
+    const DESCRIPTION: &'static str = "Stops the step with an error message; it is not retried.";
 
     fn is_safe(&self, _: &Value) -> bool {
         true
     }
 
-    fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
-        config::validate::<Config>(config)
-    }
-
-    async fn run(&self, _: &ActionContext<'_>, input: &Value) -> Result<ActionOutput, ActionError> {
-        let config: Config = config::parse(input)?;
+    async fn run(
+        &self,
+        _: &ActionContext<'_>,
+        config: Config,
+    ) -> Result<ActionOutput, ActionError> {
         Err(ActionError::permanent(config.message.0))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use engine::action::Action;
+
+    use crate::Typed;
     use serde_json::json;
 
     use super::*;
@@ -57,21 +56,24 @@ mod tests {
 
     #[test]
     fn the_message_is_required_text() {
-        assert_eq!(Fail.validate(&json!({"message": "bad {{x}}"})), vec![]);
-        assert_eq!(Fail.validate(&json!({}))[0].field, "message");
         assert_eq!(
-            Fail.validate(&json!({"message": ["a"]}))[0].field,
+            Typed(Fail).validate(&json!({"message": "bad {{x}}"})),
+            vec![]
+        );
+        assert_eq!(Typed(Fail).validate(&json!({}))[0].field, "message");
+        assert_eq!(
+            Typed(Fail).validate(&json!({"message": ["a"]}))[0].field,
             "message"
         );
         assert_eq!(
-            Fail.validate(&json!({"message": "m", "code": 1}))[0].field,
+            Typed(Fail).validate(&json!({"message": "m", "code": 1}))[0].field,
             "code"
         );
     }
 
     #[tokio::test]
     async fn it_always_fails_permanently_with_the_message() {
-        let err = run(&Fail, json!({"message": "unknown plan gold"}))
+        let err = run(&Typed(Fail), json!({"message": "unknown plan gold"}))
             .await
             .unwrap_err();
         assert_eq!(err.message, "unknown plan gold");

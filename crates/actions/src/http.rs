@@ -5,9 +5,10 @@ use std::error::Error as _;
 use std::fmt;
 use std::time::Duration;
 
+use crate::typed::TypedAction;
 use async_trait::async_trait;
 use base64::Engine as _;
-use engine::action::{Action, ActionContext, ActionError, ActionInfo, ActionOutput, ConfigProblem};
+use engine::action::{ActionContext, ActionError, ActionOutput, ConfigProblem};
 use engine::credentials::{Credential, CredentialError};
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
@@ -319,16 +320,12 @@ impl Http {
 }
 
 #[async_trait]
-impl Action for Http {
-    fn info(&self) -> ActionInfo {
-        ActionInfo {
-            kind: "http",
-            title: "HTTP request",
-            description: "Calls an HTTP API and returns {status, headers, body}; the body is \
-                          parsed when the response is JSON.",
-            config_schema: config::schema::<Config>(),
-        }
-    }
+impl TypedAction for Http {
+    type Config = Config;
+    const KIND: &'static str = "http";
+    const TITLE: &'static str = "HTTP request";
+    const DESCRIPTION: &'static str = "Calls an HTTP API and returns {status, headers, body}; the body is \
+                          parsed when the response is JSON.";
 
     /// A safe method written as it is (not a template) changes nothing; any other method has
     /// effects.
@@ -339,16 +336,12 @@ impl Action for Http {
         }
     }
 
-    fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
-        config::validate::<Config>(config)
-    }
-
     async fn run(
         &self,
         ctx: &ActionContext<'_>,
-        input: &Value,
+        config: Config,
     ) -> Result<ActionOutput, ActionError> {
-        let request = Request::from_config(config::parse(input)?, ctx)?;
+        let request = Request::from_config(config, ctx)?;
         let credential = match &request.credential {
             Some(name) => Some(credential(ctx, name).await?),
             None => None,
@@ -837,12 +830,15 @@ fn show(d: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    use engine::action::Action;
+
+    use crate::Typed;
     use serde_json::json;
 
     use super::*;
 
     fn problems(config: Value) -> Vec<ConfigProblem> {
-        Http::new(crate::http_client()).validate(&config)
+        Typed(Http::new(crate::http_client())).validate(&config)
     }
 
     fn fields(config: Value) -> Vec<String> {
@@ -976,7 +972,7 @@ mod tests {
 
     #[test]
     fn the_schema_describes_the_fields() {
-        let schema = Http::new(crate::http_client()).info().config_schema;
+        let schema = Typed(Http::new(crate::http_client())).info().config_schema;
         assert_eq!(schema["required"], json!(["url"]));
         assert!(schema["properties"]["accept_status"].is_object());
     }

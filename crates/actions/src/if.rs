@@ -1,7 +1,8 @@
 //! `if`: takes port `true` or `false` by the truth of a condition.
 
+use crate::typed::TypedAction;
 use async_trait::async_trait;
-use engine::action::{Action, ActionContext, ActionError, ActionInfo, ActionOutput, ConfigProblem};
+use engine::action::{ActionContext, ActionError, ActionOutput};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -27,30 +28,26 @@ impl config::Config for Config {}
 pub struct If;
 
 #[async_trait]
-impl Action for If {
-    fn info(&self) -> ActionInfo {
-        ActionInfo {
-            kind: "if",
-            title: "If",
-            description: "Takes port `true` when the condition is truthy, else port `false`.",
-            config_schema: config::schema::<Config>(),
-        }
-    }
+impl TypedAction for If {
+    type Config = Config;
+    const KIND: &'static str = "if";
+    const TITLE: &'static str = "If";
+    const DESCRIPTION: &'static str =
+        "Takes port `true` when the condition is truthy, else port `false`.";
 
     fn is_safe(&self, _: &Value) -> bool {
         true
-    }
-
-    fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
-        config::validate::<Config>(config)
     }
 
     fn ports(&self, _: &Value) -> Option<Vec<String>> {
         Some(vec!["true".into(), "false".into()])
     }
 
-    async fn run(&self, _: &ActionContext<'_>, input: &Value) -> Result<ActionOutput, ActionError> {
-        let config: Config = config::parse(input)?;
+    async fn run(
+        &self,
+        _: &ActionContext<'_>,
+        config: Config,
+    ) -> Result<ActionOutput, ActionError> {
         let result = engine::template::truthy(&config.condition);
         Ok(ActionOutput {
             value: json!({ "result": result }),
@@ -62,16 +59,22 @@ impl Action for If {
 
 #[cfg(test)]
 mod tests {
+    use engine::action::Action;
+
     use super::*;
+    use crate::Typed;
     use crate::test_support::run;
 
     #[test]
     fn the_condition_is_required_and_may_be_anything() {
-        assert_eq!(If.validate(&json!({"condition": "{{gt a 1}}"})), vec![]);
-        assert_eq!(If.validate(&json!({"condition": false})), vec![]);
-        assert_eq!(If.validate(&json!({}))[0].field, "condition");
         assert_eq!(
-            If.validate(&json!({"condition": 1, "then": "x"}))[0].field,
+            Typed(If).validate(&json!({"condition": "{{gt a 1}}"})),
+            vec![]
+        );
+        assert_eq!(Typed(If).validate(&json!({"condition": false})), vec![]);
+        assert_eq!(Typed(If).validate(&json!({}))[0].field, "condition");
+        assert_eq!(
+            Typed(If).validate(&json!({"condition": 1, "then": "x"}))[0].field,
             "then"
         );
     }
@@ -79,7 +82,7 @@ mod tests {
     #[test]
     fn the_ports_are_true_and_false() {
         assert_eq!(
-            If.ports(&json!({})),
+            Typed(If).ports(&json!({})),
             Some(vec!["true".into(), "false".into()])
         );
     }
@@ -120,7 +123,9 @@ mod tests {
             .map(|v| (v, false))
             .chain(truthy.into_iter().map(|v| (v, true)))
         {
-            let out = run(&If, json!({ "condition": condition })).await.unwrap();
+            let out = run(&Typed(If), json!({ "condition": condition }))
+                .await
+                .unwrap();
             assert_eq!(
                 out.value,
                 json!({ "result": want }),
@@ -136,10 +141,10 @@ mod tests {
 
     #[tokio::test]
     async fn it_takes_the_port_of_the_result() {
-        let out = run(&If, json!({"condition": "off"})).await.unwrap();
+        let out = run(&Typed(If), json!({"condition": "off"})).await.unwrap();
         assert_eq!(out.value, json!({"result": false}));
         assert_eq!(out.port.as_deref(), Some("false"));
-        let out = run(&If, json!({"condition": 1001})).await.unwrap();
+        let out = run(&Typed(If), json!({"condition": 1001})).await.unwrap();
         assert_eq!(out.port.as_deref(), Some("true"));
     }
 }

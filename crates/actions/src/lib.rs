@@ -17,13 +17,14 @@ pub mod outbound;
 mod respond;
 mod set;
 mod switch;
+mod typed;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use engine::action::Registry;
 
-pub use config::{DurationText, Pairs, Status, Templated, Text, Texts};
+pub use config::{Config, DurationText, Pairs, Status, Templated, Text, Texts};
 pub use delay::{Delay, MAX_DELAY};
 pub use fail::Fail;
 pub use http::{Http, HttpMethod, HttpUrl};
@@ -31,6 +32,7 @@ pub use r#if::If;
 pub use respond::Respond;
 pub use set::Set;
 pub use switch::Switch;
+pub use typed::{Typed, TypedAction};
 
 /// The typed `with:` config of each action.
 pub mod configs {
@@ -47,13 +49,13 @@ pub mod configs {
 pub fn registry(client: HttpClient) -> Registry {
     let mut registry = Registry::new();
     registry
-        .register(Http::new(client))
-        .register(Set)
-        .register(If)
-        .register(Switch)
-        .register(Respond)
-        .register(Delay)
-        .register(Fail);
+        .register(Typed(Http::new(client)))
+        .register(Typed(Set))
+        .register(Typed(If))
+        .register(Typed(Switch))
+        .register(Typed(Respond))
+        .register(Typed(Delay))
+        .register(Typed(Fail));
     registry
 }
 

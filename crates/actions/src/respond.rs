@@ -3,15 +3,14 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use engine::action::{
-    Action, ActionContext, ActionError, ActionInfo, ActionOutput, ConfigProblem, Response,
-};
+use engine::action::{ActionContext, ActionError, ActionOutput, ConfigProblem, Response};
 use reqwest::header::{HeaderName, HeaderValue};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::config::{self, Pairs, Status, Templated, Texts, is_template};
+use crate::typed::TypedAction;
 
 /// Answers the caller of a sync webhook (or `weft run`). Output: what it sent,
 /// `{status, headers, body}`.
@@ -62,27 +61,22 @@ impl config::Config for Config {
 pub struct Respond;
 
 #[async_trait]
-impl Action for Respond {
-    fn info(&self) -> ActionInfo {
-        ActionInfo {
-            kind: "respond",
-            title: "Respond",
-            description: "Sets the status, headers and body answered to the caller of a sync \
-                          webhook.",
-            config_schema: config::schema::<Config>(),
-        }
-    }
+impl TypedAction for Respond {
+    type Config = Config;
+    const KIND: &'static str = "respond";
+    const TITLE: &'static str = "Respond";
+    const DESCRIPTION: &'static str = "Sets the status, headers and body answered to the caller of a sync \
+                          webhook.";
 
     fn is_safe(&self, _: &Value) -> bool {
         true
     }
 
-    fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
-        config::validate::<Config>(config)
-    }
-
-    async fn run(&self, _: &ActionContext<'_>, input: &Value) -> Result<ActionOutput, ActionError> {
-        let config: Config = config::parse(input)?;
+    async fn run(
+        &self,
+        _: &ActionContext<'_>,
+        config: Config,
+    ) -> Result<ActionOutput, ActionError> {
         let invalid =
             |field: &str, message: String| config::invalid(&ConfigProblem::new(field, message));
         let status = match config.status {
@@ -116,34 +110,43 @@ impl Action for Respond {
 
 #[cfg(test)]
 mod tests {
+    use engine::action::Action;
+
     use super::*;
+    use crate::Typed;
     use crate::test_support::run;
 
     #[test]
     fn every_field_is_optional() {
-        assert_eq!(Respond.validate(&json!({})), vec![]);
+        assert_eq!(Typed(Respond).validate(&json!({})), vec![]);
     }
 
     #[test]
     fn the_status_is_a_number_from_100_to_599_or_a_template() {
-        assert_eq!(Respond.validate(&json!({"status": 201})), vec![]);
+        assert_eq!(Typed(Respond).validate(&json!({"status": 201})), vec![]);
         assert_eq!(
-            Respond.validate(&json!({"status": "{{steps.a.status}}"})),
+            Typed(Respond).validate(&json!({"status": "{{steps.a.status}}"})),
             vec![]
         );
-        assert_eq!(Respond.validate(&json!({"status": 600}))[0].field, "status");
         assert_eq!(
-            Respond.validate(&json!({"status": "created"}))[0].field,
+            Typed(Respond).validate(&json!({"status": 600}))[0].field,
+            "status"
+        );
+        assert_eq!(
+            Typed(Respond).validate(&json!({"status": "created"}))[0].field,
             "status"
         );
     }
 
     #[test]
     fn headers_are_checked_and_unknown_fields_named() {
-        let found = Respond.validate(&json!({"headers": {"X Bad": "v", "X-Ok": ["a", 1]}}));
+        let found = Typed(Respond).validate(&json!({"headers": {"X Bad": "v", "X-Ok": ["a", 1]}}));
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].field, "headers.X Bad");
-        assert_eq!(Respond.validate(&json!({"stauts": 200}))[0].field, "stauts");
+        assert_eq!(
+            Typed(Respond).validate(&json!({"stauts": 200}))[0].field,
+            "stauts"
+        );
     }
 
     #[tokio::test]
@@ -153,7 +156,7 @@ mod tests {
             "headers": {"Location": "/users/7", "Vary": ["a", "b"], "X-None": null},
             "body": {"id": 7},
         });
-        let out = run(&Respond, input).await.unwrap();
+        let out = run(&Typed(Respond), input).await.unwrap();
         let response = out.response.unwrap();
         assert_eq!(response.status, 201);
         assert_eq!(response.headers["Location"], "/users/7");
@@ -167,7 +170,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_defaults_are_200_and_a_null_body() {
-        let out = run(&Respond, json!({})).await.unwrap();
+        let out = run(&Typed(Respond), json!({})).await.unwrap();
         assert_eq!(
             out.value,
             json!({"status": 200, "headers": {}, "body": null})

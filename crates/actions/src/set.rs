@@ -1,7 +1,8 @@
 //! `set`: builds a value from templates; the step's output is that value.
 
+use crate::typed::TypedAction;
 use async_trait::async_trait;
-use engine::action::{Action, ActionContext, ActionError, ActionInfo, ActionOutput, ConfigProblem};
+use engine::action::{ActionContext, ActionError, ActionOutput};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -24,32 +25,31 @@ impl config::Config for Config {}
 pub struct Set;
 
 #[async_trait]
-impl Action for Set {
-    fn info(&self) -> ActionInfo {
-        ActionInfo {
-            kind: "set",
-            title: "Set a value",
-            description: "Builds a value from templates; the step's output is that value.",
-            config_schema: config::schema::<Config>(),
-        }
-    }
+impl TypedAction for Set {
+    type Config = Config;
+    const KIND: &'static str = "set";
+    const TITLE: &'static str = "Set a value";
+    const DESCRIPTION: &'static str =
+        "Builds a value from templates; the step's output is that value.";
 
     fn is_safe(&self, _: &Value) -> bool {
         true
     }
 
-    fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
-        config::validate::<Config>(config)
-    }
-
-    async fn run(&self, _: &ActionContext<'_>, input: &Value) -> Result<ActionOutput, ActionError> {
-        let config: Config = config::parse(input)?;
+    async fn run(
+        &self,
+        _: &ActionContext<'_>,
+        config: Config,
+    ) -> Result<ActionOutput, ActionError> {
         Ok(ActionOutput::value(config.value))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use engine::action::Action;
+
+    use crate::Typed;
     use serde_json::json;
 
     use super::*;
@@ -58,24 +58,24 @@ mod tests {
     #[test]
     fn any_value_is_valid_but_it_is_required() {
         assert_eq!(
-            Set.validate(&json!({"value": {"a": "{{x}}", "b": [1, null]}})),
+            Typed(Set).validate(&json!({"value": {"a": "{{x}}", "b": [1, null]}})),
             vec![]
         );
-        assert_eq!(Set.validate(&json!({"value": null})), vec![]);
-        assert_eq!(Set.validate(&json!({}))[0].field, "value");
+        assert_eq!(Typed(Set).validate(&json!({"value": null})), vec![]);
+        assert_eq!(Typed(Set).validate(&json!({}))[0].field, "value");
     }
 
     #[test]
     fn unknown_fields_are_named() {
         assert_eq!(
-            Set.validate(&json!({"value": 1, "vaule": 2}))[0].field,
+            Typed(Set).validate(&json!({"value": 1, "vaule": 2}))[0].field,
             "vaule"
         );
     }
 
     #[tokio::test]
     async fn the_output_is_the_rendered_value() {
-        let out = run(&Set, json!({"value": {"id": 7, "tags": ["a"]}}))
+        let out = run(&Typed(Set), json!({"value": {"id": 7, "tags": ["a"]}}))
             .await
             .unwrap();
         assert_eq!(out.value, json!({"id": 7, "tags": ["a"]}));

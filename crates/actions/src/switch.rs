@@ -1,7 +1,8 @@
 //! `switch`: takes the port of the first case whose value matches, else `default`.
 
+use crate::typed::TypedAction;
 use async_trait::async_trait;
-use engine::action::{Action, ActionContext, ActionError, ActionInfo, ActionOutput, ConfigProblem};
+use engine::action::{ActionContext, ActionError, ActionOutput, ConfigProblem};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Number, Value, json};
@@ -80,22 +81,15 @@ fn matches(value: &Value, case: &Value) -> bool {
 }
 
 #[async_trait]
-impl Action for Switch {
-    fn info(&self) -> ActionInfo {
-        ActionInfo {
-            kind: "switch",
-            title: "Switch",
-            description: "Takes the port of the first case whose value matches, else `default`.",
-            config_schema: config::schema::<Config>(),
-        }
-    }
+impl TypedAction for Switch {
+    type Config = Config;
+    const KIND: &'static str = "switch";
+    const TITLE: &'static str = "Switch";
+    const DESCRIPTION: &'static str =
+        "Takes the port of the first case whose value matches, else `default`.";
 
     fn is_safe(&self, _: &Value) -> bool {
         true
-    }
-
-    fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
-        config::validate::<Config>(config)
     }
 
     /// The case names in order, then `default`. Read from the raw config, so they are known
@@ -110,8 +104,11 @@ impl Action for Switch {
         Some(ports)
     }
 
-    async fn run(&self, _: &ActionContext<'_>, input: &Value) -> Result<ActionOutput, ActionError> {
-        let config: Config = config::parse(input)?;
+    async fn run(
+        &self,
+        _: &ActionContext<'_>,
+        config: Config,
+    ) -> Result<ActionOutput, ActionError> {
         let case = config
             .cases
             .0
@@ -128,39 +125,46 @@ impl Action for Switch {
 
 #[cfg(test)]
 mod tests {
+    use engine::action::Action;
+
     use super::*;
+    use crate::Typed;
     use crate::test_support::run;
 
     #[test]
     fn value_and_cases_are_required() {
         let valid =
             json!({"value": "{{trigger.body.plan}}", "cases": {"gold": "gold", "tier-2": 2}});
-        assert_eq!(Switch.validate(&valid), vec![]);
+        assert_eq!(Typed(Switch).validate(&valid), vec![]);
         assert_eq!(
-            Switch.validate(&json!({"cases": {"a": 1}}))[0].field,
+            Typed(Switch).validate(&json!({"cases": {"a": 1}}))[0].field,
             "value"
         );
-        assert_eq!(Switch.validate(&json!({"value": 1}))[0].field, "cases");
         assert_eq!(
-            Switch.validate(&json!({"value": 1, "cases": {}}))[0].field,
+            Typed(Switch).validate(&json!({"value": 1}))[0].field,
             "cases"
         );
         assert_eq!(
-            Switch.validate(&json!({"value": 1, "cases": "{{x}}"}))[0].field,
+            Typed(Switch).validate(&json!({"value": 1, "cases": {}}))[0].field,
+            "cases"
+        );
+        assert_eq!(
+            Typed(Switch).validate(&json!({"value": 1, "cases": "{{x}}"}))[0].field,
             "cases"
         );
     }
 
     #[test]
     fn unknown_fields_are_named() {
-        let found = Switch.validate(&json!({"value": 1, "cases": {"a": 1}, "fallback": "a"}));
+        let found =
+            Typed(Switch).validate(&json!({"value": 1, "cases": {"a": 1}, "fallback": "a"}));
         assert_eq!(found[0].field, "fallback");
     }
 
     #[test]
     fn case_names_must_be_port_names_other_than_default() {
-        let found =
-            Switch.validate(&json!({"value": 1, "cases": {"Gold": 1, "default": 2, "ok_1-b": 3}}));
+        let found = Typed(Switch)
+            .validate(&json!({"value": 1, "cases": {"Gold": 1, "default": 2, "ok_1-b": 3}}));
         let fields: Vec<_> = found.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["cases.Gold", "cases.default"]);
     }
@@ -169,10 +173,13 @@ mod tests {
     fn the_ports_are_the_case_names_in_order_then_default() {
         let config = json!({"value": 1, "cases": {"zeta": 1, "alpha": 2}});
         assert_eq!(
-            Switch.ports(&config),
+            Typed(Switch).ports(&config),
             Some(vec!["zeta".into(), "alpha".into(), "default".into()])
         );
-        assert_eq!(Switch.ports(&json!({})), Some(vec!["default".into()]));
+        assert_eq!(
+            Typed(Switch).ports(&json!({})),
+            Some(vec!["default".into()])
+        );
     }
 
     #[test]
@@ -193,10 +200,10 @@ mod tests {
     #[tokio::test]
     async fn the_first_matching_case_wins_else_default() {
         let config = |value| json!({"value": value, "cases": {"small": 1, "one": "1", "big": 100}});
-        let out = run(&Switch, config(json!("1"))).await.unwrap();
+        let out = run(&Typed(Switch), config(json!("1"))).await.unwrap();
         assert_eq!(out.value, json!({"case": "small"}));
         assert_eq!(out.port.as_deref(), Some("small"));
-        let out = run(&Switch, config(json!(7))).await.unwrap();
+        let out = run(&Typed(Switch), config(json!(7))).await.unwrap();
         assert_eq!(out.value, json!({"case": "default"}));
         assert_eq!(out.port.as_deref(), Some("default"));
     }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use actions::Http;
+use actions::{Http, Typed};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query};
@@ -23,7 +23,7 @@ pub const API_KEY: &str = "k3y-do-not-leak";
 /// harness is dropped.
 pub struct Harness {
     base: String,
-    action: Http,
+    action: Typed<Http>,
     credentials: StaticCredentials,
     pub execution_id: Uuid,
     server: JoinHandle<()>,
@@ -106,9 +106,9 @@ impl Harness {
         Harness {
             base,
             // Every test here calls loopback (the mock and closed ports), so all of it is open.
-            action: Http::new(actions::http_client_with(
+            action: Typed(Http::new(actions::http_client_with(
                 actions::outbound::Policy::parse(&allow).unwrap(),
-            )),
+            ))),
             credentials,
             execution_id: Uuid::now_v7(),
             server,

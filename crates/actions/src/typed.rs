@@ -1,0 +1,81 @@
+//! The typed shape of an action: the config is the plug-in. An action names its kind, title and
+//! description, its `Config` type (whose JSON Schema the editor draws a form from, and whose
+//! deserialization is the validation), and what it does with a rendered config. [`Typed`] is
+//! the one adapter to the engine's dynamic [`Action`]: no action parses its own `Value`.
+//!
+//! Adding an action kind is one file with a [`TypedAction`] and one line in [`crate::registry`].
+
+use async_trait::async_trait;
+use engine::action::{Action, ActionContext, ActionError, ActionInfo, ActionOutput, ConfigProblem};
+use serde_json::Value;
+
+use crate::config::{self, Config};
+
+/// An action with a typed `with:` config; register it as `Typed(action)`.
+#[async_trait]
+pub trait TypedAction: Send + Sync + 'static {
+    /// The step's `with:`, read once raw (validation: string leaves may still be templates)
+    /// and once rendered (run), by the same type.
+    type Config: Config + Send;
+    /// The step's `action:` name.
+    const KIND: &'static str;
+    /// A short label for the editor's palette.
+    const TITLE: &'static str;
+    /// One sentence: what the action does.
+    const DESCRIPTION: &'static str;
+
+    /// See [`Action::is_safe`]; `config` is the raw `with:` (templates unrendered).
+    fn is_safe(&self, _config: &Value) -> bool {
+        false
+    }
+
+    /// See [`Action::ports`]; read from the raw `with:`, so that the ports are known even
+    /// while the rest of it has problems.
+    fn ports(&self, _config: &Value) -> Option<Vec<String>> {
+        None
+    }
+
+    /// Runs once with the rendered, checked config.
+    async fn run(
+        &self,
+        ctx: &ActionContext<'_>,
+        config: Self::Config,
+    ) -> Result<ActionOutput, ActionError>;
+}
+
+/// A [`TypedAction`] as the engine's [`Action`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Typed<A>(pub A);
+
+#[async_trait]
+impl<A: TypedAction> Action for Typed<A> {
+    fn info(&self) -> ActionInfo {
+        ActionInfo {
+            kind: A::KIND,
+            title: A::TITLE,
+            description: A::DESCRIPTION,
+            config_schema: config::schema::<A::Config>(),
+        }
+    }
+
+    fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
+        config::validate::<A::Config>(config)
+    }
+
+    fn ports(&self, config: &Value) -> Option<Vec<String>> {
+        self.0.ports(config)
+    }
+
+    fn is_safe(&self, config: &Value) -> bool {
+        self.0.is_safe(config)
+    }
+
+    async fn run(
+        &self,
+        ctx: &ActionContext<'_>,
+        input: &Value,
+    ) -> Result<ActionOutput, ActionError> {
+        let config = config::parse::<A::Config>(input)?;
+        self.0.run(ctx, config).await
+    }
+}
