@@ -26,6 +26,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 pub use error::{ApiError, ApiResult};
+pub use ui::{Editor, embedded_editor};
 
 /// Settings of the HTTP surface.
 #[derive(Debug, Clone)]
@@ -37,7 +38,8 @@ pub struct Config {
     /// The base URL users reach this server at (for `status_url` and webhook URLs); default:
     /// from the request's `Host`.
     pub public_url: Option<String>,
-    /// The built editor (`web-ui/dist`); none: `/` explains how to build it.
+    /// The built editor (`web-ui/dist`); it wins over an editor embedded in the binary. None
+    /// and none embedded: `/` explains how to build it (see [`Editor`]).
     pub ui_dir: Option<PathBuf>,
     /// Webhook body bytes being read and parsed at once, over all requests; a request that
     /// does not fit waits for nothing: 503 with `Retry-After`.

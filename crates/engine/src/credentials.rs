@@ -1,5 +1,6 @@
 //! Credentials: secrets that actions and triggers use by name. The engine never stores them;
-//! a provider (a local file for the CLI, the encrypted store for the server) hands them out.
+//! a provider hands them out (today `weft`'s: a YAML file and `WEFT_CREDENTIAL_*` variables, for
+//! `weft run` and `weft serve` alike).
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -119,7 +119,7 @@ struct Shared<'p> {
 type StepFuture<'p> = Pin<Box<dyn Future<Output = (usize, StepResult)> + Send + 'p>>;
 
 /// [`execute`], with a panic anywhere in the execution (an action, a template, the executor)
-/// turned into a `failed` result: "the execution panicked: <message>".
+/// turned into a `failed` result: `the execution panicked: <message>`.
 pub async fn execute_catching<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
     use futures::FutureExt;
     let started_at = Utc::now();

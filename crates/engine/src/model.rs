@@ -3,7 +3,7 @@
 //! Every optional field is an `Option` (or skipped when default) so that serializing a parsed
 //! workflow does not invent fields the author did not write. Values that need parsing
 //! (durations, cron expressions, ids, paths) stay strings here and are checked by
-//! [`crate::validate`], so that every problem can be reported at once with its location.
+//! [`crate::plan::compile`], so that every problem can be reported at once with its location.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

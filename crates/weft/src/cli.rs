@@ -13,7 +13,7 @@ use crate::{EXIT_FAILED, EXIT_USAGE, admin, local, serve, trace};
 
 /// Weft: workflow automation you host yourself.
 #[derive(Debug, Parser)]
-#[command(name = "weft", version, about, propagate_version = true)]
+#[command(name = "weft", version, propagate_version = true)]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug); `WEFT_LOG` overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

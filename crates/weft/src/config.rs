@@ -225,7 +225,7 @@ impl Config {
         let ui_dir = env("WEFT_UI_DIR")
             .map(PathBuf::from)
             .or(file.ui_dir)
-            .or_else(default_ui_dir);
+            .or_else(|| (!api::embedded_editor()).then(default_ui_dir).flatten());
         Ok(Config {
             bind,
             data_dir,
@@ -262,7 +262,8 @@ fn read_file(p: &Path) -> Result<File, String> {
         .map_err(|e| format!("the config file {} is not valid: {e}", p.display()))
 }
 
-/// `web-ui/dist` next to the working directory, or beside the executable's checkout.
+/// `web-ui/dist` next to the working directory, or beside the executable's checkout (looked
+/// for only by a binary without an embedded editor).
 fn default_ui_dir() -> Option<PathBuf> {
     let cwd = PathBuf::from("web-ui/dist");
     if cwd.join("index.html").is_file() {

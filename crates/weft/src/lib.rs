@@ -1,4 +1,7 @@
-//! The `weft` binary: command-line interface (and, later, the server).
+//! The `weft` binary: the command line and the server. `main` calls [`run`], which parses the
+//! command line (`cli`) and dispatches: `weft run` and `validate` need no database, the admin
+//! commands (`admin`) reach one directly or through `--server`, and `weft serve` (`serve`)
+//! wires store, worker and API into one process.
 
 mod admin;
 mod cli;

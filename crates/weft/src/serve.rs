@@ -175,10 +175,15 @@ pub async fn serve(config: Config) -> Result<(), String> {
         "Weft is listening on http://{addr} (editor at /, API at /api/v1, webhooks at /hooks/…); database: {}",
         redact_url(&config.database_url)
     );
-    if config.ui_dir.is_none() {
-        eprintln!(
+    match api::Editor::of(&state.config) {
+        api::Editor::Dir(_) | api::Editor::Embedded => {}
+        api::Editor::Missing(None) => eprintln!(
             "The editor is not built: run `npm --prefix web-ui ci && npm --prefix web-ui run build`."
-        );
+        ),
+        api::Editor::Missing(Some(dir)) => eprintln!(
+            "The editor directory {} (WEFT_UI_DIR or ui_dir) holds no index.html: build the editor with `npm --prefix web-ui run build`.",
+            dir.display()
+        ),
     }
     let app = api::app(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
         config.body_timeout,
