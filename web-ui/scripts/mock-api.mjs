@@ -23,12 +23,16 @@ const ACTION_TITLES = {
   fail: ['Fail', 'Stops with an error.'],
 };
 
+/** The port rules the server states for its branching actions. */
+const PORTS = { if: { keys_of: null, fixed: ['true', 'false'] }, switch: { keys_of: 'cases', fixed: ['default'] } };
+
 function actions() {
   return Object.entries(ACTION_TITLES).map(([kind, [title, description]]) => ({
     kind,
     title,
     description,
     config_schema: { ...workflowSchema.$defs[`action_${kind}`], $defs: workflowSchema.$defs },
+    ports: PORTS[kind] ?? null,
   }));
 }
 

@@ -938,7 +938,10 @@ mod tests {
 
     #[test]
     fn http_is_not_a_branching_action() {
-        assert_eq!(Http::new(crate::http_client()).ports(&json!({})), None);
+        assert_eq!(
+            Typed(Http::new(crate::http_client())).ports(&json!({})),
+            None
+        );
     }
 
     #[test]

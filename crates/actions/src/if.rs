@@ -2,7 +2,7 @@
 
 use crate::typed::TypedAction;
 use async_trait::async_trait;
-use engine::action::{ActionContext, ActionError, ActionOutput};
+use engine::action::{ActionContext, ActionError, ActionOutput, Ports};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -30,6 +30,10 @@ pub struct If;
 #[async_trait]
 impl TypedAction for If {
     type Config = Config;
+    const PORTS: Option<Ports> = Some(Ports {
+        keys_of: None,
+        fixed: &["true", "false"],
+    });
     const KIND: &'static str = "if";
     const TITLE: &'static str = "If";
     const DESCRIPTION: &'static str =
@@ -37,10 +41,6 @@ impl TypedAction for If {
 
     fn is_safe(&self, _: &Value) -> bool {
         true
-    }
-
-    fn ports(&self, _: &Value) -> Option<Vec<String>> {
-        Some(vec!["true".into(), "false".into()])
     }
 
     async fn run(

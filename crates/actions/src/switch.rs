@@ -2,7 +2,7 @@
 
 use crate::typed::TypedAction;
 use async_trait::async_trait;
-use engine::action::{ActionContext, ActionError, ActionOutput, ConfigProblem};
+use engine::action::{ActionContext, ActionError, ActionOutput, ConfigProblem, Ports};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Number, Value, json};
@@ -83,6 +83,11 @@ fn matches(value: &Value, case: &Value) -> bool {
 #[async_trait]
 impl TypedAction for Switch {
     type Config = Config;
+    /// The case names in order, then `default`.
+    const PORTS: Option<Ports> = Some(Ports {
+        keys_of: Some("cases"),
+        fixed: &[DEFAULT],
+    });
     const KIND: &'static str = "switch";
     const TITLE: &'static str = "Switch";
     const DESCRIPTION: &'static str =
@@ -90,18 +95,6 @@ impl TypedAction for Switch {
 
     fn is_safe(&self, _: &Value) -> bool {
         true
-    }
-
-    /// The case names in order, then `default`. Read from the raw config, so they are known
-    /// even while the rest of it has problems.
-    fn ports(&self, config: &Value) -> Option<Vec<String>> {
-        let mut ports: Vec<String> = config
-            .get("cases")
-            .and_then(Value::as_object)
-            .map(|cases| cases.keys().filter(|k| *k != DEFAULT).cloned().collect())
-            .unwrap_or_default();
-        ports.push(DEFAULT.into());
-        Some(ports)
     }
 
     async fn run(

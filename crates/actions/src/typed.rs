@@ -6,7 +6,9 @@
 //! Adding an action kind is one file with a [`TypedAction`] and one line in [`crate::registry`].
 
 use async_trait::async_trait;
-use engine::action::{Action, ActionContext, ActionError, ActionInfo, ActionOutput, ConfigProblem};
+use engine::action::{
+    Action, ActionContext, ActionError, ActionInfo, ActionOutput, ConfigProblem, Ports,
+};
 use serde_json::Value;
 
 use crate::config::{self, Config};
@@ -29,11 +31,10 @@ pub trait TypedAction: Send + Sync + 'static {
         false
     }
 
-    /// See [`Action::ports`]; read from the raw `with:`, so that the ports are known even
-    /// while the rest of it has problems.
-    fn ports(&self, _config: &Value) -> Option<Vec<String>> {
-        None
-    }
+    /// For a branching action, how its ports follow from its `with:` (served to the editor,
+    /// which draws the same ports); read from the raw config, so that the ports are known
+    /// even while the rest of it has problems.
+    const PORTS: Option<Ports> = None;
 
     /// Runs once with the rendered, checked config.
     async fn run(
@@ -55,6 +56,7 @@ impl<A: TypedAction> Action for Typed<A> {
             title: A::TITLE,
             description: A::DESCRIPTION,
             config_schema: config::schema::<A::Config>(),
+            ports: A::PORTS,
         }
     }
 
@@ -63,7 +65,7 @@ impl<A: TypedAction> Action for Typed<A> {
     }
 
     fn ports(&self, config: &Value) -> Option<Vec<String>> {
-        self.0.ports(config)
+        A::PORTS.map(|p| p.of(config))
     }
 
     fn is_safe(&self, config: &Value) -> bool {

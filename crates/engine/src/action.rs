@@ -19,6 +19,39 @@ pub struct ActionInfo {
     pub description: &'static str,
     /// JSON Schema of the `with:` config.
     pub config_schema: Value,
+    /// For a branching action, how its output ports follow from its config; `null` for an
+    /// action with a single, unnamed output.
+    #[schema(required)]
+    pub ports: Option<Ports>,
+}
+
+/// How a branching action's output ports follow from its `with:`: the keys of one field of it,
+/// in order, then fixed names (a key equal to a fixed name counts once, as the fixed one). The
+/// engine and the editor derive a step's ports from this one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Ports {
+    /// A field of `with` whose keys are ports, e.g. `cases` for `switch`.
+    #[schema(required)]
+    pub keys_of: Option<&'static str>,
+    /// Ports every step of this action has, after those of `keys_of`.
+    #[schema(value_type = Vec<String>)]
+    pub fixed: &'static [&'static str],
+}
+
+impl Ports {
+    /// The ports of a step with this (raw or rendered) config, in display order.
+    pub fn of(&self, config: &Value) -> Vec<String> {
+        let keys = self
+            .keys_of
+            .and_then(|field| config.get(field))
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .filter(|k| !self.fixed.contains(&k.as_str()))
+            .cloned();
+        keys.chain(self.fixed.iter().map(|p| p.to_string()))
+            .collect()
+    }
 }
 
 /// A problem in a step's `with:` config, found before anything runs.
@@ -144,10 +177,10 @@ pub trait Action: Send + Sync + 'static {
     /// typed field must accept a string there.
     fn validate(&self, config: &Value) -> Vec<ConfigProblem>;
 
-    /// The output ports of a branching action (`if`, `switch`) for this config; `None` for
-    /// an action with a single, unnamed output.
-    fn ports(&self, _config: &Value) -> Option<Vec<String>> {
-        None
+    /// The output ports of a branching action (`if`, `switch`) for this config, by the rule
+    /// its [`ActionInfo::ports`] states; `None` for an action with a single, unnamed output.
+    fn ports(&self, config: &Value) -> Option<Vec<String>> {
+        self.info().ports.map(|p| p.of(config))
     }
 
     /// Whether a run of this step, repeated or lost, changes nothing outside Weft (`set`,

@@ -22,6 +22,7 @@ impl engine::Action for Boom {
             title: "Boom",
             description: "panics on demand",
             config_schema: json!({}),
+            ports: None,
         }
     }
     fn validate(&self, _: &Value) -> Vec<ConfigProblem> {

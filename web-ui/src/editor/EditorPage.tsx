@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { href, navigate } from '../app/router';
 import { toast } from '../app/toast';
 import { Button, ErrorState, IconButton, Spinner, StatusPill, Toggle } from '../app/ui';
+import { useActions } from '../features/actions/hooks';
 import { executionsApi } from '../features/executions/api';
 import { versionsApi } from '../features/versions/api';
 import { workflowsApi } from '../features/workflows/api';
@@ -28,8 +29,9 @@ export function EditorPage({ id, executionId }: { id: string; executionId?: stri
 
   useEffect(() => {
     let cancelled = false;
-    workflowsApi.get(id).then(
-      (record) => {
+    // The action catalog first: it says which steps branch and into which ports.
+    Promise.all([workflowsApi.get(id), useActions.getState().load()]).then(
+      ([record]) => {
         if (cancelled) return;
         load(record);
         setState({ kind: 'ready' });

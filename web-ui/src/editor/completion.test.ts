@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowDocument } from '../lib/types';
 import { applyCompletion, completionsFor, filterCompletions, HELPERS, tokenAt, walkPaths } from './completion';
+import { seedCatalog } from '../test/catalog';
+
+beforeAll(seedCatalog);
 
 const doc: WorkflowDocument = {
   name: 'x',

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowDocument } from '../lib/types';
 import {
   edgesOf,
@@ -16,6 +16,9 @@ import {
 import { NODE_WIDTH, nodeSize } from './layout';
 import { portsOf } from './ports';
 import { TRIGGER_ID, isStepNode, type WeftNode } from './types';
+import { seedCatalog } from '../test/catalog';
+
+beforeAll(seedCatalog);
 
 const examplesDir = join(__dirname, '..', '..', '..', 'workflows-examples');
 const examples = readdirSync(examplesDir)

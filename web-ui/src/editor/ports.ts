@@ -1,11 +1,18 @@
-// Output ports of branching actions: `if` has `true`/`false`; `switch` has its case names and
-// `default`. Other actions have one output and no port.
-import type { Step } from '../lib/types';
+// Output ports of branching actions, by the rule each action's catalog entry states
+// (`ActionInfo.ports`, served by `GET /api/v1/actions`): the keys of one field of `with`, in
+// order, then fixed names. The editor knows no action by name; the catalog is loaded before a
+// workflow opens (EditorPage).
+import { useActions } from '../features/actions/hooks';
+import type { ActionInfo, Step } from '../lib/types';
 
-export const BRANCH_ACTIONS = new Set(['if', 'switch']);
+type PortRule = NonNullable<ActionInfo['ports']>;
+
+function ruleOf(action: string): PortRule | null {
+  return useActions.getState().actions?.find((a) => a.kind === action)?.ports ?? null;
+}
 
 export function isBranch(action: string): boolean {
-  return BRANCH_ACTIONS.has(action);
+  return ruleOf(action) !== null;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -14,10 +21,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** The step's ports in display order, or `null` for a single-output step. */
 export function portsOf(step: Pick<Step, 'action' | 'with'>): string[] | null {
-  if (step.action === 'if') return ['true', 'false'];
-  if (step.action === 'switch') {
-    const cases = isRecord(step.with) && isRecord(step.with.cases) ? Object.keys(step.with.cases) : [];
-    return [...cases.filter((c) => c !== 'default'), 'default'];
-  }
-  return null;
+  const rule = ruleOf(step.action);
+  if (!rule) return null;
+  const field = rule.keys_of && isRecord(step.with) ? step.with[rule.keys_of] : undefined;
+  const keys = isRecord(field) ? Object.keys(field).filter((k) => !rule.fixed.includes(k)) : [];
+  return [...keys, ...rule.fixed];
 }

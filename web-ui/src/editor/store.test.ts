@@ -1,7 +1,10 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Workflow, WorkflowDocument } from '../lib/types';
 import { useEditor } from './store';
 import { TRIGGER_ID, isStepNode } from './types';
+import { seedCatalog } from '../test/catalog';
+
+beforeAll(seedCatalog);
 
 const doc: WorkflowDocument = {
   name: 'Chain',

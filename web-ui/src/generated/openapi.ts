@@ -16,6 +16,7 @@ export type ActionInfo = {
   config_schema: unknown;
   description: string;
   kind: string;
+  ports: null | Ports;
   title: string;
 };
 
@@ -126,6 +127,18 @@ export type LastExecutionOut = {
 export type Location = {
   column: number;
   line: number;
+};
+
+/**
+ * How a branching action's output ports follow from its `with:`: the keys of one field of it,
+ * in order, then fixed names (a key equal to a fixed name counts once, as the fixed one). The
+ * engine and the editor derive a step's ports from this one rule.
+ */
+export type Ports = {
+  /** Ports every step of this action has, after those of `keys_of`. */
+  fixed: string[];
+  /** A field of `with` whose keys are ports, e.g. `cases` for `switch`. */
+  keys_of: string | null;
 };
 
 /**

@@ -244,6 +244,26 @@ async fn the_actions_and_the_workflow_schema_are_served(backend: Backend) {
             .iter()
             .all(|a| a["config_schema"]["type"] == "object")
     );
+    // Branching actions state how their ports follow from their config; the editor draws
+    // ports by this rule alone.
+    let ports = |kind: &str| {
+        actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["kind"] == kind)
+            .unwrap()["ports"]
+            .clone()
+    };
+    assert_eq!(
+        ports("if"),
+        json!({ "keys_of": null, "fixed": ["true", "false"] })
+    );
+    assert_eq!(
+        ports("switch"),
+        json!({ "keys_of": "cases", "fixed": ["default"] })
+    );
+    assert_eq!(ports("http"), Value::Null);
 
     // The OpenAPI document it serves is the committed one (which the editor's types are
     // generated from): a field renamed in the code fails here until both are regenerated.
