@@ -19,8 +19,8 @@ use uuid::Uuid;
 use crate::action::{ActionContext, ActionError, ActionOutput};
 use crate::credentials::CredentialsProvider;
 use crate::journal::{
-    ExecutionError, ExecutionResult, ExecutionStatus, Journal, StepEvent, StepResult, StepStatus,
-    TriggerEvent,
+    ExecutionError, ExecutionResult, ExecutionStatus, Journal, JournalError, StepEvent, StepResult,
+    StepStatus, TriggerEvent,
 };
 use crate::plan::{Plan, PlannedStep};
 use crate::template::Scope;
@@ -112,6 +112,8 @@ impl<'a> Run<'a> {
 struct Shared<'p> {
     plan: &'p Plan,
     run: &'p Run<'p>,
+    /// A journal write failed with a transient error (see [`ExecutionResult::interrupted`]).
+    interrupted: std::sync::atomic::AtomicBool,
     trigger: Value,
     execution: Value,
 }
@@ -176,6 +178,7 @@ impl<'p> Shared<'p> {
         Shared {
             plan,
             run,
+            interrupted: Default::default(),
             trigger: run.trigger.to_value(),
             execution: json!({
                 "id": run.execution_id.to_string(),
@@ -271,7 +274,7 @@ impl<'s> State<'s> {
         let skipped = StepResult::new(&step.id, &step.action_kind, StepStatus::Skipped);
         self.unsettled = true;
         if let Err(e) = run.journal.queue_finished(run.execution_id, &skipped).await {
-            self.failure = Some(journal_failure(&step.id, e.to_string()));
+            self.failure = Some(self.sh.journal_failure(&step.id, e));
         }
         Some(skipped)
     }
@@ -284,7 +287,7 @@ impl<'s> State<'s> {
         if self.unsettled && !step.safe {
             self.unsettled = false;
             if let Err(e) = run.journal.settle(run.execution_id).await {
-                self.failure = Some(journal_failure(&step.id, e.to_string()));
+                self.failure = Some(self.sh.journal_failure(&step.id, e));
                 return false;
             }
         }
@@ -335,7 +338,7 @@ impl<'s> State<'s> {
         self.in_flight.remove(&i);
         self.unsettled = true;
         if let Err(e) = run.journal.queue_finished(run.execution_id, &r).await {
-            self.failure = Some(journal_failure(&step.id, e.to_string()));
+            self.failure = Some(self.sh.journal_failure(&step.id, e));
         }
         if r.status == StepStatus::Failed && !step.continue_on_error && self.failure.is_none() {
             self.failure = Some((
@@ -431,6 +434,7 @@ impl<'s> State<'s> {
             response,
             output,
             error,
+            interrupted: sh.interrupted.load(std::sync::atomic::Ordering::Relaxed),
             started_at,
             finished_at: Utc::now(),
         }
@@ -445,14 +449,27 @@ async fn cancelled(cancel: Option<&Cancel>) {
     }
 }
 
-fn journal_failure(step: &str, message: String) -> (ExecutionStatus, ExecutionError) {
-    (
-        ExecutionStatus::Failed,
-        ExecutionError {
-            step_id: Some(step.to_string()),
-            message,
-        },
-    )
+impl Shared<'_> {
+    /// A transient journal error marks the execution interrupted.
+    fn note_journal_error(&self, e: &JournalError) {
+        if e.retryable {
+            self.interrupted
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// The failure a journal error ends the execution with; a transient one also marks it
+    /// interrupted.
+    fn journal_failure(&self, step: &str, e: JournalError) -> (ExecutionStatus, ExecutionError) {
+        self.note_journal_error(&e);
+        (
+            ExecutionStatus::Failed,
+            ExecutionError {
+                step_id: Some(step.to_string()),
+                message: e.to_string(),
+            },
+        )
+    }
 }
 
 /// Moves the output of a step that succeeded into the outputs later templates read (shared,
@@ -658,6 +675,7 @@ async fn attempt(
             )
             .await
         {
+            sh.note_journal_error(&e);
             return (Err(ActionError::permanent(e.to_string())), n);
         }
         let ctx = ActionContext {
@@ -701,6 +719,7 @@ async fn attempt(
                     )
                     .await
                 {
+                    sh.note_journal_error(&je);
                     return (Err(ActionError::permanent(je.to_string())), n);
                 }
                 tokio::time::sleep(delay).await;

@@ -138,6 +138,11 @@ pub struct ExecutionResult {
     pub output: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ExecutionError>,
+    /// The execution stopped because the journal failed with a transient error: nothing ran
+    /// after the event it could not record. Its runner should hand it back to be run again
+    /// (resuming from what was recorded) rather than record this result as a failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
 }
@@ -156,6 +161,7 @@ impl ExecutionResult {
                 step_id: None,
                 message,
             }),
+            interrupted: false,
             started_at,
             finished_at: Utc::now(),
         }
@@ -190,9 +196,34 @@ pub enum StepEvent<'a> {
     Finished(&'a StepResult),
 }
 
+/// The journal could not record an event. `retryable` keeps the class of the cause: a
+/// transient store error (SQLite busy, a PostgreSQL serialization failure or lost
+/// connection, a group commit that failed) may pass if the execution runs again from what was
+/// recorded; a permanent one (unreadable data, a closed store) will not.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-#[error("the journal could not record the step: {0}")]
-pub struct JournalError(pub String);
+#[error("the journal could not record the step: {message}")]
+pub struct JournalError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl JournalError {
+    /// A failure that may pass on another run of the execution.
+    pub fn transient(message: impl Into<String>) -> Self {
+        JournalError {
+            message: message.into(),
+            retryable: true,
+        }
+    }
+
+    /// A failure that another run will not fix.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        JournalError {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
 
 /// Receives step events. `record` must return only once the event is stored as durably as the
 /// journal promises; an error ends the execution (nothing unrecorded may run on).

@@ -644,7 +644,7 @@ impl engine::Journal for StoreJournal {
             }
             StepEvent::Finished(result) => self.finished(result, true).await,
         };
-        r.map_err(|e| JournalError(e.to_string()))
+        r.map_err(journal_error)
     }
 
     async fn queue_finished(
@@ -652,18 +652,27 @@ impl engine::Journal for StoreJournal {
         _execution_id: Uuid,
         result: &StepResult,
     ) -> Result<(), JournalError> {
-        self.finished(result, false)
-            .await
-            .map_err(|e| JournalError(e.to_string()))
+        self.finished(result, false).await.map_err(journal_error)
     }
 
     async fn settle(&self, _execution_id: Uuid) -> Result<(), JournalError> {
         // The rest of a failed settle is dropped unawaited: the writer logs its failures.
         let queued = std::mem::take(&mut *self.queued());
         for q in queued {
-            q.wait().await.map_err(|e| JournalError(e.to_string()))?;
+            q.wait().await.map_err(journal_error)?;
         }
         Ok(())
+    }
+}
+
+/// A store error as the engine sees it, keeping its class: a transient one (busy, lost
+/// connection, failed group commit) or a closing store (a restart) interrupts the execution,
+/// which is handed back and resumes; anything else fails it.
+fn journal_error(e: crate::Error) -> JournalError {
+    if e.is_transient() || matches!(e, crate::Error::Closed) {
+        JournalError::transient(e.to_string())
+    } else {
+        JournalError::permanent(e.to_string())
     }
 }
 

@@ -71,6 +71,10 @@ struct Inner {
     tasks: Mutex<Option<JoinSet<()>>>,
 }
 
+/// How long an execution interrupted by a transient store error waits before it goes back to
+/// the queue.
+const HAND_BACK_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Releases executions claimed by this worker back to the queue.
 async fn hand_back(inner: &Inner, ids: &[Uuid]) {
     if let Err(e) = inner.store.release(&inner.config.id, ids).await {
@@ -444,6 +448,19 @@ impl Worker {
             .filter(|e| e.message.starts_with("the execution panicked"))
         {
             tracing::error!(error = %e.message, "the execution panicked");
+        }
+        if result.interrupted {
+            // A transient store error stopped it (busy, a lost connection, a failed commit):
+            // what was recorded stands, so it goes back to the queue and resumes from there
+            // instead of failing. A pause first lets the store recover; the claim limit
+            // (`max_claims`) still ends one that never gets through.
+            tracing::warn!(error = ?result.error.as_ref().map(|e| &e.message), "the journal failed transiently; handing the execution back");
+            inner.running.lock().expect("lock").remove(&id);
+            tokio::time::sleep(HAND_BACK_PAUSE).await;
+            hand_back(inner, &[id]).await;
+            inner.maybe_queued.store(true, Ordering::Release);
+            inner.wake.notify_one();
+            return;
         }
         match inner.store.finish_execution(id, attempt, &result).await {
             Ok(true) => {

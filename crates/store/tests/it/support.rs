@@ -169,6 +169,7 @@ pub fn result(
             .find(|s| s.ran())
             .and_then(|s| s.output.clone()),
         response: None,
+        interrupted: false,
         steps,
         started_at: at(),
         finished_at: at(),

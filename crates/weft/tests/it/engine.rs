@@ -724,3 +724,67 @@ steps:
     "#]]
     .assert_eq(&(journal.events.lock().unwrap().join("\n") + "\n"));
 }
+
+/// A journal that fails to record `fail_on`'s result, with an error of the given class.
+struct FailingJournal {
+    fail_on: &'static str,
+    retryable: bool,
+}
+
+#[async_trait]
+impl Journal for FailingJournal {
+    async fn record(&self, _: Uuid, event: StepEvent<'_>) -> Result<(), JournalError> {
+        match event {
+            StepEvent::Finished(r) if r.step_id == self.fail_on => Err(JournalError {
+                message: "database is locked".into(),
+                retryable: self.retryable,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_journal_error_keeps_its_class_and_nothing_runs_after_it() {
+    let plan = engine::load(
+        r#"
+name: journal-errors
+trigger: { type: manual }
+steps:
+  - { id: a, action: set, with: { value: 1 } }
+  - { id: b, action: set, with: { value: 2 } }
+  - { id: c, action: set, with: { value: 3 } }
+"#,
+        None,
+        &weft::registry(),
+    )
+    .unwrap();
+    let env = Map::new();
+    let creds = engine::credentials::NoCredentials;
+    for retryable in [true, false] {
+        let journal = FailingJournal {
+            fail_on: "b",
+            retryable,
+        };
+        let run = Run::new(
+            Uuid::now_v7(),
+            TriggerEvent::default(),
+            &env,
+            &creds,
+            &journal,
+        );
+        let result = engine::execute(&plan, &run).await;
+        assert_eq!(result.status, engine::ExecutionStatus::Failed, "{result:?}");
+        let error = result.error.as_ref().unwrap();
+        assert_eq!(error.step_id.as_deref(), Some("b"));
+        assert!(error.message.contains("database is locked"), "{error:?}");
+        // A transient error interrupts (the runner hands the execution back to resume from
+        // `a`); a permanent one is a plain failure.
+        assert_eq!(result.interrupted, retryable, "{result:?}");
+        assert_eq!(
+            result.step("c").unwrap().status,
+            StepStatus::Cancelled,
+            "nothing runs after a result that was not recorded"
+        );
+    }
+}

@@ -387,6 +387,80 @@ async fn a_sigterm_hands_a_long_execution_back_and_the_next_start_completes_it(b
     assert_eq!(e["attempt"], 2, "{e:#}");
 }
 
+/// A store error that passes (here: the SQLite file locked by another process for longer
+/// than the busy timeout) interrupts an execution instead of failing it: it goes back to the
+/// queue and resumes from what was recorded, and the call with effects after the failed write
+/// runs once, after it.
+#[tokio::test]
+async fn a_transient_store_error_hands_the_execution_back_instead_of_failing_it() {
+    super::harness::bounded(async {
+        let d = Deployment::new(Backend::Sqlite)
+            .await
+            .env("WEFT_LEASE", "300s");
+        let server = d.start().await;
+        server
+            .deploy(
+                r#"
+name: Locked out
+trigger: { type: webhook, path: locked }
+steps:
+  - id: slow
+    action: http
+    with: { url: "{{env.API_URL}}/slow?ms=3000" }
+  - id: create
+    action: http
+    with: { method: POST, url: "{{env.API_URL}}/users", json: { email: a@example.com } }
+"#,
+            )
+            .await;
+        let reply = server.call_hook("locked", &json!({})).await;
+        reply.expect_status(202);
+        let exec_id = reply.json()["execution_id"].as_str().unwrap().to_string();
+        slow_calls(&d, 1).await;
+        // Once the attempt's `running` row is written, take the write lock the way another
+        // process would, and keep it past the busy timeout (5 s) of the write of `slow`'s
+        // result: until the server says it hands the execution back (at most 20 s).
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let path = d.sqlite_path().unwrap();
+        let log = {
+            let server = &server;
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let locker = std::thread::spawn(move || {
+                let conn = rusqlite::Connection::open(path).expect("open the database");
+                conn.execute_batch("BEGIN IMMEDIATE")
+                    .expect("take the write lock");
+                let _ = rx.blocking_recv();
+                conn.execute_batch("COMMIT")
+                    .expect("release the write lock");
+            });
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !server
+                .log_since_start()
+                .contains("handing the execution back")
+                && Instant::now() < deadline
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let _ = tx.send(());
+            locker.join().expect("the locker thread");
+            server.log_since_start()
+        };
+        let e = server.wait_finished(&exec_id).await;
+        assert_eq!(e["status"], "succeeded", "{e:#}\n{log}");
+        assert_eq!(e["attempt"], 2, "claimed again after the hand-back: {e:#}");
+        assert_eq!(
+            d.mock.count("POST", "/users"),
+            1,
+            "the call after the failed write ran once, after the resume"
+        );
+        assert!(
+            log.contains("handing the execution back"),
+            "the journal error was not seen as transient\n{log}"
+        );
+    })
+    .await;
+}
+
 on_both_backends!(
     a_server_killed_mid_burst_loses_no_accepted_webhook_and_creates_nothing_twice,
     a_sigterm_lets_a_short_execution_and_its_sync_caller_finish_before_the_exit,

@@ -137,6 +137,13 @@ impl Deployment {
         self.dir.path()
     }
 
+    /// The SQLite database file, on the SQLite backend.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        self.database_url
+            .is_none()
+            .then(|| self.data_dir().join("weft.db"))
+    }
+
     fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
