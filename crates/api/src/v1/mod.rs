@@ -83,6 +83,41 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Every 4xx and 5xx answer of every operation is an [`crate::error::ErrorBody`]: the
+/// document says so once here rather than in each annotation.
+fn with_error_bodies(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{Content, Ref, RefOr};
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            for (status, response) in op.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                if !(status.starts_with('4') || status.starts_with('5')) {
+                    continue;
+                }
+                if response.content.is_empty() {
+                    response.content.insert(
+                        "application/json".into(),
+                        Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                    );
+                }
+                if response.description.is_empty() {
+                    response.description = "`{error: {code, message, details}}`".into();
+                }
+            }
+        }
+    }
+    doc
+}
+
 /// The API router (paths include `/api/v1`) and its OpenAPI document, which it also serves at
 /// `/api/v1/openapi.json`.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
@@ -96,6 +131,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(sessions::router()),
         )
         .split_for_parts();
+    let doc = with_error_bodies(doc);
     let served = Arc::new(doc.clone());
     let router = router
         .route(
