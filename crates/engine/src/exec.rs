@@ -75,7 +75,9 @@ impl Cancel {
 /// Everything one execution needs besides the plan.
 pub struct Run<'a> {
     pub execution_id: Uuid,
-    pub trigger: TriggerEvent,
+    /// The trigger event as templates read it under `trigger`: [`TriggerEvent::into_value`],
+    /// made once by [`Run::new`] by moving the event (its body is not copied).
+    pub trigger: Value,
     /// Variables templates may read as `env.*` (only what the operator allow-listed).
     pub env: &'a Map<String, Value>,
     pub credentials: &'a dyn CredentialsProvider,
@@ -98,7 +100,7 @@ impl<'a> Run<'a> {
     ) -> Self {
         Run {
             execution_id,
-            trigger,
+            trigger: trigger.into_value(),
             env,
             credentials,
             journal,
@@ -112,7 +114,6 @@ impl<'a> Run<'a> {
 struct Shared<'p> {
     plan: &'p Plan,
     run: &'p Run<'p>,
-    trigger: Value,
     execution: Value,
 }
 
@@ -153,7 +154,6 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
     let shared = Shared {
         plan,
         run,
-        trigger: run.trigger.to_value(),
         execution: json!({
             "id": run.execution_id.to_string(),
             "started_at": started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -406,7 +406,7 @@ async fn run_step(sh: &Shared<'_>, i: usize, snapshot: HashMap<String, Arc<Value
     let started_at = Utc::now();
     let t0 = Instant::now();
     let scope = Scope {
-        trigger: &sh.trigger,
+        trigger: &sh.run.trigger,
         steps: &snapshot,
         execution: &sh.execution,
         env: sh.run.env,

@@ -224,7 +224,7 @@ pub struct ExecutionRecord {
     pub version: i32,
     pub status: ExecutionStatus,
     pub trigger_kind: String,
-    /// The captured trigger event (`engine::TriggerEvent` as JSON, by convention).
+    /// The captured trigger event (`engine::TriggerEvent` as JSON).
     pub request: Value,
     pub response: Option<Response>,
     pub output: Option<Value>,
@@ -261,7 +261,12 @@ impl ExecutionRecord {
             version: m.version,
             status: ExecutionStatus::parse(&m.status)?,
             trigger_kind: m.trigger_kind,
-            request: m.request.0,
+            request: serde_json::from_str(&m.request).map_err(|e| {
+                Error::corrupt(format!(
+                    "execution {}: the stored request is not JSON: {e}",
+                    m.id
+                ))
+            })?,
             response: from_json_opt(m.response, "response")?,
             output: m.output.map(|o| o.0),
             error: from_json_opt(m.error, "error")?,

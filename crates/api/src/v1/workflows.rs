@@ -363,13 +363,13 @@ async fn run_workflow(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let fingerprint = key.as_ref().map(|_| {
-        crate::hooks::fingerprint(
+        triggers::fingerprint(
             "POST",
             &format!("/api/v1/workflows/{id}/run"),
             event.body.to_string().as_bytes(),
         )
     });
-    let request = event.into_value();
+    let request = std::sync::Arc::new(event);
     let (enqueued, _) = enqueue(
         &state,
         store::NewExecution {
