@@ -99,7 +99,8 @@ async fn test(
     accept(&state, target, true, req).await
 }
 
-/// route → accept → submit → answer.
+/// What follows the route (`production`, `test`): accept (the checks and the body, by
+/// [`triggers::intake`]) → submit (commit to the queue, [`enqueue`]) → answer.
 async fn accept(
     state: &AppState,
     (workflow_id, version, workflow): (Uuid, i32, Arc<engine::Workflow>),
