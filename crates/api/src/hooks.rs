@@ -1,11 +1,12 @@
 //! Webhooks: `/hooks/{path}` runs the active workflow with that path; `/hooks-test/{path}` runs
 //! the current version (active or not) and feeds the editor's "listen for a test event".
 //!
-//! Order of checks: route (404; a test URL also needs a listener) → method (405) → answer
-//! format (406) → header/basic auth (401) → size and the intake budget (413, 503) → body read →
-//! HMAC auth on the raw body (401) → parsing (415/400) → commit to the queue → answer (202, or
-//! the result for `respond: sync`). Nothing is acknowledged before it is committed, and no
-//! body byte is read before the checks that do not need it.
+//! A request goes route (404; a test URL also needs a listener) → accept
+//! ([`triggers::intake`]: method 405, answer format 406, header/basic auth 401 and the declared
+//! size 413 before the body; then, under the intake budget (503), the body, HMAC auth 401 and
+//! parsing 415/400) → submit (commit to the queue) → answer (202, or the result for
+//! `respond: sync`). Nothing is acknowledged before it is committed, and no body byte is read
+//! before the checks that do not need it.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use engine::model::{AuthKind, RespondMode, Trigger};
+use engine::model::{RespondMode, Trigger};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -43,14 +44,6 @@ async fn sandboxed(mut res: Response) -> Response {
         header::HeaderValue::from_static("nosniff"),
     );
     res
-}
-
-fn too_large() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::PayloadTooLarge,
-        "the body is larger than this webhook accepts",
-    )
 }
 
 async fn production(
@@ -105,155 +98,38 @@ async fn test(
     accept(&state, target, true, req).await
 }
 
+/// What follows the route (`production`, `test`): accept (the checks and the body, by
+/// [`triggers::intake`]) → submit (commit to the queue, [`enqueue`]) → answer.
 async fn accept(
     state: &AppState,
     (workflow_id, version, workflow): (Uuid, i32, Arc<engine::Workflow>),
     test: bool,
     req: Request,
 ) -> ApiResult<Response> {
-    let (parts, body) = req.into_parts();
-    let http::request::Parts {
-        method,
-        uri,
-        headers,
-        ..
-    } = parts;
     let Trigger::Webhook(hook) = &workflow.trigger else {
         return Err(ApiError::not_found("this workflow has no webhook trigger"));
     };
-    let allowed = hook.allowed_methods();
-    if !allowed.iter().any(|m| m == method.as_str()) {
-        return Err(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::MethodNotAllowed,
-            format!("this webhook accepts {}", allowed.join(", ")),
-        )
-        .header(header::ALLOW, &allowed.join(", ")));
-    }
-    // The answer format is checked before anything runs (a sync caller must be answerable).
-    let respond_mode = hook.respond.unwrap_or_default();
-    let format = match respond_mode {
-        RespondMode::Sync => respond::negotiate(&headers).ok_or_else(respond::not_acceptable)?,
-        RespondMode::Async => Format::Json,
+    let (parts, body) = req.into_parts();
+    let sync = hook.respond.unwrap_or_default() == RespondMode::Sync;
+    // A sync caller must be answerable: the format is checked before anything runs.
+    let format = respond::negotiate(&parts.headers);
+    let limits = triggers::Limits {
+        body_limit: state.config.body_limit,
+        redact_headers: &state.config.redact_headers,
     };
-
-    // Authentication. Header and basic auth need no body: they are checked before a byte of
-    // it is read; only an HMAC signature needs the exact raw body.
-    let credential = match hook.auth.as_ref().and_then(|a| a.credential.as_ref()) {
-        Some(name) => match state.credentials.get(name).await {
-            Ok(c) => Some(c),
-            Err(e) => {
-                tracing::error!(workflow_id = %workflow_id, error = %e, "webhook credential unavailable");
-                return Err(ApiError::unauthorized());
-            }
-        },
-        None => None,
-    };
-    let check = |body: &[u8]| -> ApiResult<triggers::Verified> {
-        let Some(auth) = &hook.auth else {
-            return Ok(triggers::Verified::default());
-        };
-        triggers::auth::verify_signature(
-            auth,
-            credential.as_ref(),
-            &headers,
-            body,
-            chrono::Utc::now(),
-        )
-        .map_err(|e| {
-            tracing::info!(workflow_id = %workflow_id, reason = %e.reason(), "webhook rejected");
-            if e.status() == StatusCode::INTERNAL_SERVER_ERROR {
-                tracing::error!(workflow_id = %workflow_id, "the webhook's auth is misconfigured");
-            }
-            ApiError::unauthorized()
-        })
-    };
-    let needs_body = hook.auth.as_ref().is_some_and(|a| a.kind == AuthKind::Hmac);
-    let mut verified = if needs_body { None } else { Some(check(&[])?) };
-
-    // The body, under the size limit and the intake's budget of bytes in flight.
-    let limit = state.config.body_limit;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    let permit = match state.intake.admit(declared.map_or(limit, |n| n as usize)) {
-        Ok(p) => p,
-        Err(busy) => {
-            // The body is read and thrown away (nothing of it is kept) so that the sender gets
-            // the 503 instead of a connection cut while it still uploads.
-            discard(Body::new(body), limit).await;
-            return Err(busy);
-        }
-    };
-    let body = axum::body::to_bytes(Body::new(body), limit)
-        .await
-        .map_err(|e| {
-            if std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            {
-                too_large()
-            } else {
-                ApiError::bad_request(format!("the request body could not be read: {e}"))
-            }
-        })?;
-    if verified.is_none() {
-        verified = Some(check(&body)?);
-    }
-    let verified = verified.unwrap_or_default();
-
-    let mut event = triggers::webhook_event(
-        method.as_str(),
-        uri.path(),
-        &headers,
-        uri.query().unwrap_or(""),
-        &body,
+    let refuse = |r| rejected(workflow_id, r);
+    let pending = triggers::check_request(
+        hook,
+        state.credentials.as_ref(),
+        limits,
+        parts,
+        format.is_some(),
     )
-    .map_err(|e| match e.status() {
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::UnsupportedMediaType,
-            e.to_string(),
-        ),
-        _ => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::MalformedBody,
-            e.to_string(),
-        ),
-    })?;
-    // Secrets never reach the execution record: the token header of header/basic auth, the
-    // default list of secret headers (and the operator's), and the webhook secret anywhere.
-    let secrets = credential.as_ref().map(|c| c.secrets()).unwrap_or_default();
-    triggers::redact(
-        &mut event,
-        hook.auth.as_ref(),
-        &state.config.redact_headers,
-        &secrets,
-    );
-    // The signed message id (Standard Webhooks' `webhook-id`, Stripe's event id) wins over any
-    // unsigned header, so a replay with another `Idempotency-Key` starts nothing; else the
-    // caller's key, else GitHub's delivery id. The key is bound to the request's fingerprint.
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
-    let idempotency_key = verified
-        .message_id
-        .or_else(|| header("idempotency-key"))
-        .or_else(|| header("x-github-delivery").map(|d| format!("github:{d}")))
-        .or(verified.replay_key);
-    let fingerprint = idempotency_key
-        .as_ref()
-        .map(|_| fingerprint(method.as_str(), uri.path(), &body));
-    drop(body);
-    let request = event.into_value();
-    let sync = respond_mode == RespondMode::Sync;
+    .await
+    .map_err(refuse)?;
+    let (body, permit) = read_body(state, &pending, body).await?;
+    let accepted = pending.accept(body).map_err(refuse)?;
+    let request = Arc::new(accepted.event);
     // The editor's test listener gets the captured request too.
     let captured = test.then(|| request.clone());
     let (enqueued, watch) = enqueue(
@@ -263,8 +139,8 @@ async fn accept(
             version,
             trigger_kind: "webhook".into(),
             request,
-            idempotency_key,
-            fingerprint,
+            idempotency_key: accepted.idempotency_key,
+            fingerprint: accepted.fingerprint,
             test,
             claim_for: None,
         },
@@ -277,30 +153,106 @@ async fn accept(
             workflow_id,
             crate::v1::TestEventOut {
                 execution_id: enqueued.execution_id,
-                request,
+                request: (*request).clone(),
             },
         );
     }
+    answer(state, enqueued, watch, format.filter(|_| sync)).await
+}
+
+/// The answer to an accepted request: 202 with where to look, or for a sync hook (`format`
+/// set) its result once it finishes within the sync wait.
+async fn answer(
+    state: &AppState,
+    enqueued: store::Enqueued,
+    watch: Option<(store::Watch, bool)>,
+    format: Option<Format>,
+) -> ApiResult<Response> {
     let status_url = status_url(state, enqueued.execution_id);
-    match respond_mode {
-        RespondMode::Async => Ok(accepted(
-            enqueued.execution_id,
-            &status_url,
-            enqueued.duplicate,
-        )),
-        RespondMode::Sync => {
-            let (watch, read_first) = watch.expect("a sync call watches its execution");
-            match watch.outcome(state.config.sync_wait, read_first).await? {
-                // The caller of a hook is anonymous: a failure tells it the execution id, not
-                // what failed inside (that stays behind the API key).
-                Some(outcome) => Ok(respond::execution_reply(&outcome, format, false)),
-                None => Ok(accepted(
-                    enqueued.execution_id,
-                    &status_url,
-                    enqueued.duplicate,
-                )),
+    if let (Some(format), Some((watch, read_first))) = (format, watch)
+        && let Some(outcome) = watch.outcome(state.config.sync_wait, read_first).await?
+    {
+        // The caller of a hook is anonymous: a failure tells it the execution id, not what
+        // failed inside (that stays behind the API key).
+        return Ok(respond::execution_reply(&outcome, format, false));
+    }
+    Ok(accepted(
+        enqueued.execution_id,
+        &status_url,
+        enqueued.duplicate,
+    ))
+}
+
+/// The body, at most the limit, under the intake's budget of bytes in flight: the permit is
+/// held until the execution is committed. The bytes are copied frame by frame into one buffer
+/// of the declared length, so that the body is held once, not as its frames and a copy.
+async fn read_body(
+    state: &AppState,
+    pending: &triggers::Pending<'_>,
+    mut body: Body,
+) -> ApiResult<(Vec<u8>, tokio::sync::OwnedSemaphorePermit)> {
+    use http_body_util::BodyExt;
+    let limit = pending.body_limit();
+    let permit = match state.intake.admit(pending.reserve()) {
+        Ok(p) => p,
+        Err(busy) => {
+            // The body is read and thrown away (nothing of it is kept) so that the sender gets
+            // the 503 instead of a connection cut while it still uploads.
+            discard(body, limit).await;
+            return Err(busy);
+        }
+    };
+    let mut bytes = Vec::with_capacity(pending.declared_length().unwrap_or(0));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            ApiError::bad_request(format!("the request body could not be read: {e}"))
+        })?;
+        if let Some(data) = frame.data_ref() {
+            if bytes.len() + data.len() > limit {
+                return Err(rejected_answer(&triggers::Rejection::TooLarge));
+            }
+            bytes.extend_from_slice(data);
+        }
+    }
+    Ok((bytes, permit))
+}
+
+/// The answer to a refused request; auth failures are logged with their reason and answered
+/// with no more than 401.
+fn rejected(workflow_id: Uuid, r: triggers::Rejection) -> ApiError {
+    use triggers::Rejection;
+    match &r {
+        Rejection::CredentialUnavailable(e) => {
+            tracing::error!(workflow_id = %workflow_id, error = %e, "webhook credential unavailable");
+        }
+        Rejection::Unauthorized(e) => {
+            tracing::info!(workflow_id = %workflow_id, reason = %e.reason(), "webhook rejected");
+            if e.status() == StatusCode::INTERNAL_SERVER_ERROR {
+                tracing::error!(workflow_id = %workflow_id, "the webhook's auth is misconfigured");
             }
         }
+        _ => {}
+    }
+    rejected_answer(&r)
+}
+
+fn rejected_answer(r: &triggers::Rejection) -> ApiError {
+    use triggers::Rejection;
+    match r {
+        Rejection::CredentialUnavailable(_) | Rejection::Unauthorized(_) => {
+            ApiError::unauthorized()
+        }
+        Rejection::NotAcceptable => respond::not_acceptable(),
+        Rejection::MethodNotAllowed { .. } => {
+            let allow = r.allow().unwrap_or_default();
+            ApiError::new(r.status(), ErrorCode::MethodNotAllowed, r.to_string())
+                .header(header::ALLOW, &allow)
+        }
+        Rejection::TooLarge => ApiError::new(r.status(), ErrorCode::PayloadTooLarge, r.to_string()),
+        Rejection::Body(triggers::BodyError::UnsupportedContentType(_)) => {
+            ApiError::new(r.status(), ErrorCode::UnsupportedMediaType, r.to_string())
+        }
+        Rejection::Body(_) => ApiError::new(r.status(), ErrorCode::MalformedBody, r.to_string()),
     }
 }
 
@@ -314,18 +266,6 @@ async fn discard(mut body: Body, limit: usize) {
             break;
         }
     }
-}
-
-/// What an idempotency key is bound to: SHA-256 of the method, path and body (hex).
-pub(crate) fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(method.as_bytes());
-    h.update(b"\n");
-    h.update(path.as_bytes());
-    h.update(b"\n");
-    h.update(body);
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Commits a new execution of the workflow version and gets it running: handed straight to a

@@ -75,7 +75,9 @@ impl Cancel {
 /// Everything one execution needs besides the plan.
 pub struct Run<'a> {
     pub execution_id: Uuid,
-    pub trigger: TriggerEvent,
+    /// The trigger event as templates read it under `trigger`: [`TriggerEvent::into_value`],
+    /// made once by [`Run::new`] by moving the event (its body is not copied).
+    pub trigger: Value,
     /// Variables templates may read as `env.*` (only what the operator allow-listed).
     pub env: &'a Map<String, Value>,
     pub credentials: &'a dyn CredentialsProvider,
@@ -98,7 +100,7 @@ impl<'a> Run<'a> {
     ) -> Self {
         Run {
             execution_id,
-            trigger,
+            trigger: trigger.into_value(),
             env,
             credentials,
             journal,
@@ -114,7 +116,6 @@ struct Shared<'p> {
     run: &'p Run<'p>,
     /// A journal write failed with a transient error (see [`ExecutionResult::interrupted`]).
     interrupted: std::sync::atomic::AtomicBool,
-    trigger: Value,
     execution: Value,
 }
 
@@ -179,7 +180,6 @@ impl<'p> Shared<'p> {
             plan,
             run,
             interrupted: Default::default(),
-            trigger: run.trigger.to_value(),
             execution: json!({
                 "id": run.execution_id.to_string(),
                 "started_at": started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -535,7 +535,7 @@ async fn run_step(sh: &Shared<'_>, i: usize, snapshot: HashMap<String, Arc<Value
     let started_at = Utc::now();
     let t0 = Instant::now();
     let scope = Scope {
-        trigger: &sh.trigger,
+        trigger: &sh.run.trigger,
         steps: &snapshot,
         execution: &sh.execution,
         env: sh.run.env,

@@ -1,11 +1,12 @@
 //! Executions and the queue.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use engine::ExecutionResult;
 use engine::journal::{ExecutionError, StepResult};
+use engine::{ExecutionResult, TriggerEvent};
 use sea_orm::prelude::Expr;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -35,8 +36,10 @@ pub struct NewExecution {
     pub version: i32,
     /// `webhook`, `schedule`, `manual`.
     pub trigger_kind: String,
-    /// The captured trigger event (`engine::TriggerEvent::to_value()` or its serde form).
-    pub request: Value,
+    /// The captured trigger event. The store serializes it to JSON text once, in `enqueue`;
+    /// with [`NewExecution::claim_for`], the same event (not a copy) is what the claim hands the
+    /// worker.
+    pub request: Arc<TriggerEvent>,
     /// A caller-supplied key: the same key for the same workflow within 24 h returns the first
     /// execution instead of starting another.
     pub idempotency_key: Option<String>,
@@ -71,16 +74,27 @@ pub struct Enqueued {
 
 /// An execution a worker now holds, the attempt that fences its writes, and what it needs to
 /// run it (so that it does not read the execution again).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Claim {
     pub execution_id: Uuid,
     pub attempt: i32,
     pub workflow_id: Uuid,
     pub version: i32,
-    /// The captured trigger event.
-    pub request: Value,
+    /// The captured trigger event: for a claim made at enqueue, the [`NewExecution::request`]
+    /// itself; for a claim from the queue, parsed once from the stored text.
+    pub request: Arc<TriggerEvent>,
     /// The execution this one retries (its journaled steps are copied into this one).
     pub retry_of: Option<Uuid>,
+}
+
+/// A row the claim returned, its request still text (parsed after the write).
+struct ClaimedRow {
+    execution_id: Uuid,
+    attempt: i32,
+    workflow_id: Uuid,
+    version: i32,
+    request: String,
+    retry_of: Option<Uuid>,
 }
 
 /// Which executions to list. `Default` lists all, newest first, 50 at a time.
@@ -149,12 +163,15 @@ impl Store {
         let version = new.version;
         let key = new.idempotency_key.clone();
         let fingerprint = new.fingerprint.clone();
+        let request = request_text(&new.request)?;
+        // The claim made at enqueue carries the event itself; without one, it is dropped here
+        // (its text is what is stored).
         let claim = new.claim_for.as_ref().map(|_| Claim {
             execution_id: id,
             attempt: 1,
             workflow_id,
             version,
-            request: new.request.clone(),
+            request: new.request,
             retry_of: None,
         });
         let (status, attempt, lease_owner, lease_expires_at, started_at) = match new.claim_for {
@@ -173,7 +190,7 @@ impl Store {
             version: Set(new.version),
             status: Set(status.as_str().to_string()),
             trigger_kind: Set(new.trigger_kind),
-            request: Set(JsonText(new.request)),
+            request: Set(request),
             response: Set(None),
             output: Set(None),
             error: Set(None),
@@ -285,13 +302,12 @@ impl Store {
                             ],
                         );
                         for r in txn.query_all(stmt).await? {
-                            let request: JsonText = r.try_get("", "request")?;
-                            claims.push(Claim {
+                            claims.push(ClaimedRow {
                                 execution_id: r.try_get("", "id")?,
                                 attempt: r.try_get("", "attempt")?,
                                 workflow_id: r.try_get("", "workflow_id")?,
                                 version: r.try_get("", "version")?,
-                                request: request.0,
+                                request: r.try_get("", "request")?,
                                 retry_of: r.try_get("", "retry_of")?,
                             });
                         }
@@ -301,22 +317,38 @@ impl Store {
             })
             .await?;
         // An execution claimed `max_claims` times before without finishing is a poison one:
-        // finish it as failed (through the normal finish: waiters, events) instead.
+        // finish it as failed (through the normal finish: waiters, events) instead; so is one
+        // whose stored request is not a trigger event. The text is parsed here, once, off the
+        // writer.
         let max_claims = self.inner.max_claims;
         let mut kept = Vec::with_capacity(claims.len());
         for c in claims {
-            if c.attempt <= max_claims {
-                kept.push(c);
-                continue;
-            }
-            let result = ExecutionResult::failed(
-                c.execution_id,
+            let failure = if c.attempt > max_claims {
                 format!(
                     "claimed {} times without finishing: the worker stopped or lost its lease each time",
                     c.attempt - 1
-                ),
-                chrono::Utc::now(),
-            );
+                )
+            } else {
+                match serde_json::from_str::<TriggerEvent>(&c.request) {
+                    Ok(request) => {
+                        kept.push(Claim {
+                            execution_id: c.execution_id,
+                            attempt: c.attempt,
+                            workflow_id: c.workflow_id,
+                            version: c.version,
+                            request: Arc::new(request),
+                            retry_of: c.retry_of,
+                        });
+                        continue;
+                    }
+                    Err(e) => {
+                        let message = format!("the stored request is not a trigger event: {e}");
+                        tracing::error!(execution_id = %c.execution_id, error = %message, "cannot run the execution");
+                        message
+                    }
+                }
+            };
+            let result = ExecutionResult::failed(c.execution_id, failure, chrono::Utc::now());
             self.finish_execution(c.execution_id, c.attempt, &result)
                 .await?;
         }
@@ -820,6 +852,36 @@ fn lease_duration(lease: Duration) -> chrono::Duration {
     chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::days(365))
 }
 
+/// The text of the `request` column: the one place a trigger event becomes JSON text. Its shape
+/// is `TriggerEvent`'s serde form (`{kind, method, path, headers, query, body}`, in that order),
+/// which is also what rows written before as a `serde_json::Value` hold.
+///
+/// The text is measured first and written into a buffer of its exact size: grown by doubling,
+/// a 10 MiB request would take up to three times its size while it is written.
+pub(crate) fn request_text(event: &TriggerEvent) -> Result<String> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let failed = |e: serde_json::Error| {
+        Error::invalid(format!(
+            "the trigger event is not serializable as JSON: {e}"
+        ))
+    };
+    let mut size = Count(0);
+    serde_json::to_writer(&mut size, event).map_err(failed)?;
+    let mut text = Vec::with_capacity(size.0);
+    serde_json::to_writer(&mut text, event).map_err(failed)?;
+    String::from_utf8(text)
+        .map_err(|e| Error::invalid(format!("the trigger event's JSON is not UTF-8: {e}")))
+}
+
 /// A JSON column's value written straight from `v` (its JSON text; NULL for `None`), without
 /// going through a `serde_json::Value` copy.
 pub(crate) fn json_text<T: Serialize + ?Sized>(v: Option<&T>) -> Result<DbValue> {
@@ -930,5 +992,25 @@ mod tests {
                 "{status:?}: {listing}"
             );
         }
+    }
+
+    #[test]
+    fn the_request_text_is_what_rows_written_from_a_value_hold() {
+        let event = TriggerEvent {
+            kind: "webhook".into(),
+            method: "POST".into(),
+            path: "/hooks/x".into(),
+            headers: [
+                ("x-b".to_string(), "2".to_string()),
+                ("x-a".into(), "1".into()),
+            ]
+            .into(),
+            query: [("q".to_string(), "v".to_string())].into(),
+            body: serde_json::json!({ "zeta": 1, "alpha": [1, 2], "nul": "a\u{0}b" }),
+        };
+        let text = request_text(&event).unwrap();
+        // Byte for byte the text of the `Value` form rows were written from before.
+        assert_eq!(text, event.to_value().to_string());
+        assert_eq!(serde_json::from_str::<TriggerEvent>(&text).unwrap(), event);
     }
 }

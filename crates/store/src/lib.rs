@@ -55,9 +55,9 @@ pub use error::{Error, Result};
 pub use executions::{Claim, ClaimFor, Enqueued, ExecutionFilter, ExecutionPage, NewExecution};
 pub use journal::{ExecutionEvent, ExecutionEventKind, STARTED_DELAY, StoreJournal};
 pub use records::{
-    ExecutionRecord, ExecutionStatus, ExecutionSummary, LastExecution, Route, SourceFormat,
-    StepRunRecord, StepRunStatus, VersionRecord, VersionSummary, WorkflowDoc, WorkflowRecord,
-    WorkflowSummary,
+    ExecutionRecord, ExecutionStatus, ExecutionSummary, LastExecution, RequestJson, Route,
+    SourceFormat, StepRunRecord, StepRunStatus, VersionRecord, VersionSummary, WorkflowDoc,
+    WorkflowRecord, WorkflowSummary,
 };
 pub use sessions::{Session, SessionKind};
 pub use waiting::{Outcome, Watch};

@@ -224,8 +224,8 @@ pub struct ExecutionRecord {
     pub version: i32,
     pub status: ExecutionStatus,
     pub trigger_kind: String,
-    /// The captured trigger event (`engine::TriggerEvent` as JSON, by convention).
-    pub request: Value,
+    /// The captured trigger event, as stored.
+    pub request: RequestJson,
     pub response: Option<Response>,
     pub output: Option<Value>,
     pub error: Option<ExecutionError>,
@@ -246,7 +246,7 @@ pub struct ExecutionRecord {
 impl ExecutionRecord {
     /// The request read as an engine trigger event.
     pub fn trigger_event(&self) -> Result<engine::TriggerEvent> {
-        serde_json::from_value(self.request.clone()).map_err(|e| {
+        serde_json::from_str(self.request.get()).map_err(|e| {
             Error::corrupt(format!(
                 "execution {}: the stored request is not a trigger event: {e}",
                 self.id
@@ -261,7 +261,12 @@ impl ExecutionRecord {
             version: m.version,
             status: ExecutionStatus::parse(&m.status)?,
             trigger_kind: m.trigger_kind,
-            request: m.request.0,
+            request: RequestJson::new(m.request).map_err(|e| {
+                Error::corrupt(format!(
+                    "execution {}: the stored request is not JSON: {e}",
+                    m.id
+                ))
+            })?,
             response: from_json_opt(m.response, "response")?,
             output: m.output.map(|o| o.0),
             error: from_json_opt(m.error, "error")?,
@@ -276,6 +281,42 @@ impl ExecutionRecord {
             started_at: m.started_at,
             finished_at: m.finished_at,
         })
+    }
+}
+
+/// A stored trigger request: the JSON text of its column (an `engine::TriggerEvent`), checked
+/// to be JSON but not parsed. Serializing it writes the text as it is, so that reading an
+/// execution with a large body does not build the body's parsed form (several times the size of
+/// its text) unless the reader asks for it ([`RequestJson::to_value`],
+/// [`ExecutionRecord::trigger_event`]).
+#[derive(Debug, Clone)]
+pub struct RequestJson(Box<serde_json::value::RawValue>);
+
+impl RequestJson {
+    pub(crate) fn new(text: String) -> serde_json::Result<RequestJson> {
+        serde_json::value::RawValue::from_string(text).map(RequestJson)
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The request parsed.
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl PartialEq for RequestJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Serialize for RequestJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(s)
     }
 }
 

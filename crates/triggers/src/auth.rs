@@ -10,7 +10,7 @@
 //!   secret and **any user name** is accepted.
 //! - `hmac`: a signature by one of the presets, see [`crate::signature`].
 //!
-//! Errors never say which part was wrong to the caller: every [`AuthError`] but two displays as
+//! Errors never say which part was wrong to the caller: every [`AuthError`] but one displays as
 //! `unauthorized`; [`AuthError::reason`] gives the detail for the server's log. No error or
 //! reason contains a secret or an expected signature.
 
@@ -23,7 +23,6 @@ use http::{HeaderMap, HeaderName, StatusCode};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::replay::ReplayGuard;
 use crate::signature;
 
 /// Shortest accepted `header` token, in characters.
@@ -35,9 +34,11 @@ pub struct Verified {
     /// The sender's id of the message when the signature covers one (Standard Webhooks:
     /// `webhook-id`); the same across the sender's retries of one message.
     pub message_id: Option<String>,
-    /// The key [`verify`] checked with the replay guard (Standard Webhooks:
-    /// `standard-webhooks:{webhook-id}`; Stripe: `stripe:{t}:{sha256 of the valid v1}`); `None` for
-    /// schemes that cannot detect a replay (`none`, `header`, `basic`, GitHub, generic).
+    /// What identifies this signed request, for a replay of it to start nothing (Standard
+    /// Webhooks: `standard-webhooks:{webhook-id}`; Stripe: `stripe:{t}:{sha256 of the valid
+    /// v1}`); `None` for schemes that cannot tell a replay from a new message (`none`,
+    /// `header`, `basic`, GitHub, generic). The server enforces it as the idempotency key of
+    /// last resort (see [`crate::Accepted::idempotency_key`]).
     pub replay_key: Option<String>,
 }
 
@@ -64,9 +65,6 @@ pub enum AuthError {
     /// No signature in the request is the one the secret gives.
     #[error("unauthorized")]
     SignatureMismatch,
-    /// A correctly signed message that was already accepted.
-    #[error("message already received")]
-    Replayed,
     /// The trigger's auth cannot be checked: no credential, a credential of the wrong kind, a
     /// secret too short, no preset. The request is refused; the operator must fix the workflow.
     #[error("webhook authentication is misconfigured")]
@@ -74,11 +72,10 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    /// The status to answer with: 401 for a request that fails authentication, 409 for a
-    /// replay (nothing is executed), 500 for a trigger whose auth is misconfigured.
+    /// 401 for a request that fails authentication, 500 for a trigger whose auth is
+    /// misconfigured (the server still answers 401, and logs it as an error).
     pub fn status(&self) -> StatusCode {
         match self {
-            AuthError::Replayed => StatusCode::CONFLICT,
             AuthError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::UNAUTHORIZED,
         }
@@ -103,36 +100,18 @@ impl AuthError {
                 }
             ),
             AuthError::SignatureMismatch => "no signature matches".to_string(),
-            AuthError::Replayed => "message already received (replay)".to_string(),
             AuthError::Misconfigured(m) => format!("misconfigured: {m}"),
         }
     }
 }
 
-/// Checks a request's authentication, then its replay key with `replay`.
+/// Checks a request's authentication.
 ///
 /// `credential` is the stored credential named by `auth.credential` (`None` if there is none);
-/// `body` must be the raw bytes as received; `now` is the time to check signed timestamps
-/// against. The replay key is recorded only once the signature is valid, so forged requests
-/// cannot fill the guard or block a real message.
-pub fn verify(
-    auth: &WebhookAuth,
-    credential: Option<&Credential>,
-    headers: &HeaderMap,
-    body: &[u8],
-    now: DateTime<Utc>,
-    replay: &dyn ReplayGuard,
-) -> Result<Verified, AuthError> {
-    let verified = verify_signature(auth, credential, headers, body, now)?;
-    if let Some(key) = &verified.replay_key
-        && replay.seen(key)
-    {
-        return Err(AuthError::Replayed);
-    }
-    Ok(verified)
-}
-
-/// [`verify`] without the replay check: the caller enforces [`Verified::replay_key`] itself.
+/// `body` must be the raw bytes as received (empty for `header` and `basic`, which are checked
+/// before the body is read); `now` is the time to check signed timestamps against. Replays are
+/// not refused here: the server deduplicates by [`Verified::message_id`] and
+/// [`Verified::replay_key`] as idempotency keys (see [`crate::intake`]).
 pub fn verify_signature(
     auth: &WebhookAuth,
     credential: Option<&Credential>,
@@ -365,7 +344,6 @@ fn verify_basic(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::MemoryReplayGuard;
     use crate::test_support::headers;
 
     const TOKEN: &str = "tok_0123456789abcdef";
@@ -390,14 +368,7 @@ mod tests {
         credential: &Credential,
         request: &[(&str, &str)],
     ) -> Result<Verified, AuthError> {
-        verify(
-            auth,
-            Some(credential),
-            &headers(request),
-            b"{}",
-            Utc::now(),
-            &MemoryReplayGuard::new(),
-        )
+        verify_signature(auth, Some(credential), &headers(request), b"{}", Utc::now())
     }
 
     fn basic_header(user: &str, password: &str) -> String {
@@ -414,14 +385,7 @@ mod tests {
             credential: None,
             header: None,
         };
-        let v = verify(
-            &none,
-            None,
-            &HeaderMap::new(),
-            b"",
-            Utc::now(),
-            &MemoryReplayGuard::new(),
-        );
+        let v = verify_signature(&none, None, &HeaderMap::new(), b"", Utc::now());
         assert_eq!(v, Ok(Verified::default()));
         assert_eq!(check_secret(&none, None), Ok(()));
     }
@@ -534,7 +498,7 @@ mod tests {
         let a = auth(AuthKind::Header, None);
         let bearer = format!("Bearer {TOKEN}");
         let h = headers(&[("authorization", &bearer)]);
-        let err = verify(&a, None, &h, b"", Utc::now(), &MemoryReplayGuard::new()).unwrap_err();
+        let err = verify_signature(&a, None, &h, b"", Utc::now()).unwrap_err();
         assert_eq!(
             err,
             AuthError::Misconfigured("credential `hook-token` does not exist".into())
@@ -650,6 +614,5 @@ mod tests {
             errors[1].reason(),
             "malformed header stripe-signature: no timestamp (t=)"
         );
-        assert_eq!(AuthError::Replayed.status(), StatusCode::CONFLICT);
     }
 }

@@ -1,16 +1,21 @@
 //! Triggers turn what starts an execution (a webhook call, a schedule tick, a manual run) into
 //! the [`TriggerEvent`] templates read as `trigger`.
 //!
-//! Webhooks, in the order the server uses them (no server framework here: plain method, path,
-//! [`http::HeaderMap`], query string and raw body bytes):
-//! 1. [`check_method`] against the trigger's methods (405);
-//! 2. [`verify`] the request's authentication on the **raw** body (401 / 409 / 500, see
-//!    [`AuthError::status`]); [`check_secret`] validates a trigger's auth when it is saved;
-//! 3. [`webhook_event`] builds the event, parsing the body by content type ([`parse_body`]; 400 /
-//!    415, see [`Error::status`]);
-//! 4. [`redact`] the header that carried a `header`/`basic` token before storing the event.
+//! Webhooks go through [`intake`] (no server framework here: the request's
+//! [`http::request::Parts`] and its raw body bytes), in the server's order:
+//! 1. [`check_request`] before any byte of the body is read: [`check_method`] against the
+//!    trigger's methods (405), the answer format of a sync hook (406), the credential and
+//!    `header`/`basic` auth ([`verify_signature`], 401), a declared size above the limit (413);
+//! 2. [`Pending::accept`] on the raw body: HMAC auth ([`verify_signature`] on the exact bytes,
+//!    401), [`webhook_event`] parsing the body by content type ([`parse_body`]; 400 / 415), the
+//!    idempotency key (the signed message id first) and its [`fingerprint`], then [`redact`]
+//!    before the event is stored.
 //!
-//! [`sign`] produces the headers of each HMAC preset, for tests and outgoing webhooks.
+//! Either phase refuses with a [`Rejection`] (status and code). A replay of a signed message is
+//! not refused here: its message id (or [`Verified::replay_key`]) is the execution's idempotency
+//! key, which the store keeps unique per workflow. [`check_secret`] validates a trigger's auth
+//! when it is saved; [`sign`] produces the headers of each HMAC preset, for tests and outgoing
+//! webhooks; [`manual_event`] builds the event of a run started by hand.
 
 use std::collections::BTreeMap;
 
@@ -21,13 +26,13 @@ use serde_json::Value;
 
 pub mod auth;
 pub mod body;
-pub mod replay;
+pub mod intake;
 pub mod signature;
 pub mod webhook;
 
-pub use auth::{AuthError, Verified, check_secret, verify, verify_signature};
+pub use auth::{AuthError, Verified, check_secret, verify_signature};
 pub use body::{BodyError, parse_body};
-pub use replay::{MemoryReplayGuard, NoReplayGuard, ReplayGuard, Scoped};
+pub use intake::{Accepted, Limits, Pending, Rejection, check_request, fingerprint};
 pub use signature::sign;
 pub use webhook::{check_method, header_map, query_map, redact, webhook_event};
 

@@ -1,9 +1,6 @@
-//! An incoming webhook request (plain data, no server framework) → the [`TriggerEvent`] of the
-//! execution it starts.
-//!
-//! The server's order of work for a request to `/hooks/{path}`: find the workflow by path,
-//! [`check_method`], [`crate::verify`] the raw body, [`webhook_event`], [`redact`], then commit
-//! the execution before answering.
+//! The parts of a webhook request's intake (plain data, no server framework): the
+//! [`TriggerEvent`] of a request, its headers and query as templates see them, the method check
+//! and redaction. [`crate::intake`] runs them in the server's order.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +10,7 @@ use http::HeaderMap;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 
 use crate::Error;
-use crate::body::{form_pairs, parse_body};
+use crate::body::{BodyError, form_pairs, parse_body};
 
 /// What a header's value becomes in a redacted event.
 pub const REDACTED: &str = "[redacted]";
@@ -23,14 +20,14 @@ pub const REDACTED: &str = "[redacted]";
 /// (with or without its `?`) by [`query_map`], and the body by [`crate::parse_body`] according to
 /// the request's `Content-Type`.
 ///
-/// Errors: a body that does not match its content type ([`Error::Body`], 400 or 415).
+/// Errors: a body that does not match its content type (400 or 415, see [`BodyError::status`]).
 pub fn webhook_event(
     method: &str,
     path: &str,
     headers: &HeaderMap,
     query: &str,
     body: &[u8],
-) -> Result<TriggerEvent, Error> {
+) -> Result<TriggerEvent, BodyError> {
     let content_type = headers
         .get(CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()));
@@ -78,11 +75,12 @@ pub fn query_map(query: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Whether the trigger accepts this method (case-insensitive); [`Error::MethodNotAllowed`] (405,
+/// Whether the trigger accepts this method: one of [`WebhookTrigger::allowed_methods`] exactly
+/// (HTTP methods are case-sensitive: `post` is not `POST`); [`Error::MethodNotAllowed`] (405,
 /// with the allowed methods for the `Allow` header) otherwise.
 pub fn check_method(trigger: &WebhookTrigger, method: &str) -> Result<(), Error> {
     let allowed = trigger.allowed_methods();
-    if allowed.iter().any(|m| m.eq_ignore_ascii_case(method)) {
+    if allowed.iter().any(|m| m == method) {
         Ok(())
     } else {
         Err(Error::MethodNotAllowed {
@@ -207,7 +205,7 @@ mod tests {
     fn a_body_that_does_not_match_its_content_type_fails_the_request() {
         let h = headers(&[("content-type", "application/json")]);
         let err = webhook_event("POST", "/hooks/x", &h, "", b"{").unwrap_err();
-        assert!(matches!(err, Error::Body(_)), "{err:?}");
+        assert!(matches!(err, BodyError::MalformedJson { .. }), "{err:?}");
         assert_eq!(err.status(), StatusCode::BAD_REQUEST);
         let h = headers(&[("content-type", "multipart/form-data; boundary=b")]);
         let err = webhook_event("POST", "/hooks/x", &h, "", b"--b--").unwrap_err();
@@ -222,7 +220,15 @@ mod tests {
             respond: None,
             auth: None,
         };
-        assert!(check_method(&t, "put").is_ok());
+        assert!(check_method(&t, "PUT").is_ok());
+        assert!(
+            check_method(&t, "POST").is_ok(),
+            "the trigger's own spelling does not matter"
+        );
+        assert!(
+            check_method(&t, "put").is_err(),
+            "a method is case-sensitive"
+        );
         let err = check_method(&t, "GET").unwrap_err();
         assert_eq!(
             err,

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use engine::credentials::CredentialsProvider;
-use engine::{Cancel, Limits, Plan, Registry, Run, TriggerEvent};
+use engine::{Cancel, Limits, Plan, Registry, Run};
 use serde_json::{Map, Value};
 use store::Claim;
 use tokio::sync::{Notify, watch};
@@ -398,8 +398,9 @@ impl Worker {
         } = claim;
         let outcome = async {
             let plan = self.plan(workflow_id, version).await?;
-            let trigger: TriggerEvent = serde_json::from_value(request)
-                .map_err(|e| format!("the stored request is not a trigger event: {e}"))?;
+            // The claim's event is normally the only reference left (the store serialized it
+            // and let go): it moves into the run without a copy.
+            let trigger = Arc::unwrap_or_clone(request);
             // Only an execution that ran before (a crash, a hand-back) or that copies the steps
             // of the one it retries has journaled steps to resume from.
             let resume = if attempt == 1 && retry_of.is_none() {

@@ -101,7 +101,12 @@ async fn a_panicking_execution_fails_and_frees_its_slot() {
                 workflow_id: w.id,
                 version: w.version,
                 trigger_kind: w.trigger_kind.clone(),
-                request: json!({ "kind": "manual", "method": "POST", "path": "", "headers": {}, "query": {}, "body": {} }),
+                request: Arc::new(engine::TriggerEvent {
+                    kind: "manual".into(),
+                    method: "POST".into(),
+                    body: json!({}),
+                    ..Default::default()
+                }),
                 idempotency_key: None,
                 fingerprint: None,
                 test: false,

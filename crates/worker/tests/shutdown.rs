@@ -38,7 +38,12 @@ async fn a_claim_started_after_shutdown_goes_back_to_the_queue() {
             workflow_id: w.id,
             version: w.version,
             trigger_kind: w.trigger_kind.clone(),
-            request: json!({ "kind": "manual", "method": "POST", "path": "", "headers": {}, "query": {}, "body": {} }),
+            request: Arc::new(engine::TriggerEvent {
+                kind: "manual".into(),
+                method: "POST".into(),
+                body: json!({}),
+                ..Default::default()
+            }),
             idempotency_key: None,
             fingerprint: None,
             test: false,

@@ -79,7 +79,7 @@ pub struct ExecutionOut {
     pub summary: ExecutionSummaryOut,
     /// The trigger event (what templates read as `trigger`; secret headers redacted).
     #[schema(value_type = engine::TriggerEvent)]
-    pub request: Value,
+    pub request: store::RequestJson,
     /// What a `respond` step answered.
     #[schema(required)]
     pub response: Option<engine::Response>,
@@ -103,13 +103,29 @@ impl ExecutionOut {
         steps: Vec<engine::StepResult>,
         attempts: Option<Vec<store::StepRunRecord>>,
     ) -> Self {
+        // The small fields are copied; the request, response and output (which may be
+        // megabytes) are moved.
+        let summary = ExecutionSummaryOut {
+            id: e.id,
+            workflow_id: e.workflow_id,
+            version: e.version,
+            status: e.status,
+            trigger_kind: e.trigger_kind,
+            error: e.error,
+            test: e.test,
+            attempt: e.attempt,
+            retry_of: e.retry_of,
+            created_at: e.created_at,
+            started_at: e.started_at,
+            finished_at: e.finished_at,
+        };
         ExecutionOut {
-            request: e.request.clone(),
-            response: e.response.clone(),
-            output: e.output.clone(),
-            idempotency_key: e.idempotency_key.clone(),
+            summary,
+            request: e.request,
+            response: e.response,
+            output: e.output,
+            idempotency_key: e.idempotency_key,
             cancel_requested: e.cancel_requested,
-            summary: store::ExecutionSummary::from(e).into(),
             steps,
             attempts: attempts.map(|a| a.into_iter().map(StepRunOut::from).collect()),
         }
@@ -301,12 +317,14 @@ async fn cancel_execution(
 
 #[derive(Debug, Deserialize, ToSchema)]
 struct RetryIn {
+    /// Read as text so that an unknown value gets a 400 that names the choices.
     #[serde(default)]
-    from: Option<RetryFrom>,
+    #[schema(value_type = Option<RetryFrom>)]
+    from: Option<String>,
 }
 
 /// Where a retry starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum RetryFrom {
     /// Run again from the beginning (the default).
@@ -332,7 +350,16 @@ async fn retry_execution(
     if !exec.status.is_finished() {
         return Err(ApiError::conflict("the execution has not finished yet"));
     }
-    let from_failed = body.and_then(|b| b.from).unwrap_or_default() == RetryFrom::FailedStep;
+    let from = match body.and_then(|b| b.from).as_deref() {
+        None | Some("start") => RetryFrom::Start,
+        Some("failed_step") => RetryFrom::FailedStep,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "`from` is `start` or `failed_step`, not `{other}`"
+            )));
+        }
+    };
+    let from_failed = from == RetryFrom::FailedStep;
     let new_id = state.store.retry_execution(id, from_failed).await?;
     state.dispatch.wake();
     Ok(accepted(new_id, &status_url(&state, new_id), false))

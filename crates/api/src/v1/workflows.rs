@@ -190,8 +190,7 @@ pub struct ValidationOut {
 pub struct TestEventOut {
     pub execution_id: Uuid,
     /// The request as the workflow sees it under `trigger` (secret headers redacted).
-    #[schema(value_type = engine::TriggerEvent)]
-    pub request: Value,
+    pub request: engine::TriggerEvent,
 }
 
 /// Checks what validation cannot know: the secrets a webhook trigger names exist and are
@@ -492,13 +491,13 @@ async fn run_workflow(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let fingerprint = key.as_ref().map(|_| {
-        crate::hooks::fingerprint(
+        triggers::fingerprint(
             "POST",
             &format!("/api/v1/workflows/{id}/run"),
             event.body.to_string().as_bytes(),
         )
     });
-    let request = event.into_value();
+    let request = std::sync::Arc::new(event);
     let (enqueued, _) = enqueue(
         &state,
         store::NewExecution {

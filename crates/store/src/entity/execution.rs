@@ -6,7 +6,7 @@
 //! | `workflow_id`, `version` | the version it runs (foreign key to `workflow_versions`, cascading) |
 //! | `status` | `queued`, `running`, `succeeded`, `failed`, `cancelled` |
 //! | `trigger_kind` | `webhook`, `schedule`, `manual`, … |
-//! | `request` | the captured trigger event (method, path, headers, query, body) |
+//! | `request` | the captured trigger event (method, path, headers, query, body) as JSON text, kept as text here: written once by `request_text`, parsed once by a claim |
 //! | `response` | what a `respond` step sent (`engine::Response`), or `NULL` |
 //! | `output` | the output of the last step that ran |
 //! | `error` | `{step_id, message}` when it failed or was cancelled |
@@ -33,7 +33,7 @@ pub struct Model {
     pub status: String,
     pub trigger_kind: String,
     #[sea_orm(column_type = "Text")]
-    pub request: JsonText,
+    pub request: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub response: Option<JsonText>,
     #[sea_orm(column_type = "Text", nullable)]

@@ -88,16 +88,15 @@ pub fn yaml(source: &str) -> WorkflowDoc {
 }
 
 /// A captured webhook request with this body.
-pub fn request(body: Value) -> Value {
-    engine::TriggerEvent {
+pub fn request(body: Value) -> std::sync::Arc<engine::TriggerEvent> {
+    std::sync::Arc::new(engine::TriggerEvent {
         kind: "webhook".into(),
         method: "POST".into(),
         path: "/hooks/x".into(),
         headers: [("content-type".to_string(), "application/json".to_string())].into(),
         query: Default::default(),
         body,
-    }
-    .to_value()
+    })
 }
 
 pub fn new_execution(w: &WorkflowRecord, key: Option<&str>) -> NewExecution {

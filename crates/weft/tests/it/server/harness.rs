@@ -194,7 +194,7 @@ impl Deployment {
             .open(&log_path)
             .expect("open the server log");
         let log_start = log.seek(SeekFrom::End(0)).expect("seek the log");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
+        let mut cmd = Command::new(weft_bin());
         cmd.arg("serve")
             .arg("--bind")
             .arg(format!("127.0.0.1:{port}"))
@@ -600,4 +600,10 @@ impl fmt::Display for Reply {
         }
         write!(f, "\n{}", self.text())
     }
+}
+
+/// The `weft` binary servers run: this build's, or `WEFT_TEST_BIN` when set (another build of
+/// it, e.g. an older commit's, to compare figures such as peak memory with the same tests).
+fn weft_bin() -> std::ffi::OsString {
+    std::env::var_os("WEFT_TEST_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_weft").into())
 }
