@@ -58,7 +58,9 @@ async fn a_bad_setting_is_named_where_it_was_given() {
     let files = TempFiles::new();
     files.write("weft.yaml", "sync_wait: soon\n");
     files.write("typo.yaml", "bodylimit: 1MiB\n");
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    // (arguments, environment, the start of stderr)
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
         (
             &["--config", "weft.yaml"],
             &[],
