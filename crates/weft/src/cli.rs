@@ -253,7 +253,7 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => return usage_error(format_args!("cannot read {name}: {e}")),
     };
-    let policy = match crate::config::outbound_policy(None, args.outbound_allow.as_deref()) {
+    let policy = match crate::config::outbound_policy(args.outbound_allow.as_deref()) {
         Ok(p) => p,
         Err(e) => return usage_error(e),
     };

@@ -2,6 +2,7 @@
 //! API from the `tests` crate. One test binary for the crate (link time on 2 cores).
 
 mod concurrency;
+mod config;
 mod engine;
 mod examples;
 mod run;
