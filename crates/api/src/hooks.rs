@@ -51,16 +51,15 @@ async fn production(
     Path(path): Path<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    // One indexed query per call; the document of a version never changes, so it is cached.
+    // One indexed query per call; the plan of a version never changes, so it is cached (the
+    // same plan the worker runs).
     let route = state.store.route(&path).await?.ok_or_else(|| {
         ApiError::not_found(format!("no active workflow listens at /hooks/{path}"))
     })?;
-    let workflow = state
-        .workflow_version(route.workflow_id, route.version)
-        .await?;
+    let plan = state.plan(route.workflow_id, route.version).await?;
     accept(
         &state,
-        (route.workflow_id, route.version, workflow),
+        (route.workflow_id, route.version, &plan.workflow),
         false,
         req,
     )
@@ -90,11 +89,7 @@ async fn test(
     if !state.test_listening(workflow.id) {
         return Err(not_listening());
     }
-    let target = (
-        workflow.id,
-        workflow.version,
-        Arc::new(workflow.doc.workflow),
-    );
+    let target = (workflow.id, workflow.version, &workflow.doc.workflow);
     accept(&state, target, true, req).await
 }
 
@@ -102,7 +97,7 @@ async fn test(
 /// [`triggers::intake`]) → submit (commit to the queue, [`enqueue`]) → answer.
 async fn accept(
     state: &AppState,
-    (workflow_id, version, workflow): (Uuid, i32, Arc<engine::Workflow>),
+    (workflow_id, version, workflow): (Uuid, i32, &engine::Workflow),
     test: bool,
     req: Request,
 ) -> ApiResult<Response> {
@@ -268,32 +263,16 @@ async fn discard(mut body: Body, limit: usize) {
     }
 }
 
-/// Commits a new execution of the workflow version and gets it running: handed straight to a
-/// local worker with a free slot (stored already claimed by it), else queued and the local
-/// workers woken (`new.claim_for` is set here). With `watch` (the caller will wait for the
-/// end), also the [`store::Watch`] on its end, registered before the worker can finish it, and
-/// whether it must read the database first (a queued execution may finish before the watch
-/// starts).
+/// Commits a new execution and gets it running (the workers' `submit`): with `watch` (the
+/// caller will wait for the end), also the [`store::Watch`] on its end and whether it must read
+/// the database first.
 pub(crate) async fn enqueue(
     state: &AppState,
-    mut new: store::NewExecution,
+    new: store::NewExecution,
     watch: bool,
 ) -> ApiResult<(store::Enqueued, Option<(store::Watch, bool)>)> {
-    let reserved = state.dispatch.reserve();
-    new.claim_for = reserved.as_ref().map(|r| r.claim_for());
-    let mut enqueued = state.store.enqueue(new).await?;
-    let watch = watch.then(|| state.store.watch(enqueued.execution_id));
-    let handed = match (reserved, enqueued.claim.take()) {
-        (Some(r), Some(claim)) => {
-            r.start(claim);
-            true
-        }
-        _ => {
-            state.dispatch.wake();
-            false
-        }
-    };
-    Ok((enqueued, watch.map(|w| (w, !handed))))
+    let submitted = state.dispatch.submit(new, watch).await?;
+    Ok((submitted.enqueued, submitted.watch))
 }
 
 /// 202 with where to look.

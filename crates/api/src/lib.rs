@@ -61,32 +61,33 @@ impl Default for Config {
     }
 }
 
+/// What [`Dispatch::submit`] returns.
+pub type Submitting<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = store::Result<store::Submitted>> + Send + 'a>,
+>;
+
 /// How the API reaches the workers of this process.
 pub trait Dispatch: Send + Sync {
-    /// New work was queued.
+    /// Commits a new execution and gets it running: started in a free local slot, else
+    /// queued (see `worker::Worker::submit`). With `watch`, also the watch on its end.
+    fn submit(&self, new: store::NewExecution, watch: bool) -> Submitting<'_>;
+    /// New work was queued some other way (a retry).
     fn wake(&self);
     /// Stop an execution if it runs here; whether it did.
     fn cancel(&self, execution_id: Uuid) -> bool;
-    /// A free slot of a local worker for an execution about to be enqueued: the execution is
-    /// then stored already claimed by that worker and handed to it directly, skipping the
-    /// queue. `None`: enqueue it as queued (no local worker, or none has a free slot).
-    fn reserve(&self) -> Option<Box<dyn Reserved>> {
-        None
-    }
 }
 
-/// A reserved worker slot (see [`Dispatch::reserve`]); dropping it unused frees the slot.
-pub trait Reserved: Send {
-    /// Who the execution is stored as claimed by.
-    fn claim_for(&self) -> store::ClaimFor;
-    /// Hands the stored claim to the worker.
-    fn start(self: Box<Self>, claim: store::Claim);
-}
-
-/// No local workers (an API-only process): workers elsewhere poll the queue.
-pub struct NoDispatch;
+/// No local workers (an API-only process): executions are queued for workers elsewhere.
+pub struct NoDispatch(pub store::Store);
 
 impl Dispatch for NoDispatch {
+    fn submit(&self, new: store::NewExecution, watch: bool) -> Submitting<'_> {
+        Box::pin(async move {
+            let enqueued = self.0.enqueue(new).await?;
+            let watch = watch.then(|| (self.0.watch(enqueued.execution_id), true));
+            Ok(store::Submitted { enqueued, watch })
+        })
+    }
     fn wake(&self) {}
     fn cancel(&self, _: Uuid) -> bool {
         false
@@ -108,7 +109,8 @@ pub struct Inner {
     /// Editors listening for the next test event of a workflow.
     test_listeners: Mutex<HashMap<Uuid, broadcast::Sender<v1::TestEventOut>>>,
     /// Workflow documents by (id, version): a saved version never changes.
-    versions: Mutex<HashMap<(Uuid, i32), Arc<engine::Workflow>>>,
+    /// Compiled plans of workflow versions, shared with the workers.
+    plans: Arc<store::Plans>,
 }
 
 impl std::ops::Deref for AppState {
@@ -121,42 +123,30 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub fn new(
         store: store::Store,
-        registry: Arc<Registry>,
+        plans: Arc<store::Plans>,
         credentials: Arc<dyn CredentialsProvider>,
         dispatch: Arc<dyn Dispatch>,
         config: Config,
     ) -> Self {
         AppState(Arc::new(Inner {
             store,
-            registry,
+            registry: plans.registry().clone(),
             credentials,
             dispatch,
             intake: Intake::new(config.intake_budget),
             config,
             test_listeners: Mutex::new(HashMap::new()),
-            versions: Mutex::new(HashMap::new()),
+            plans,
         }))
     }
 
-    /// The document of a workflow version, from the cache or the store.
-    pub(crate) async fn workflow_version(
-        &self,
-        id: Uuid,
-        version: i32,
-    ) -> ApiResult<Arc<engine::Workflow>> {
-        if let Some(w) = self.versions.lock().expect("lock").get(&(id, version)) {
-            return Ok(w.clone());
-        }
-        let v = self.store.version(id, version).await?.ok_or_else(|| {
-            ApiError::not_found(format!("workflow {id} has no version {version}"))
-        })?;
-        let w = Arc::new(v.doc.workflow);
-        let mut cache = self.versions.lock().expect("lock");
-        if cache.len() > 10_000 {
-            cache.clear();
-        }
-        cache.insert((id, version), w.clone());
-        Ok(w)
+    /// The compiled plan of a workflow version, from the process's shared cache.
+    pub(crate) async fn plan(&self, id: Uuid, version: i32) -> ApiResult<Arc<engine::Plan>> {
+        self.plans.get(id, version).await.map_err(|e| match e {
+            store::PlanError::Missing { .. } => ApiError::not_found(e.to_string()),
+            store::PlanError::Store(e) => e.into(),
+            e @ store::PlanError::Invalid(_) => ApiError::internal(e),
+        })
     }
 
     pub(crate) fn test_listener(&self, workflow: Uuid) -> broadcast::Receiver<v1::TestEventOut> {

@@ -72,6 +72,14 @@ pub struct Enqueued {
     pub claim: Option<Claim>,
 }
 
+/// A new execution submitted to a process's workers (see `worker::Worker::submit`).
+pub struct Submitted {
+    pub enqueued: Enqueued,
+    /// For a caller that waits for the end: the watch on it, and whether to read the database
+    /// before waiting (the execution was queued, not started in this process).
+    pub watch: Option<(crate::Watch, bool)>,
+}
+
 /// An execution a worker now holds, the attempt that fences its writes, and what it needs to
 /// run it (so that it does not read the execution again).
 #[derive(Debug, Clone, PartialEq)]

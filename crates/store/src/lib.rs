@@ -25,6 +25,7 @@ mod error;
 mod executions;
 mod journal;
 mod lite;
+mod plans;
 mod records;
 mod sessions;
 mod waiting;
@@ -52,8 +53,11 @@ use crate::writer::Tx;
 
 pub use api_keys::{ApiKeyRecord, Scope};
 pub use error::{Error, Result};
-pub use executions::{Claim, ClaimFor, Enqueued, ExecutionFilter, ExecutionPage, NewExecution};
+pub use executions::{
+    Claim, ClaimFor, Enqueued, ExecutionFilter, ExecutionPage, NewExecution, Submitted,
+};
 pub use journal::{ExecutionEvent, ExecutionEventKind, STARTED_DELAY, StoreJournal};
+pub use plans::{DEFAULT_PLANS, PlanError, Plans};
 pub use records::{
     ExecutionRecord, ExecutionStatus, ExecutionSummary, LastExecution, RequestJson, Route,
     SourceFormat, StepRunRecord, StepRunStatus, VersionRecord, VersionSummary, WorkflowDoc,

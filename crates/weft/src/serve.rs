@@ -10,27 +10,14 @@ use crate::config::Config;
 struct LocalWorkers(worker::Worker);
 
 impl api::Dispatch for LocalWorkers {
+    fn submit(&self, new: store::NewExecution, watch: bool) -> api::Submitting<'_> {
+        Box::pin(self.0.submit(new, watch))
+    }
     fn wake(&self) {
         self.0.wake();
     }
     fn cancel(&self, execution_id: uuid::Uuid) -> bool {
         self.0.cancel(execution_id)
-    }
-    fn reserve(&self) -> Option<Box<dyn api::Reserved>> {
-        self.0
-            .reserve()
-            .map(|r| Box::new(Reserved(r)) as Box<dyn api::Reserved>)
-    }
-}
-
-struct Reserved(worker::Reservation);
-
-impl api::Reserved for Reserved {
-    fn claim_for(&self) -> store::ClaimFor {
-        self.0.claim_for()
-    }
-    fn start(self: Box<Self>, claim: store::Claim) {
-        self.0.start(claim)
     }
 }
 
@@ -140,9 +127,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
         );
     }
     let env = Arc::new(env);
+    let plans = store::Plans::new(store.clone(), registry, store::DEFAULT_PLANS);
     let worker = worker::Worker::new(
         store.clone(),
-        registry.clone(),
+        plans.clone(),
         credentials.clone(),
         env,
         worker::Config {
@@ -153,7 +141,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     );
     let state = api::AppState::new(
         store.clone(),
-        registry,
+        plans,
         credentials,
         Arc::new(LocalWorkers(worker.clone())),
         api::Config {

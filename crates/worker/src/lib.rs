@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use engine::credentials::CredentialsProvider;
-use engine::{Cancel, Limits, Plan, Registry, Run};
+use engine::{Cancel, Limits, Plan, Run};
 use serde_json::{Map, Value};
 use store::Claim;
 use tokio::sync::{Notify, watch};
@@ -53,12 +53,11 @@ pub struct Worker {
 
 struct Inner {
     store: store::Store,
-    registry: Arc<Registry>,
+    /// Compiled plans, shared with the webhook intake.
+    plans: Arc<store::Plans>,
     credentials: Arc<dyn CredentialsProvider>,
     env: Arc<Map<String, Value>>,
     config: Config,
-    /// Compiled plans by (workflow id, version): a version never changes once saved.
-    plans: Mutex<HashMap<(Uuid, i32), Arc<Plan>>>,
     /// Cancel signals of the executions running here.
     running: Mutex<HashMap<Uuid, Cancel>>,
     wake: Notify,
@@ -120,7 +119,7 @@ impl Drop for Reservation {
 impl Worker {
     pub fn new(
         store: store::Store,
-        registry: Arc<Registry>,
+        plans: Arc<store::Plans>,
         credentials: Arc<dyn CredentialsProvider>,
         env: Arc<Map<String, Value>>,
         config: Config,
@@ -128,11 +127,10 @@ impl Worker {
         Worker {
             inner: Arc::new(Inner {
                 store,
-                registry,
+                plans,
                 credentials,
                 env,
                 config,
-                plans: Mutex::new(HashMap::new()),
                 running: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
                 busy: AtomicUsize::new(0),
@@ -162,6 +160,36 @@ impl Worker {
     pub fn reserve(&self) -> Option<Reservation> {
         (self.take_slots(1) == 1).then(|| Reservation {
             worker: Some(self.clone()),
+        })
+    }
+
+    /// Commits a new execution and gets it running: in a free slot of this worker (stored
+    /// already claimed by it and started at once, skipping the queue), else queued and the
+    /// run loop woken. With `watch` (the caller waits for the end), also the [`store::Watch`]
+    /// on its end, registered before the worker can finish it, and whether it must read the
+    /// database first (a queued execution may finish before the watch starts).
+    pub async fn submit(
+        &self,
+        mut new: store::NewExecution,
+        watch: bool,
+    ) -> store::Result<store::Submitted> {
+        let reserved = self.reserve();
+        new.claim_for = reserved.as_ref().map(Reservation::claim_for);
+        let mut enqueued = self.inner.store.enqueue(new).await?;
+        let watch = watch.then(|| self.inner.store.watch(enqueued.execution_id));
+        let handed = match (reserved, enqueued.claim.take()) {
+            (Some(r), Some(claim)) => {
+                r.start(claim);
+                true
+            }
+            _ => {
+                self.wake();
+                false
+            }
+        };
+        Ok(store::Submitted {
+            enqueued,
+            watch: watch.map(|w| (w, !handed)),
         })
     }
 
@@ -312,41 +340,13 @@ impl Worker {
         }
     }
 
-    /// The compiled plan of a workflow version (cached: a saved version never changes).
+    /// The compiled plan of a workflow version (from the process's shared cache).
     async fn plan(&self, workflow_id: Uuid, version: i32) -> Result<Arc<Plan>, String> {
-        let cached = self
-            .inner
-            .plans
-            .lock()
-            .expect("lock")
-            .get(&(workflow_id, version))
-            .cloned();
-        if let Some(p) = cached {
-            return Ok(p);
-        }
-        let workflow = self
-            .inner
-            .store
-            .version(workflow_id, version)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the workflow version disappeared")?
-            .doc
-            .workflow;
-        let plan = Arc::new(engine::compile(workflow, &self.inner.registry).map_err(
-            |problems| {
-                format!(
-                    "the workflow version is not valid: {}",
-                    engine::Problems(problems)
-                )
-            },
-        )?);
         self.inner
             .plans
-            .lock()
-            .expect("lock")
-            .insert((workflow_id, version), plan.clone());
-        Ok(plan)
+            .get(workflow_id, version)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Runs a claim (holding its slot) on a task of its own; hands it back to the queue if

@@ -87,7 +87,7 @@ async fn a_panicking_execution_fails_and_frees_its_slot() {
     };
     let worker = worker::Worker::new(
         store.clone(),
-        Arc::new(registry),
+        store::Plans::new(store.clone(), Arc::new(registry), store::DEFAULT_PLANS),
         Arc::new(engine::credentials::NoCredentials),
         Arc::new(Map::new()),
         config,

@@ -23,7 +23,11 @@ async fn a_claim_started_after_shutdown_goes_back_to_the_queue() {
         .unwrap();
     let worker = worker::Worker::new(
         store.clone(),
-        Arc::new(engine::Registry::new()),
+        store::Plans::new(
+            store.clone(),
+            Arc::new(engine::Registry::new()),
+            store::DEFAULT_PLANS,
+        ),
         Arc::new(engine::credentials::NoCredentials),
         Arc::new(Map::new()),
         worker::Config::default(),

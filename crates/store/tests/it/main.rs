@@ -9,5 +9,6 @@ mod api_keys;
 mod connect;
 mod executions;
 mod journal;
+mod plans;
 mod queue;
 mod workflows;

@@ -1,0 +1,124 @@
+//! Compiled plans of stored workflow versions. A saved version never changes, so the plan
+//! compiled for `(workflow id, version)` serves every webhook and every execution of that
+//! version; one [`Plans`] per process is shared by the webhook intake and the workers.
+//! Bounded: past [`Plans::capacity`] the least recently used plan goes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use engine::{Plan, Registry};
+use uuid::Uuid;
+
+use crate::{Error, Store};
+
+/// How many plans a process keeps by default.
+pub const DEFAULT_PLANS: usize = 1024;
+
+/// Why a version has no plan.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("workflow {workflow_id} has no version {version}")]
+    Missing { workflow_id: Uuid, version: i32 },
+    /// The stored version does not compile any more (e.g. an action kind that is gone).
+    #[error("the workflow version is not valid: {0}")]
+    Invalid(engine::Problems),
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+pub struct Plans {
+    store: Store,
+    registry: Arc<Registry>,
+    capacity: usize,
+    cache: Mutex<Cache>,
+}
+
+#[derive(Default)]
+struct Cache {
+    plans: HashMap<(Uuid, i32), (Arc<Plan>, u64)>,
+    /// A use counter: the entry with the smallest stamp is the least recently used.
+    clock: u64,
+}
+
+impl Plans {
+    pub fn new(store: Store, registry: Arc<Registry>, capacity: usize) -> Arc<Plans> {
+        Arc::new(Plans {
+            store,
+            registry,
+            capacity: capacity.max(1),
+            cache: Mutex::new(Cache::default()),
+        })
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many plans are cached.
+    pub fn len(&self) -> usize {
+        self.cache.lock().expect("lock").plans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The registry plans are compiled with.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// The plan of a version: from the cache, else read and compiled (two callers that miss
+    /// at once may both compile; the plans are the same).
+    pub async fn get(&self, workflow_id: Uuid, version: i32) -> Result<Arc<Plan>, PlanError> {
+        if let Some(plan) = self.cached(workflow_id, version) {
+            return Ok(plan);
+        }
+        let workflow = self
+            .store
+            .version(workflow_id, version)
+            .await?
+            .ok_or(PlanError::Missing {
+                workflow_id,
+                version,
+            })?
+            .doc
+            .workflow;
+        let plan = Arc::new(
+            engine::compile(workflow, &self.registry)
+                .map_err(|p| PlanError::Invalid(engine::Problems(p)))?,
+        );
+        self.insert(workflow_id, version, plan.clone());
+        Ok(plan)
+    }
+
+    fn cached(&self, workflow_id: Uuid, version: i32) -> Option<Arc<Plan>> {
+        let mut cache = self.cache.lock().expect("lock");
+        cache.clock += 1;
+        let now = cache.clock;
+        cache
+            .plans
+            .get_mut(&(workflow_id, version))
+            .map(|(plan, used)| {
+                *used = now;
+                plan.clone()
+            })
+    }
+
+    fn insert(&self, workflow_id: Uuid, version: i32, plan: Arc<Plan>) {
+        let mut cache = self.cache.lock().expect("lock");
+        cache.clock += 1;
+        let now = cache.clock;
+        if cache.plans.len() >= self.capacity
+            && !cache.plans.contains_key(&(workflow_id, version))
+            && let Some(oldest) = cache
+                .plans
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| *k)
+        {
+            cache.plans.remove(&oldest);
+        }
+        cache.plans.insert((workflow_id, version), (plan, now));
+    }
+}
