@@ -217,9 +217,7 @@ impl<'s> State<'s> {
         let resume: HashMap<String, StepResult> = run
             .resume
             .iter()
-            .filter(|r| {
-                r.status == StepStatus::Succeeded || r.status == StepStatus::Skipped || r.ran()
-            })
+            .filter(|r| r.adoptable())
             .map(|r| (r.step_id.clone(), r.clone()))
             .collect();
         State {

@@ -105,6 +105,14 @@ impl StepResult {
         }
     }
 
+    /// Whether a later run of the same execution (a resume after a crash or a hand-back, or a
+    /// retry from the failed step) takes this result as it is instead of running the step
+    /// again: it succeeded, was skipped, or failed into an output (`continue_on_error`). The one
+    /// rule for the engine's resume and the store's copy of a retried execution's steps.
+    pub fn adoptable(&self) -> bool {
+        self.status == StepStatus::Skipped || self.ran()
+    }
+
     /// Whether the step ran and its successors may use its output.
     pub fn ran(&self) -> bool {
         match self.status {

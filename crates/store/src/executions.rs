@@ -832,11 +832,9 @@ async fn copy_final_steps(txn: &Tx<'_>, from: Uuid, to: Uuid) -> Result<()> {
         if !seen.insert(row.step_id.clone()) {
             continue;
         }
-        let keep = match row.status.as_str() {
-            "succeeded" | "skipped" => true,
-            "failed" => row.output.is_some(),
-            _ => false,
-        };
+        let keep = crate::records::StepRunRecord::from_model(row.clone())?
+            .to_step_result()
+            .is_some_and(|r| r.adoptable());
         if keep {
             copies.push(row);
         }
