@@ -477,7 +477,7 @@ fn lend_output(r: &mut StepResult, outputs: &mut HashMap<String, Arc<Value>>) {
     let out = match r.status {
         StepStatus::Succeeded => r.output.take(),
         StepStatus::Failed => r.output.clone(),
-        StepStatus::Skipped | StepStatus::Cancelled => None,
+        _ => None,
     };
     if let Some(out) = out {
         outputs.insert(r.step_id.clone(), Arc::new(out));

@@ -15,9 +15,17 @@ use uuid::Uuid;
 
 use crate::action::Response;
 
+/// Where a step (or one attempt of it, a row of the journal) is: the one step status of the
+/// engine, the store, the API and the editor. A step's final result is `succeeded`, `failed`,
+/// `skipped` or `cancelled`; an attempt in progress is `running`, or `retrying` when it failed
+/// and another follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
+    /// An attempt is in progress.
+    Running,
+    /// This attempt failed and another one follows.
+    Retrying,
     Succeeded,
     /// The step failed; with `continue_on_error` its output is `{error}` and the run went on.
     Failed,
@@ -30,17 +38,45 @@ pub enum StepStatus {
 impl StepStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            StepStatus::Running => "running",
+            StepStatus::Retrying => "retrying",
             StepStatus::Succeeded => "succeeded",
             StepStatus::Failed => "failed",
             StepStatus::Skipped => "skipped",
             StepStatus::Cancelled => "cancelled",
         }
     }
+
+    /// A status a step's final result can have (not one of an attempt in progress).
+    pub fn is_final(self) -> bool {
+        !matches!(self, StepStatus::Running | StepStatus::Retrying)
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+impl std::str::FromStr for StepStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "running" => StepStatus::Running,
+            "retrying" => StepStatus::Retrying,
+            "succeeded" => StepStatus::Succeeded,
+            "failed" => StepStatus::Failed,
+            "skipped" => StepStatus::Skipped,
+            "cancelled" => StepStatus::Cancelled,
+            other => return Err(format!("unknown step status `{other}`")),
+        })
+    }
+}
+
+/// Where an execution is in its life: the one status of an execution for the engine (which
+/// ends one as `succeeded`, `failed` or `cancelled`), the store (which also has it `queued` and
+/// `running`), the API and the editor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExecutionStatus {
+    Queued,
+    Running,
     Succeeded,
     Failed,
     Cancelled,
@@ -49,10 +85,36 @@ pub enum ExecutionStatus {
 impl ExecutionStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            ExecutionStatus::Queued => "queued",
+            ExecutionStatus::Running => "running",
             ExecutionStatus::Succeeded => "succeeded",
             ExecutionStatus::Failed => "failed",
             ExecutionStatus::Cancelled => "cancelled",
         }
+    }
+
+    /// Succeeded, failed or cancelled: nothing will change it any more.
+    pub fn is_finished(self) -> bool {
+        !matches!(self, ExecutionStatus::Queued | ExecutionStatus::Running)
+    }
+}
+
+impl std::str::FromStr for ExecutionStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "queued" => ExecutionStatus::Queued,
+            "running" => ExecutionStatus::Running,
+            "succeeded" => ExecutionStatus::Succeeded,
+            "failed" => ExecutionStatus::Failed,
+            "cancelled" => ExecutionStatus::Cancelled,
+            other => {
+                return Err(format!(
+                    "unknown execution status `{other}` (queued, running, succeeded, failed, cancelled)"
+                ));
+            }
+        })
     }
 }
 
@@ -118,7 +180,10 @@ impl StepResult {
         match self.status {
             StepStatus::Succeeded => true,
             StepStatus::Failed => self.output.is_some(),
-            StepStatus::Skipped | StepStatus::Cancelled => false,
+            StepStatus::Skipped
+            | StepStatus::Cancelled
+            | StepStatus::Running
+            | StepStatus::Retrying => false,
         }
     }
 }

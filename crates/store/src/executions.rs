@@ -472,7 +472,7 @@ impl Store {
         attempt: i32,
         result: &ExecutionResult,
     ) -> Result<bool> {
-        let status = ExecutionStatus::from(result.status);
+        let status = result.status;
         let values = vec![
             DbValue::String(Some(Box::new(status.as_str().to_string()))),
             json_text(result.response.as_ref())?,
@@ -560,7 +560,7 @@ impl Store {
                     id: r.id,
                     workflow_id: r.workflow_id,
                     version: r.version,
-                    status: ExecutionStatus::parse(&r.status)?,
+                    status: crate::records::parse_status(&r.status)?,
                     trigger_kind: r.trigger_kind,
                     error: r
                         .error
@@ -709,7 +709,7 @@ impl Store {
                 let Some(old) = execution::Entity::find_by_id(id).one(txn).await? else {
                     return Err(Error::not_found("execution", id));
                 };
-                let status = ExecutionStatus::parse(&old.status)?;
+                let status = crate::records::parse_status(&old.status)?;
                 if !status.is_finished() {
                     return Err(Error::conflict(format!(
                         "execution {id} is {}: only a finished execution can be retried",

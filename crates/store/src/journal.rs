@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use engine::journal::{JournalError, StepEvent, StepResult};
+use engine::journal::{JournalError, StepEvent, StepResult, StepStatus};
 use sea_orm::prelude::Expr;
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
@@ -39,7 +39,7 @@ use uuid::Uuid;
 use crate::entity::{JsonText, execution, step_run};
 use crate::error::{Error, Result};
 use crate::executions::json_text;
-use crate::records::{ExecutionStatus, StepRunStatus};
+use crate::records::ExecutionStatus;
 use crate::writer::{Row, SqlCache, Tx, WriteFn, cached_sql};
 use crate::{Queued, Store, micros, now};
 
@@ -197,7 +197,7 @@ impl StoreJournal {
             action: Set(None),
             item_index: Set(item_index.map(|i| i as i32)),
             attempt: Set(attempt as i32),
-            status: Set(StepRunStatus::Running.as_str().to_string()),
+            status: Set(StepStatus::Running.as_str().to_string()),
             is_final: Set(false),
             input: Set(Some(JsonText(input.clone()))),
             output: Set(None),
@@ -252,7 +252,7 @@ impl StoreJournal {
         self.store
             .write_detached("journal retrying", false, move |txn| {
                 Box::pin(async move {
-                    let status = StepRunStatus::Retrying.as_str().to_string();
+                    let status = StepStatus::Retrying.as_str().to_string();
                     match taken {
                         Some(Taken::Pending(row)) => {
                             let mut row = *row;
@@ -345,7 +345,7 @@ impl StoreJournal {
                 Taken::Pending(row) => pending_others.push(*row),
             }
         }
-        let status = StepRunStatus::from(result.status);
+        let status = result.status;
         let values = final_values(id, self.execution_id, self.attempt, result)?;
         let execution_id = self.execution_id;
         let attempt = self.attempt;
@@ -400,7 +400,7 @@ impl StoreJournal {
                         .col_expr(step_run::Column::FinishedAt, Expr::value(closed_at))
                         .filter(step_run::Column::ExecutionId.eq(execution_id))
                         .filter(step_run::Column::Id.is_in(written_others))
-                        .filter(step_run::Column::Status.eq(StepRunStatus::Running.as_str()))
+                        .filter(step_run::Column::Status.eq(StepStatus::Running.as_str()))
                         .exec(txn)
                         .await?;
                 }
@@ -508,9 +508,7 @@ fn final_values(
         DbValue::String(Some(Box::new(r.action.clone()))),
         DbValue::Int(None),
         DbValue::Int(Some(r.attempts as i32)),
-        DbValue::String(Some(Box::new(
-            StepRunStatus::from(r.status).as_str().to_string(),
-        ))),
+        DbValue::String(Some(Box::new(r.status.as_str().to_string()))),
         DbValue::Bool(Some(true)),
         json_text(r.input.as_ref())?,
         json_text(r.output.as_ref())?,

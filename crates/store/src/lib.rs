@@ -60,8 +60,8 @@ pub use journal::{ExecutionEvent, ExecutionEventKind, STARTED_DELAY, StoreJourna
 pub use plans::{DEFAULT_PLANS, PlanError, Plans};
 pub use records::{
     ExecutionRecord, ExecutionStatus, ExecutionSummary, LastExecution, RequestJson, Route,
-    SourceFormat, StepRunRecord, StepRunStatus, VersionRecord, VersionSummary, WorkflowDoc,
-    WorkflowRecord, WorkflowSummary,
+    SourceFormat, StepRunRecord, VersionRecord, VersionSummary, WorkflowDoc, WorkflowRecord,
+    WorkflowSummary,
 };
 pub use sessions::{Session, SessionKind};
 pub use waiting::{Outcome, Watch};

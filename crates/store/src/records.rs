@@ -154,66 +154,12 @@ pub struct VersionRecord {
     pub doc: WorkflowDoc,
 }
 
-/// Where an execution is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ExecutionStatus {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
+pub use engine::journal::ExecutionStatus;
 
-impl ExecutionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ExecutionStatus::Queued => "queued",
-            ExecutionStatus::Running => "running",
-            ExecutionStatus::Succeeded => "succeeded",
-            ExecutionStatus::Failed => "failed",
-            ExecutionStatus::Cancelled => "cancelled",
-        }
-    }
-
-    /// Succeeded, failed or cancelled: nothing will change it any more.
-    pub fn is_finished(self) -> bool {
-        !matches!(self, ExecutionStatus::Queued | ExecutionStatus::Running)
-    }
-
-    pub(crate) fn parse(s: &str) -> Result<ExecutionStatus> {
-        s.parse()
-            .map_err(|_| Error::corrupt(format!("unknown execution status `{s}`")))
-    }
-}
-
-impl std::str::FromStr for ExecutionStatus {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "queued" => ExecutionStatus::Queued,
-            "running" => ExecutionStatus::Running,
-            "succeeded" => ExecutionStatus::Succeeded,
-            "failed" => ExecutionStatus::Failed,
-            "cancelled" => ExecutionStatus::Cancelled,
-            other => {
-                return Err(Error::invalid(format!(
-                    "unknown execution status `{other}` (queued, running, succeeded, failed, cancelled)"
-                )));
-            }
-        })
-    }
-}
-
-impl From<engine::ExecutionStatus> for ExecutionStatus {
-    fn from(s: engine::ExecutionStatus) -> Self {
-        match s {
-            engine::ExecutionStatus::Succeeded => ExecutionStatus::Succeeded,
-            engine::ExecutionStatus::Failed => ExecutionStatus::Failed,
-            engine::ExecutionStatus::Cancelled => ExecutionStatus::Cancelled,
-        }
-    }
+/// A status read back from a row.
+pub(crate) fn parse_status(s: &str) -> Result<ExecutionStatus> {
+    s.parse()
+        .map_err(|_| Error::corrupt(format!("unknown execution status `{s}`")))
 }
 
 /// An execution with everything stored about it except its step runs.
@@ -259,7 +205,7 @@ impl ExecutionRecord {
             id: m.id,
             workflow_id: m.workflow_id,
             version: m.version,
-            status: ExecutionStatus::parse(&m.status)?,
+            status: parse_status(&m.status)?,
             trigger_kind: m.trigger_kind,
             request: RequestJson::new(m.request).map_err(|e| {
                 Error::corrupt(format!(
@@ -356,63 +302,9 @@ impl From<ExecutionRecord> for ExecutionSummary {
     }
 }
 
-/// The state of one step run (a row of the journal).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StepRunStatus {
-    Running,
-    /// This attempt failed and another one follows.
-    Retrying,
-    Succeeded,
-    Failed,
-    Skipped,
-    Cancelled,
-}
-
-impl StepRunStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepRunStatus::Running => "running",
-            StepRunStatus::Retrying => "retrying",
-            StepRunStatus::Succeeded => "succeeded",
-            StepRunStatus::Failed => "failed",
-            StepRunStatus::Skipped => "skipped",
-            StepRunStatus::Cancelled => "cancelled",
-        }
-    }
-
-    fn parse(s: &str) -> Result<StepRunStatus> {
-        Ok(match s {
-            "running" => StepRunStatus::Running,
-            "retrying" => StepRunStatus::Retrying,
-            "succeeded" => StepRunStatus::Succeeded,
-            "failed" => StepRunStatus::Failed,
-            "skipped" => StepRunStatus::Skipped,
-            "cancelled" => StepRunStatus::Cancelled,
-            other => return Err(Error::corrupt(format!("unknown step run status `{other}`"))),
-        })
-    }
-
-    fn step_status(self) -> Option<StepStatus> {
-        Some(match self {
-            StepRunStatus::Succeeded => StepStatus::Succeeded,
-            StepRunStatus::Failed => StepStatus::Failed,
-            StepRunStatus::Skipped => StepStatus::Skipped,
-            StepRunStatus::Cancelled => StepStatus::Cancelled,
-            StepRunStatus::Running | StepRunStatus::Retrying => return None,
-        })
-    }
-}
-
-impl From<StepStatus> for StepRunStatus {
-    fn from(s: StepStatus) -> Self {
-        match s {
-            StepStatus::Succeeded => StepRunStatus::Succeeded,
-            StepStatus::Failed => StepRunStatus::Failed,
-            StepStatus::Skipped => StepRunStatus::Skipped,
-            StepStatus::Cancelled => StepRunStatus::Cancelled,
-        }
-    }
+fn parse_step_status(s: &str) -> Result<StepStatus> {
+    s.parse()
+        .map_err(|_| Error::corrupt(format!("unknown step run status `{s}`")))
 }
 
 /// One row of the journal: an attempt of a step (of one item for `for_each`), or the step's
@@ -428,7 +320,7 @@ pub struct StepRunRecord {
     pub action: Option<String>,
     pub item_index: Option<u32>,
     pub attempt: u32,
-    pub status: StepRunStatus,
+    pub status: StepStatus,
     pub is_final: bool,
     pub input: Option<Value>,
     pub output: Option<Value>,
@@ -450,7 +342,7 @@ impl StepRunRecord {
             action: m.action,
             item_index: m.item_index.map(|i| i.max(0) as u32),
             attempt: m.attempt.max(0) as u32,
-            status: StepRunStatus::parse(&m.status)?,
+            status: parse_step_status(&m.status)?,
             is_final: m.is_final,
             input: m.input.map(|i| i.0),
             output: m.output.map(|o| o.0),
@@ -471,7 +363,7 @@ impl StepRunRecord {
         Some(StepResult {
             step_id: self.step_id.clone(),
             action: self.action.clone().unwrap_or_default(),
-            status: self.status.step_status()?,
+            status: Some(self.status).filter(|s| s.is_final())?,
             attempts: self.attempt,
             input: self.input.clone(),
             output: self.output.clone(),

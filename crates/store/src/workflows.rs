@@ -15,8 +15,8 @@ use uuid::Uuid;
 use crate::entity::{JsonText, execution, workflow, workflow_version};
 use crate::error::{Error, Result};
 use crate::records::{
-    ExecutionStatus, LastExecution, Route, VersionRecord, VersionSummary, WorkflowDoc,
-    WorkflowRecord, WorkflowSummary, doc_of,
+    LastExecution, Route, VersionRecord, VersionSummary, WorkflowDoc, WorkflowRecord,
+    WorkflowSummary, doc_of,
 };
 use crate::writer::Tx;
 use crate::{Store, now};
@@ -245,7 +245,7 @@ impl Store {
                     e.workflow_id,
                     LastExecution {
                         id: e.id,
-                        status: ExecutionStatus::parse(&e.status)?,
+                        status: crate::records::parse_status(&e.status)?,
                         created_at: e.created_at,
                         finished_at: e.finished_at,
                     },

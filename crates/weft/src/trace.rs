@@ -81,6 +81,8 @@ impl Journal for Trace {
                     StepStatus::Failed => "✗",
                     StepStatus::Skipped => "↷",
                     StepStatus::Cancelled => "■",
+                    // Not a final status: never in a `Finished` event.
+                    StepStatus::Running | StepStatus::Retrying => "…",
                 };
                 let mut s = format!(
                     "  {mark} {:<w$}  {:<8} {:<9}",

@@ -16,7 +16,7 @@ import type {
   Step,
   StepEvent,
   StepResult,
-  StepRunStatus,
+  StepStatus,
   Workflow,
   WorkflowDocument,
 } from '../lib/types';
@@ -41,7 +41,7 @@ import { portsOf } from './ports';
 import { TRIGGER_ID, isStepNode, type StepNode, type WeftEdge, type WeftNode, type WorkflowMeta } from './types';
 
 export interface LiveStep {
-  status: StepRunStatus;
+  status: StepStatus;
   attempt?: number;
   result?: StepResult;
 }

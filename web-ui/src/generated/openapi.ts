@@ -92,7 +92,11 @@ export type ExecutionOut = ExecutionSummaryOut & {
   steps: StepResult[];
 };
 
-/** Where an execution is in its life. */
+/**
+ * Where an execution is in its life: the one status of an execution for the engine (which
+ * ends one as `succeeded`, `failed` or `cancelled`), the store (which also has it `queued` and
+ * `running`), the API and the editor.
+ */
 export type ExecutionStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 
 /** An execution in a list: no request, response or output. */
@@ -256,14 +260,17 @@ export type StepRunOut = {
   port: string | null;
   response: null | Response;
   started_at: string | null;
-  status: StepRunStatus;
+  status: StepStatus;
   step_id: string;
 };
 
-/** The state of one step run (a row of the journal). */
-export type StepRunStatus = "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
-
-export type StepStatus = "succeeded" | "failed" | "skipped" | "cancelled";
+/**
+ * Where a step (or one attempt of it, a row of the journal) is: the one step status of the
+ * engine, the store, the API and the editor. A step's final result is `succeeded`, `failed`,
+ * `skipped` or `cancelled`; an attempt in progress is `running`, or `retrying` when it failed
+ * and another follows.
+ */
+export type StepStatus = "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
 
 export type StreamTokenOut = {
   expires_at: string;

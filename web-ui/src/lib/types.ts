@@ -33,7 +33,6 @@ export type {
   Problem,
   ExecutionStatus,
   StepStatus,
-  StepRunStatus,
   SourceFormat,
   Scope,
   RetryFrom,

@@ -146,7 +146,7 @@ pub struct StepRunOut {
     #[schema(required)]
     pub item_index: Option<u32>,
     pub attempt: u32,
-    pub status: store::StepRunStatus,
+    pub status: engine::journal::StepStatus,
     pub is_final: bool,
     /// The rendered config.
     #[schema(required)]

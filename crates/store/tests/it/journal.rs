@@ -1,7 +1,7 @@
 use engine::journal::{StepEvent, StepStatus};
 use engine::{Journal, Response};
 use serde_json::json;
-use store::{ExecutionEventKind, ExecutionStatus, StepRunStatus};
+use store::{ExecutionEventKind, ExecutionStatus};
 
 use crate::support::*;
 
@@ -30,17 +30,17 @@ backends! {
         assert_eq!(store.finished_steps(id).await.unwrap(), vec![a, b, c]);
 
         let runs = store.step_runs(id).await.unwrap();
-        let summary: Vec<(&str, u32, StepRunStatus, bool)> = runs
+        let summary: Vec<(&str, u32, StepStatus, bool)> = runs
             .iter()
             .map(|r| (r.step_id.as_str(), r.attempt, r.status, r.is_final))
             .collect();
         assert_eq!(
             summary,
             [
-                ("a", 1, StepRunStatus::Succeeded, true),
-                ("b", 0, StepRunStatus::Skipped, true),
-                ("c", 1, StepRunStatus::Retrying, false),
-                ("c", 2, StepRunStatus::Failed, true),
+                ("a", 1, StepStatus::Succeeded, true),
+                ("b", 0, StepStatus::Skipped, true),
+                ("c", 1, StepStatus::Retrying, false),
+                ("c", 2, StepStatus::Failed, true),
             ]
         );
         assert_eq!(runs[2].error.as_deref(), Some("503 from the server"));
@@ -74,14 +74,14 @@ backends! {
 
         let runs = store.step_runs(id).await.unwrap();
         assert_eq!(runs.len(), 4);
-        let items: Vec<(Option<u32>, StepRunStatus)> =
+        let items: Vec<(Option<u32>, StepStatus)> =
             runs.iter().filter(|r| !r.is_final).map(|r| (r.item_index, r.status)).collect();
         assert_eq!(
             items,
             [
-                (Some(0), StepRunStatus::Succeeded),
-                (Some(1), StepRunStatus::Succeeded),
-                (Some(2), StepRunStatus::Succeeded),
+                (Some(0), StepStatus::Succeeded),
+                (Some(1), StepStatus::Succeeded),
+                (Some(2), StepStatus::Succeeded),
             ]
         );
         assert!(runs.iter().filter(|r| !r.is_final).all(|r| r.finished_at.is_some()));
@@ -147,7 +147,7 @@ backends! {
             assert!(std::time::Instant::now() < deadline, "running rows never appeared: {runs:?}");
             tokio::time::sleep(store::STARTED_DELAY / 2).await;
         };
-        assert!(running.iter().all(|r| r.status == StepRunStatus::Running && !r.is_final && r.finished_at.is_none()));
+        assert!(running.iter().all(|r| r.status == StepStatus::Running && !r.is_final && r.finished_at.is_none()));
         let slow_row = running.iter().find(|r| r.step_id == "slow").unwrap();
         assert_eq!(slow_row.input, Some(input.clone()));
 
@@ -161,11 +161,11 @@ backends! {
 
         let runs = store.step_runs(id).await.unwrap();
         let slow_final = runs.iter().find(|r| r.step_id == "slow").unwrap();
-        assert_eq!((slow_final.id, slow_final.status, slow_final.is_final), (slow_row.id, StepRunStatus::Succeeded, true));
-        let mut items: Vec<(Option<u32>, StepRunStatus)> =
+        assert_eq!((slow_final.id, slow_final.status, slow_final.is_final), (slow_row.id, StepStatus::Succeeded, true));
+        let mut items: Vec<(Option<u32>, StepStatus)> =
             runs.iter().filter(|r| r.step_id == "each" && !r.is_final).map(|r| (r.item_index, r.status)).collect();
         items.sort_by_key(|(i, _)| *i);
-        assert_eq!(items, [(Some(0), StepRunStatus::Succeeded), (Some(1), StepRunStatus::Succeeded), (Some(2), StepRunStatus::Succeeded)]);
+        assert_eq!(items, [(Some(0), StepStatus::Succeeded), (Some(1), StepStatus::Succeeded), (Some(2), StepStatus::Succeeded)]);
         assert_eq!(runs.len(), 5);
         assert_eq!(store.finished_steps(id).await.unwrap(), vec![slow, each]);
     }
