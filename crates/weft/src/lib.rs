@@ -10,6 +10,7 @@ mod listen;
 mod local;
 mod serve;
 mod trace;
+mod trigger_runtime;
 
 use std::process::ExitCode;
 
