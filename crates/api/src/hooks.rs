@@ -16,7 +16,8 @@ use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use engine::model::{RespondMode, Trigger};
+use engine::model::RespondMode;
+use triggers::kind::Webhook;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -101,7 +102,7 @@ async fn accept(
     test: bool,
     req: Request,
 ) -> ApiResult<Response> {
-    let Trigger::Webhook(hook) = &workflow.trigger else {
+    let Some(hook) = Webhook::settings(&workflow.trigger) else {
         return Err(ApiError::not_found("this workflow has no webhook trigger"));
     };
     let (parts, body) = req.into_parts();
@@ -132,7 +133,7 @@ async fn accept(
         store::NewExecution {
             workflow_id,
             version,
-            trigger_kind: "webhook".into(),
+            trigger_kind: Webhook::KIND.into(),
             request,
             idempotency_key: accepted.idempotency_key,
             fingerprint: accepted.fingerprint,

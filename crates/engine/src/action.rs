@@ -10,6 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::credentials::CredentialsProvider;
+use crate::trigger::TriggerKinds;
 
 /// Describes an action kind for the CLI, the API and the editor's forms.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -200,10 +201,12 @@ pub trait Action: Send + Sync + 'static {
     ) -> Result<ActionOutput, ActionError>;
 }
 
-/// Maps an action kind to its implementation.
+/// Maps an action kind to its implementation; carries the trigger kinds too
+/// ([`Registry::triggers`]), so that whatever compiles or serves workflows has both.
 #[derive(Clone, Default)]
 pub struct Registry {
     actions: BTreeMap<&'static str, Arc<dyn Action>>,
+    triggers: TriggerKinds,
 }
 
 impl Registry {
@@ -228,10 +231,23 @@ impl Registry {
     pub fn infos(&self) -> Vec<ActionInfo> {
         self.actions.values().map(|a| a.info()).collect()
     }
+
+    /// The trigger kinds workflows may use (none until [`Registry::with_triggers`]).
+    pub fn triggers(&self) -> &TriggerKinds {
+        &self.triggers
+    }
+
+    pub fn with_triggers(&mut self, triggers: TriggerKinds) -> &mut Self {
+        self.triggers = triggers;
+        self
+    }
 }
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.actions.keys()).finish()
+        f.debug_struct("Registry")
+            .field("actions", &self.actions.keys())
+            .field("triggers", &self.triggers)
+            .finish()
     }
 }

@@ -3,7 +3,7 @@
 //! The engine does no IO of its own and knows no database and no HTTP server. It reaches the
 //! outside through small interfaces: [`action::Action`] (step types), [`journal::Journal`]
 //! (records step events, hands back finished steps on resume) and
-//! [`credentials::CredentialsProvider`].
+//! [`credentials::CredentialsProvider`]; trigger kinds plug in through [`trigger::TriggerKind`].
 
 pub mod action;
 pub mod credentials;
@@ -13,6 +13,7 @@ pub mod journal;
 pub mod model;
 pub mod source;
 pub mod template;
+pub mod trigger;
 
 pub use error::{Error, Location, Problem, Problems};
 pub mod exec;

@@ -12,10 +12,8 @@ use serde_json::Value;
 use crate::action::{Action, Registry};
 use crate::duration;
 use crate::error::Problem;
-use crate::model::{AuthKind, Backoff, Dependency, Trigger, Workflow};
+use crate::model::{Backoff, Dependency, Trigger, Workflow};
 use crate::template::{CompileProblem, Compiler, Node, PathRef};
-
-const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// How often and how patiently a step is retried.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -100,16 +98,6 @@ fn valid_id(id: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit())
 }
 
-fn valid_hook_path(p: &str) -> bool {
-    !p.is_empty()
-        && p.split('/').all(|seg| {
-            !seg.is_empty()
-                && seg
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-        })
-}
-
 struct Check {
     problems: Vec<Problem>,
 }
@@ -158,7 +146,7 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
     let mut c = Check {
         problems: Vec::new(),
     };
-    check_document(&workflow, &mut c);
+    check_document(&workflow, registry, &mut c);
     let index_of = check_step_ids(&workflow, &mut c);
     let actions = check_actions(&workflow, registry, &mut c);
     let inputs = check_dependencies(&workflow, &index_of, &actions, &mut c);
@@ -618,63 +606,30 @@ fn check_refs(
     }
 }
 
-fn check_document(wf: &Workflow, c: &mut Check) {
+fn check_document(wf: &Workflow, registry: &Registry, c: &mut Check) {
     if wf.name.trim().is_empty() {
         c.doc("name", "the workflow needs a name");
     }
-    match &wf.trigger {
-        Trigger::Webhook(w) => {
-            if !valid_hook_path(&w.path) {
-                c.doc("trigger.path", format!(
-                    "`{}` is not a valid webhook path: use lower-case letters, digits, `-`, `_` and `/` between segments",
-                    w.path
-                ));
-            }
-            if let Some(methods) = &w.methods {
-                for (k, m) in methods.iter().enumerate() {
-                    if !HTTP_METHODS.contains(&m.to_ascii_uppercase().as_str()) {
-                        c.doc(
-                            &format!("trigger.methods[{k}]"),
-                            format!("`{m}` is not an HTTP method ({})", HTTP_METHODS.join(", ")),
-                        );
-                    }
-                }
-            }
-            if let Some(auth) = &w.auth {
-                match auth.kind {
-                    AuthKind::None => {}
-                    AuthKind::Header | AuthKind::Basic | AuthKind::Hmac => {
-                        if auth.credential.as_deref().is_none_or(str::is_empty) {
-                            c.doc(
-                                "trigger.auth.credential",
-                                "this auth type needs `credential`: the name of the stored secret",
-                            );
-                        }
-                    }
-                }
-                if auth.kind == AuthKind::Hmac && auth.preset.is_none() {
-                    c.doc(
-                        "trigger.auth.preset",
-                        "hmac auth needs a `preset`: standard-webhooks, stripe, github or generic",
-                    );
-                }
-                if auth.kind != AuthKind::Hmac && auth.preset.is_some() {
-                    c.doc(
-                        "trigger.auth.preset",
-                        "`preset` applies only to `type: hmac`",
-                    );
-                }
-            }
-        }
-        Trigger::Schedule(s) => {
-            if let Err(e) = s.cron.parse::<croner::Cron>() {
-                c.doc(
-                    "trigger.cron",
-                    format!("`{}` is not a valid cron expression: {e}", s.cron),
-                );
-            }
-        }
-        Trigger::Manual(_) => {}
+    check_trigger(&wf.trigger, registry, c);
+}
+
+/// The trigger's settings, checked by its kind; an unregistered kind is a problem at
+/// `trigger.type` (a registry without it cannot serve or run the workflow).
+fn check_trigger(trigger: &Trigger, registry: &Registry, c: &mut Check) {
+    let Some(kind) = registry.triggers().of(trigger) else {
+        c.doc(
+            "trigger.type",
+            format!("trigger type `{}` is not available here", trigger.kind()),
+        );
+        return;
+    };
+    for p in kind.validate(trigger) {
+        let path = if p.field.is_empty() {
+            "trigger".to_string()
+        } else {
+            format!("trigger.{}", p.field)
+        };
+        c.doc(&path, p.message);
     }
 }
 
@@ -699,11 +654,7 @@ mod tests {
     }
 
     #[test]
-    fn hook_paths_and_ids_follow_the_format() {
-        assert!(valid_hook_path("new-customer"));
-        assert!(valid_hook_path("crm/new_user"));
-        assert!(!valid_hook_path("/lead"));
-        assert!(!valid_hook_path("Bad Path!"));
+    fn ids_follow_the_format() {
         assert!(valid_id("create_user"));
         assert!(!valid_id("Create"));
         assert!(!valid_id("1x"));

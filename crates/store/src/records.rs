@@ -44,12 +44,10 @@ pub struct WorkflowDoc {
 }
 
 impl WorkflowDoc {
-    /// `webhook_path` of a webhook trigger.
+    /// The path below `/hooks/` the trigger listens at, if its kind listens at one (the
+    /// `webhook_path` column, one active workflow per path).
     pub fn webhook_path(&self) -> Option<&str> {
-        match &self.workflow.trigger {
-            engine::model::Trigger::Webhook(w) => Some(&w.path),
-            _ => None,
-        }
+        triggers::kinds().webhook_path(&self.workflow.trigger)
     }
 }
 

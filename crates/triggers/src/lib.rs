@@ -1,5 +1,5 @@
 //! Triggers turn what starts an execution (a webhook call, a schedule tick, a manual run) into
-//! the [`TriggerEvent`] templates read as `trigger`.
+//! the [`engine::TriggerEvent`] templates read as `trigger`.
 //!
 //! Webhooks go through [`intake`] (no server framework here: the request's
 //! [`http::request::Parts`] and its raw body bytes), in the server's order:
@@ -15,24 +15,24 @@
 //! not refused here: its message id (or [`Verified::replay_key`]) is the execution's idempotency
 //! key, which the store keeps unique per workflow. [`check_secret`] validates a trigger's auth
 //! when it is saved; [`sign`] produces the headers of each HMAC preset, for tests and outgoing
-//! webhooks; [`manual_event`] builds the event of a run started by hand.
+//! webhooks.
+//!
+//! [`kind`] holds the trigger kinds (`webhook`, `schedule`, `manual`), one module each
+//! implementing [`engine::trigger::TriggerKind`], registered in [`kinds`].
 
-use std::collections::BTreeMap;
-
-use engine::TriggerEvent;
-use engine::model::Trigger;
 use http::StatusCode;
-use serde_json::Value;
 
 pub mod auth;
 pub mod body;
 pub mod intake;
+pub mod kind;
 pub mod signature;
 pub mod webhook;
 
 pub use auth::{AuthError, Verified, check_secret, verify_signature};
 pub use body::{BodyError, parse_body};
 pub use intake::{Accepted, Limits, Pending, Rejection, check_request, fingerprint};
+pub use kind::kinds;
 pub use signature::sign;
 pub use webhook::{check_method, header_map, query_map, redact, webhook_event};
 
@@ -61,37 +61,6 @@ impl Error {
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::Body(e) => e.status(),
         }
-    }
-}
-
-/// Builds the event of a run started by hand, as if the workflow's trigger had fired: for a
-/// webhook trigger, the first allowed method and its path.
-pub fn manual_event(
-    trigger: &Trigger,
-    body: Value,
-    headers: BTreeMap<String, String>,
-    query: BTreeMap<String, String>,
-) -> TriggerEvent {
-    let (method, path) = match trigger {
-        Trigger::Webhook(w) => (
-            w.allowed_methods()
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| "POST".into()),
-            format!("/hooks/{}", w.path),
-        ),
-        _ => ("POST".to_string(), String::new()),
-    };
-    TriggerEvent {
-        kind: trigger.kind().to_string(),
-        method,
-        path,
-        headers: headers
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect(),
-        query,
-        body,
     }
 }
 
@@ -133,29 +102,6 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::model::{ManualTrigger, WebhookTrigger};
-
-    #[test]
-    fn a_manual_run_of_a_webhook_workflow_looks_like_its_first_method_and_path() {
-        let t = Trigger::Webhook(WebhookTrigger {
-            path: "new-user".into(),
-            methods: Some(vec!["put".into(), "post".into()]),
-            respond: None,
-            auth: None,
-        });
-        let headers = BTreeMap::from([("X-Api-Key".to_string(), "k".to_string())]);
-        let e = manual_event(&t, Value::Null, headers, BTreeMap::new());
-        assert_eq!(e.method, "PUT");
-        assert_eq!(e.path, "/hooks/new-user");
-        assert_eq!(e.headers["x-api-key"], "k");
-        let m = manual_event(
-            &Trigger::Manual(ManualTrigger {}),
-            Value::Null,
-            BTreeMap::new(),
-            BTreeMap::new(),
-        );
-        assert_eq!(m.kind, "manual");
-    }
 
     #[test]
     fn headers_and_query_parameters_parse_or_say_what_is_wrong() {

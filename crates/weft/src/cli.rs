@@ -291,7 +291,14 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return usage_error(e),
     };
-    let event = triggers::manual_event(&plan.workflow.trigger, body, headers, query);
+    let event = registry.triggers().manual_event(
+        &plan.workflow.trigger,
+        engine::trigger::ManualInput {
+            body,
+            headers,
+            query,
+        },
+    );
     let execution_id = uuid::Uuid::now_v7();
     let journal = trace::Trace::new(&plan);
     journal.start(&plan, execution_id);

@@ -10,6 +10,7 @@ mod listen;
 mod local;
 mod serve;
 mod trace;
+mod trigger_runtime;
 
 use std::process::ExitCode;
 
@@ -53,15 +54,20 @@ fn init_tracing(verbose: u8) {
         .try_init();
 }
 
-/// The action registry with every built-in action and one shared HTTP client, with the
-/// default outbound policy (every non-public address refused).
+/// The registry with every built-in action (one shared HTTP client, with the default outbound
+/// policy: every non-public address refused) and every trigger kind (`triggers::kinds`).
 pub fn registry() -> engine::Registry {
-    actions::registry(actions::http_client())
+    with_triggers(actions::registry(actions::http_client()))
 }
 
 /// [`registry`] with an outbound policy (`--outbound-allow`, `WEFT_OUTBOUND_ALLOW`).
 pub fn registry_with(policy: actions::outbound::Policy) -> engine::Registry {
-    actions::registry(actions::http_client_with(policy))
+    with_triggers(actions::registry(actions::http_client_with(policy)))
+}
+
+fn with_triggers(mut registry: engine::Registry) -> engine::Registry {
+    registry.with_triggers(triggers::kinds().clone());
+    registry
 }
 
 /// The workflow JSON Schema (what `weft schema` prints and `docs/workflow.schema.json` holds).

@@ -1,4 +1,5 @@
-//! `weft serve`: one process with the API, the webhooks, the editor and the workers.
+//! `weft serve`: one process with the API, the webhooks, the editor, the workers and the
+//! trigger runtime (what each trigger kind runs in the server).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::trigger_runtime::{self, TriggerRuntime};
 
 struct LocalWorkers(worker::Worker);
 
@@ -141,7 +143,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     );
     let state = api::AppState::new(
         store.clone(),
-        plans,
+        plans.clone(),
         credentials,
         Arc::new(LocalWorkers(worker.clone())),
         api::Config {
@@ -158,6 +160,13 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stop_tx, stop_rx) = watch::channel(false);
+    let trigger_runtime = TriggerRuntime::start(
+        plans.registry().triggers(),
+        Arc::new(trigger_runtime::Host {
+            store: store.clone(),
+            worker: worker.clone(),
+        }),
+    );
     let worker_task = tokio::spawn(worker.run(stop_rx.clone()));
     eprintln!(
         "Weft is listening on http://{addr} (editor at /, API at /api/v1, webhooks at /hooks/…); database: {}",
@@ -198,6 +207,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
     }
     eprintln!("Shutting down: no new requests; running executions get a moment to finish.");
     let _ = stop_tx.send(true);
+    // The trigger kinds stop submitting first, then the workers finish or hand back theirs.
+    trigger_runtime.stop().await;
     let _ = worker_task.await;
     // Requests still open after that (an event stream, a caller whose execution was handed
     // back) get a moment more, then are cut.

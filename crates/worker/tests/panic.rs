@@ -79,7 +79,9 @@ async fn a_panicking_execution_fails_and_frees_its_slot() {
         ids.push(w);
     }
     let mut registry = engine::Registry::new();
-    registry.register(Boom);
+    registry
+        .register(Boom)
+        .with_triggers(triggers::kinds().clone());
     // One slot: the second execution runs only if the panic freed it.
     let config = worker::Config {
         concurrency: 1,

@@ -297,6 +297,21 @@ export type TriggerEvent = {
   query: Record<string, string>;
 };
 
+/** `GET /triggers`: every trigger kind. */
+export type TriggerKindList = {
+  items: TriggerKindOut[];
+  /** Pass it as `?cursor=` for the next page; `null` on the last page. */
+  next_cursor: string | null;
+};
+
+/** A trigger kind: what a workflow's `trigger.type` may be. */
+export type TriggerKindOut = {
+  description: string;
+  /** The `type:` of the trigger in a workflow document (`webhook`, `schedule`, `manual`, …). */
+  kind: string;
+  title: string;
+};
+
 /** What starts a workflow, as lists and records show it. */
 export type TriggerOut = {
   /** The webhook's path (below `/hooks/`), for a webhook trigger. */

@@ -1,4 +1,4 @@
-//! Actions and schemas: what the editor needs to draw forms and check documents.
+//! Actions, trigger kinds and schemas: what the editor needs to draw forms and check documents.
 
 use axum::Json;
 use axum::extract::State;
@@ -16,6 +16,31 @@ super::list_of!(
     engine::action::ActionInfo
 );
 
+/// A trigger kind: what a workflow's `trigger.type` may be.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TriggerKindOut {
+    /// The `type:` of the trigger in a workflow document (`webhook`, `schedule`, `manual`, …).
+    pub kind: String,
+    pub title: String,
+    pub description: String,
+}
+
+impl From<engine::trigger::TriggerInfo> for TriggerKindOut {
+    fn from(i: engine::trigger::TriggerInfo) -> Self {
+        TriggerKindOut {
+            kind: i.kind.into(),
+            title: i.title.into(),
+            description: i.description.into(),
+        }
+    }
+}
+
+super::list_of!(
+    /// `GET /triggers`: every trigger kind.
+    TriggerKindList,
+    TriggerKindOut
+);
+
 super::list_of!(
     /// `GET /credentials`: names and types, never secrets.
     CredentialList,
@@ -27,6 +52,21 @@ super::list_of!(
     responses((status = 200, body = ActionList)))]
 async fn list_actions(_: Caller, State(state): State<AppState>) -> Json<ActionList> {
     Json(ActionList::all(state.registry.infos()))
+}
+
+/// Every trigger kind.
+#[utoipa::path(get, path = "/triggers", tag = "meta",
+    responses((status = 200, body = TriggerKindList)))]
+async fn list_triggers(_: Caller, State(state): State<AppState>) -> Json<TriggerKindList> {
+    Json(TriggerKindList::all(
+        state
+            .registry
+            .triggers()
+            .infos()
+            .into_iter()
+            .map(TriggerKindOut::from)
+            .collect(),
+    ))
 }
 
 /// The workflow document's JSON Schema (also `weft schema`).
@@ -51,6 +91,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_credentials))
         .routes(routes!(list_actions))
+        .routes(routes!(list_triggers))
         .routes(routes!(get_workflow_schema))
 }
 

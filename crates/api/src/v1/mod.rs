@@ -66,7 +66,7 @@ pub struct Accepted {
     tags(
         (name = "workflows", description = "Workflows, their versions, manual and test runs"),
         (name = "executions", description = "Executions and their step runs"),
-        (name = "meta", description = "Actions and schemas")
+        (name = "meta", description = "Actions, trigger kinds and schemas")
     )
 )]
 struct ApiDoc;

@@ -22,6 +22,9 @@ use crate::error::{ApiError, ApiResult, ErrorCode, OptionalJson, PathParams, Que
 use crate::hooks::{accepted, base_url, enqueue, status_url};
 use crate::respond::{self, Format};
 
+/// The trigger kind of a run started through the API.
+const MANUAL: &str = triggers::kind::Manual::KIND;
+
 /// What starts a workflow, as lists and records show it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TriggerOut {
@@ -34,15 +37,14 @@ pub struct TriggerOut {
 }
 
 impl TriggerOut {
-    fn of(trigger: &Trigger) -> Self {
-        let (kind, path) = match trigger {
-            Trigger::Webhook(h) => ("webhook", Some(h.path.clone())),
-            Trigger::Schedule(_) => ("schedule", None),
-            Trigger::Manual(_) => ("manual", None),
-        };
+    fn of(state: &AppState, trigger: &Trigger) -> Self {
         TriggerOut {
-            kind: kind.into(),
-            path,
+            kind: trigger.kind().into(),
+            path: state
+                .registry
+                .triggers()
+                .webhook_path(trigger)
+                .map(str::to_string),
         }
     }
 }
@@ -75,7 +77,7 @@ pub struct WorkflowOut {
 
 fn workflow_out(state: &AppState, w: store::WorkflowRecord) -> WorkflowOut {
     let base = base_url(state);
-    let trigger = TriggerOut::of(&w.doc.workflow.trigger);
+    let trigger = TriggerOut::of(state, &w.doc.workflow.trigger);
     WorkflowOut {
         id: w.id,
         name: w.name,
@@ -193,34 +195,26 @@ pub struct TestEventOut {
     pub request: engine::TriggerEvent,
 }
 
-/// Checks what validation cannot know: the secrets a webhook trigger names exist and are
-/// strong enough.
+/// Checks what validation cannot know, through the trigger's kind (a webhook: the secrets it
+/// names exist and are strong enough).
 async fn check_trigger_secret(state: &AppState, workflow: &engine::Workflow) -> ApiResult<()> {
-    let Trigger::Webhook(hook) = &workflow.trigger else {
+    let Some(kind) = state.registry.triggers().of(&workflow.trigger) else {
         return Ok(());
     };
-    let Some(auth) = &hook.auth else {
-        return Ok(());
-    };
-    if auth.kind == engine::model::AuthKind::None {
-        return Ok(());
-    }
-    let credential = match &auth.credential {
-        Some(name) => state.credentials.get(name).await.ok(),
-        None => None,
-    };
-    triggers::check_secret(auth, credential.as_ref()).map_err(|message| {
-        // Located like the validation problems, so the editor shows it on the field.
-        let field = "trigger.auth.credential";
-        let mut problem = engine::Problem::new(field, message.clone());
-        problem.field = Some(field.into());
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::WeakSecret,
-            message,
-        )
-        .details(json!({ "field": field, "problems": [problem] }))
-    })
+    kind.check_saved(&workflow.trigger, state.credentials.as_ref())
+        .await
+        .map_err(|p| {
+            // Located like the validation problems, so the editor shows it on the field.
+            let field = format!("trigger.{}", p.field);
+            let mut problem = engine::Problem::new(&field, p.message.clone());
+            problem.field = Some(field.clone());
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::WeakSecret,
+                p.message,
+            )
+            .details(json!({ "field": field, "problems": [problem] }))
+        })
 }
 
 fn parse_body(state: &AppState, body: &WorkflowBody) -> ApiResult<engine::Workflow> {
@@ -479,13 +473,15 @@ async fn run_workflow(
 ) -> ApiResult<Response> {
     let w = find(&state, id).await?;
     let input = body.unwrap_or(Value::Object(Default::default()));
-    let mut event = triggers::manual_event(
+    // As if the trigger had fired (a webhook's method and path), but a run by hand.
+    let mut event = state.registry.triggers().manual_event(
         &w.doc.workflow.trigger,
-        input,
-        Default::default(),
-        Default::default(),
+        engine::trigger::ManualInput {
+            body: input,
+            ..Default::default()
+        },
     );
-    event.kind = "manual".into();
+    event.kind = MANUAL.into();
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -503,7 +499,7 @@ async fn run_workflow(
         store::NewExecution {
             workflow_id: w.id,
             version: w.version,
-            trigger_kind: "manual".into(),
+            trigger_kind: MANUAL.into(),
             request,
             idempotency_key: key,
             fingerprint,

@@ -1,5 +1,6 @@
 //! The API as a whole: every route needs the key, the OpenAPI document lists exactly the
-//! routes, health checks, and what the editor reads (actions, the workflow schema).
+//! routes, health checks, and what the editor reads (actions, trigger kinds, the workflow
+//! schema).
 
 use std::collections::BTreeSet;
 
@@ -30,6 +31,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/executions/{id}/retry"),
     ("GET", "/api/v1/executions/{id}/events"),
     ("GET", "/api/v1/actions"),
+    ("GET", "/api/v1/triggers"),
     ("GET", "/api/v1/credentials"),
     ("GET", "/api/v1/schema/workflow.json"),
     ("GET", "/api/v1/session"),
@@ -308,7 +310,29 @@ async fn the_actions_and_the_workflow_schema_are_served(backend: Backend) {
     assert_eq!(public.json(), committed);
 }
 
+async fn the_trigger_kinds_are_listed(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let reply = send(server.get("/api/v1/triggers")).await;
+    reply.expect_status(200);
+    let list = reply.json();
+    assert_eq!(list["next_cursor"], Value::Null, "{list}");
+    let items = list["items"].as_array().expect("a list");
+    let kinds: Vec<&str> = items.iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["webhook", "schedule", "manual"]);
+    for t in items {
+        assert_eq!(
+            t.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["kind", "title", "description"],
+            "{t}"
+        );
+        assert!(!t["title"].as_str().unwrap().is_empty(), "{t}");
+        assert!(!t["description"].as_str().unwrap().is_empty(), "{t}");
+    }
+}
+
 on_both_backends!(
+    the_trigger_kinds_are_listed,
     credentials_are_listed_by_name_and_type_never_with_their_secret,
     unknown_api_routes_and_methods_answer_in_the_error_shape,
     every_api_route_refuses_a_request_without_a_valid_key,
