@@ -15,7 +15,10 @@ backends! {
         let w = store.create_workflow(no_steps("cached")).await.unwrap();
         store.update_workflow(w.id, no_steps("cached")).await.unwrap();
         store.update_workflow(w.id, no_steps("cached")).await.unwrap();
-        let plans = Plans::new(store.clone(), Arc::new(engine::Registry::new()), 2);
+        // The trigger kinds, and no action at all.
+        let mut registry = engine::Registry::new();
+        registry.with_triggers(triggers::kinds().clone());
+        let plans = Plans::new(store.clone(), Arc::new(registry), 2);
 
         let one = plans.get(w.id, 1).await.unwrap();
         assert!(Arc::ptr_eq(&one, &plans.get(w.id, 1).await.unwrap()), "served from the cache");
