@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use engine::credentials::CredentialsProvider;
-use engine::{Cancel, Limits, Plan, Run};
+use engine::{Cancel, Limits, Run};
 use serde_json::{Map, Value};
 use store::Claim;
 use tokio::sync::{Notify, watch};
@@ -73,6 +73,27 @@ struct Inner {
 /// How long an execution interrupted by a transient store error waits before it goes back to
 /// the queue.
 const HAND_BACK_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Why a claimed execution could not start.
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    #[error(transparent)]
+    Plan(#[from] store::PlanError),
+    #[error("the steps to resume from could not be read: {0}")]
+    Resume(store::Error),
+}
+
+impl StartError {
+    /// A store error that may pass: the execution goes back to the queue instead of failing.
+    fn is_transient(&self) -> bool {
+        match self {
+            StartError::Plan(store::PlanError::Store(e)) | StartError::Resume(e) => {
+                e.is_transient()
+            }
+            StartError::Plan(_) => false,
+        }
+    }
+}
 
 /// Releases executions claimed by this worker back to the queue.
 async fn hand_back(inner: &Inner, ids: &[Uuid]) {
@@ -340,13 +361,14 @@ impl Worker {
         }
     }
 
-    /// The compiled plan of a workflow version (from the process's shared cache).
-    async fn plan(&self, workflow_id: Uuid, version: i32) -> Result<Arc<Plan>, String> {
-        self.inner
-            .plans
-            .get(workflow_id, version)
-            .await
-            .map_err(|e| e.to_string())
+    /// Gives an execution that a transient store error stopped back to the queue, after a
+    /// pause that lets the store recover (the claim limit, `max_claims`, still ends one that
+    /// never gets through), and wakes the run loop to claim it again.
+    async fn hand_back_later(&self, id: Uuid) {
+        tokio::time::sleep(HAND_BACK_PAUSE).await;
+        hand_back(&self.inner, &[id]).await;
+        self.inner.maybe_queued.store(true, Ordering::Release);
+        self.inner.wake.notify_one();
     }
 
     /// Runs a claim (holding its slot) on a task of its own; hands it back to the queue if
@@ -397,7 +419,7 @@ impl Worker {
             retry_of,
         } = claim;
         let outcome = async {
-            let plan = self.plan(workflow_id, version).await?;
+            let plan = inner.plans.get(workflow_id, version).await?;
             // The claim's event is normally the only reference left (the store serialized it
             // and let go): it moves into the run without a copy.
             let trigger = Arc::unwrap_or_clone(request);
@@ -410,16 +432,21 @@ impl Worker {
                     .store
                     .finished_steps(id)
                     .await
-                    .map_err(|e| e.to_string())?
+                    .map_err(StartError::Resume)?
             };
-            Ok::<_, String>((plan, trigger, resume))
+            Ok::<_, StartError>((plan, trigger, resume))
         }
         .await;
         let (plan, trigger, resume) = match outcome {
             Ok(x) => x,
-            Err(message) => {
-                tracing::error!(error = %message, "cannot run the execution");
-                let result = engine::ExecutionResult::failed(id, message, chrono::Utc::now());
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, "cannot start the execution yet; handing it back");
+                self.hand_back_later(id).await;
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot run the execution");
+                let result = engine::ExecutionResult::failed(id, e.to_string(), chrono::Utc::now());
                 let _ = inner.store.finish_execution(id, attempt, &result).await;
                 return;
             }
@@ -457,10 +484,7 @@ impl Worker {
             // (`max_claims`) still ends one that never gets through.
             tracing::warn!(error = ?result.error.as_ref().map(|e| &e.message), "the journal failed transiently; handing the execution back");
             inner.running.lock().expect("lock").remove(&id);
-            tokio::time::sleep(HAND_BACK_PAUSE).await;
-            hand_back(inner, &[id]).await;
-            inner.maybe_queued.store(true, Ordering::Release);
-            inner.wake.notify_one();
+            self.hand_back_later(id).await;
             return;
         }
         match inner.store.finish_execution(id, attempt, &result).await {
