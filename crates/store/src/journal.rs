@@ -44,25 +44,32 @@ use crate::writer::{Row, SqlCache, Tx, WriteFn, cached_sql};
 use crate::{Queued, Store, micros, now};
 
 /// Something that happened to an execution in this process.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionEvent {
     pub execution_id: Uuid,
-    #[serde(flatten)]
     pub kind: ExecutionEventKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// What happened. This is also what an execution's event stream sends (`GET
+/// /api/v1/executions/{id}/events`), serialized as it is: the step events as `step`, the end
+/// as `execution`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ExecutionEventKind {
     /// An attempt of a step started (per item for `for_each`).
+    #[serde(rename = "started")]
     StepStarted {
         step_id: String,
         item_index: Option<u32>,
         attempt: u32,
+        /// The rendered config (not sent: the step's result carries it).
+        #[serde(skip)]
+        #[schema(ignore)]
         input: Value,
         at: DateTime<Utc>,
     },
     /// An attempt failed; another follows after `delay_ms`.
+    #[serde(rename = "retrying")]
     StepRetrying {
         step_id: String,
         item_index: Option<u32>,
@@ -71,11 +78,30 @@ pub enum ExecutionEventKind {
         delay_ms: u64,
     },
     /// A step's final result was recorded.
-    StepFinished { result: Box<StepResult> },
-    /// A cancel was requested while the execution runs.
+    #[serde(rename = "finished")]
+    StepFinished {
+        #[serde(flatten)]
+        result: Box<StepResult>,
+    },
+    /// A cancel was requested while the execution runs (not sent to streams).
+    #[serde(skip)]
     CancelRequested,
-    /// The execution finished (its result is stored).
+    /// The execution finished (its result is stored): the stream's last event.
+    #[serde(rename = "execution")]
     Finished { status: ExecutionStatus },
+}
+
+impl ExecutionEventKind {
+    /// The name of this event on an event stream: `step`, `execution`, or none (not sent).
+    pub fn stream_name(&self) -> Option<&'static str> {
+        match self {
+            ExecutionEventKind::StepStarted { .. }
+            | ExecutionEventKind::StepRetrying { .. }
+            | ExecutionEventKind::StepFinished { .. } => Some("step"),
+            ExecutionEventKind::Finished { .. } => Some("execution"),
+            ExecutionEventKind::CancelRequested => None,
+        }
+    }
 }
 
 /// How long an attempt runs before its `running` row is written (see the module docs).

@@ -64,9 +64,29 @@ export type ExecutionError = {
   step_id?: string | null;
 };
 
-/** The data of an event stream's last event, `execution`: the final status. */
-export type ExecutionEventOut = {
+/**
+ * What happened. This is also what an execution's event stream sends (`GET
+ * /api/v1/executions/{id}/events`), serialized as it is: the step events as `step`, the end
+ * as `execution`.
+ */
+export type ExecutionEventKind = {
+  at: string;
+  attempt: number;
+  item_index?: number | null;
+  step_id: string;
+  type: "started";
+} | {
+  attempt: number;
+  delay_ms: number;
+  error: string;
+  item_index?: number | null;
+  step_id: string;
+  type: "retrying";
+} | (StepResult & {
+  type: "finished";
+}) | {
   status: ExecutionStatus;
+  type: "execution";
 };
 
 /** `GET /executions`: newest first. */
@@ -197,24 +217,6 @@ export type SessionOut = {
 
 /** How a workflow document was written. */
 export type SourceFormat = "yaml" | "json";
-
-/** The data of an event stream's `step` events. */
-export type StepEventOut = {
-  at: string;
-  attempt: number;
-  item_index?: number | null;
-  step_id: string;
-  type: "started";
-} | {
-  attempt: number;
-  delay_ms: number;
-  error: string;
-  item_index?: number | null;
-  step_id: string;
-  type: "retrying";
-} | (StepResult & {
-  type: "finished";
-});
 
 /** The outcome of one step. */
 export type StepResult = {

@@ -43,8 +43,6 @@ export type {
   ExecutionList,
   ExecutionSummaryOut as ExecutionSummary,
   StepRunOut as StepRun,
-  StepEventOut as StepEvent,
-  ExecutionEventOut as ExecutionEvent,
   Accepted as RunAccepted,
   TestEventOut as TestEvent,
   VersionSummaryOut as VersionSummary,
@@ -55,6 +53,10 @@ export type {
   CredentialSummary,
 } from '../generated/openapi';
 export type ApiErrorBody = api.ErrorBody;
+/** The data of an event stream's `step` events. */
+export type StepEvent = Exclude<api.ExecutionEventKind, { type: 'execution' }>;
+/** The data of an event stream's last event, `execution`. */
+export type ExecutionEvent = Extract<api.ExecutionEventKind, { type: 'execution' }>;
 export type ValidationResult = api.ValidationOut;
 
 // ---------------------------------------------------------------------------------------------

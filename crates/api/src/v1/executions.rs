@@ -193,35 +193,6 @@ impl From<store::StepRunRecord> for StepRunOut {
     }
 }
 
-/// The data of an event stream's `step` events.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum StepEventOut {
-    /// An attempt started (per item for `for_each`).
-    Started {
-        step_id: String,
-        item_index: Option<u32>,
-        attempt: u32,
-        at: chrono::DateTime<chrono::Utc>,
-    },
-    /// An attempt failed; another follows after `delay_ms`.
-    Retrying {
-        step_id: String,
-        item_index: Option<u32>,
-        attempt: u32,
-        error: String,
-        delay_ms: u64,
-    },
-    /// The step's final result.
-    Finished(Box<engine::StepResult>),
-}
-
-/// The data of an event stream's last event, `execution`: the final status.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ExecutionEventOut {
-    pub status: store::ExecutionStatus,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 struct ListQuery {
     workflow_id: Option<Uuid>,
@@ -404,66 +375,31 @@ async fn execution_events(
         .finished_steps(id)
         .await?
         .into_iter()
-        .map(|s| sse("step", &StepEventOut::Finished(Box::new(s))))
+        .filter_map(|s| {
+            sse(&store::ExecutionEventKind::StepFinished {
+                result: Box::new(s),
+            })
+        })
         .collect();
     if done {
-        initial.push(sse(
-            "execution",
-            &ExecutionEventOut {
-                status: exec.status,
-            },
-        ));
+        initial.extend(sse(&store::ExecutionEventKind::Finished {
+            status: exec.status,
+        }));
     }
     Ok(Sse::new(events_stream(id, rx, initial, done))
         .keep_alive(KeepAlive::default())
         .into_response())
 }
 
-fn sse(name: &str, data: &impl Serialize) -> Event {
-    Event::default()
-        .event(name)
-        .data(serde_json::to_string(data).unwrap_or_default())
-}
-
-/// The SSE event for a store event: `step` events, and a last `execution` event.
-fn sse_of(kind: &store::ExecutionEventKind) -> Option<(Event, bool)> {
-    use store::ExecutionEventKind as K;
-    let step = match kind {
-        K::StepStarted {
-            step_id,
-            item_index,
-            attempt,
-            at,
-            ..
-        } => StepEventOut::Started {
-            step_id: step_id.clone(),
-            item_index: *item_index,
-            attempt: *attempt,
-            at: *at,
-        },
-        K::StepRetrying {
-            step_id,
-            item_index,
-            attempt,
-            error,
-            delay_ms,
-        } => StepEventOut::Retrying {
-            step_id: step_id.clone(),
-            item_index: *item_index,
-            attempt: *attempt,
-            error: error.clone(),
-            delay_ms: *delay_ms,
-        },
-        K::StepFinished { result } => StepEventOut::Finished(result.clone()),
-        K::CancelRequested => return None,
-        K::Finished { status } => {
-            return Some((
-                sse("execution", &ExecutionEventOut { status: *status }),
-                true,
-            ));
-        }
-    };
-    Some((sse("step", &step), false))
+/// The stream event of an execution event (the store's event, serialized as it is); `None` for
+/// one streams do not get.
+fn sse(kind: &store::ExecutionEventKind) -> Option<Event> {
+    let name = kind.stream_name()?;
+    Some(
+        Event::default()
+            .event(name)
+            .data(serde_json::to_string(kind).unwrap_or_default()),
+    )
 }
 
 fn events_stream(
@@ -493,10 +429,10 @@ fn events_stream(
                 }
                 match s.rx.recv().await {
                     Ok(ev) if ev.execution_id == id => {
-                        let Some((event, last)) = sse_of(&ev.kind) else {
+                        let Some(event) = sse(&ev.kind) else {
                             continue;
                         };
-                        s.done = last;
+                        s.done = matches!(ev.kind, store::ExecutionEventKind::Finished { .. });
                         return Some((Ok(event), s));
                     }
                     Ok(_) => continue,

@@ -61,7 +61,7 @@ pub struct Accepted {
         description = "Workflows, executions and everything the editor needs. Every route takes `Authorization: Bearer <api key>` (or the editor's session cookie with its `X-CSRF-Token`; event streams also take a stream token as `?access_token=`). A `read` key may only read. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."
     ),
     modifiers(&BearerAuth),
-    components(schemas(crate::error::ErrorBody, Accepted, executions::StepEventOut, executions::ExecutionEventOut)),
+    components(schemas(crate::error::ErrorBody, Accepted, store::ExecutionEventKind)),
     security(("api_key" = [])),
     tags(
         (name = "workflows", description = "Workflows, their versions, manual and test runs"),

@@ -123,8 +123,12 @@ backends! {
                 result: Box::new(a)
             });
         assert_eq!(kinds[2], ExecutionEventKind::Finished { status: ExecutionStatus::Succeeded });
-        let json = serde_json::to_value(store::ExecutionEvent { execution_id: id, kind: kinds[2].clone() }).unwrap();
-        assert_eq!(json, json!({ "execution_id": id, "type": "finished", "status": "succeeded" }));
+        // Serialized as an event stream sends them.
+        assert_eq!(serde_json::to_value(&kinds[2]).unwrap(), json!({ "type": "execution", "status": "succeeded" }));
+        let finished = serde_json::to_value(&kinds[1]).unwrap();
+        assert_eq!((&finished["type"], &finished["step_id"]), (&json!("finished"), &json!("a")), "{finished}");
+        assert_eq!(kinds[0].stream_name(), Some("step"));
+        assert_eq!(ExecutionEventKind::CancelRequested.stream_name(), None);
     }
 
     async fn an_attempt_still_running_after_the_started_delay_shows_as_running_and_keeps_its_row(store: Store) {
