@@ -18,19 +18,20 @@
 //! - [`Store::journal`] gives the engine a [`engine::Journal`] that records step runs;
 //!   [`Store::events`] streams what happens to executions in this process.
 
-mod api_keys;
-mod checkpoint;
 pub mod entity;
 mod error;
-mod executions;
+/// The journal of step runs and the in-process events of executions.
 mod journal;
-mod lite;
-mod plans;
+mod queue;
 mod records;
-mod sessions;
-mod waiting;
-mod workflows;
-mod writer;
+mod repos;
+mod sqlite;
+
+// The parts by job: `repos` (workflows, API keys, sessions), `queue` (executions, waiting,
+// plans), `sqlite` (its connections, writer and checkpointer), `journal` (step runs, events).
+use queue::{executions, plans, waiting};
+use repos::{api_keys, sessions};
+use sqlite::{checkpoint, lite, writer};
 
 use std::str::FromStr;
 use std::sync::Arc;
