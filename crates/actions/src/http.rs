@@ -80,32 +80,9 @@ pub const MAX_REDIRECTS: usize = 10;
 pub struct ByteSize(pub u64);
 
 impl ByteSize {
+    /// By the one size rule, [`engine::size::parse_size`].
     fn parse(text: &str) -> Result<ByteSize, String> {
-        let t = text.trim();
-        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let (number, unit) = t.split_at(split);
-        let unit_size: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "b" => 1,
-            "kb" => 1000,
-            "kib" => 1 << 10,
-            "mb" => 1000 * 1000,
-            "mib" => 1 << 20,
-            "gb" => 1000 * 1000 * 1000,
-            "gib" => 1 << 30,
-            _ => {
-                return Err(format!(
-                    "`{text}` is not a size such as `10MiB`, `512KiB` or `1000`"
-                ));
-            }
-        };
-        let number: u64 = number
-            .parse()
-            .map_err(|_| format!("`{text}` is not a size such as `10MiB`, `512KiB` or `1000`"))?;
-        match number.checked_mul(unit_size) {
-            Some(0) => Err("the size must be more than 0".into()),
-            Some(n) => Ok(ByteSize(n)),
-            None => Err(format!("`{text}` is too large")),
-        }
+        engine::size::parse_size(text).map(ByteSize)
     }
 }
 

@@ -91,37 +91,9 @@ mod tests {
     /// same table for the helpers and block templates).
     #[tokio::test]
     async fn it_follows_the_one_truthiness_rule() {
-        let falsy = [
-            json!(false),
-            json!(null),
-            json!(0),
-            json!(0.0),
-            json!([]),
-            json!(""),
-            json!(" "),
-            json!("false"),
-            json!("FALSE"),
-            json!(" False "),
-            json!("0"),
-            json!("No"),
-            json!("off"),
-        ];
-        let truthy = [
-            json!(true),
-            json!(1),
-            json!(-0.5),
-            json!("yes"),
-            json!("true"),
-            json!("00"),
-            json!("nope"),
-            json!([0]),
-            json!({}),
-            json!({"a": 1}),
-        ];
-        for (condition, want) in falsy
-            .into_iter()
-            .map(|v| (v, false))
-            .chain(truthy.into_iter().map(|v| (v, true)))
+        for (condition, want) in engine::template::TRUTH_CASES
+            .iter()
+            .map(|(text, want)| (serde_json::from_str::<Value>(text).unwrap(), *want))
         {
             let out = run(&Typed(If), json!({ "condition": condition }))
                 .await

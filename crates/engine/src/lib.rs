@@ -11,6 +11,7 @@ pub mod duration;
 pub mod error;
 pub mod journal;
 pub mod model;
+pub mod size;
 pub mod source;
 pub mod template;
 pub mod trigger;

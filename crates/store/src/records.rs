@@ -252,6 +252,13 @@ impl RequestJson {
     }
 }
 
+impl Default for RequestJson {
+    /// `null`: what a record holds once its request was taken out of it.
+    fn default() -> Self {
+        RequestJson(serde_json::value::RawValue::NULL.to_owned())
+    }
+}
+
 impl PartialEq for RequestJson {
     fn eq(&self, other: &Self) -> bool {
         self.get() == other.get()

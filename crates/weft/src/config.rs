@@ -418,30 +418,11 @@ impl Provider for FlagLayer {
     }
 }
 
-/// A size in bytes: `10MiB`, `512KiB`, `1GiB`, `2MB`, `1000` (bytes). `KiB`, `MiB`, `GiB`
-/// are powers of 1024 and `KB`, `MB`, `GB` powers of 1000 (the `http` action's
-/// `max_response_size` rule); units ignore case and may follow a space; 0 is refused.
+/// A size in bytes, by the one rule of [`engine::size::parse_size`] (`10MiB`, `512KiB`, `2MB`,
+/// `1000`).
 pub fn parse_size(text: &str) -> Result<usize, String> {
-    let t = text.trim();
-    let not_a_size = || format!("`{text}` is not a size (e.g. 10MiB, 512KiB, 1000)");
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let unit_size: usize = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "kb" => 1000,
-        "kib" => 1 << 10,
-        "mb" => 1000 * 1000,
-        "mib" => 1 << 20,
-        "gb" => 1000 * 1000 * 1000,
-        "gib" => 1 << 30,
-        _ => return Err(not_a_size()),
-    };
-    let number: usize = number.parse().map_err(|_| not_a_size())?;
-    match number.checked_mul(unit_size) {
-        Some(0) => Err(format!("`{text}`: a size must be more than 0")),
-        Some(n) => Ok(n),
-        None => Err(format!("`{text}` is too large")),
-    }
+    let n = engine::size::parse_size(text)?;
+    usize::try_from(n).map_err(|_| format!("`{text}` is too large"))
 }
 
 /// A setting read from text (the environment, a flag) or from a YAML scalar.

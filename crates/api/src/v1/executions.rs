@@ -99,33 +99,18 @@ pub struct ExecutionOut {
 
 impl ExecutionOut {
     pub(crate) fn new(
-        e: store::ExecutionRecord,
+        mut e: store::ExecutionRecord,
         steps: Vec<engine::StepResult>,
         attempts: Option<Vec<store::StepRunRecord>>,
     ) -> Self {
-        // The small fields are copied; the request, response and output (which may be
-        // megabytes) are moved.
-        let summary = ExecutionSummaryOut {
-            id: e.id,
-            workflow_id: e.workflow_id,
-            version: e.version,
-            status: e.status,
-            trigger_kind: e.trigger_kind,
-            error: e.error,
-            test: e.test,
-            attempt: e.attempt,
-            retry_of: e.retry_of,
-            created_at: e.created_at,
-            started_at: e.started_at,
-            finished_at: e.finished_at,
-        };
+        // The request, response and output (which may be megabytes) are moved out first.
         ExecutionOut {
-            summary,
-            request: e.request,
-            response: e.response,
-            output: e.output,
-            idempotency_key: e.idempotency_key,
+            request: std::mem::take(&mut e.request),
+            response: e.response.take(),
+            output: e.output.take(),
+            idempotency_key: e.idempotency_key.take(),
             cancel_requested: e.cancel_requested,
+            summary: store::ExecutionSummary::from(e).into(),
             steps,
             attempts: attempts.map(|a| a.into_iter().map(StepRunOut::from).collect()),
         }

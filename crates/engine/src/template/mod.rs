@@ -28,7 +28,7 @@ pub use compiler::{CompileProblem, Compiled, Compiler, Node};
 pub use expr::PathRef;
 pub use helpers::helper_names;
 pub use scope::Scope;
-pub use value::{to_text, truthy};
+pub use value::{TRUTH_CASES, to_text, truthy};
 
 /// How deep `( … )` sub-expressions and `{{#…}}` blocks may nest in one template.
 pub const MAX_NESTING: usize = 64;

@@ -294,37 +294,11 @@ fn helpers_called_wrongly_at_render_fail_instead_of_panicking() {
     assert!(e.to_string().contains("takes 1 argument(s), got 0"), "{e}");
 }
 
-/// The cases of docs/workflow-format.md, "Truth" (the `if` action's tests check the same).
+/// [`super::TRUTH_CASES`], parsed.
 fn truth_table() -> Vec<(Value, bool)> {
-    let falsy = [
-        json!(false),
-        json!(null),
-        json!(0),
-        json!(0.0),
-        json!([]),
-        json!(""),
-        json!(" "),
-        json!("false"),
-        json!("FALSE"),
-        json!(" False "),
-        json!("0"),
-        json!("No"),
-        json!("off"),
-    ];
-    let truthy = [
-        json!(true),
-        json!(1),
-        json!(-0.5),
-        json!("yes"),
-        json!("true"),
-        json!("00"),
-        json!("nope"),
-        json!([0]),
-        json!({}),
-        json!({"a": 1}),
-    ];
-    (falsy.into_iter().map(|v| (v, false)))
-        .chain(truthy.into_iter().map(|v| (v, true)))
+    super::TRUTH_CASES
+        .iter()
+        .map(|(text, truth)| (serde_json::from_str(text).expect("a JSON case"), *truth))
         .collect()
 }
 

@@ -14,11 +14,40 @@ pub fn to_text(v: &Value, out: &mut String) {
 }
 
 /// The one truthiness rule, used by the `if` action, the `and`, `or` and `not` helpers and the
-/// `{{#if}}` / `{{#unless}}` blocks; documented in docs/workflow-format.md, "Truth".
+/// `{{#if}}` / `{{#unless}}` blocks; documented in docs/workflow-format.md, "Truth" (its
+/// cases are [`TRUTH_CASES`]).
 ///
 /// False: `false`, `null`, `0`, `[]`, and the strings that, trimmed, are empty or `false`, `0`,
 /// `no` or `off` in any case (so a condition rendered inside text, such as
 /// `"{{trigger.query.dry_run}}"`, reads as written). Everything else, `{}` included, is true.
+/// The cases of docs/workflow-format.md, "Truth": a JSON value and whether it is true. The
+/// engine's template tests and the `if` action's tests both check them.
+pub const TRUTH_CASES: &[(&str, bool)] = &[
+    ("false", false),
+    ("null", false),
+    ("0", false),
+    ("0.0", false),
+    ("[]", false),
+    (r#""""#, false),
+    (r#"" ""#, false),
+    (r#""false""#, false),
+    (r#""FALSE""#, false),
+    (r#"" False ""#, false),
+    (r#""0""#, false),
+    (r#""No""#, false),
+    (r#""off""#, false),
+    ("true", true),
+    ("1", true),
+    ("-0.5", true),
+    (r#""yes""#, true),
+    (r#""true""#, true),
+    (r#""00""#, true),
+    (r#""nope""#, true),
+    ("[0]", true),
+    ("{}", true),
+    (r#"{"a": 1}"#, true),
+];
+
 pub fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
