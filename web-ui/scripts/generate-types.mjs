@@ -1,5 +1,6 @@
 // Generates the editor's API and workflow-document types from the server's contract:
-//   docs/openapi.json        → src/generated/openapi.ts   (every `components.schemas` entry)
+//   docs/openapi.json        → src/generated/openapi.ts   (every `components.schemas` entry, and
+//                              a `…Query` type per operation with query parameters)
 //   docs/workflow.schema.json → src/generated/workflow.ts (the document and its `$defs`)
 // `node scripts/generate-types.mjs` writes them; `--check` (run by `npm run lint`) fails when a
 // committed file differs from what the contract says, naming the file and the first change.
@@ -134,9 +135,37 @@ function declarations(schemas) {
   return out;
 }
 
+/** `list_executions` → `ListExecutionsQuery`. */
+function queryTypeName(operationId) {
+  return `${operationId.replace(/(^|_)([a-z])/g, (_, __, c) => c.toUpperCase())}Query`;
+}
+
+/** One type per operation with query parameters: its query string, each parameter optional
+ * unless the document requires it. */
+function queryTypes(paths) {
+  const schemas = {};
+  for (const item of Object.values(paths)) {
+    for (const op of Object.values(item)) {
+      const query = (op.parameters ?? []).filter((p) => p.in === 'query');
+      if (!op.operationId || query.length === 0) continue;
+      schemas[queryTypeName(op.operationId)] = {
+        description: `The query string of \`${op.operationId}\`.`,
+        type: 'object',
+        properties: Object.fromEntries(query.map((p) => [p.name, { ...p.schema, description: p.description }])),
+        required: query.filter((p) => p.required).map((p) => p.name),
+      };
+    }
+  }
+  return schemas;
+}
+
 function openapiTypes() {
   const doc = JSON.parse(readFileSync(join(root, 'docs', 'openapi.json'), 'utf8'));
-  return HEADER('docs/openapi.json') + declarations(doc.components?.schemas ?? {});
+  return (
+    HEADER('docs/openapi.json') +
+    declarations(doc.components?.schemas ?? {}) +
+    declarations(queryTypes(doc.paths ?? {}))
+  );
 }
 
 function workflowTypes() {

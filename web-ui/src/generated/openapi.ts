@@ -394,3 +394,32 @@ export type WorkflowSummaryOut = {
   updated_at: string;
   version: number;
 };
+
+/** The query string of `list_executions`. */
+export type ListExecutionsQuery = {
+  workflow_id?: string;
+  /** Only executions with this status. */
+  status?: ExecutionStatus;
+  /** Only test executions (`true`) or only real ones (`false`). */
+  test?: boolean;
+  /** RFC 3339: only executions created at or after. */
+  since?: string;
+  /** RFC 3339: only executions created before. */
+  until?: string;
+  /** From the previous page's `next_cursor`. */
+  cursor?: string;
+  /** 1 to 200 (default 50). */
+  limit?: number;
+};
+
+/** The query string of `run_workflow`. */
+export type RunWorkflowQuery = {
+  /** Wait for the result (up to the server's sync wait) instead of answering 202 at once. */
+  wait?: boolean;
+};
+
+/** The query string of `listen_test_event`. */
+export type ListenTestEventQuery = {
+  /** Seconds to wait for a call to the test URL (default 60, at most 300). */
+  timeout?: number;
+};

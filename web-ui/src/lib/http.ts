@@ -31,7 +31,7 @@ export interface RequestOptions {
   yaml?: boolean;
   accept?: 'json' | 'yaml';
   signal?: AbortSignal;
-  query?: Record<string, string | number | undefined | null>;
+  query?: Record<string, string | number | boolean | undefined | null>;
   /** Do not sign out on 401 (the sign-in calls handle it themselves). */
   keepSession?: boolean;
 }

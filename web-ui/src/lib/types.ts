@@ -51,6 +51,9 @@ export type {
   StreamTokenOut,
   CredentialList,
   CredentialSummary,
+  ListExecutionsQuery,
+  ListenTestEventQuery,
+  RunWorkflowQuery,
 } from '../generated/openapi';
 export type ApiErrorBody = api.ErrorBody;
 /** The data of an event stream's `step` events. */

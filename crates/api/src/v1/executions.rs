@@ -179,10 +179,11 @@ impl From<store::StepRunRecord> for StepRunOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     workflow_id: Option<Uuid>,
-    /// queued, running, succeeded, failed or cancelled.
-    #[param(value_type = Option<String>)]
+    /// Only executions with this status.
+    #[param(value_type = Option<store::ExecutionStatus>)]
     status: Option<store::ExecutionStatus>,
     /// Only test executions (`true`) or only real ones (`false`).
     test: Option<bool>,

@@ -449,6 +449,7 @@ async fn restore_version(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RunQuery {
     /// Wait for the result (up to the server's sync wait) instead of answering 202 at once.
     #[serde(default)]
@@ -523,6 +524,7 @@ async fn run_workflow(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListenQuery {
     /// Seconds to wait for a call to the test URL (default 60, at most 300).
     timeout: Option<u64>,

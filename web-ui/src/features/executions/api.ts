@@ -1,17 +1,15 @@
-import type { Execution, ExecutionList, ExecutionStatus, RetryFrom, RunAccepted } from '../../lib/types';
+import type { Execution, ExecutionList, ExecutionStatus, ListExecutionsQuery, RetryFrom, RunAccepted } from '../../lib/types';
 import { request } from '../../lib/http';
 
 const base = '/api/v1/executions';
 const at = (id: string) => `${base}/${encodeURIComponent(id)}`;
 
-export interface ExecutionQuery {
-  workflow_id?: string;
+/** `GET /executions`'s query string; the editor's filters also pass `''` (any status) and a
+ * `null` cursor (the first page), which are left out of the request. */
+export type ExecutionQuery = Omit<ListExecutionsQuery, 'status' | 'cursor'> & {
   status?: ExecutionStatus | '';
-  since?: string;
-  until?: string;
   cursor?: string | null;
-  limit?: number;
-}
+};
 
 export const executionsApi = {
   list: (q: ExecutionQuery = {}, signal?: AbortSignal) =>
