@@ -124,9 +124,24 @@ pub enum HmacPreset {
 pub struct ScheduleTrigger {
     /// A cron expression: five fields (minute hour day month weekday), or six with seconds first.
     pub cron: String,
-    /// IANA time zone name; default UTC.
+    /// IANA time zone name, e.g. `Europe/Paris`; default UTC. Daylight saving time follows the
+    /// zone: a time skipped by the change runs at the first time after it, a time that occurs
+    /// twice runs once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
+    /// What to do with ticks missed while Weft was not running: `skip` (default) drops them;
+    /// `run_once` runs one execution for all of them when Weft is back (its body says how many).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catch_up: Option<CatchUp>,
+}
+
+/// See [`ScheduleTrigger::catch_up`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CatchUp {
+    #[default]
+    Skip,
+    RunOnce,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]

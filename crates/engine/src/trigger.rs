@@ -81,6 +81,14 @@ pub trait TriggerHost: Send + Sync + 'static {
     async fn active_workflows(&self, kind: &str) -> Result<Vec<ActiveWorkflow>, String>;
     /// Queues an execution (committed before this returns) and wakes the local workers; its id.
     async fn submit(&self, submission: Submission) -> Result<Uuid, String>;
+    /// When the newest execution a schedule started for this workflow was due (its event's
+    /// `scheduled_at`), for `catch_up: run_once`; `None` if there is none.
+    async fn last_scheduled(
+        &self,
+        _workflow_id: Uuid,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+        Ok(None)
+    }
 }
 
 /// A kind of trigger. One implementation per kind, registered in [`TriggerKinds`]. Every method

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use engine::trigger::{ActiveWorkflow, Submission, TriggerContext, TriggerHost, TriggerKinds};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -90,6 +91,19 @@ impl TriggerHost for Host {
             .collect())
     }
 
+    async fn last_scheduled(&self, workflow_id: Uuid) -> Result<Option<DateTime<Utc>>, String> {
+        let last = self
+            .store
+            .last_execution_of_kind(workflow_id, "schedule")
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(last.and_then(|e| {
+            e.request.to_value()["body"]["scheduled_at"]
+                .as_str()
+                .and_then(|t| t.parse().ok())
+        }))
+    }
+
     async fn submit(&self, s: Submission) -> Result<Uuid, String> {
         let submitted = self
             .worker
@@ -160,8 +174,9 @@ mod tests {
         let mut kinds = triggers::kinds().clone();
         kinds.register(Recording(log.clone()));
         let runtime = TriggerRuntime::start(&kinds, Arc::new(NoHost));
-        // The built-in kinds start nothing (yet); the recording kind one task.
-        assert_eq!(runtime.len(), 1);
+        // The schedule kind's scheduler and the recording kind's task; webhook and manual start
+        // nothing. (The scheduler, with no store to read, retries until stopped.)
+        assert_eq!(runtime.len(), 2);
         assert_eq!(*log.lock().unwrap(), ["started"]);
         tokio::task::yield_now().await;
         assert_eq!(*log.lock().unwrap(), ["started"], "runs until stopped");

@@ -196,6 +196,19 @@ export type RetryIn = {
   from?: null | RetryFrom;
 };
 
+/** When a schedule workflow runs next. */
+export type ScheduleOut = {
+  /**
+   * Whether it runs at all (only an active workflow's schedule fires; `false` for a
+   * preview).
+   */
+  active: boolean;
+  /** The next run times, in UTC (RFC 3339). */
+  next_runs: string[];
+  /** The time zone the cron is read in (IANA name). */
+  timezone: string;
+};
+
 /** What a key (and the sessions and stream tokens made with it) may do. */
 export type Scope = "admin" | "read";
 
@@ -412,10 +425,26 @@ export type ListExecutionsQuery = {
   limit?: number;
 };
 
+/** The query string of `preview_schedule`. */
+export type PreviewScheduleQuery = {
+  /** A cron expression: five fields, or six with seconds first. */
+  cron: string;
+  /** An IANA time zone; default UTC. */
+  timezone?: string;
+  /** How many run times (default 5, at most 100). */
+  count?: number;
+};
+
 /** The query string of `run_workflow`. */
 export type RunWorkflowQuery = {
   /** Wait for the result (up to the server's sync wait) instead of answering 202 at once. */
   wait?: boolean;
+};
+
+/** The query string of `get_schedule`. */
+export type GetScheduleQuery = {
+  /** How many run times (default 5, at most 100). */
+  count?: number;
 };
 
 /** The query string of `listen_test_event`. */

@@ -28,8 +28,17 @@ export type Trigger = {
   type: "schedule";
   /** A cron expression: five fields (minute hour day month weekday), or six with seconds first. */
   cron: string;
-  /** IANA time zone name; default UTC. */
+  /**
+   * IANA time zone name, e.g. `Europe/Paris`; default UTC. Daylight saving time follows the
+   * zone: a time skipped by the change runs at the first time after it, a time that occurs
+   * twice runs once.
+   */
   timezone?: string | null;
+  /**
+   * What to do with ticks missed while Weft was not running: `skip` (default) drops them;
+   * `run_once` runs one execution for all of them when Weft is back (its body says how many).
+   */
+  catch_up?: CatchUp | null;
 } | {
   type: "manual";
 };
@@ -52,6 +61,9 @@ export type WebhookAuth = {
 export type AuthKind = "none" | "header" | "basic" | "hmac";
 
 export type HmacPreset = "standard-webhooks" | "stripe" | "github" | "generic";
+
+/** See [`ScheduleTrigger::catch_up`]. */
+export type CatchUp = "skip" | "run_once";
 
 /** One step of the DAG: an action with its config and per-step options. */
 export type Step = {

@@ -54,6 +54,7 @@ export type {
   ListExecutionsQuery,
   ListenTestEventQuery,
   RunWorkflowQuery,
+  ScheduleOut,
 } from '../generated/openapi';
 export type ApiErrorBody = api.ErrorBody;
 /** The data of an event stream's `step` events. */

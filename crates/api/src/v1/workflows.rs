@@ -552,6 +552,107 @@ async fn listen_test_event(
     }
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ScheduleQuery {
+    /// How many run times (default 5, at most 100).
+    count: Option<usize>,
+}
+
+/// When a schedule workflow runs next.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScheduleOut {
+    /// The time zone the cron is read in (IANA name).
+    pub timezone: String,
+    /// The next run times, in UTC (RFC 3339).
+    pub next_runs: Vec<chrono::DateTime<chrono::Utc>>,
+    /// Whether it runs at all (only an active workflow's schedule fires; `false` for a
+    /// preview).
+    pub active: bool,
+}
+
+/// The next run times of a workflow with a schedule trigger, in its time zone's rules.
+#[utoipa::path(get, path = "/workflows/{id}/schedule", tag = "workflows",
+    params(("id" = Uuid, Path), ScheduleQuery),
+    responses((status = 200, body = ScheduleOut), (status = 404), (status = 409, description = "Not a schedule trigger")))]
+async fn get_schedule(
+    _: Caller,
+    State(state): State<AppState>,
+    PathParams(id): PathParams<Uuid>,
+    QueryParams(q): QueryParams<ScheduleQuery>,
+) -> ApiResult<Json<ScheduleOut>> {
+    let w = find(&state, id).await?;
+    let Some(settings) = triggers::kind::Schedule::settings(&w.doc.workflow.trigger) else {
+        return Err(ApiError::conflict(format!(
+            "workflow {id} is started by its {} trigger, not a schedule",
+            w.doc.workflow.trigger.kind()
+        )));
+    };
+    let parsed = triggers::kind::ParsedSchedule::new(settings).map_err(|problems| {
+        ApiError::internal(format!(
+            "the saved schedule of workflow {id} does not parse: {}",
+            problems
+                .iter()
+                .map(|p| p.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })?;
+    let count = q.count.unwrap_or(5).clamp(1, 100);
+    Ok(Json(ScheduleOut {
+        timezone: parsed.timezone().to_string(),
+        next_runs: parsed.next_runs(chrono::Utc::now(), count),
+        active: w.active,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PreviewQuery {
+    /// A cron expression: five fields, or six with seconds first.
+    cron: String,
+    /// An IANA time zone; default UTC.
+    timezone: Option<String>,
+    /// How many run times (default 5, at most 100).
+    count: Option<usize>,
+}
+
+/// When a schedule would run, before it is saved (the editor's preview): the same rules as
+/// the scheduler, time zone and daylight saving time included.
+#[utoipa::path(get, path = "/schedules/preview", tag = "workflows",
+    params(PreviewQuery),
+    responses((status = 200, body = ScheduleOut), (status = 422, description = "Not valid: `details.problems`, at `trigger.cron` / `trigger.timezone`")))]
+async fn preview_schedule(
+    _: Caller,
+    QueryParams(q): QueryParams<PreviewQuery>,
+) -> ApiResult<Json<ScheduleOut>> {
+    let settings = engine::model::ScheduleTrigger {
+        cron: q.cron,
+        timezone: q.timezone.filter(|t| !t.trim().is_empty()),
+        catch_up: None,
+    };
+    let parsed = triggers::kind::ParsedSchedule::new(&settings).map_err(|problems| {
+        let problems = engine::Problems(
+            problems
+                .into_iter()
+                .map(|p| {
+                    let field = format!("trigger.{}", p.field);
+                    let mut problem = engine::Problem::new(&field, p.message);
+                    problem.field = Some(field);
+                    problem
+                })
+                .collect(),
+        );
+        ApiError::invalid_workflow(&problems)
+    })?;
+    let count = q.count.unwrap_or(5).clamp(1, 100);
+    Ok(Json(ScheduleOut {
+        timezone: parsed.timezone().to_string(),
+        next_runs: parsed.next_runs(chrono::Utc::now(), count),
+        active: false,
+    }))
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_workflows, create_workflow))
@@ -564,4 +665,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(restore_version))
         .routes(routes!(run_workflow))
         .routes(routes!(listen_test_event))
+        .routes(routes!(get_schedule))
+        .routes(routes!(preview_schedule))
 }

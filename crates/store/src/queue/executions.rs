@@ -419,6 +419,23 @@ impl Store {
         .await
     }
 
+    /// The newest execution of a workflow started by a trigger kind (e.g. a schedule's last
+    /// tick), through the `(workflow_id, id)` index.
+    pub async fn last_execution_of_kind(
+        &self,
+        workflow_id: Uuid,
+        trigger_kind: &str,
+    ) -> Result<Option<ExecutionRecord>> {
+        execution::Entity::find()
+            .filter(execution::Column::WorkflowId.eq(workflow_id))
+            .filter(execution::Column::TriggerKind.eq(trigger_kind))
+            .order_by_desc(execution::Column::Id)
+            .one(self.db())
+            .await?
+            .map(ExecutionRecord::from_model)
+            .transpose()
+    }
+
     pub async fn execution(&self, id: Uuid) -> Result<Option<ExecutionRecord>> {
         execution::Entity::find_by_id(id)
             .one(self.db())

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use engine::trigger::TriggerKinds;
 
 pub use manual::Manual;
-pub use schedule::Schedule;
+pub use schedule::{Parsed as ParsedSchedule, Schedule};
 pub use webhook::Webhook;
 
 /// Every trigger kind. Built once per process: the registry carried by `engine::Registry`

@@ -6,10 +6,9 @@ import { toast } from '../../app/toast';
 import { Button, CopyButton, Field, IconButton } from '../../app/ui';
 import { workflowsApi } from '../../features/workflows/api';
 import type { AuthKind, CapturedRequest, HmacPreset, Trigger, WebhookAuth, WebhookTrigger, Workflow } from '../../lib/types';
-import { describeError, isAbort } from '../../lib/http';
+import { ApiError, describeError, isAbort } from '../../lib/http';
 import { absoluteUrl, slug } from '../../lib/format';
 import { triggerMeta } from '../../nodes/actions';
-import { nextRuns } from '../cron';
 import { followExecution, useDirty } from '../hooks';
 import { JsonView } from '../JsonView';
 import { useEditor } from '../store';
@@ -77,8 +76,14 @@ export function TriggerPanel() {
             <Field label="Cron" htmlFor="trigger-cron" hint="minute hour day month weekday, e.g. 0 9 * * mon-fri" error={errorsOf('trigger.cron', problems)}>
               <input id="trigger-cron" value={trigger.cron} readOnly={readOnly} data-testid="trigger-cron" onChange={(e) => setTrigger({ ...trigger, cron: e.target.value }, 'cron')} />
             </Field>
-            <Field label="Time zone" htmlFor="trigger-tz" hint="IANA name, default UTC">
+            <Field label="Time zone" htmlFor="trigger-tz" hint="IANA name, e.g. Europe/Paris; default UTC" error={errorsOf('trigger.timezone', problems)}>
               <input id="trigger-tz" value={trigger.timezone ?? ''} placeholder="UTC" readOnly={readOnly} onChange={(e) => setTrigger({ ...trigger, timezone: e.target.value || undefined }, 'tz')} />
+            </Field>
+            <Field label="Missed runs" htmlFor="trigger-catch-up" hint="what happens to runs missed while Weft was down">
+              <select id="trigger-catch-up" value={trigger.catch_up ?? 'skip'} disabled={readOnly} onChange={(e) => setTrigger({ ...trigger, catch_up: e.target.value === 'skip' ? undefined : (e.target.value as 'run_once') }, 'catch_up')}>
+                <option value="skip">Skip them</option>
+                <option value="run_once">Run once for all of them</option>
+              </select>
             </Field>
             <CronPreview cron={trigger.cron} timezone={trigger.timezone} />
           </>
@@ -89,22 +94,39 @@ export function TriggerPanel() {
   );
 }
 
+/** A refused preview's first located problem (the cron or the zone), else the error. */
+function problemText(e: unknown): string {
+  const problems = e instanceof ApiError ? (e.details as { problems?: { message: string }[] } | null)?.problems : undefined;
+  return problems?.[0]?.message ?? describeError(e);
+}
+
+/** The next runs as the server computes them (its time zone and daylight saving rules),
+ * shown in the schedule's zone. */
 function CronPreview({ cron, timezone }: { cron: string; timezone?: string | null }) {
-  let runs: Date[] = [];
-  let error: string | null = null;
-  try {
-    runs = nextRuns(cron, 5);
-  } catch (e) {
-    error = (e as Error).message;
-  }
-  if (error) return <p className="field__error">{error}</p>;
+  const [state, setState] = useState<{ runs: string[]; zone: string } | { error: string } | null>(null);
+  useEffect(() => {
+    const ctl = new AbortController();
+    const t = setTimeout(() => {
+      workflowsApi.previewSchedule(cron, timezone, ctl.signal).then(
+        (s) => setState({ runs: s.next_runs, zone: s.timezone }),
+        (e) => !isAbort(e) && setState({ error: problemText(e) }),
+      );
+    }, 250);
+    return () => {
+      clearTimeout(t);
+      ctl.abort();
+    };
+  }, [cron, timezone]);
+  if (!state) return null;
+  if ('error' in state) return <p className="field__error">{state.error}</p>;
+  const local = new Intl.DateTimeFormat('en-GB', { timeZone: state.zone, dateStyle: 'medium', timeStyle: 'short' });
   return (
     <div>
-      <h3 className="section__title">Next runs {timezone && timezone !== 'UTC' ? '(UTC; the server applies the time zone)' : '(UTC)'}</h3>
+      <h3 className="section__title">Next runs ({state.zone})</h3>
       <ol className="plain-list" data-testid="cron-preview">
-        {runs.map((d) => (
-          <li key={d.toISOString()}>
-            <code>{d.toISOString().replace('T', ' ').replace(':00.000Z', ' UTC')}</code>
+        {state.runs.map((t) => (
+          <li key={t}>
+            <code>{local.format(new Date(t))}</code>
           </li>
         ))}
       </ol>

@@ -1,11 +1,4 @@
-import type {
-  RunAccepted,
-  TestEvent,
-  ValidationResult,
-  Workflow,
-  WorkflowDocument,
-  WorkflowList,
-} from '../../lib/types';
+import type { RunAccepted, ScheduleOut, TestEvent, ValidationResult, Workflow, WorkflowDocument, WorkflowList } from '../../lib/types';
 import { request } from '../../lib/http';
 
 const base = '/api/v1/workflows';
@@ -13,6 +6,9 @@ const at = (id: string) => `${base}/${encodeURIComponent(id)}`;
 
 export const workflowsApi = {
   list: () => request<WorkflowList>(base),
+  /** When a schedule would run (the server's rules: time zone, daylight saving time). */
+  previewSchedule: (cron: string, timezone: string | null | undefined, signal?: AbortSignal) =>
+    request<ScheduleOut>('/api/v1/schedules/preview', { query: { cron, timezone: timezone ?? undefined, count: 5 }, signal }),
   get: (id: string) => request<Workflow>(at(id)),
   getYaml: (id: string) => request<string>(at(id), { accept: 'yaml' }),
   /** Creates from a document, or from YAML text. */

@@ -10,6 +10,7 @@
 //! - `cli`: import, export and api-key against the database and a running server;
 //! - `security`: what a hostile caller can send (bodies before checks, slow clients, memory,
 //!   answer headers, key scopes, sessions, secret headers, file modes);
+//! - `schedules`: ticks once each (two processes too), deactivation, catch-up, next runs;
 //! - `crash`: SIGKILL in the middle of a burst, SIGTERM with executions running.
 
 mod harness;
@@ -20,6 +21,7 @@ mod bounds;
 mod cli;
 mod crash;
 mod executions;
+mod schedules;
 mod security;
 mod webhook_auth;
 mod webhooks;
