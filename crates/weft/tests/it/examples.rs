@@ -10,10 +10,7 @@ use crate::support::{all_examples, example, run, weft};
 #[tokio::test]
 async fn every_example_passes_validation() {
     let files = all_examples();
-    assert!(
-        files.len() >= 5,
-        "expected the five examples, found {files:?}"
-    );
+    assert!(files.len() >= 5, "expected the examples, found {files:?}");
     let out = weft(["validate"]).args(&files).output().await;
     out.success();
     for file in &files {
@@ -185,5 +182,25 @@ async fn parallel_enrich_joins_both_lookups() {
     assert!(
         summary.starts_with("Person ada (") && summary.ends_with(") at Company acme"),
         "summary: {summary:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_daily_digest_fetches_the_figures_and_posts_them() {
+    let mock = MockApi::start().await;
+    // `weft run` fires the trigger by hand; the body stands in for the scheduler's.
+    let out = run(&example("daily-digest.yaml"), &mock)
+        .input(&json!({ "scheduled_at": "2026-12-02T08:00:00.000Z", "timezone": "Europe/Paris" }))
+        .output()
+        .await;
+    out.success();
+    assert_eq!(mock.count("GET", "/enrich/company/acme"), 1, "{out}");
+    let notes = mock.notifications();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["channel"], "team");
+    let text = notes[0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Company acme: ") && text.ends_with("(run of 2026-12-02T08:00:00.000Z)"),
+        "{text}"
     );
 }

@@ -69,6 +69,32 @@ async fn a_schedule_runs_each_tick_once_and_stops_at_once_when_deactivated(backe
     let id = server.deploy(&every_second("ticking", None)).await;
     wait_for_executions(&server, &id, 3).await;
 
+    // A new version moves the schedule to its cron: every other second from then on.
+    let every_other = every_second("ticking", None).replace("\"* * * * * *\"", "\"*/2 * * * * *\"");
+    send(
+        server
+            .api(reqwest::Method::PUT, &format!("/api/v1/workflows/{id}"))
+            .header("content-type", "application/yaml")
+            .body(every_other),
+    )
+    .await
+    .expect_status(200);
+    let before = server.count_executions(&id).await;
+    wait_for_executions(&server, &id, before + 3).await;
+    let newest = server.executions(&format!("workflow_id={id}")).await;
+    let newest = server.execution(newest[0]["id"].as_str().unwrap()).await;
+    assert_eq!(newest["version"], 2, "{newest:#}");
+    let at: chrono::DateTime<chrono::Utc> = newest["request"]["body"]["scheduled_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        chrono::Timelike::second(&at) % 2,
+        0,
+        "not on the new cron: {at}"
+    );
+
     send(server.post(&format!("/api/v1/workflows/{id}/deactivate")))
         .await
         .expect_status(200);
