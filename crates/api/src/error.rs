@@ -49,6 +49,9 @@ pub enum ErrorCode {
     ExecutionFailed,
     /// 500: something failed on our side (logged, not sent).
     Internal,
+    /// 504: a sync call's execution did not finish within the sync wait; it goes on
+    /// (`details.execution_id`, `details.status_url`, and `Location`).
+    StillRunning,
     /// 503: too much is being received at once; retry after `Retry-After`.
     Busy,
 }

@@ -165,9 +165,24 @@ async fn answer(
     format: Option<Format>,
 ) -> ApiResult<Response> {
     let status_url = status_url(state, enqueued.execution_id);
-    if let (Some(format), Some((watch, read_first))) = (format, watch)
-        && let Some(outcome) = watch.outcome(state.config.sync_wait, read_first).await?
-    {
+    if let (Some(format), Some((watch, read_first))) = (format, watch) {
+        let Some(outcome) = watch.outcome(state.config.sync_wait, read_first).await? else {
+            // Never a 2xx for an answer the caller did not get: 504, and where to follow it.
+            return Err(ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                ErrorCode::StillRunning,
+                "the execution did not finish within the sync wait; it goes on: follow it at                  `details.status_url` (with an API key)",
+            )
+            .details(serde_json::json!({
+                "execution_id": enqueued.execution_id,
+                "status_url": status_url,
+            }))
+            .header(header::LOCATION, &status_url)
+            .header(
+                header::HeaderName::from_static("x-weft-execution-id"),
+                &enqueued.execution_id.to_string(),
+            ));
+        };
         // The caller of a hook is anonymous: a failure tells it the execution id, not what
         // failed inside (that stays behind the API key).
         return Ok(respond::execution_reply(&outcome, format, false));

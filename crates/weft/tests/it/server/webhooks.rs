@@ -232,7 +232,7 @@ steps:
     assert_eq!(exec["error"]["step_id"], "check", "{exec:#}");
 }
 
-async fn a_sync_webhook_slower_than_the_sync_wait_answers_202_with_a_status_url(backend: Backend) {
+async fn a_sync_webhook_slower_than_the_sync_wait_answers_504_with_a_status_url(backend: Backend) {
     let d = Deployment::new(backend)
         .await
         .env("WEFT_SYNC_WAIT", "500ms");
@@ -261,16 +261,22 @@ steps:
     let started = Instant::now();
     let reply = server.call_hook("slow-report", &json!({})).await;
     let waited = started.elapsed();
-    reply.expect_status(202);
+    // Not a 2xx: the caller did not get the workflow's answer.
+    let e = reply.expect_error(504, "still_running");
     assert!(
         waited < Duration::from_millis(3500),
         "the caller waited {waited:?}, not about the sync wait"
     );
-    let body = reply.json();
+    let body = &e["details"];
     let id = body["execution_id"].as_str().expect("an execution id");
     assert_eq!(
         body["status_url"],
         format!("/api/v1/executions/{id}").as_str()
+    );
+    assert_eq!(
+        reply.header("location"),
+        body["status_url"].as_str(),
+        "{reply}"
     );
     let exec = server.wait_finished(id).await;
     assert_eq!(exec["status"], "succeeded", "{exec:#}");
@@ -460,7 +466,7 @@ on_both_backends!(
     a_sync_webhook_answers_with_the_status_headers_and_body_of_its_respond_step,
     a_sync_webhook_without_a_respond_step_answers_with_the_last_output_as_json,
     a_failing_sync_webhook_answers_500_with_the_execution_id_and_no_internals,
-    a_sync_webhook_slower_than_the_sync_wait_answers_202_with_a_status_url,
+    a_sync_webhook_slower_than_the_sync_wait_answers_504_with_a_status_url,
     a_sync_webhook_honours_accept_for_yaml_and_text_and_refuses_others_with_406,
     a_repeated_idempotency_key_returns_the_first_execution_and_starts_no_other,
     a_repeated_idempotency_key_on_a_sync_webhook_answers_with_the_first_result,
