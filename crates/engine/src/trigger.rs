@@ -24,7 +24,8 @@ use uuid::Uuid;
 use crate::action::ConfigProblem;
 use crate::credentials::CredentialsProvider;
 use crate::journal::TriggerEvent;
-use crate::model::{Trigger, Workflow};
+use crate::model::Trigger;
+use crate::plan::Plan;
 
 /// Describes a trigger kind for the API and the editor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +61,8 @@ pub struct TriggerContext {
 pub struct ActiveWorkflow {
     pub id: Uuid,
     pub version: i32,
-    pub workflow: Arc<Workflow>,
+    /// Its compiled plan (from the process's plan cache: the same one its executions run).
+    pub plan: Arc<Plan>,
 }
 
 /// An execution a kind's task asks for.

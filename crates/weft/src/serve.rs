@@ -164,6 +164,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         plans.registry().triggers(),
         Arc::new(trigger_runtime::Host {
             store: store.clone(),
+            plans: plans.clone(),
             worker: worker.clone(),
         }),
     );

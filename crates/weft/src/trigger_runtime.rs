@@ -66,29 +66,38 @@ impl TriggerRuntime {
     }
 }
 
-/// The server as trigger kinds see it: the store's active workflows, and the local workers'
-/// `submit`.
+/// The server as trigger kinds see it: the store's active workflows (their plans from the
+/// shared cache), and the local workers' `submit`.
 pub struct Host {
     pub store: store::Store,
+    pub plans: Arc<store::Plans>,
     pub worker: worker::Worker,
 }
 
 #[async_trait]
 impl TriggerHost for Host {
     async fn active_workflows(&self, kind: &str) -> Result<Vec<ActiveWorkflow>, String> {
-        let records = self
+        // Asked every second by the scheduler: ids and versions only; a version's document is
+        // read and compiled once, by the plan cache.
+        let routes = self
             .store
-            .active_workflows(Some(kind))
+            .active_routes(kind)
             .await
             .map_err(|e| e.to_string())?;
-        Ok(records
-            .into_iter()
-            .map(|w| ActiveWorkflow {
-                id: w.id,
-                version: w.version,
-                workflow: Arc::new(w.doc.workflow),
-            })
-            .collect())
+        let mut out = Vec::with_capacity(routes.len());
+        for r in routes {
+            let plan = self
+                .plans
+                .get(r.workflow_id, r.version)
+                .await
+                .map_err(|e| e.to_string())?;
+            out.push(ActiveWorkflow {
+                id: r.workflow_id,
+                version: r.version,
+                plan,
+            });
+        }
+        Ok(out)
     }
 
     async fn last_scheduled(&self, workflow_id: Uuid) -> Result<Option<DateTime<Utc>>, String> {

@@ -161,6 +161,28 @@ impl Store {
         }))
     }
 
+    /// The active workflows whose current trigger is of this kind, as `(id, current version)`:
+    /// no documents (callers take the plans from [`crate::Plans`]).
+    pub async fn active_routes(&self, trigger_kind: &str) -> Result<Vec<Route>> {
+        let rows = workflow::Entity::find()
+            .select_only()
+            .column(workflow::Column::Id)
+            .column(workflow::Column::CurrentVersion)
+            .filter(workflow::Column::Active.eq(true))
+            .filter(workflow::Column::TriggerKind.eq(trigger_kind))
+            .order_by_asc(workflow::Column::Id)
+            .into_tuple::<(Uuid, i32)>()
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(workflow_id, version)| Route {
+                workflow_id,
+                version,
+            })
+            .collect())
+    }
+
     /// The workflow whose current version has this webhook path, active or not (for
     /// `/hooks-test`): the active one if there is one, else the most recently saved.
     pub async fn workflow_by_path_any(&self, path: &str) -> Result<Option<WorkflowRecord>> {
@@ -172,19 +194,6 @@ impl Store {
                 .order_by(workflow::Column::UpdatedAt, Order::Desc),
         )
         .await
-    }
-
-    /// The active workflows, optionally only those with this trigger kind (`schedule` for the
-    /// scheduler).
-    pub async fn active_workflows(
-        &self,
-        trigger_kind: Option<&str>,
-    ) -> Result<Vec<WorkflowRecord>> {
-        let mut q = workflow::Entity::find().filter(workflow::Column::Active.eq(true));
-        if let Some(kind) = trigger_kind {
-            q = q.filter(workflow::Column::TriggerKind.eq(kind));
-        }
-        all(self.db(), q.order_by_asc(workflow::Column::Id)).await
     }
 
     /// Every workflow, by name, with its last execution.
@@ -441,22 +450,4 @@ async fn one<C: ConnectionTrait>(
         ))),
         None => Ok(None),
     }
-}
-
-async fn all<C: ConnectionTrait>(
-    db: &C,
-    q: Select<workflow::Entity>,
-) -> Result<Vec<WorkflowRecord>> {
-    with_current_version(q)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(w, v)| match v {
-            Some(v) => WorkflowRecord::from_models(w, v),
-            None => Err(Error::corrupt(format!(
-                "workflow {} has no version {}",
-                w.id, w.current_version
-            ))),
-        })
-        .collect()
 }

@@ -88,8 +88,8 @@ backends! {
         assert!(!store.set_active(a.id, false).await.unwrap().active);
         assert!(store.set_active(b.id, true).await.unwrap().active);
         assert_eq!(store.active_by_path("orders").await.unwrap().unwrap().id, b.id);
-        assert_eq!(store.active_workflows(Some("webhook")).await.unwrap().len(), 1);
-        assert!(store.active_workflows(Some("schedule")).await.unwrap().is_empty());
+        assert_eq!(store.active_routes("webhook").await.unwrap(), [store::Route { workflow_id: b.id, version: b.version }]);
+        assert!(store.active_routes("schedule").await.unwrap().is_empty());
     }
 
     async fn saving_an_active_workflow_onto_a_served_path_is_a_conflict_and_changes_nothing(store: Store) {

@@ -195,7 +195,7 @@ async fn first_sight(
     now: DateTime<Utc>,
     catch_up_allowed: bool,
 ) -> Option<Slot> {
-    let s = Schedule::settings(&w.workflow.trigger)?;
+    let s = Schedule::settings(&w.plan.workflow.trigger)?;
     let parsed = match Parsed::new(s) {
         Ok(p) => p,
         Err(problems) => {
@@ -242,13 +242,16 @@ async fn fire_due(
     slot: &mut Slot,
     now: DateTime<Utc>,
 ) {
-    let late = chrono::Duration::from_std(LATE).unwrap_or_default();
+    let oldest = now - chrono::Duration::from_std(LATE).unwrap_or_default();
+    if let Some(tick) = slot.next.filter(|t| *t < oldest) {
+        // The process was paused: the ticks since are dropped at once, not one by one.
+        tracing::info!(workflow_id = %w.id, from = %tick, to = %oldest, "ticks more than 30 s late are skipped");
+        slot.next = slot
+            .parsed
+            .next_after(oldest - chrono::Duration::seconds(1));
+    }
     while let Some(tick) = slot.next.filter(|t| *t <= now) {
-        if tick >= now - late {
-            submit(context, w, &slot.parsed, tick, None).await;
-        } else {
-            tracing::info!(workflow_id = %w.id, %tick, "a tick missed for longer than allowed is skipped");
-        }
+        submit(context, w, &slot.parsed, tick, None).await;
         slot.next = slot.parsed.next_after(tick);
     }
 }
