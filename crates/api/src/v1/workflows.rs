@@ -571,6 +571,17 @@ pub struct ScheduleOut {
     pub active: bool,
 }
 
+impl ScheduleOut {
+    /// The next `count` runs from now (default 5, at most 100).
+    fn of(parsed: &triggers::kind::ParsedSchedule, count: Option<usize>, active: bool) -> Self {
+        ScheduleOut {
+            timezone: parsed.timezone().to_string(),
+            next_runs: parsed.next_runs(chrono::Utc::now(), count.unwrap_or(5).clamp(1, 100)),
+            active,
+        }
+    }
+}
+
 /// The next run times of a workflow with a schedule trigger, in its time zone's rules.
 #[utoipa::path(get, path = "/workflows/{id}/schedule", tag = "workflows",
     params(("id" = Uuid, Path), ScheduleQuery),
@@ -598,12 +609,7 @@ async fn get_schedule(
                 .join("; ")
         ))
     })?;
-    let count = q.count.unwrap_or(5).clamp(1, 100);
-    Ok(Json(ScheduleOut {
-        timezone: parsed.timezone().to_string(),
-        next_runs: parsed.next_runs(chrono::Utc::now(), count),
-        active: w.active,
-    }))
+    Ok(Json(ScheduleOut::of(&parsed, q.count, w.active)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -645,12 +651,7 @@ async fn preview_schedule(
         );
         ApiError::invalid_workflow(&problems)
     })?;
-    let count = q.count.unwrap_or(5).clamp(1, 100);
-    Ok(Json(ScheduleOut {
-        timezone: parsed.timezone().to_string(),
-        next_runs: parsed.next_runs(chrono::Utc::now(), count),
-        active: false,
-    }))
+    Ok(Json(ScheduleOut::of(&parsed, q.count, false)))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
