@@ -125,6 +125,7 @@ mod test_support {
             attempt: 1,
             timeout: None,
             credentials: &NoCredentials,
+            services: &engine::services::NoServices,
         };
         action.run(&ctx, &input).await
     }

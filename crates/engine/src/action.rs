@@ -10,6 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::credentials::CredentialsProvider;
+use crate::services::Services;
 use crate::trigger::TriggerKinds;
 
 /// Describes an action kind for the CLI, the API and the editor's forms.
@@ -84,6 +85,8 @@ pub struct ActionContext<'a> {
     /// The step's per-attempt timeout, if any (actions may pass it on, e.g. to HTTP clients).
     pub timeout: Option<Duration>,
     pub credentials: &'a dyn CredentialsProvider,
+    /// What the host offers besides (child executions, durable deliveries).
+    pub services: &'a dyn Services,
 }
 
 impl ActionContext<'_> {

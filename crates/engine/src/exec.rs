@@ -23,6 +23,7 @@ use crate::journal::{
     StepStatus, TriggerEvent,
 };
 use crate::plan::{Plan, PlannedStep};
+use crate::services::{NoServices, Services};
 use crate::template::Scope;
 
 /// Bounds of one execution.
@@ -82,6 +83,8 @@ pub struct Run<'a> {
     pub env: &'a Map<String, Value>,
     pub credentials: &'a dyn CredentialsProvider,
     pub journal: &'a dyn Journal,
+    /// Child executions and durable deliveries ([`NoServices`] unless the host sets them).
+    pub services: &'a dyn Services,
     /// Results recorded by an earlier, interrupted attempt: steps that succeeded (or were
     /// skipped) are not run again.
     pub resume: Vec<StepResult>,
@@ -104,6 +107,7 @@ impl<'a> Run<'a> {
             env,
             credentials,
             journal,
+            services: &NoServices,
             resume: Vec::new(),
             cancel: None,
             limits: Limits::default(),
@@ -684,6 +688,7 @@ async fn attempt(
             attempt: n,
             timeout: step.timeout,
             credentials: run.credentials,
+            services: run.services,
         };
         let call = step.action.run(&ctx, input);
         let res = match step.timeout {

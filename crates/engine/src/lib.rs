@@ -3,7 +3,8 @@
 //! The engine does no IO of its own and knows no database and no HTTP server. It reaches the
 //! outside through small interfaces: [`action::Action`] (step types), [`journal::Journal`]
 //! (records step events, hands back finished steps on resume) and
-//! [`credentials::CredentialsProvider`]; trigger kinds plug in through [`trigger::TriggerKind`].
+//! [`credentials::CredentialsProvider`] and [`services::Services`] (child executions, outgoing
+//! deliveries); trigger kinds plug in through [`trigger::TriggerKind`].
 
 pub mod action;
 pub mod credentials;
@@ -21,6 +22,7 @@ pub mod exec;
 pub mod load;
 pub mod plan;
 pub mod schema;
+pub mod services;
 
 pub use action::{Action, ActionContext, ActionError, ActionOutput, Registry, Response};
 pub use exec::{Cancel, Limits, Run, execute, execute_catching};

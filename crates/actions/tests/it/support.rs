@@ -158,6 +158,7 @@ impl Harness {
             attempt,
             timeout,
             credentials: &self.credentials,
+            services: &engine::services::NoServices,
         };
         self.action.run(&ctx, &config).await
     }
