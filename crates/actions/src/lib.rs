@@ -18,6 +18,7 @@ mod respond;
 mod set;
 mod switch;
 mod typed;
+mod workflow;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +34,7 @@ pub use respond::Respond;
 pub use set::Set;
 pub use switch::Switch;
 pub use typed::{Typed, TypedAction};
+pub use workflow::Workflow;
 
 /// The typed `with:` config of each action.
 pub mod configs {
@@ -43,6 +45,7 @@ pub mod configs {
     pub use crate::respond::Config as Respond;
     pub use crate::set::Config as Set;
     pub use crate::switch::Config as Switch;
+    pub use crate::workflow::Config as Workflow;
 }
 
 /// Every action kind, the `http` action calling out through `client` (see [`http_client`]).
@@ -55,7 +58,8 @@ pub fn registry(client: HttpClient) -> Registry {
         .register(Typed(Switch))
         .register(Typed(Respond))
         .register(Typed(Delay))
-        .register(Typed(Fail));
+        .register(Typed(Fail))
+        .register(Typed(Workflow));
     registry
 }
 
@@ -141,7 +145,9 @@ mod tests {
         let kinds: Vec<_> = registry.kinds().collect();
         assert_eq!(
             kinds,
-            ["delay", "fail", "http", "if", "respond", "set", "switch"]
+            [
+                "delay", "fail", "http", "if", "respond", "set", "switch", "workflow"
+            ]
         );
     }
 

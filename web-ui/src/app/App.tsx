@@ -6,6 +6,7 @@ import { SignIn } from '../features/auth/components/SignIn';
 import { restoreSession, signOut } from '../features/auth/api';
 import { EditorPage } from '../editor/EditorPage';
 import { ExecutionsPage } from '../features/executions/components/ExecutionsPage';
+import { OpenExecution } from '../features/executions/components/OpenExecution';
 import { WorkflowsPage } from '../features/workflows/components/WorkflowsPage';
 import { href, useRoute } from './router';
 import { Toasts } from './Toasts';
@@ -41,7 +42,7 @@ export function App() {
           <Logo />
         </a>
         <a
-          className={`sidebar__link${route.name !== 'executions' ? ' is-active' : ''}`}
+          className={`sidebar__link${route.name !== 'executions' && route.name !== 'execution' ? ' is-active' : ''}`}
           href={href({ name: 'workflows' })}
           aria-label="Workflows"
           title="Workflows"
@@ -51,7 +52,7 @@ export function App() {
           <WorkflowIcon size={20} aria-hidden />
         </a>
         <a
-          className={`sidebar__link${route.name === 'executions' ? ' is-active' : ''}`}
+          className={`sidebar__link${route.name === 'executions' || route.name === 'execution' ? ' is-active' : ''}`}
           href={href({ name: 'executions' })}
           aria-label="Executions"
           title="Executions"
@@ -71,6 +72,7 @@ export function App() {
       <main className="shell__main">
         {route.name === 'workflows' && <WorkflowsPage />}
         {route.name === 'executions' && <ExecutionsPage />}
+        {route.name === 'execution' && <OpenExecution key={route.id} id={route.id} />}
         {route.name === 'editor' && <EditorPage key={route.id} id={route.id} executionId={route.executionId} />}
       </main>
       <Toasts />

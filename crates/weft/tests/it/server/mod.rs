@@ -11,6 +11,8 @@
 //! - `security`: what a hostile caller can send (bodies before checks, slow clients, memory,
 //!   answer headers, key scopes, sessions, secret headers, file modes);
 //! - `schedules`: ticks once each (two processes too), deactivation, catch-up, next runs;
+//! - `subworkflows`: `action: workflow` with and without waiting, failures, the depth bound,
+//!   static cycles, one child after a SIGKILL;
 //! - `crash`: SIGKILL in the middle of a burst, SIGTERM with executions running.
 
 mod harness;
@@ -23,6 +25,7 @@ mod crash;
 mod executions;
 mod schedules;
 mod security;
+mod subworkflows;
 mod webhook_auth;
 mod webhooks;
 mod workflows;
