@@ -110,23 +110,36 @@ pub fn encode(
 }
 
 /// The answer to a caller who waited for an execution: the `respond` step's response, else the
-/// last output; a failure is a 500 naming the execution and, when `detailed` (a caller with an
+/// last output; a failure is the trigger's `on_failure` answer when it has one, else a 500
+/// naming the execution and, when `detailed` (a caller with an
 /// API key), the failing step and its error. An anonymous webhook caller gets only a generic
 /// message and the execution id.
+/// A stored answer (a `respond` step's, or `on_failure`'s) with the execution id header.
+fn answer(
+    r: &engine::Response,
+    status: StatusCode,
+    id: &str,
+    format: Format,
+) -> Result<Response, ApiError> {
+    let mut headers: Vec<(String, String)> = r
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    headers.push(("x-weft-execution-id".into(), id.to_string()));
+    encode(status, &headers, &r.body, format)
+}
+
 pub fn execution_reply(exec: &store::Outcome, format: Format, detailed: bool) -> Response {
     let id = exec.id.to_string();
     let result = match exec.status {
         store::ExecutionStatus::Succeeded => match &exec.response {
-            Some(r) => {
-                let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
-                let mut headers: Vec<(String, String)> = r
-                    .headers
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                headers.push(("x-weft-execution-id".into(), id.clone()));
-                encode(status, &headers, &r.body, format)
-            }
+            Some(r) => answer(
+                r,
+                StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK),
+                &id,
+                format,
+            ),
             _ => encode(
                 StatusCode::OK,
                 &[("x-weft-execution-id".into(), id.clone())],
@@ -134,6 +147,16 @@ pub fn execution_reply(exec: &store::Outcome, format: Format, detailed: bool) ->
                 format,
             ),
         },
+        // The trigger's `on_failure` answer (the engine keeps it a 4xx or 5xx).
+        _ if let Some(r) = &exec.response => answer(
+            r,
+            StatusCode::from_u16(r.status)
+                .ok()
+                .filter(|s| s.is_client_error() || s.is_server_error())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            &id,
+            format,
+        ),
         status if !detailed => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::ExecutionFailed,

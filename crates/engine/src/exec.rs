@@ -400,6 +400,9 @@ impl<'s> State<'s> {
         let plan = sh.plan;
         // Steps still holding shared outputs are gone: the outputs come back without a copy.
         drop(running);
+        let failure_answer = failure
+            .as_ref()
+            .and_then(|(_, e)| failure_answer(sh, &outputs, e));
         let steps: Vec<StepResult> = results
             .into_iter()
             .enumerate()
@@ -419,7 +422,12 @@ impl<'s> State<'s> {
                 ),
             })
             .collect();
-        let response = steps.iter().find_map(|s| s.response.clone());
+        // A failed execution answers a sync caller with its `on_failure` answer, or with the
+        // default 500: never with what a `respond` step before the failure said.
+        let response = match &failure {
+            None => steps.iter().find_map(|s| s.response.clone()),
+            Some(_) => failure_answer,
+        };
         let output = steps
             .iter()
             .rev()
@@ -441,6 +449,60 @@ impl<'s> State<'s> {
             finished_at: Utc::now(),
         }
     }
+}
+
+/// A sync webhook's `on_failure` answer for this failure, rendered with what ran (`None`
+/// without one, or when it does not render: the caller then gets the default 500). Its status
+/// is a 4xx or 5xx, 500 when absent or out of that range.
+fn failure_answer(
+    sh: &Shared<'_>,
+    outputs: &HashMap<String, Arc<Value>>,
+    error: &ExecutionError,
+) -> Option<crate::action::Response> {
+    let node = sh.plan.on_failure.as_ref()?;
+    let mut execution = sh.execution.clone();
+    execution["error"] = json!({ "message": error.message, "step_id": error.step_id });
+    let scope = Scope {
+        trigger: &sh.run.trigger,
+        steps: outputs,
+        execution: &execution,
+        env: sh.run.env,
+        item: None,
+        index: None,
+    };
+    let rendered = match sh.plan.compiler.render(node, &scope) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(execution_id = %sh.run.execution_id, error = %e, "the on_failure answer did not render; answering the default 500");
+            return None;
+        }
+    };
+    let status = match &rendered["status"] {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|s| (400..=599).contains(s))
+    .unwrap_or(500) as u16;
+    let headers = rendered["headers"]
+        .as_object()
+        .map(|h| {
+            h.iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(crate::action::Response {
+        status,
+        headers,
+        body: rendered.get("body").cloned().unwrap_or(Value::Null),
+    })
 }
 
 /// Resolves when `cancel` is cancelled; never without one.

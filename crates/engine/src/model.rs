@@ -5,6 +5,8 @@
 //! (durations, cron expressions, ids, paths) stay strings here and are checked by
 //! [`crate::plan::compile`], so that every problem can be reported at once with its location.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -26,6 +28,34 @@ pub struct Workflow {
     /// The steps, in document order. A step without `after` runs after the one listed before it.
     #[serde(default)]
     pub steps: Vec<Step>,
+    /// A workflow to run when an execution of this one fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_error: Option<OnError>,
+}
+
+/// `on_error:` — when an execution fails, the named workflow runs (trigger kind `error`) with
+/// `trigger.body = {execution_id, workflow, error: {message, step_id}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OnError {
+    /// The name of the workflow to run (any stored workflow, active or not).
+    pub workflow: String,
+}
+
+/// `on_failure:` of a sync webhook — the answer its caller gets when the execution fails,
+/// instead of the default 500. Templates read `trigger`, `steps` and `execution` (with
+/// `execution.error.message` and `execution.error.step_id`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OnFailure {
+    /// A 4xx or 5xx status (a number, or a template yielding one); 500 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<String, String>>,
+    /// Any value; templates inside.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
 }
 
 /// What starts an execution.
@@ -64,6 +94,10 @@ pub struct WebhookTrigger {
     pub respond: Option<RespondMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<WebhookAuth>,
+    /// With `respond: sync`, the answer when the execution fails (default: a 500 naming the
+    /// execution).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure: Option<Box<OnFailure>>,
 }
 
 impl WebhookTrigger {

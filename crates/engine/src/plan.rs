@@ -72,6 +72,8 @@ pub struct Plan {
     pub steps: Vec<PlannedStep>,
     pub(crate) compiler: Compiler,
     pub timeout: Option<Duration>,
+    /// A sync webhook's `on_failure` answer (`{status, headers, body}`), compiled.
+    pub(crate) on_failure: Option<Node>,
 }
 
 impl std::fmt::Debug for Plan {
@@ -162,6 +164,15 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
     let templates = compile_templates(&upstream, &mut compiler, &mut c);
     let options = check_step_options(&workflow, &mut c);
     let timeout = c.duration(&workflow.timeout, |c, e| c.doc("timeout", e));
+    let on_failure = compile_on_failure(&workflow, &mut compiler, &mut c);
+    if let Some(on_error) = &workflow.on_error
+        && on_error.workflow.trim().is_empty()
+    {
+        c.doc(
+            "on_error.workflow",
+            "name the workflow to run when an execution fails (its `name:`)",
+        );
+    }
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
@@ -171,7 +182,41 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
         steps,
         compiler,
         timeout,
+        on_failure,
     })
+}
+
+/// A sync webhook's `on_failure` answer: a literal status is a 4xx or 5xx, templates compile.
+fn compile_on_failure(workflow: &Workflow, compiler: &mut Compiler, c: &mut Check) -> Option<Node> {
+    let Trigger::Webhook(hook) = &workflow.trigger else {
+        return None;
+    };
+    let on_failure = hook.on_failure.as_ref()?;
+    if hook.respond != Some(crate::model::RespondMode::Sync) {
+        c.doc(
+            "trigger.on_failure",
+            "`on_failure` is the answer of a sync webhook: set `respond: sync` (an async webhook answers 202 before the execution runs)",
+        );
+    }
+    match &on_failure.status {
+        None => {}
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| (400..=599).contains(&n)) => {}
+        Some(Value::String(s)) if s.contains("{{") => {}
+        Some(other) => c.doc(
+            "trigger.on_failure.status",
+            format!("the answer to a failed execution needs a 4xx or 5xx status, not {other}"),
+        ),
+    }
+    let value = serde_json::to_value(on_failure).unwrap_or(Value::Null);
+    let mut problems = Vec::new();
+    let node = compiler.compile(&value, "trigger.on_failure", &mut problems);
+    for p in problems {
+        c.doc(
+            &p.path,
+            format!("template `{}` {}", p.template, with_verb(&p.message)),
+        );
+    }
+    Some(node)
 }
 
 /// Step ids are valid and unique; returns the index of each id's first step.

@@ -297,6 +297,7 @@ mod tests {
             methods: None,
             respond: None,
             auth,
+            on_failure: None,
         }
     }
 

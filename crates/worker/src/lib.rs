@@ -464,6 +464,13 @@ impl Worker {
             .expect("lock")
             .insert(id, cancel.clone());
         let journal = inner.store.journal(id, attempt);
+        // An error workflow's own failure starts no other error workflow (no loops).
+        let on_error = plan
+            .workflow
+            .on_error
+            .as_ref()
+            .filter(|_| trigger.kind != services::ERROR_KIND)
+            .map(|o| o.workflow.clone());
         let services = services::ExecutionServices {
             worker: self.clone(),
             execution_id: id,
@@ -499,6 +506,13 @@ impl Worker {
             inner.running.lock().expect("lock").remove(&id);
             self.hand_back_later(id).await;
             return;
+        }
+        if result.status == engine::ExecutionStatus::Failed
+            && let Some(name) = &on_error
+        {
+            // Queued before the finish, under a key per failed execution: a crash in between
+            // runs the execution again, and a second failure finds the error run queued.
+            services.start_error_workflow(name, &result).await;
         }
         match inner.store.finish_execution(id, attempt, &result).await {
             Ok(true) => {

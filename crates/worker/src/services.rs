@@ -26,6 +26,68 @@ pub(crate) struct ExecutionServices {
     pub(crate) parent: Option<ParentRef>,
 }
 
+/// The trigger kind of an error workflow's executions (`on_error`).
+pub(crate) const ERROR_KIND: &str = "error";
+
+impl ExecutionServices {
+    /// Queues the `on_error` workflow named `name` for this failed execution, with
+    /// `trigger.body = {execution_id, workflow, error: {message, step_id}}`. Problems are
+    /// logged: the failed execution is recorded either way.
+    pub(crate) async fn start_error_workflow(&self, name: &str, result: &engine::ExecutionResult) {
+        let store = &self.worker.inner.store;
+        let target = match store.workflow_by_name(name).await {
+            Ok(Some(w)) => w,
+            Ok(None) => {
+                tracing::error!(
+                    on_error = name,
+                    "the execution failed and its error workflow does not exist"
+                );
+                return;
+            }
+            Err(e) => {
+                tracing::error!(on_error = name, error = %e, "the execution failed and its error workflow could not be looked up");
+                return;
+            }
+        };
+        let error = result.error.as_ref();
+        let body = serde_json::json!({
+            "execution_id": self.execution_id,
+            "workflow": self.workflow,
+            "error": {
+                "message": error.map(|e| e.message.as_str()),
+                "step_id": error.and_then(|e| e.step_id.as_deref()),
+            },
+        });
+        let event = TriggerEvent {
+            kind: ERROR_KIND.into(),
+            method: "POST".into(),
+            path: String::new(),
+            headers: Default::default(),
+            query: Default::default(),
+            body,
+            parent: None,
+        };
+        let new = store::NewExecution {
+            workflow_id: target.id,
+            version: target.version,
+            trigger_kind: ERROR_KIND.into(),
+            request: Arc::new(event),
+            idempotency_key: Some(format!("on_error:{}", self.execution_id)),
+            fingerprint: None,
+            test: false,
+            claim_for: None,
+        };
+        match self.worker.submit(new, false).await {
+            Ok(s) => {
+                tracing::info!(on_error = name, error_execution = %s.enqueued.execution_id, "the execution failed; its error workflow is queued")
+            }
+            Err(e) => {
+                tracing::error!(on_error = name, error = %e, "the execution failed and its error workflow could not be queued")
+            }
+        }
+    }
+}
+
 /// A store error as a step error: transient ones may pass on another attempt.
 fn store_error(what: &str, e: store::Error) -> ActionError {
     let message = format!("{what}: {e}");

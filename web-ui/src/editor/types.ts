@@ -1,6 +1,6 @@
 // The editor's graph types: typed xyflow nodes for the trigger and the steps.
 import type { Edge, Node } from '@xyflow/react';
-import type { Step, Trigger } from '../lib/types';
+import type { OnError, Step, Trigger } from '../lib/types';
 
 /** The id of the trigger's node; not a valid step id, so it never collides with one. */
 export const TRIGGER_ID = '$trigger';
@@ -35,6 +35,7 @@ export interface WorkflowMeta {
   description?: string | null;
   trigger: Trigger;
   timeout?: string | null;
+  on_error?: OnError | null;
   [field: string]: unknown;
 }
 

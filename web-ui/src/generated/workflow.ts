@@ -12,6 +12,8 @@ export type Workflow = {
   timeout?: string | null;
   /** The steps, in document order. A step without `after` runs after the one listed before it. */
   steps?: Step[];
+  /** A workflow to run when an execution of this one fails. */
+  on_error?: OnError | null;
 };
 
 /** What starts an execution. */
@@ -24,6 +26,11 @@ export type Trigger = {
   /** `async` (default): answer 202 at once; `sync`: wait and answer with the result. */
   respond?: RespondMode | null;
   auth?: WebhookAuth | null;
+  /**
+   * With `respond: sync`, the answer when the execution fails (default: a 500 naming the
+   * execution).
+   */
+  on_failure?: OnFailure | null;
 } | {
   type: "schedule";
   /** A cron expression: five fields (minute hour day month weekday), or six with seconds first. */
@@ -61,6 +68,19 @@ export type WebhookAuth = {
 export type AuthKind = "none" | "header" | "basic" | "hmac";
 
 export type HmacPreset = "standard-webhooks" | "stripe" | "github" | "generic";
+
+/**
+ * `on_failure:` of a sync webhook — the answer its caller gets when the execution fails,
+ * instead of the default 500. Templates read `trigger`, `steps` and `execution` (with
+ * `execution.error.message` and `execution.error.step_id`).
+ */
+export type OnFailure = {
+  /** A 4xx or 5xx status (a number, or a template yielding one); 500 when absent. */
+  status?: unknown;
+  headers?: Record<string, string> | null;
+  /** Any value; templates inside. */
+  body?: unknown;
+};
 
 /** See [`ScheduleTrigger::catch_up`]. */
 export type CatchUp = "skip" | "run_once";
@@ -110,6 +130,15 @@ export type Backoff = "fixed" | "exponential";
 export type Ui = {
   x: number;
   y: number;
+};
+
+/**
+ * `on_error:` — when an execution fails, the named workflow runs (trigger kind `error`) with
+ * `trigger.body = {execution_id, workflow, error: {message, step_id}}`.
+ */
+export type OnError = {
+  /** The name of the workflow to run (any stored workflow, active or not). */
+  workflow: string;
 };
 
 /** A template such as `{{steps.get_user.body.id}}`, rendered when the step runs. */

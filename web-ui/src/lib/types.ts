@@ -10,7 +10,7 @@ import type { JsonSchema } from '../editor/form/jsonSchema';
 // ---------------------------------------------------------------------------------------------
 // The workflow document (the same shape as the YAML).
 
-export type { AuthKind, HmacPreset, RespondMode, Retry, WebhookAuth } from '../generated/workflow';
+export type { AuthKind, HmacPreset, OnError, RespondMode, Retry, WebhookAuth } from '../generated/workflow';
 export type Trigger = doc.Trigger;
 export type TriggerType = Trigger['type'];
 export type WebhookTrigger = Extract<Trigger, { type: 'webhook' }>;

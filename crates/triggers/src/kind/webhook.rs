@@ -154,6 +154,7 @@ mod tests {
             methods: Some(vec!["put".into(), "post".into()]),
             respond: None,
             auth: None,
+            on_failure: None,
         });
         let headers = BTreeMap::from([("X-Api-Key".to_string(), "k".to_string())]);
         let input = |headers| ManualInput {

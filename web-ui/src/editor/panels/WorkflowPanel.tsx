@@ -67,6 +67,16 @@ function WorkflowSettings() {
       <Field label="Execution timeout" htmlFor="wf-settings-timeout" hint="Upper bound of one execution, e.g. 5m; empty: the server's default" error={err('timeout')}>
         <input id="wf-settings-timeout" value={meta.timeout ?? ''} placeholder="1h" readOnly={readOnly} onChange={(e) => updateMeta((m) => ({ ...m, timeout: e.target.value || undefined }), 'timeout')} />
       </Field>
+      <Field label="On error, run workflow" htmlFor="wf-settings-on-error" hint="The name of a workflow that runs when an execution of this one fails; it reads the failure as {{trigger.body.error}}" error={err('on_error.workflow')}>
+        <input
+          id="wf-settings-on-error"
+          value={meta.on_error?.workflow ?? ''}
+          placeholder="Alert on error"
+          readOnly={readOnly}
+          onChange={(e) => updateMeta((m) => ({ ...m, on_error: e.target.value ? { workflow: e.target.value } : undefined }), 'on_error')}
+          data-testid="wf-settings-on-error"
+        />
+      </Field>
     </>
   );
 }

@@ -246,7 +246,7 @@ async fn the_actions_and_the_workflow_schema_are_served(backend: Backend) {
         .collect();
     assert_eq!(
         kinds,
-        ["delay", "fail", "http", "if", "respond", "set", "switch"]
+        ["delay", "fail", "http", "if", "respond", "set", "switch", "workflow"]
     );
     assert!(
         actions

@@ -13,6 +13,7 @@
 //! - `schedules`: ticks once each (two processes too), deactivation, catch-up, next runs;
 //! - `subworkflows`: `action: workflow` with and without waiting, failures, the depth bound,
 //!   static cycles, one child after a SIGKILL;
+//! - `failures`: `on_error` workflows, failing sync webhooks and their `on_failure` answer;
 //! - `crash`: SIGKILL in the middle of a burst, SIGTERM with executions running.
 
 mod harness;
@@ -23,6 +24,7 @@ mod bounds;
 mod cli;
 mod crash;
 mod executions;
+mod failures;
 mod schedules;
 mod security;
 mod subworkflows;

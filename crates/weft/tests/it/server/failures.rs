@@ -1,0 +1,219 @@
+//! When things fail: a workflow's `on_error` workflow runs with the failed execution, workflow
+//! and step (and an error workflow's own failure starts no other); a failing sync webhook
+//! answers 500 with the execution id, or the trigger's `on_failure` answer; `on_failure` is
+//! checked when saving.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::harness::{Backend, Deployment, Server, on_both_backends, send};
+
+const FRAGILE: &str = r#"
+name: fragile
+on_error: { workflow: Alert on error }
+trigger: { type: webhook, path: fragile }
+steps:
+  - id: fine
+    action: set
+    with: { value: 1 }
+  - id: breaks
+    action: fail
+    with: { message: "out of coffee" }
+"#;
+
+async fn wait_for(server: &Server, query: &str, n: usize) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let all = server.executions(query).await;
+        if all.len() >= n
+            && all
+                .iter()
+                .all(|e| !matches!(e["status"].as_str(), Some("queued" | "running")))
+        {
+            return all;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "fewer than {n} finished: {all:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn the_error_workflow_runs_with_the_failed_step(backend: Backend) {
+    let deployment = Deployment::new(backend).await;
+    let server = deployment.start().await;
+    let example = std::fs::read_to_string(crate::support::example("alert-on-error.yaml")).unwrap();
+    let alert = server.create_workflow(&example).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    server.deploy(FRAGILE).await;
+
+    let failed = server.run_hook("fragile", &json!({})).await;
+    assert_eq!(failed["status"], "failed", "{failed:#}");
+    let runs = wait_for(&server, &format!("workflow_id={alert}"), 1).await;
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0]["trigger_kind"], "error");
+    assert_eq!(runs[0]["status"], "succeeded", "{runs:#?}");
+    let run = server.execution(runs[0]["id"].as_str().unwrap()).await;
+    let body = &run["request"]["body"];
+    assert_eq!(body["execution_id"], failed["id"], "{run:#}");
+    assert_eq!(body["workflow"], "fragile");
+    assert_eq!(body["error"]["step_id"], "breaks");
+    assert_eq!(body["error"]["message"], "out of coffee");
+    let notes = deployment.mock.notifications();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(
+        notes[0]["text"],
+        "fragile failed at step breaks: out of coffee"
+    );
+    assert_eq!(notes[0]["execution"], failed["id"]);
+
+    // A success runs nothing.
+    server
+        .deploy(
+            r#"
+name: sturdy
+on_error: { workflow: Alert on error }
+trigger: { type: webhook, path: sturdy }
+steps:
+  - id: fine
+    action: set
+    with: { value: 1 }
+"#,
+        )
+        .await;
+    let ok = server.run_hook("sturdy", &json!({})).await;
+    assert_eq!(ok["status"], "succeeded");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.count_executions(&alert).await, 1);
+}
+
+async fn a_failing_error_workflow_starts_no_other(backend: Backend) {
+    let deployment = Deployment::new(backend).await;
+    let server = deployment.start().await;
+    let id = server
+        .deploy(
+            r#"
+name: doomed
+on_error: { workflow: doomed }
+trigger: { type: webhook, path: doomed }
+steps:
+  - id: breaks
+    action: fail
+    with: { message: "always" }
+"#,
+        )
+        .await;
+    let first = server.run_hook("doomed", &json!({})).await;
+    assert_eq!(first["status"], "failed");
+    let all = wait_for(&server, &format!("workflow_id={id}"), 2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let all_after = server.executions(&format!("workflow_id={id}")).await;
+    assert_eq!(all_after.len(), 2, "the run and one error run: {all:#?}");
+    assert_eq!(all_after[0]["trigger_kind"], "error");
+    assert_eq!(all_after[0]["status"], "failed");
+}
+
+async fn a_failing_sync_webhook_answers_500_or_its_on_failure_answer(backend: Backend) {
+    let deployment = Deployment::new(backend).await;
+    let server = deployment.start().await;
+    server
+        .deploy(
+            r#"
+name: plain sync
+trigger: { type: webhook, path: plain, respond: sync }
+steps:
+  - id: said
+    action: respond
+    with: { status: 200, body: { ok: true } }
+  - id: breaks
+    action: fail
+    with: { message: "no" }
+"#,
+        )
+        .await;
+    let reply = server.call_hook("plain", &json!({})).await;
+    let err = reply.expect_error(500, "execution_failed");
+    let id = err["details"]["execution_id"].as_str().expect("the id");
+    assert_eq!(reply.header("x-weft-execution-id"), Some(id));
+
+    server
+        .deploy(
+            r#"
+name: kind sync
+trigger:
+  type: webhook
+  path: kind
+  respond: sync
+  on_failure:
+    status: 422
+    headers: { x-reason: "{{execution.error.step_id}}" }
+    body:
+      error: "{{execution.error.message}}"
+      order: "{{trigger.body.order}}"
+      checked: "{{steps.check}}"
+steps:
+  - id: check
+    action: set
+    with: { value: "{{trigger.body.order}}" }
+  - id: breaks
+    action: fail
+    with: { message: "order {{trigger.body.order}} is closed" }
+"#,
+        )
+        .await;
+    let reply = server.call_hook("kind", &json!({ "order": 7 })).await;
+    reply.expect_status(422);
+    assert_eq!(reply.header("x-reason"), Some("breaks"));
+    let id = reply
+        .header("x-weft-execution-id")
+        .expect("the id")
+        .to_string();
+    assert_eq!(
+        reply.json(),
+        json!({ "error": "order 7 is closed", "order": 7, "checked": 7 })
+    );
+    let e = server.execution(&id).await;
+    assert_eq!(e["status"], "failed");
+}
+
+async fn on_failure_is_checked_when_saving(backend: Backend) {
+    let deployment = Deployment::new(backend).await;
+    let server = deployment.start().await;
+    for (yaml, path) in [
+        (
+            "name: a\ntrigger:\n  type: webhook\n  path: a\n  on_failure: { status: 502 }\nsteps: []\n",
+            "trigger.on_failure",
+        ),
+        (
+            "name: b\ntrigger:\n  type: webhook\n  path: b\n  respond: sync\n  on_failure: { status: 200 }\nsteps: []\n",
+            "trigger.on_failure.status",
+        ),
+        (
+            "name: c\non_error: { workflow: \"\" }\ntrigger: { type: manual }\nsteps: []\n",
+            "on_error.workflow",
+        ),
+    ] {
+        let reply = send(
+            server
+                .post("/api/v1/workflows")
+                .header("content-type", "application/yaml")
+                .body(yaml),
+        )
+        .await;
+        let err = reply.expect_error(422, "invalid_workflow");
+        let problem = &err["details"]["problems"][0];
+        assert_eq!(problem["path"], path, "{err:#}");
+        assert!(problem["location"]["line"].as_u64().is_some(), "{err:#}");
+    }
+}
+
+on_both_backends!(
+    the_error_workflow_runs_with_the_failed_step,
+    a_failing_error_workflow_starts_no_other,
+    a_failing_sync_webhook_answers_500_or_its_on_failure_answer,
+    on_failure_is_checked_when_saving,
+);
