@@ -18,6 +18,7 @@ mod respond;
 mod set;
 mod switch;
 mod typed;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +34,7 @@ pub use respond::Respond;
 pub use set::Set;
 pub use switch::Switch;
 pub use typed::{Typed, TypedAction};
+pub use webhook::Webhook;
 
 /// The typed `with:` config of each action.
 pub mod configs {
@@ -43,13 +45,16 @@ pub mod configs {
     pub use crate::respond::Config as Respond;
     pub use crate::set::Config as Set;
     pub use crate::switch::Config as Switch;
+    pub use crate::webhook::Config as Webhook;
 }
 
-/// Every action kind, the `http` action calling out through `client` (see [`http_client`]).
+/// Every action kind, the `http` action calling out through `client` (see [`http_client`]),
+/// whose outbound policy the `webhook` action checks too.
 pub fn registry(client: HttpClient) -> Registry {
     let mut registry = Registry::new();
     registry
-        .register(Typed(Http::new(client)))
+        .register(Typed(Http::new(client.clone())))
+        .register(Typed(Webhook::new(client)))
         .register(Typed(Set))
         .register(Typed(If))
         .register(Typed(Switch))
@@ -141,7 +146,9 @@ mod tests {
         let kinds: Vec<_> = registry.kinds().collect();
         assert_eq!(
             kinds,
-            ["delay", "fail", "http", "if", "respond", "set", "switch"]
+            [
+                "delay", "fail", "http", "if", "respond", "set", "switch", "webhook"
+            ]
         );
     }
 

@@ -2,6 +2,8 @@
 //! (journaling every step into the store), and records the result. Crash recovery falls out of
 //! the queue: an execution whose lease expired is claimed again and resumes from its journal.
 
+pub mod deliveries;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -465,6 +467,12 @@ impl Worker {
             inner.credentials.as_ref(),
             &journal,
         );
+        let services = deliveries::DeliveryServices {
+            store: inner.store.clone(),
+            execution_id: id,
+            workflow_id,
+        };
+        run.services = &services;
         run.resume = resume;
         run.cancel = Some(cancel);
         run.limits = inner.config.limits;
