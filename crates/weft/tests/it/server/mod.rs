@@ -11,6 +11,7 @@
 //! - `security`: what a hostile caller can send (bodies before checks, slow clients, memory,
 //!   answer headers, key scopes, sessions, secret headers, file modes);
 //! - `schedules`: ticks once each (two processes too), deactivation, catch-up, next runs;
+//! - `deliveries`: outgoing webhooks retried across restarts, signed, 410, 3xx, retry by hand;
 //! - `crash`: SIGKILL in the middle of a burst, SIGTERM with executions running.
 
 mod harness;
@@ -20,6 +21,7 @@ mod bad_requests;
 mod bounds;
 mod cli;
 mod crash;
+mod deliveries;
 mod executions;
 mod schedules;
 mod security;
