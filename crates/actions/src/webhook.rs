@@ -380,7 +380,6 @@ pub async fn send(client: &crate::HttpClient, out: Outgoing<'_>) -> Sent {
     } else {
         Some(format!("POST {shown} answered {code}{reason}"))
     };
-    tracing::debug!(url = %shown, status = code, "webhook attempt");
     Sent {
         status: Some(code),
         retry_after,

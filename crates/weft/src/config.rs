@@ -125,7 +125,7 @@ pub struct Settings {
     /// What the `http` action may call besides public addresses: CIDRs and `host[:port]`.
     #[serde(deserialize_with = "outbound")]
     pub outbound_allow: Policy,
-    /// The delay before each attempt of an outgoing webhook, the first normally `0s`: as many
+    /// The delay before each attempt of an outgoing webhook, the first `0s` (at once): as many
     /// attempts as entries.
     #[serde(deserialize_with = "schedule")]
     pub delivery_schedule: Vec<Duration>,

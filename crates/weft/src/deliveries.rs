@@ -50,7 +50,7 @@ const MAX_BODY: usize = store::MAX_EXCERPT;
 /// How the runner behaves.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The delay before each attempt (the first normally zero): as many attempts as entries.
+    /// The delay before each attempt (the first zero: at once): as many attempts as entries.
     pub schedule: Vec<Duration>,
     /// One attempt, reading the answer included.
     pub timeout: Duration,
@@ -298,7 +298,9 @@ fn jitter(delay: Duration) -> Duration {
     delay.mul_f64(0.9 + 0.2 * unit)
 }
 
-/// Parses a schedule: comma-separated durations (`0s,5s,5m`), at least one, each at most a week.
+/// Parses a schedule: comma-separated durations (`0s,5s,5m`), at least one, each at most a
+/// week; the first is `0s` (the first attempt is sent as soon as the step queued it), each
+/// next one the delay after a failed attempt.
 pub fn parse_schedule(text: &str) -> Result<Vec<Duration>, String> {
     let mut schedule = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -311,10 +313,14 @@ pub fn parse_schedule(text: &str) -> Result<Vec<Duration>, String> {
         }
         schedule.push(d);
     }
-    if schedule.is_empty() {
-        return Err("the schedule needs at least one attempt, e.g. `0s,5s,5m`".into());
+    match schedule.first() {
+        None => Err("the schedule needs at least one attempt, e.g. `0s,5s,5m`".into()),
+        Some(first) if !first.is_zero() => Err(format!(
+            "the first attempt is sent at once: start the schedule with `0s`, not `{}`",
+            text.split(',').next().unwrap_or_default().trim()
+        )),
+        Some(_) => Ok(schedule),
     }
-    Ok(schedule)
 }
 
 #[cfg(test)]
@@ -333,7 +339,12 @@ mod tests {
         );
         assert!(parse_schedule("").is_err());
         assert!(parse_schedule("1s,soon").unwrap_err().contains("soon"));
-        assert!(parse_schedule("8d").unwrap_err().contains("week"));
+        assert!(parse_schedule("0s,8d").unwrap_err().contains("week"));
+        assert!(
+            parse_schedule("5s,1m")
+                .unwrap_err()
+                .contains("start the schedule with `0s`")
+        );
         for _ in 0..100 {
             let d = jitter(Duration::from_secs(10));
             assert!(
