@@ -1,7 +1,8 @@
 //! Outgoing webhooks (`action: webhook`) against a receiver the test runs on 127.0.0.1: a
 //! message answered 500, 500, then 200, with `weft serve` killed between the attempts, arrives
 //! three times with the same `webhook-id` and a valid signature for each timestamp; 410 stops
-//! the retries; a 3xx is not followed; a failed delivery is retried by hand through the API;
+//! the retries; a 3xx is not followed; `Retry-After` is honoured; a failed delivery is retried
+//! by hand through the API;
 //! the signed sign-up example tells its chat service.
 
 use std::collections::{HashMap, VecDeque};
@@ -35,6 +36,7 @@ fn credentials() -> String {
 struct Seen {
     headers: HashMap<String, String>,
     body: String,
+    at: Instant,
 }
 
 impl Seen {
@@ -51,7 +53,7 @@ struct ReceiverState {
 }
 
 /// A webhook receiver on 127.0.0.1: records every request by path and answers as scripted (a
-/// 3xx with `Location: /target`).
+/// 3xx with `Location: /target`, a 503 with `Retry-After: 2`).
 #[derive(Clone, Default)]
 struct Receiver(Arc<Mutex<ReceiverState>>);
 
@@ -121,6 +123,7 @@ async fn receive(
                 .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
                 .collect(),
             body: String::from_utf8_lossy(&body).into_owned(),
+            at: Instant::now(),
         });
         state
             .script
@@ -131,6 +134,9 @@ async fn receive(
     let status = StatusCode::from_u16(status).unwrap();
     if status.is_redirection() {
         return (status, [(header::LOCATION, "/target")], "moved").into_response();
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        return (status, [(header::RETRY_AFTER, "2")], "busy").into_response();
     }
     (status, format!("answer {}", status.as_u16())).into_response()
 }
@@ -349,6 +355,7 @@ async fn gone_stops_redirects_are_not_followed_and_failures_are_retried_by_hand(
     receiver.answer("/gone", &[410]);
     receiver.answer("/moved", &[302, 302]);
     receiver.answer("/gone-for-good", &[410]);
+    receiver.answer("/busy", &[503]);
     let d = deployment(backend, &base, "0s,1s").await;
     let server = d.start().await;
     server
@@ -363,6 +370,9 @@ steps:
   - id: moved
     action: webhook
     with: {{ url: "{base}/moved", body: {{ k: moved }} }}
+  - id: busy
+    action: webhook
+    with: {{ url: "{base}/busy", body: {{ k: busy }} }}
 "#
         ))
         .await;
@@ -406,6 +416,20 @@ steps:
     assert!(
         receiver.seen("/target").is_empty(),
         "a redirect was followed"
+    );
+
+    // 503 with `Retry-After: 2`: the next attempt waits for it, not for the schedule's 1 s.
+    let busy = step_output(&execution, "busy")["delivery_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d_busy = wait_delivery(&server, &busy, "delivered", |d| d["status"] == "delivered").await;
+    assert_eq!(d_busy["attempts"], 2, "{d_busy:#}");
+    let seen = receiver.seen("/busy");
+    let gap = seen[1].at - seen[0].at;
+    assert!(
+        gap >= Duration::from_millis(1800),
+        "Retry-After not honoured: {gap:?}"
     );
 
     let execution_id = execution["id"].as_str().unwrap();
