@@ -102,7 +102,15 @@ async fn run(runner: Arc<Runner>, mut stop: watch::Receiver<bool>) {
         while tasks.try_join_next().is_some() {}
         let free = concurrency.saturating_sub(tasks.len());
         let mut full = false;
-        if free > 0 {
+        // A read first: an idle queue costs no write.
+        let due = match runner.store.deliveries_are_due().await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look for due deliveries");
+                false
+            }
+        };
+        if free > 0 && due {
             match runner
                 .store
                 .claim_deliveries(&runner.owner, lease, free)

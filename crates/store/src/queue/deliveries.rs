@@ -356,6 +356,21 @@ impl Store {
         let _ = tokio::time::timeout(timeout, self.inner.deliveries.queued.notified()).await;
     }
 
+    /// Whether some pending delivery is due (a read: the runner's look before it claims, so
+    /// that an idle queue costs no write).
+    pub async fn deliveries_are_due(&self) -> Result<bool> {
+        let due = delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::Id)
+            .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(delivery::Column::NextAttemptAt.lte(now()))
+            .limit(1)
+            .into_tuple::<Uuid>()
+            .one(self.db())
+            .await?;
+        Ok(due.is_some())
+    }
+
     /// Claims up to `max` due deliveries for `owner`: pending ones whose `next_attempt_at`
     /// passed and that no live lease holds, the longest due first. Each gets `attempts + 1`
     /// and a lease until now + `lease`, and is returned as it is now. Safe with any number of

@@ -43,7 +43,9 @@ fn attempt(next: Next, status: u16) -> AttemptResult {
 backends! {
     async fn a_key_queues_one_delivery_and_its_fields_come_back_as_stored(store: Store) {
         let (w, e) = execution(&store).await;
+        assert!(!store.deliveries_are_due().await.unwrap());
         let first = store.queue_delivery(delivery(w, e, "tell")).await.unwrap();
+        assert!(store.deliveries_are_due().await.unwrap());
         assert!(!first.duplicate);
         assert_eq!(first.message_id, format!("msg_{}", first.id.simple()));
         let again = store.queue_delivery(delivery(w, e, "tell")).await.unwrap();
