@@ -19,6 +19,7 @@ mod set;
 mod switch;
 mod typed;
 pub mod webhook;
+mod workflow;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +36,7 @@ pub use set::Set;
 pub use switch::Switch;
 pub use typed::{Typed, TypedAction};
 pub use webhook::Webhook;
+pub use workflow::Workflow;
 
 /// The typed `with:` config of each action.
 pub mod configs {
@@ -46,6 +48,7 @@ pub mod configs {
     pub use crate::set::Config as Set;
     pub use crate::switch::Config as Switch;
     pub use crate::webhook::Config as Webhook;
+    pub use crate::workflow::Config as Workflow;
 }
 
 /// Every action kind, the `http` action calling out through `client` (see [`http_client`]),
@@ -60,7 +63,8 @@ pub fn registry(client: HttpClient) -> Registry {
         .register(Typed(Switch))
         .register(Typed(Respond))
         .register(Typed(Delay))
-        .register(Typed(Fail));
+        .register(Typed(Fail))
+        .register(Typed(Workflow));
     registry
 }
 
@@ -147,7 +151,7 @@ mod tests {
         assert_eq!(
             kinds,
             [
-                "delay", "fail", "http", "if", "respond", "set", "switch", "webhook"
+                "delay", "fail", "http", "if", "respond", "set", "switch", "webhook", "workflow"
             ]
         );
     }

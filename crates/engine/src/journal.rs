@@ -346,23 +346,32 @@ pub struct TriggerEvent {
     pub headers: BTreeMap<String, String>,
     pub query: BTreeMap<String, String>,
     pub body: Value,
+    /// For a child execution (`action: workflow`): the execution and step that started it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentRef>,
+}
+
+/// The execution and step that started a child execution; templates read it as
+/// `trigger.parent`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ParentRef {
+    pub execution_id: Uuid,
+    pub workflow: String,
+    pub step_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_index: Option<usize>,
+    /// 1 for a child of an execution that has no parent, 2 for its child, …
+    pub depth: u32,
 }
 
 impl TriggerEvent {
     pub fn to_value(&self) -> Value {
-        serde_json::json!({
-            "kind": self.kind,
-            "method": self.method,
-            "path": self.path,
-            "headers": self.headers,
-            "query": self.query,
-            "body": self.body,
-        })
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
     /// [`TriggerEvent::to_value`] without copying the body.
     pub fn into_value(self) -> Value {
-        let mut m = serde_json::Map::with_capacity(6);
+        let mut m = serde_json::Map::with_capacity(7);
         m.insert("kind".into(), Value::String(self.kind));
         m.insert("method".into(), Value::String(self.method));
         m.insert("path".into(), Value::String(self.path));
@@ -376,6 +385,12 @@ impl TriggerEvent {
         m.insert("headers".into(), strings(self.headers));
         m.insert("query".into(), strings(self.query));
         m.insert("body".into(), self.body);
+        if let Some(parent) = self.parent {
+            m.insert(
+                "parent".into(),
+                serde_json::to_value(parent).unwrap_or(Value::Null),
+            );
+        }
         Value::Object(m)
     }
 }

@@ -27,8 +27,8 @@ pub mod services;
 pub use action::{Action, ActionContext, ActionError, ActionOutput, Registry, Response};
 pub use exec::{Cancel, Limits, Run, execute, execute_catching};
 pub use journal::{
-    ExecutionResult, ExecutionStatus, Journal, NoJournal, StepEvent, StepResult, StepStatus,
-    TriggerEvent,
+    ExecutionResult, ExecutionStatus, Journal, NoJournal, ParentRef, StepEvent, StepResult,
+    StepStatus, TriggerEvent,
 };
 pub use load::{load, parse};
 pub use model::Workflow;

@@ -155,7 +155,7 @@ pub struct Step {
     /// `[a-z_][a-z0-9_]*`, unique in the workflow; templates read the output as `steps.<id>`.
     #[schemars(regex(pattern = r"^[a-z_][a-z0-9_]*$"))]
     pub id: String,
-    /// The step type: `http`, `set`, `if`, `switch`, `respond`, `delay`, `fail`.
+    /// The step type: `http`, `set`, `if`, `switch`, `respond`, `delay`, `fail`, `workflow`, ….
     pub action: String,
     /// A human label for the editor.
     #[serde(default, skip_serializing_if = "Option::is_none")]

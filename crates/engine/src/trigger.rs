@@ -152,6 +152,7 @@ pub fn manual_event_with(
             .collect(),
         query: input.query,
         body: input.body,
+        parent: None,
     }
 }
 

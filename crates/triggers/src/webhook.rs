@@ -38,6 +38,7 @@ pub fn webhook_event(
         headers: header_map(headers),
         query: query_map(query),
         body: parse_body(content_type.as_deref(), body)?,
+        parent: None,
     })
 }
 

@@ -59,6 +59,8 @@ pub struct Config {
     pub redact_headers: Vec<String>,
     /// Claims of one execution without a finish before it is failed (a poison execution).
     pub max_claims: i32,
+    /// How deep workflow calls (`action: workflow`) may nest.
+    pub max_call_depth: u32,
     /// What the `http` action may call besides public addresses (`outbound_allow`).
     pub outbound: Policy,
     /// The delay before each attempt of an outgoing webhook (`delivery_schedule`).
@@ -122,6 +124,9 @@ pub struct Settings {
     /// Claims of one execution without a finish before it is failed (at least 1).
     #[serde(deserialize_with = "parsed::<_, Number<i32>>")]
     pub max_claims: i32,
+    /// How deep workflow calls (`action: workflow`) may nest (at least 1).
+    #[serde(deserialize_with = "parsed::<_, Number<u32>>")]
+    pub max_call_depth: u32,
     /// What the `http` action may call besides public addresses: CIDRs and `host[:port]`.
     #[serde(deserialize_with = "outbound")]
     pub outbound_allow: Policy,
@@ -158,6 +163,7 @@ impl Default for Settings {
             intake_budget: 16 * MIB,
             redact_headers: Vec::new(),
             max_claims: store::MAX_CLAIMS,
+            max_call_depth: 10,
             outbound_allow: Policy::deny_private(),
             delivery_schedule: crate::deliveries::DEFAULT_SCHEDULE.to_vec(),
             delivery_timeout: Duration::from_secs(15),
@@ -294,6 +300,7 @@ impl Settings {
             intake_budget: self.intake_budget.max(self.body_limit.min(MIB)),
             redact_headers: self.redact_headers,
             max_claims: self.max_claims.max(1),
+            max_call_depth: self.max_call_depth.max(1),
             outbound: self.outbound_allow,
             delivery_schedule: self.delivery_schedule,
             delivery_timeout: self.delivery_timeout,

@@ -143,6 +143,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         worker::Config {
             concurrency: config.concurrency,
             lease: config.lease,
+            max_call_depth: config.max_call_depth,
             ..worker::Config::default()
         },
     );

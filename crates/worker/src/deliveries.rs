@@ -1,16 +1,11 @@
-//! The delivery half of the worker's [`engine::services::Services`]: what `action: webhook`
-//! asks of the store. [`queue`] stores a message (idempotent by the step's key) and [`wait`]
-//! waits for its end; the server's delivery runner sends it. [`DeliveryServices`] offers only
-//! these two (until the worker's full `Services` implementation, which also starts child
-//! executions, calls them itself).
+//! The delivery half of the worker's [`engine::services::Services`] (`services`): what
+//! `action: webhook` asks of the store. [`queue`] stores a message (idempotent by the step's
+//! key) and [`wait`] waits for its end; the server's delivery runner sends it.
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use engine::action::ActionError;
-use engine::services::{
-    ChildOutcome, ChildRequest, DeliveryOutcome, NewDelivery, NoServices, QueuedDelivery, Services,
-};
+use engine::services::{DeliveryOutcome, NewDelivery, QueuedDelivery};
 use uuid::Uuid;
 
 /// How often [`wait`] looks at a delivery that another process may finish (finishes in this
@@ -71,30 +66,4 @@ pub async fn wait(store: &store::Store, delivery_id: Uuid) -> Result<DeliveryOut
         last_status: record.last_status,
         last_error: record.last_error,
     })
-}
-
-/// The services of one execution that offers deliveries and no child executions.
-pub struct DeliveryServices {
-    pub store: store::Store,
-    pub execution_id: Uuid,
-    pub workflow_id: Uuid,
-}
-
-#[async_trait]
-impl Services for DeliveryServices {
-    async fn start_child(&self, request: ChildRequest) -> Result<Uuid, ActionError> {
-        NoServices.start_child(request).await
-    }
-
-    async fn await_child(&self, execution_id: Uuid) -> Result<ChildOutcome, ActionError> {
-        NoServices.await_child(execution_id).await
-    }
-
-    async fn queue_delivery(&self, delivery: NewDelivery) -> Result<QueuedDelivery, ActionError> {
-        queue(&self.store, self.execution_id, self.workflow_id, delivery).await
-    }
-
-    async fn await_delivery(&self, delivery_id: Uuid) -> Result<DeliveryOutcome, ActionError> {
-        wait(&self.store, delivery_id).await
-    }
 }

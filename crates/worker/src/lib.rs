@@ -17,6 +17,8 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
+mod services;
+
 /// How a worker behaves.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -32,6 +34,9 @@ pub struct Config {
     /// On shutdown, how long running executions get to finish before being handed back.
     pub shutdown_grace: Duration,
     pub limits: Limits,
+    /// How deep workflow calls (`action: workflow`) may nest: a child of a child … of this
+    /// depth may not call another.
+    pub max_call_depth: u32,
 }
 
 impl Default for Config {
@@ -43,6 +48,7 @@ impl Default for Config {
             poll: Duration::from_millis(250),
             shutdown_grace: Duration::from_secs(10),
             limits: Limits::default(),
+            max_call_depth: 10,
         }
     }
 }
@@ -460,6 +466,13 @@ impl Worker {
             .expect("lock")
             .insert(id, cancel.clone());
         let journal = inner.store.journal(id, attempt);
+        let services = services::ExecutionServices {
+            worker: self.clone(),
+            execution_id: id,
+            workflow_id,
+            workflow: plan.workflow.name.clone(),
+            parent: trigger.parent.clone(),
+        };
         let mut run = Run::new(
             id,
             trigger,
@@ -467,13 +480,8 @@ impl Worker {
             inner.credentials.as_ref(),
             &journal,
         );
-        let services = deliveries::DeliveryServices {
-            store: inner.store.clone(),
-            execution_id: id,
-            workflow_id,
-        };
-        run.services = &services;
         run.resume = resume;
+        run.services = &services;
         run.cancel = Some(cancel);
         run.limits = inner.config.limits;
         // A panic fails the execution (and frees its slot and claim) instead of the task.

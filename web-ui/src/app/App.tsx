@@ -7,6 +7,7 @@ import { restoreSession, signOut } from '../features/auth/api';
 import { EditorPage } from '../editor/EditorPage';
 import { DeliveriesPage } from '../features/deliveries/components/DeliveriesPage';
 import { ExecutionsPage } from '../features/executions/components/ExecutionsPage';
+import { OpenExecution } from '../features/executions/components/OpenExecution';
 import { WorkflowsPage } from '../features/workflows/components/WorkflowsPage';
 import { href, useRoute } from './router';
 import { Toasts } from './Toasts';
@@ -52,7 +53,7 @@ export function App() {
           <WorkflowIcon size={20} aria-hidden />
         </a>
         <a
-          className={`sidebar__link${route.name === 'executions' ? ' is-active' : ''}`}
+          className={`sidebar__link${route.name === 'executions' || route.name === 'execution' ? ' is-active' : ''}`}
           href={href({ name: 'executions' })}
           aria-label="Executions"
           title="Executions"
@@ -83,6 +84,7 @@ export function App() {
         {route.name === 'workflows' && <WorkflowsPage />}
         {route.name === 'executions' && <ExecutionsPage />}
         {route.name === 'deliveries' && <DeliveriesPage key={route.id ?? ''} id={route.id} />}
+        {route.name === 'execution' && <OpenExecution key={route.id} id={route.id} />}
         {route.name === 'editor' && <EditorPage key={route.id} id={route.id} executionId={route.executionId} />}
       </main>
       <Toasts />

@@ -215,6 +215,19 @@ export type Location = {
 };
 
 /**
+ * The execution and step that started a child execution; templates read it as
+ * `trigger.parent`.
+ */
+export type ParentRef = {
+  /** 1 for a child of an execution that has no parent, 2 for its child, … */
+  depth: number;
+  execution_id: string;
+  item_index?: number | null;
+  step_id: string;
+  workflow: string;
+};
+
+/**
  * How a branching action's output ports follow from its `with:`: the keys of one field of it,
  * in order, then fixed names (a key equal to a fixed name counts once, as the fixed one). The
  * engine and the editor derive a step's ports from this one rule.
@@ -369,6 +382,7 @@ export type TriggerEvent = {
   /** `webhook`, `schedule` or `manual`. */
   kind: string;
   method: string;
+  parent?: null | ParentRef;
   path: string;
   query: Record<string, string>;
 };

@@ -69,8 +69,8 @@ export type CatchUp = "skip" | "run_once";
 export type Step = {
   /** `[a-z_][a-z0-9_]*`, unique in the workflow; templates read the output as `steps.<id>`. */
   id: string;
-  /** The step type: `http`, `set`, `if`, `switch`, `respond`, `delay`, `fail`. */
-  action: "delay" | "fail" | "http" | "if" | "respond" | "set" | "switch" | "webhook";
+  /** The step type: `http`, `set`, `if`, `switch`, `respond`, `delay`, `fail`, `workflow`, …. */
+  action: "delay" | "fail" | "http" | "if" | "respond" | "set" | "switch" | "webhook" | "workflow";
   /** A human label for the editor. */
   name?: string | null;
   description?: string | null;
@@ -222,4 +222,17 @@ export type action_webhook = {
    * queued; a message that fails for good then fails the step.
    */
   wait?: (boolean | webhook_Template) | null;
+};
+
+/** Runs another workflow by name as a child execution and, by default, waits for its result. */
+export type action_workflow = {
+  /** The name of the workflow to run. */
+  workflow: string;
+  /** The child's `trigger.body`: any value; null when absent. */
+  input?: unknown;
+  /**
+   * Wait for the child to finish and output its result (default), or go on once it is
+   * queued.
+   */
+  wait?: boolean;
 };

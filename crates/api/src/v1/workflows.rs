@@ -222,9 +222,64 @@ fn parse_body(state: &AppState, body: &WorkflowBody) -> ApiResult<engine::Workfl
         .map_err(|p| ApiError::invalid_workflow(&p))
 }
 
+/// The workflow a step calls (`action: workflow`), when its name is written out.
+fn called(step: &engine::model::Step) -> Option<&str> {
+    (step.action == "workflow")
+        .then(|| step.config.as_ref()?.get("workflow")?.as_str())
+        .flatten()
+        .filter(|name| !name.contains("{{"))
+}
+
+/// Refuses a static cycle of workflow calls (A calls B calls A, through steps whose workflow
+/// names are written out): its executions could only end at the call depth bound. Follows
+/// the stored workflows the document's calls reach.
+async fn check_calls(state: &AppState, workflow: &engine::Workflow, text: &str) -> ApiResult<()> {
+    use std::collections::{HashSet, VecDeque};
+    for (i, step) in workflow.steps.iter().enumerate() {
+        let Some(callee) = called(step) else {
+            continue;
+        };
+        let mut seen = HashSet::new();
+        let mut queue = VecDeque::from([vec![workflow.name.clone(), callee.to_string()]]);
+        while let Some(chain) = queue.pop_front() {
+            let name = chain.last().expect("a chain has a name");
+            if *name == workflow.name {
+                let path = format!("steps[{i}].with.workflow");
+                let message = format!(
+                    "a cycle of workflow calls: {} (each execution would call the next until the depth bound stops it)",
+                    chain
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(" → ")
+                );
+                let mut problem = engine::Problem::new(&path, message);
+                problem.step = Some(step.id.clone());
+                problem.field = Some("with.workflow".into());
+                problem.location = engine::source::SourceMap::build(text).value(&path);
+                return Err(ApiError::invalid_workflow(&engine::Problems(vec![problem])));
+            }
+            // Bounded: each stored workflow is looked at once.
+            if !seen.insert(name.clone()) || seen.len() > 1000 {
+                continue;
+            }
+            let Some(stored) = state.store.workflow_by_name(name).await? else {
+                continue;
+            };
+            for next in stored.doc.workflow.steps.iter().filter_map(called) {
+                let mut longer = chain.clone();
+                longer.push(next.to_string());
+                queue.push_back(longer);
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn document(state: &AppState, body: WorkflowBody) -> ApiResult<store::WorkflowDoc> {
     let workflow = parse_body(state, &body)?;
     check_trigger_secret(state, &workflow).await?;
+    check_calls(state, &workflow, &body.text).await?;
     Ok(store::WorkflowDoc {
         source: body.text,
         format: body.format,

@@ -96,6 +96,7 @@ pub fn request(body: Value) -> std::sync::Arc<engine::TriggerEvent> {
         headers: [("content-type".to_string(), "application/json".to_string())].into(),
         query: Default::default(),
         body,
+        parent: None,
     })
 }
 

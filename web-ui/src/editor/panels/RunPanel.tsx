@@ -61,6 +61,14 @@ export function RunPanel() {
               </a>
             )}
           </div>
+          {run.execution?.request.parent && (
+            <p className="small" data-testid="run-parent">
+              Called by step <code>{run.execution.request.parent.step_id}</code> of{' '}
+              <a href={href({ name: 'execution', id: run.execution.request.parent.execution_id })}>
+                {run.execution.request.parent.workflow} ({shortId(run.execution.request.parent.execution_id)})
+              </a>
+            </p>
+          )}
           <ul className="run-steps">
             {steps.map((n) => {
               const live = run.steps[n.id];

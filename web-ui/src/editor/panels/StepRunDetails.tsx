@@ -14,6 +14,9 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
   // The journal's rows of this step: one per attempt (per item for `for_each`), and the final one.
   const attempts = (execution?.attempts ?? []).filter((a) => a.step_id === stepId);
   const perItem = attempts.some((a) => a.item_index !== null);
+  // A `workflow` step's child execution, one click away.
+  const out = r?.output as { execution_id?: unknown } | null | undefined;
+  const child = r?.action === 'workflow' && typeof out?.execution_id === 'string' ? out.execution_id : null;
   return (
     <div className="stack" data-testid="step-run">
       <dl className="facts">
@@ -48,6 +51,14 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
           <dd>{dateTime(r?.finished_at)}</dd>
         </div>
       </dl>
+      {child && (
+        <p className="small">
+          Child execution{' '}
+          <a href={href({ name: 'execution', id: child })} data-testid="step-run-child">
+            <code>{child}</code>
+          </a>
+        </p>
+      )}
       {r?.error !== undefined && (
         <div>
           <h3 className="section__title">Error</h3>

@@ -255,7 +255,7 @@ async fn the_actions_and_the_workflow_schema_are_served(backend: Backend) {
     assert_eq!(
         kinds,
         [
-            "delay", "fail", "http", "if", "respond", "set", "switch", "webhook"
+            "delay", "fail", "http", "if", "respond", "set", "switch", "webhook", "workflow"
         ]
     );
     assert!(

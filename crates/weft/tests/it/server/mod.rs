@@ -12,6 +12,8 @@
 //!   answer headers, key scopes, sessions, secret headers, file modes);
 //! - `schedules`: ticks once each (two processes too), deactivation, catch-up, next runs;
 //! - `deliveries`: outgoing webhooks retried across restarts, signed, 410, 3xx, retry by hand;
+//! - `subworkflows`: `action: workflow` with and without waiting, failures, the depth bound,
+//!   static cycles, one child after a SIGKILL;
 //! - `crash`: SIGKILL in the middle of a burst, SIGTERM with executions running.
 
 mod harness;
@@ -25,6 +27,7 @@ mod deliveries;
 mod executions;
 mod schedules;
 mod security;
+mod subworkflows;
 mod webhook_auth;
 mod webhooks;
 mod workflows;
