@@ -2,7 +2,7 @@
 //! message answered 500, 500, then 200, with `weft serve` killed between the attempts, arrives
 //! three times with the same `webhook-id` and a valid signature for each timestamp; 410 stops
 //! the retries; a 3xx is not followed; `Retry-After` is honoured; a failed delivery is retried
-//! by hand through the API;
+//! by hand through the API; two processes on one PostgreSQL send each attempt once;
 //! the signed sign-up example tells its chat service.
 
 use std::collections::{HashMap, VecDeque};
@@ -50,6 +50,8 @@ struct ReceiverState {
     seen: HashMap<String, Vec<Seen>>,
     /// The statuses to answer on a path, in order; 200 once they are used up.
     script: HashMap<String, VecDeque<u16>>,
+    /// Paths that answer 500 to the first request of each `webhook-id`, 200 after.
+    fail_each_once: Vec<String>,
 }
 
 /// A webhook receiver on 127.0.0.1: records every request by path and answers as scripted (a
@@ -117,6 +119,16 @@ async fn receive(
     let path = uri.path().to_string();
     let status = {
         let mut state = receiver.0.lock().unwrap();
+        let id = headers
+            .get("webhook-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let first_of_id = !state
+            .seen
+            .get(&path)
+            .is_some_and(|seen| seen.iter().any(|s| s.header("webhook-id") == Some(&id)));
+        let fail_once = state.fail_each_once.contains(&path) && first_of_id;
         state.seen.entry(path.clone()).or_default().push(Seen {
             headers: headers
                 .iter()
@@ -125,11 +137,14 @@ async fn receive(
             body: String::from_utf8_lossy(&body).into_owned(),
             at: Instant::now(),
         });
-        state
-            .script
-            .get_mut(&path)
-            .and_then(VecDeque::pop_front)
-            .unwrap_or(200)
+        match fail_once {
+            true => 500,
+            false => state
+                .script
+                .get_mut(&path)
+                .and_then(VecDeque::pop_front)
+                .unwrap_or(200),
+        }
     };
     let status = StatusCode::from_u16(status).unwrap();
     if status.is_redirection() {
@@ -566,6 +581,76 @@ async fn the_signup_example_tells_the_chat_service_signed(backend: Backend) {
         seen[0].header("webhook-signature"),
         Some(signature(id, timestamp, &seen[0].body).as_str())
     );
+}
+
+/// Two processes on one database share the deliveries: every message is sent once per
+/// attempt (here a 500, then a 200), never twice, whichever process claims it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_postgres_send_each_attempt_once() {
+    super::harness::bounded(async {
+        let (receiver, base) = Receiver::start().await;
+        receiver
+            .0
+            .lock()
+            .unwrap()
+            .fail_each_once
+            .push("/many".into());
+        let d = deployment(Backend::Postgres, &base, "0s,1s").await;
+        let a = d.start().await;
+        let b = d.start().await;
+        a.deploy(&format!(
+            r#"
+name: Many
+trigger: {{ type: webhook, path: many }}
+steps:
+  - id: tell
+    action: webhook
+    for_each: "{{{{trigger.body.items}}}}"
+    concurrency: 5
+    with:
+      url: "{base}/many"
+      credential: chat-signing
+      body: {{ n: "{{{{item}}}}" }}
+"#
+        ))
+        .await;
+        let items: Vec<u32> = (0..20).collect();
+        let execution = a.run_hook("many", &json!({ "items": items })).await;
+        assert_eq!(execution["status"], "succeeded", "{execution:#}");
+        let execution_id = execution["id"].as_str().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let list = loop {
+            let reply = send(b.get(&format!(
+                "/api/v1/deliveries?execution_id={execution_id}&status=delivered&limit=200"
+            )))
+            .await;
+            let list = reply.json();
+            if list["items"].as_array().map_or(0, Vec::len) == 20 {
+                break list;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not all delivered within 60 s: {list:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        for item in list["items"].as_array().unwrap() {
+            assert_eq!(item["attempts"], 2, "{item:#}");
+        }
+        let seen = receiver.seen("/many");
+        let mut per_message: HashMap<&str, usize> = HashMap::new();
+        for s in &seen {
+            *per_message
+                .entry(s.header("webhook-id").unwrap())
+                .or_default() += 1;
+        }
+        assert_eq!(per_message.len(), 20, "{per_message:?}");
+        assert!(
+            per_message.values().all(|n| *n == 2),
+            "an attempt was sent twice: {per_message:?}"
+        );
+    })
+    .await;
 }
 
 on_both_backends!(
