@@ -333,6 +333,52 @@ describe('the editor', () => {
     await page.waitForFunction((n) => document.querySelectorAll('.react-flow__node').length === n, before);
   });
 
+  test('shows a webhook step\'s delivery one click from its run, and lists it under Deliveries', async () => {
+    const yaml = [
+      `name: e2e-deliver-${RUN}`,
+      'trigger: { type: manual }',
+      'steps:',
+      '  - id: tell',
+      '    action: webhook',
+      '    with:',
+      `      url: "${MOCK}/notify"`,
+      '      body: { text: "from the e2e test" }',
+      '',
+    ].join('\n');
+    const created = await api('/api/v1/workflows', { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: yaml });
+    assert.equal(created.status, 201);
+    const workflow = await created.json();
+    const run = await api(`/api/v1/workflows/${workflow.id}/run`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    assert.equal(run.status, 202);
+    const { execution_id: executionId } = await run.json();
+    let delivery;
+    for (let i = 0; i < 200 && delivery?.status !== 'delivered'; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 100));
+      delivery = (await (await api(`/api/v1/deliveries?execution_id=${executionId}`)).json()).items[0];
+    }
+    assert.equal(delivery?.status, 'delivered');
+
+    // Leaving the draft of the earlier tests is confirmed.
+    const accept = (dialog) => dialog.accept();
+    page.on('dialog', accept);
+    await page.evaluate((hash) => (window.location.hash = hash), `#/workflows/${workflow.id}/executions/${executionId}`);
+    await page.locator('[data-testid="node-tell"][data-status="succeeded"]').waitFor();
+    await node('tell').click();
+    await byId('tab-output').click();
+    await byId('step-run-delivery').click();
+    const opened = byId('delivery-opened').locator(`[data-testid="delivery-${delivery.id}"][data-status="delivered"]`);
+    await opened.waitFor();
+    await byId('delivery-opened').getByTestId('delivery-history').waitFor();
+    assert.match(await opened.innerText(), /1 attempt · last answer 200/);
+    await shot('delivery');
+    await byId('nav-workflows').click();
+    await byId('workflows-page').waitFor();
+    await byId('nav-deliveries').click();
+    await byId('deliveries-page').waitFor();
+    await byId('delivery-list').locator(`[data-testid="delivery-${delivery.id}"]`).waitFor();
+    page.off('dialog', accept);
+  });
+
   test('logs no console errors', () => {
     assert.deepEqual(consoleErrors, []);
   });

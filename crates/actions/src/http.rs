@@ -720,7 +720,7 @@ fn status_error(
 }
 
 /// A `Retry-After` value: seconds, or an HTTP date.
-fn retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
@@ -732,7 +732,7 @@ fn retry_after(value: &str) -> Option<Duration> {
 
 /// A request that got no (complete) answer: worth another attempt, unless the request itself
 /// was wrong.
-fn network_error(
+pub(crate) fn network_error(
     method: &Method,
     url: &str,
     timeout: Duration,

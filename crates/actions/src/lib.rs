@@ -18,6 +18,7 @@ mod respond;
 mod set;
 mod switch;
 mod typed;
+pub mod webhook;
 mod workflow;
 
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub use respond::Respond;
 pub use set::Set;
 pub use switch::Switch;
 pub use typed::{Typed, TypedAction};
+pub use webhook::Webhook;
 pub use workflow::Workflow;
 
 /// The typed `with:` config of each action.
@@ -45,14 +47,17 @@ pub mod configs {
     pub use crate::respond::Config as Respond;
     pub use crate::set::Config as Set;
     pub use crate::switch::Config as Switch;
+    pub use crate::webhook::Config as Webhook;
     pub use crate::workflow::Config as Workflow;
 }
 
-/// Every action kind, the `http` action calling out through `client` (see [`http_client`]).
+/// Every action kind, the `http` action calling out through `client` (see [`http_client`]),
+/// whose outbound policy the `webhook` action checks too.
 pub fn registry(client: HttpClient) -> Registry {
     let mut registry = Registry::new();
     registry
-        .register(Typed(Http::new(client)))
+        .register(Typed(Http::new(client.clone())))
+        .register(Typed(Webhook::new(client)))
         .register(Typed(Set))
         .register(Typed(If))
         .register(Typed(Switch))
@@ -146,7 +151,7 @@ mod tests {
         assert_eq!(
             kinds,
             [
-                "delay", "fail", "http", "if", "respond", "set", "switch", "workflow"
+                "delay", "fail", "http", "if", "respond", "set", "switch", "webhook", "workflow"
             ]
         );
     }

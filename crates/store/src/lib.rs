@@ -29,7 +29,7 @@ mod sqlite;
 
 // The parts by job: `repos` (workflows, API keys, sessions), `queue` (executions, waiting,
 // plans), `sqlite` (its connections, writer and checkpointer), `journal` (step runs, events).
-use queue::{executions, plans, waiting};
+use queue::{deliveries, executions, plans, waiting};
 use repos::{api_keys, sessions};
 use sqlite::{checkpoint, lite, writer};
 
@@ -53,6 +53,10 @@ use tokio::sync::{broadcast, oneshot};
 use crate::writer::Tx;
 
 pub use api_keys::{ApiKeyRecord, Scope};
+pub use deliveries::{
+    AttemptResult, DeliveryAttemptRecord, DeliveryFilter, DeliveryPage, DeliveryRecord,
+    DeliveryStatus, MAX_EXCERPT, NewDelivery, Next, QueuedDelivery, excerpt,
+};
 pub use error::{Error, Result};
 pub use executions::{
     Claim, ClaimFor, Enqueued, ExecutionFilter, ExecutionPage, NewExecution, Submitted,
@@ -125,6 +129,8 @@ struct Inner {
     /// Callers of `wait_finished` in this process, by execution.
     waiters: waiting::Waiters,
     max_claims: i32,
+    /// The in-process signals of the delivery queue (queued, finished).
+    deliveries: deliveries::Signals,
 }
 
 impl std::fmt::Debug for Store {
@@ -201,6 +207,7 @@ impl Store {
                 events,
                 waiters: Default::default(),
                 max_claims: options.max_claims.max(1),
+                deliveries: Default::default(),
             }),
         })
     }

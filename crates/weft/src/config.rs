@@ -63,6 +63,10 @@ pub struct Config {
     pub max_call_depth: u32,
     /// What the `http` action may call besides public addresses (`outbound_allow`).
     pub outbound: Policy,
+    /// The delay before each attempt of an outgoing webhook (`delivery_schedule`).
+    pub delivery_schedule: Vec<Duration>,
+    /// How long one attempt of an outgoing webhook may take.
+    pub delivery_timeout: Duration,
 }
 
 /// The settings as given: what the file's keys, the `WEFT_*` variables and the flags
@@ -126,6 +130,13 @@ pub struct Settings {
     /// What the `http` action may call besides public addresses: CIDRs and `host[:port]`.
     #[serde(deserialize_with = "outbound")]
     pub outbound_allow: Policy,
+    /// The delay before each attempt of an outgoing webhook, the first `0s` (at once): as many
+    /// attempts as entries.
+    #[serde(deserialize_with = "schedule")]
+    pub delivery_schedule: Vec<Duration>,
+    /// How long one attempt of an outgoing webhook may take (reading the answer included).
+    #[serde(deserialize_with = "parsed::<_, Dur>")]
+    pub delivery_timeout: Duration,
 }
 
 const MIB: usize = 1024 * 1024;
@@ -154,6 +165,8 @@ impl Default for Settings {
             max_claims: store::MAX_CLAIMS,
             max_call_depth: 10,
             outbound_allow: Policy::deny_private(),
+            delivery_schedule: crate::deliveries::DEFAULT_SCHEDULE.to_vec(),
+            delivery_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -289,6 +302,8 @@ impl Settings {
             max_claims: self.max_claims.max(1),
             max_call_depth: self.max_call_depth.max(1),
             outbound: self.outbound_allow,
+            delivery_schedule: self.delivery_schedule,
+            delivery_timeout: self.delivery_timeout,
         }
     }
 }
@@ -576,6 +591,11 @@ fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
 
 fn outbound<'de, D: Deserializer<'de>>(d: D) -> Result<Policy, D::Error> {
     Policy::parse(&list(d)?.join(",")).map_err(de::Error::custom)
+}
+
+/// A retry schedule: a list of durations (comma-separated text, or a YAML sequence).
+fn schedule<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
+    crate::deliveries::parse_schedule(&list(d)?.join(",")).map_err(de::Error::custom)
 }
 
 /// A deserializer that only records the field names of the struct asked of it.

@@ -6,6 +6,7 @@
 mod admin;
 mod cli;
 mod config;
+mod deliveries;
 mod listen;
 mod local;
 mod serve;
@@ -63,6 +64,12 @@ pub fn registry() -> engine::Registry {
 /// [`registry`] with an outbound policy (`--outbound-allow`, `WEFT_OUTBOUND_ALLOW`).
 pub fn registry_with(policy: actions::outbound::Policy) -> engine::Registry {
     with_triggers(actions::registry(actions::http_client_with(policy)))
+}
+
+/// [`registry`] whose actions call out through `client` (the one client of `weft serve`, which
+/// its delivery runner sends with too).
+pub fn registry_with_client(client: actions::HttpClient) -> engine::Registry {
+    with_triggers(actions::registry(client))
 }
 
 fn with_triggers(mut registry: engine::Registry) -> engine::Registry {

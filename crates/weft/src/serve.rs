@@ -9,6 +9,9 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::trigger_runtime::{self, TriggerRuntime};
 
+/// Outgoing webhook attempts in flight at once in this process.
+const DELIVERY_CONCURRENCY: usize = 16;
+
 struct LocalWorkers(worker::Worker);
 
 impl api::Dispatch for LocalWorkers {
@@ -117,7 +120,9 @@ async fn ensure_admin_key(store: &store::Store, config: &Config) -> Result<(), S
 pub async fn serve(config: Config) -> Result<(), String> {
     let store = open_store(&config).await?;
     ensure_admin_key(&store, &config).await?;
-    let registry = Arc::new(crate::registry_with(config.outbound.clone()));
+    // One pooled client with the outbound policy, for the `http` action and the deliveries.
+    let client = actions::http_client_with(config.outbound.clone());
+    let registry = Arc::new(crate::registry_with_client(client.clone()));
     let credentials: Arc<dyn engine::credentials::CredentialsProvider> = Arc::new(
         crate::local::credentials(config.credentials_file.as_deref())?,
     );
@@ -145,7 +150,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let state = api::AppState::new(
         store.clone(),
         plans.clone(),
-        credentials,
+        credentials.clone(),
         Arc::new(LocalWorkers(worker.clone())),
         api::Config {
             body_limit: config.body_limit,
@@ -170,6 +175,17 @@ pub async fn serve(config: Config) -> Result<(), String> {
         }),
     );
     let worker_task = tokio::spawn(worker.run(stop_rx.clone()));
+    let deliveries_task = crate::deliveries::start(
+        store.clone(),
+        client,
+        credentials.clone(),
+        crate::deliveries::Settings {
+            schedule: config.delivery_schedule.clone(),
+            timeout: config.delivery_timeout,
+            concurrency: DELIVERY_CONCURRENCY,
+        },
+        stop_rx.clone(),
+    );
     eprintln!(
         "Weft is listening on http://{addr} (editor at /, API at /api/v1, webhooks at /hooks/…); database: {}",
         redact_url(&config.database_url)
@@ -212,6 +228,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
     // The trigger kinds stop submitting first, then the workers finish or hand back theirs.
     trigger_runtime.stop().await;
     let _ = worker_task.await;
+    // In-flight webhook attempts finish (or are handed back) before the store's last flush.
+    let _ = deliveries_task.await;
     // Requests still open after that (an event stream, a caller whose execution was handed
     // back) get a moment more, then are cut.
     if tokio::time::timeout(Duration::from_secs(5), &mut server)

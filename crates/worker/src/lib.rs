@@ -2,6 +2,8 @@
 //! (journaling every step into the store), and records the result. Crash recovery falls out of
 //! the queue: an execution whose lease expired is claimed again and resumes from its journal.
 
+pub mod deliveries;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -474,6 +476,7 @@ impl Worker {
         let services = services::ExecutionServices {
             worker: self.clone(),
             execution_id: id,
+            workflow_id,
             workflow: plan.workflow.name.clone(),
             parent: trigger.parent.clone(),
         };

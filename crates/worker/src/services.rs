@@ -20,6 +20,8 @@ use crate::Worker;
 pub(crate) struct ExecutionServices {
     pub(crate) worker: Worker,
     pub(crate) execution_id: Uuid,
+    /// The running workflow's id (its deliveries are listed by it).
+    pub(crate) workflow_id: Uuid,
     /// The running workflow's name.
     pub(crate) workflow: String,
     /// The running execution's own parent, when it is a child itself.
@@ -194,16 +196,20 @@ impl Services for ExecutionServices {
         }
     }
 
-    async fn queue_delivery(&self, _: NewDelivery) -> Result<QueuedDelivery, ActionError> {
-        Err(ActionError::permanent(
-            "outgoing webhooks are not available in this build",
-        ))
+    async fn queue_delivery(&self, delivery: NewDelivery) -> Result<QueuedDelivery, ActionError> {
+        crate::deliveries::queue(
+            &self.worker.inner.store,
+            self.execution_id,
+            self.workflow_id,
+            delivery,
+        )
+        .await
     }
 
-    async fn await_delivery(&self, _: Uuid) -> Result<DeliveryOutcome, ActionError> {
-        Err(ActionError::permanent(
-            "outgoing webhooks are not available in this build",
-        ))
+    async fn await_delivery(&self, delivery_id: Uuid) -> Result<DeliveryOutcome, ActionError> {
+        // Like a waiting parent, a step waiting for its delivery lends its slot.
+        let _lent = LentSlot::new(&self.worker);
+        crate::deliveries::wait(&self.worker.inner.store, delivery_id).await
     }
 }
 

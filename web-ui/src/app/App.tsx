@@ -1,10 +1,11 @@
-import { History, LogOut, Workflow as WorkflowIcon } from 'lucide-react';
+import { History, LogOut, Send, Workflow as WorkflowIcon } from 'lucide-react';
 import { useEffect, type MouseEvent } from 'react';
 import { hasUnsavedChanges } from '../editor/hooks';
 import { useAuth } from '../features/auth/hooks';
 import { SignIn } from '../features/auth/components/SignIn';
 import { restoreSession, signOut } from '../features/auth/api';
 import { EditorPage } from '../editor/EditorPage';
+import { DeliveriesPage } from '../features/deliveries/components/DeliveriesPage';
 import { ExecutionsPage } from '../features/executions/components/ExecutionsPage';
 import { OpenExecution } from '../features/executions/components/OpenExecution';
 import { WorkflowsPage } from '../features/workflows/components/WorkflowsPage';
@@ -42,7 +43,7 @@ export function App() {
           <Logo />
         </a>
         <a
-          className={`sidebar__link${route.name !== 'executions' && route.name !== 'execution' ? ' is-active' : ''}`}
+          className={`sidebar__link${route.name === 'workflows' || route.name === 'editor' ? ' is-active' : ''}`}
           href={href({ name: 'workflows' })}
           aria-label="Workflows"
           title="Workflows"
@@ -61,6 +62,16 @@ export function App() {
         >
           <History size={20} aria-hidden />
         </a>
+        <a
+          className={`sidebar__link${route.name === 'deliveries' ? ' is-active' : ''}`}
+          href={href({ name: 'deliveries' })}
+          aria-label="Deliveries"
+          title="Deliveries (outgoing webhooks)"
+          data-testid="nav-deliveries"
+          onClick={guard}
+        >
+          <Send size={20} aria-hidden />
+        </a>
         <span className="sidebar__spacer" />
         {scope === 'read' && (
           <span className="sidebar__badge" title="This API key is read-only: you can look, not change or run anything." data-testid="read-only-badge">
@@ -72,6 +83,7 @@ export function App() {
       <main className="shell__main">
         {route.name === 'workflows' && <WorkflowsPage />}
         {route.name === 'executions' && <ExecutionsPage />}
+        {route.name === 'deliveries' && <DeliveriesPage key={route.id ?? ''} id={route.id} />}
         {route.name === 'execution' && <OpenExecution key={route.id} id={route.id} />}
         {route.name === 'editor' && <EditorPage key={route.id} id={route.id} executionId={route.executionId} />}
       </main>

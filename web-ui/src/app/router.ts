@@ -5,12 +5,15 @@ import { useSyncExternalStore } from 'react';
 export type Route =
   | { name: 'workflows' }
   | { name: 'executions' }
+  | { name: 'deliveries'; id?: string }
   /** An execution by id alone (e.g. a child execution): opens it in its workflow's editor. */
   | { name: 'execution'; id: string }
   | { name: 'editor'; id: string; executionId?: string };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'executions') return { name: 'executions' };
+  if (parts[0] === 'deliveries') return parts[1] ? { name: 'deliveries', id: parts[1] } : { name: 'deliveries' };
   if (parts[0] === 'executions') return parts[1] ? { name: 'execution', id: parts[1] } : { name: 'executions' };
   if (parts[0] === 'workflows' && parts[1]) {
     if (parts[2] === 'executions' && parts[3]) return { name: 'editor', id: parts[1], executionId: parts[3] };
@@ -25,6 +28,8 @@ export function href(route: Route): string {
       return '#/workflows';
     case 'executions':
       return '#/executions';
+    case 'deliveries':
+      return route.id ? `#/deliveries/${encodeURIComponent(route.id)}` : '#/deliveries';
     case 'execution':
       return `#/executions/${encodeURIComponent(route.id)}`;
     case 'editor':

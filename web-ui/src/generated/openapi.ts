@@ -41,6 +41,67 @@ export type CredentialSummary = {
   type: string;
 };
 
+/** One finished attempt of a delivery. */
+export type DeliveryAttemptOut = {
+  /** From 1; the count goes on after a retry by hand. */
+  attempt: number;
+  /** The first KiB of the answer's body. */
+  body: string | null;
+  error: string | null;
+  finished_at: string;
+  /** `delivered`, `retry` (another attempt was due) or `failed` (none was left). */
+  outcome: string;
+  started_at: string;
+  /** The HTTP status answered (`null`: no answer). */
+  status: number | null;
+};
+
+/** `GET /deliveries`: newest first. */
+export type DeliveryList = {
+  items: DeliveryOut[];
+  /** Pass it as `?cursor=` for the next page; `null` on the last page. */
+  next_cursor: string | null;
+};
+
+/** A delivery: one message, the same `message_id` (`webhook-id`) on every attempt. */
+export type DeliveryOut = {
+  /** Attempts started so far. */
+  attempts: number;
+  /** The JSON message. */
+  body: unknown;
+  created_at: string;
+  /** The `secret` credential that signs it, by name (`null`: unsigned). */
+  credential: string | null;
+  delivered_at: string | null;
+  /** The execution and step that queued it. */
+  execution_id: string;
+  /** When it was delivered or failed for good. */
+  finished_at: string | null;
+  /** The step's extra headers (the `webhook-*` ones are made at each attempt). */
+  headers: Record<string, string>;
+  /** Every finished attempt, oldest first (only on `GET /deliveries/{id}`). */
+  history?: DeliveryAttemptOut[] | null;
+  id: string;
+  item_index: number | null;
+  /** The first KiB of the last answer's body. */
+  last_body: string | null;
+  /** Why the last attempt failed. */
+  last_error: string | null;
+  /** The HTTP status of the last attempt, if it got an answer. */
+  last_status: number | null;
+  /** `webhook-id` of every attempt. */
+  message_id: string;
+  /** When the next attempt is due (pending only). */
+  next_attempt_at: string | null;
+  status: DeliveryStatus;
+  step_id: string;
+  url: string;
+  workflow_id: string;
+};
+
+/** Where a delivery is. */
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
 /** The body of every error answer. */
 export type ErrorBody = {
   error: ErrorOut;
@@ -420,6 +481,20 @@ export type WorkflowSummaryOut = {
   trigger: TriggerOut;
   updated_at: string;
   version: number;
+};
+
+/** The query string of `list_deliveries`. */
+export type ListDeliveriesQuery = {
+  /** Only the deliveries of this execution. */
+  execution_id?: string;
+  /** Only the deliveries of this workflow's executions. */
+  workflow_id?: string;
+  /** Only deliveries with this status. */
+  status?: DeliveryStatus;
+  /** From the previous page's `next_cursor`. */
+  cursor?: string;
+  /** 1 to 200 (default 50). */
+  limit?: number;
 };
 
 /** The query string of `list_executions`. */

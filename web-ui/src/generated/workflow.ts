@@ -90,7 +90,7 @@ export type Step = {
   /** `[a-z_][a-z0-9_]*`, unique in the workflow; templates read the output as `steps.<id>`. */
   id: string;
   /** The step type: `http`, `set`, `if`, `switch`, `respond`, `delay`, `fail`, `workflow`, …. */
-  action: "delay" | "fail" | "http" | "if" | "respond" | "set" | "switch" | "workflow";
+  action: "delay" | "fail" | "http" | "if" | "respond" | "set" | "switch" | "webhook" | "workflow";
   /** A human label for the editor. */
   name?: string | null;
   description?: string | null;
@@ -228,6 +228,29 @@ export type action_switch = {
    * `[a-z0-9_-]+`, not `default`.
    */
   cases: Record<string, unknown>;
+};
+
+/** A template such as `{{steps.get_user.body.id}}`, rendered when the step runs. */
+export type webhook_Template = string;
+
+/** POSTs a signed JSON message (Standard Webhooks), delivered durably: retried until a 2xx answers. Output {delivery_id, message_id}; with wait, also {status, attempts, last_status}. */
+export type action_webhook = {
+  /** An absolute `http://` or `https://` URL to POST to. */
+  url: string | webhook_Template;
+  /** The message, sent as JSON (`null` when absent). */
+  body?: unknown;
+  /** Extra request headers by name (not the `webhook-*` ones, which Weft sets). */
+  headers?: (Record<string, string | number | boolean> | webhook_Template) | null;
+  /**
+   * The name of a `secret` credential (`whsec_…` base64, or raw text) that signs each
+   * attempt; unsigned when absent.
+   */
+  credential?: string | null;
+  /**
+   * Wait until the message is delivered (or failed for good) instead of only until it is
+   * queued; a message that fails for good then fails the step.
+   */
+  wait?: (boolean | webhook_Template) | null;
 };
 
 /** Runs another workflow by name as a child execution and, by default, waits for its result. */

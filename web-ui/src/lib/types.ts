@@ -55,6 +55,11 @@ export type {
   ListenTestEventQuery,
   RunWorkflowQuery,
   ScheduleOut,
+  DeliveryOut as Delivery,
+  DeliveryList,
+  DeliveryStatus,
+  DeliveryAttemptOut as DeliveryAttempt,
+  ListDeliveriesQuery,
 } from '../generated/openapi';
 export type ApiErrorBody = api.ErrorBody;
 /** The data of an event stream's `step` events. */

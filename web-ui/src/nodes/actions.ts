@@ -10,6 +10,7 @@ import {
   OctagonX,
   Puzzle,
   Reply,
+  Send,
   Split,
   Timer,
   Webhook,
@@ -95,6 +96,18 @@ export const ACTIONS: Record<string, ActionMeta> = {
     defaults: { duration: '1s' },
     summary: (s) => `Wait ${text(cfg(s).duration)}`,
   },
+  webhook: {
+    title: 'Outgoing webhook',
+    description: 'Send a signed message, retried until it is delivered.',
+    icon: Send,
+    tint: '#0891b2',
+    defaults: { url: '', body: {} },
+    primary: ['url', 'body', 'credential', 'wait'],
+    summary: (s) => {
+      const url = text(cfg(s).url);
+      return `POST ${url ? shortUrl(url) : '(no URL)'}${cfg(s).credential ? ' · signed' : ''}`;
+    },
+  },
   fail: {
     title: 'Fail',
     description: 'Stop the run with an error.',
@@ -105,7 +118,7 @@ export const ACTIONS: Record<string, ActionMeta> = {
   },
 };
 
-export const ACTION_ORDER = ['http', 'set', 'if', 'switch', 'respond', 'delay', 'fail'];
+export const ACTION_ORDER = ['http', 'webhook', 'set', 'if', 'switch', 'respond', 'delay', 'fail'];
 
 export function actionMeta(kind: string): ActionMeta {
   return ACTIONS[kind] ?? { title: kind, description: '', icon: Puzzle, tint: '#64748b', defaults: {} };

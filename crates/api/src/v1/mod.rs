@@ -3,6 +3,7 @@
 //! cannot exist without its documentation.
 
 mod body;
+mod deliveries;
 mod executions;
 mod meta;
 mod sessions;
@@ -66,6 +67,7 @@ pub struct Accepted {
     tags(
         (name = "workflows", description = "Workflows, their versions, manual and test runs"),
         (name = "executions", description = "Executions and their step runs"),
+        (name = "deliveries", description = "Outgoing webhooks (`action: webhook`) and their attempts"),
         (name = "meta", description = "Actions, trigger kinds and schemas")
     )
 )]
@@ -127,6 +129,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             OpenApiRouter::new()
                 .merge(workflows::router())
                 .merge(executions::router())
+                .merge(deliveries::router())
                 .merge(meta::router())
                 .merge(sessions::router()),
         )

@@ -2,6 +2,8 @@
 //! them to and from engine types and the public records at the store boundary.
 
 pub mod api_key;
+pub mod delivery;
+pub mod delivery_attempt;
 pub mod execution;
 pub mod session;
 pub mod step_run;

@@ -7,6 +7,7 @@ mod support;
 
 mod api_keys;
 mod connect;
+mod deliveries;
 mod executions;
 mod journal;
 mod plans;

@@ -1,5 +1,6 @@
 // A step's last run: status, attempts, timings, and its rendered input, output and error.
 import { href } from '../../app/router';
+import { deliveryId } from '../../features/deliveries/api';
 import { StatusPill } from '../../app/ui';
 import { dateTime, duration } from '../../lib/format';
 import { JsonView } from '../JsonView';
@@ -66,6 +67,14 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
           </pre>
         </div>
       )}
+      {deliveryId(r?.output) && (
+        <p>
+          <a href={href({ name: 'deliveries', id: deliveryId(r?.output)! })} data-testid="step-run-delivery">
+            Open the delivery
+          </a>{' '}
+          <span className="muted small">(its attempts, answers and retries)</span>
+        </p>
+      )}
       <JsonView title="Output" value={r?.output} testId="step-run-output" open={3} />
       <JsonView title="Input (rendered config)" value={r?.input} testId="step-run-input" open={1} />
       {attempts.length > 1 && (
@@ -86,3 +95,4 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
     </div>
   );
 }
+

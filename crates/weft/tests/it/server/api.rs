@@ -32,6 +32,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/executions/{id}/cancel"),
     ("POST", "/api/v1/executions/{id}/retry"),
     ("GET", "/api/v1/executions/{id}/events"),
+    ("GET", "/api/v1/deliveries"),
+    ("GET", "/api/v1/deliveries/{id}"),
+    ("POST", "/api/v1/deliveries/{id}/retry"),
     ("GET", "/api/v1/actions"),
     ("GET", "/api/v1/triggers"),
     ("GET", "/api/v1/credentials"),
@@ -143,6 +146,11 @@ async fn every_api_route_refuses_a_request_without_a_valid_key(backend: Backend)
             reply.expect_error(409, "conflict");
             continue;
         }
+        if path.starts_with("/api/v1/deliveries/") {
+            // No delivery has the workflow's id: the route's own answer.
+            reply.expect_error(404, "not_found");
+            continue;
+        }
         assert!(
             matches!(reply.status, 200 | 204),
             "{method} {path} with the key\n{reply}"
@@ -246,7 +254,9 @@ async fn the_actions_and_the_workflow_schema_are_served(backend: Backend) {
         .collect();
     assert_eq!(
         kinds,
-        ["delay", "fail", "http", "if", "respond", "set", "switch", "workflow"]
+        [
+            "delay", "fail", "http", "if", "respond", "set", "switch", "webhook", "workflow"
+        ]
     );
     assert!(
         actions

@@ -11,6 +11,8 @@
 //! - `security`: what a hostile caller can send (bodies before checks, slow clients, memory,
 //!   answer headers, key scopes, sessions, secret headers, file modes);
 //! - `schedules`: ticks once each (two processes too), deactivation, catch-up, next runs;
+//! - `deliveries`: outgoing webhooks retried across restarts, signed, 410, 3xx, `Retry-After`,
+//!   retry by hand, two processes sending each attempt once;
 //! - `subworkflows`: `action: workflow` with and without waiting, failures, the depth bound,
 //!   static cycles, one child after a SIGKILL;
 //! - `failures`: `on_error` workflows, failing sync webhooks and their `on_failure` answer;
@@ -23,6 +25,7 @@ mod bad_requests;
 mod bounds;
 mod cli;
 mod crash;
+mod deliveries;
 mod executions;
 mod failures;
 mod schedules;

@@ -207,7 +207,12 @@ async fn validation_problems_are_located_by_line_and_column(backend: Backend) {
 }
 
 async fn every_example_exports_byte_identical_to_its_import(backend: Backend) {
-    let d = Deployment::new(backend).await;
+    // The credentials the examples name (a signed trigger is checked against its secret when
+    // it is saved).
+    let d = Deployment::new(backend).await.credentials(
+        "stripe-signing: { type: secret, value: whsec_test_secret_stripe_0123456789 }\n\
+         chat-signing: { type: secret, value: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw }\n",
+    );
     let server = d.start().await;
     let files = all_examples();
     assert!(files.len() >= 5, "{files:?}");
