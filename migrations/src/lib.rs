@@ -12,6 +12,7 @@ mod m20261201_000001_partial_idempotency_index;
 mod m20261201_000002_step_runs_by_execution;
 mod m20261201_000003_status_index_without_succeeded;
 mod m20261202_000001_security;
+mod m20261202_000060_concurrency_limits;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_step_runs_by_execution::Migration),
             Box::new(m20261201_000003_status_index_without_succeeded::Migration),
             Box::new(m20261202_000001_security::Migration),
+            Box::new(m20261202_000060_concurrency_limits::Migration),
         ]
     }
 

@@ -55,7 +55,7 @@ use crate::writer::Tx;
 pub use api_keys::{ApiKeyRecord, Scope};
 pub use error::{Error, Result};
 pub use executions::{
-    Claim, ClaimFor, Enqueued, ExecutionFilter, ExecutionPage, NewExecution, Submitted,
+    Claim, ClaimFor, Concurrency, Enqueued, ExecutionFilter, ExecutionPage, NewExecution, Submitted,
 };
 pub use journal::{ExecutionEvent, ExecutionEventKind, STARTED_DELAY, StoreJournal};
 pub use plans::{DEFAULT_PLANS, PlanError, Plans};
@@ -125,6 +125,10 @@ struct Inner {
     /// Callers of `wait_finished` in this process, by execution.
     waiters: waiting::Waiters,
     max_claims: i32,
+    /// Executions of limited workflows may be queued (see [`Store::note_limited_queued`]):
+    /// the claim runs the statement that counts their groups. True at start (rows of an
+    /// earlier run).
+    limited_queued: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -201,6 +205,7 @@ impl Store {
                 events,
                 waiters: Default::default(),
                 max_claims: options.max_claims.max(1),
+                limited_queued: std::sync::atomic::AtomicBool::new(true),
             }),
         })
     }

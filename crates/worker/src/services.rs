@@ -85,6 +85,7 @@ impl Services for ExecutionServices {
             fingerprint: None,
             test: false,
             claim_for: None,
+            concurrency: None,
         };
         let submitted = self
             .worker

@@ -13,6 +13,7 @@
 //! - `schedules`: ticks once each (two processes too), deactivation, catch-up, next runs;
 //! - `subworkflows`: `action: workflow` with and without waiting, failures, the depth bound,
 //!   static cycles, one child after a SIGKILL;
+//! - `limits`: `concurrency: {limit, key}` (per key, two processes on one PostgreSQL);
 //! - `crash`: SIGKILL in the middle of a burst, SIGTERM with executions running.
 
 mod harness;
@@ -23,6 +24,7 @@ mod bounds;
 mod cli;
 mod crash;
 mod executions;
+mod limits;
 mod schedules;
 mod security;
 mod subworkflows;
