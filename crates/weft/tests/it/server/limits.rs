@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::harness::{Backend, Deployment, Server, on_both_backends};
+use super::harness::{Backend, Deployment, Server, on_both_backends, send};
 
 /// A workflow limited to `limit` at once (per `key`), each execution holding the slow
 /// endpoint `name` for `ms`.
@@ -106,7 +106,61 @@ async fn two_processes_on_one_postgres_keep_the_limit() {
     .await;
 }
 
+/// `limit: 0` and a key reading a step are problems located at their fields; a request whose
+/// key renders to nothing is refused with a message naming `concurrency.key`.
+async fn bad_limits_are_located_problems_and_a_missing_key_is_refused(backend: Backend) {
+    let deployment = Deployment::new(backend).await;
+    let server = deployment.start().await;
+    let yaml = r#"name: bad
+trigger: { type: webhook, path: bad }
+concurrency:
+  limit: 0
+  key: "{{steps.hold.output}}"
+steps:
+  - id: hold
+    action: set
+    with: { value: 1 }
+"#;
+    let reply = send(
+        server
+            .post("/api/v1/workflows/validate")
+            .header("content-type", "application/yaml")
+            .body(yaml),
+    )
+    .await;
+    reply.expect_status(200);
+    let v = reply.json();
+    let problems = v["problems"].as_array().expect("problems");
+    let at = |path: &str| {
+        problems
+            .iter()
+            .find(|p| p["path"] == path)
+            .unwrap_or_else(|| panic!("no problem at {path}: {v:#}"))
+    };
+    assert_eq!(at("concurrency.limit")["location"]["line"], 4, "{v:#}");
+    let key = at("concurrency.key");
+    assert_eq!(key["location"]["line"], 5, "{v:#}");
+    assert!(
+        key["message"].as_str().unwrap().contains("`trigger` only"),
+        "{v:#}"
+    );
+
+    server
+        .deploy(&limited("keyed", 1, Some("{{trigger.body.customer}}"), 0))
+        .await;
+    let reply = server.call_hook("keyed", &json!({ "counter": "x" })).await;
+    let error = reply.expect_error(400, "bad_request");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("concurrency.key"),
+        "{reply}"
+    );
+}
+
 on_both_backends!(
     a_limit_of_two_never_lets_a_third_execution_reach_the_endpoint,
     a_key_limits_per_key_value,
+    bad_limits_are_located_problems_and_a_missing_key_is_refused,
 );
