@@ -18,6 +18,7 @@
 //! | `GET\|POST /flaky/{key}?fail=N` | 503 + `Retry-After: 0` the first N times, then 200 `{attempts}` |
 //! | `GET /barrier/{name}?n=N[&timeout_ms=T]` | holds until N requests for `name` arrived, then 200 `{arrived}`; 504 after T ms (default 5000) |
 //! | `GET /slow?ms=M` | 200 `{slept_ms}` after M ms |
+//! | `GET /inflight/{name}?ms=M` | 200 `{in_flight}` after M ms; records the most requests for `name` in flight at once ([`MockApi::max_in_flight`]) |
 //! | `GET /enrich/{kind}/{id}` | 200 deterministic data about the thing |
 //! | `ANY /echo` | 200 `{method, path, headers, query, body}` |
 //!
@@ -158,6 +159,16 @@ impl MockApi {
     }
 
     /// The users in the store, by increasing id.
+    /// `/inflight/{name}`: the most requests in flight at once and how many arrived.
+    pub fn max_in_flight(&self, name: &str) -> (usize, usize) {
+        let map = self
+            .state
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.get(name).map(|c| (c.1, c.2)).unwrap_or_default()
+    }
+
     pub fn users(&self) -> Vec<Value> {
         self.state.lock().users.values().cloned().collect()
     }
@@ -204,6 +215,8 @@ impl std::fmt::Debug for MockApi {
 struct Shared {
     inner: Mutex<Inner>,
     barriers: Mutex<HashMap<String, watch::Sender<usize>>>,
+    /// `/inflight/{name}`: (in flight now, most at once, requests seen).
+    in_flight: Mutex<HashMap<String, (usize, usize, usize)>>,
 }
 
 impl Shared {
@@ -237,6 +250,7 @@ fn router(state: Arc<Shared>) -> Router {
         .route("/flaky/{key}", get(flaky).post(flaky))
         .route("/barrier/{name}", get(barrier))
         .route("/slow", get(slow))
+        .route("/inflight/{name}", get(in_flight))
         .route("/enrich/{kind}/{id}", get(enrich))
         .route("/echo", any(echo))
         .route("/echo/{*rest}", any(echo))
@@ -492,6 +506,27 @@ struct SlowQuery {
 async fn slow(Query(q): Query<SlowQuery>) -> Response {
     tokio::time::sleep(Duration::from_millis(q.ms)).await;
     Json(json!({ "slept_ms": q.ms })).into_response()
+}
+
+async fn in_flight(
+    State(state): AppState,
+    Path(name): Path<String>,
+    Query(q): Query<SlowQuery>,
+) -> Response {
+    let counts = |f: &mut dyn FnMut(&mut (usize, usize, usize))| {
+        let mut map = state.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        f(map.entry(name.clone()).or_default());
+    };
+    let mut now = 0;
+    counts(&mut |c| {
+        c.0 += 1;
+        c.1 = c.1.max(c.0);
+        c.2 += 1;
+        now = c.0;
+    });
+    tokio::time::sleep(Duration::from_millis(q.ms)).await;
+    counts(&mut |c| c.0 -= 1);
+    Json(json!({ "in_flight": now })).into_response()
 }
 
 async fn enrich(Path((kind, id)): Path<(String, String)>) -> Response {

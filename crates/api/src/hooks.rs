@@ -139,6 +139,7 @@ async fn accept(
             fingerprint: accepted.fingerprint,
             test,
             claim_for: None,
+            concurrency: None,
         },
         sync,
     )

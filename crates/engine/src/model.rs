@@ -25,6 +25,10 @@ pub struct Workflow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"))]
     pub timeout: Option<String>,
+    /// How many executions of this workflow run at once (per key value when `key` is set);
+    /// the others wait in the queue, oldest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<ConcurrencyLimit>,
     /// The steps, in document order. A step without `after` runs after the one listed before it.
     #[serde(default)]
     pub steps: Vec<Step>,
@@ -56,6 +60,21 @@ pub struct OnFailure {
     /// Any value; templates inside.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
+}
+
+/// `concurrency:` of a workflow: at most `limit` of its executions run at once, per value of
+/// `key` when it is set. A queued execution does not count; the others wait in the queue,
+/// oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConcurrencyLimit {
+    /// How many run at once (at least 1).
+    #[schemars(range(min = 1))]
+    pub limit: u32,
+    /// A template reading `trigger` only, e.g. `{{trigger.body.customer_id}}`, rendered when
+    /// the execution is queued: the limit holds per value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// What starts an execution.

@@ -70,6 +70,8 @@ pub struct PlannedStep {
 pub struct Plan {
     pub workflow: Workflow,
     pub steps: Vec<PlannedStep>,
+    /// The workflow's `concurrency:`, its key compiled.
+    pub concurrency: Option<PlannedConcurrency>,
     pub(crate) compiler: Compiler,
     pub timeout: Option<Duration>,
     /// A sync webhook's `on_failure` answer (`{status, headers, body}`), compiled.
@@ -92,6 +94,129 @@ impl Plan {
     pub fn step_index(&self, id: &str) -> Option<usize> {
         self.steps.iter().position(|s| s.id == id)
     }
+}
+
+/// A workflow's compiled `concurrency:` (see [`Plan::concurrency_group`]).
+#[derive(Debug, Clone)]
+pub struct PlannedConcurrency {
+    pub limit: u32,
+    /// The compiled `key` template (reads `trigger` only).
+    key: Option<Node>,
+}
+
+/// The longest concurrency key a request may render, in bytes: a key is an indexed column.
+pub const MAX_CONCURRENCY_KEY: usize = 256;
+
+impl Plan {
+    /// The concurrency group an execution started by `trigger` belongs to and the group's
+    /// limit: `None` for a workflow without `concurrency:`; the key is the rendered `key`
+    /// (empty without one). An error names `concurrency.key` and what went wrong (a missing
+    /// field, a null, a key longer than [`MAX_CONCURRENCY_KEY`]).
+    pub fn concurrency_group(
+        &self,
+        trigger: &crate::journal::TriggerEvent,
+    ) -> Result<Option<(String, u32)>, String> {
+        let Some(c) = &self.concurrency else {
+            return Ok(None);
+        };
+        let key = match &c.key {
+            None => String::new(),
+            Some(Node::Static(v)) => key_text(v.clone())?,
+            Some(node) => {
+                let trigger = trigger.to_value();
+                let steps = HashMap::new();
+                let env = serde_json::Map::new();
+                let scope = crate::template::Scope {
+                    trigger: &trigger,
+                    steps: &steps,
+                    execution: &Value::Null,
+                    env: &env,
+                    item: None,
+                    index: None,
+                };
+                let v = self
+                    .compiler
+                    .render(node, &scope)
+                    .map_err(|e| format!("concurrency.key: {e}"))?;
+                key_text(v)?
+            }
+        };
+        Ok(Some((key, c.limit)))
+    }
+}
+
+/// A rendered concurrency key as text: a string as it is, a number or boolean as JSON.
+fn key_text(v: Value) -> Result<String, String> {
+    let text = match v {
+        Value::String(s) => s,
+        Value::Null => {
+            return Err(
+                "concurrency.key: the key rendered to null; the request lacks the field it names"
+                    .into(),
+            );
+        }
+        v @ (Value::Bool(_) | Value::Number(_)) => v.to_string(),
+        Value::Array(_) | Value::Object(_) => {
+            return Err(
+                "concurrency.key: the key rendered to an array or object; name a string or number field"
+                    .into(),
+            );
+        }
+    };
+    if text.len() > MAX_CONCURRENCY_KEY {
+        return Err(format!(
+            "concurrency.key: the key is {} bytes long, more than {MAX_CONCURRENCY_KEY}",
+            text.len()
+        ));
+    }
+    Ok(text)
+}
+
+/// `concurrency:` of the workflow: `limit` at least 1, `key` a template reading `trigger` only.
+fn compile_concurrency(
+    workflow: &Workflow,
+    compiler: &mut Compiler,
+    c: &mut Check,
+) -> Option<PlannedConcurrency> {
+    let limits = workflow.concurrency.as_ref()?;
+    if limits.limit == 0 {
+        c.doc(
+            "concurrency.limit",
+            "`limit` is how many executions run at once: at least 1",
+        );
+    }
+    let key = limits.key.as_ref().map(|key| {
+        if key.trim().is_empty() {
+            c.doc(
+                "concurrency.key",
+                "the key is empty: leave `key` out for one limit over all executions, or name a trigger field, e.g. \"{{trigger.body.customer_id}}\"",
+            );
+        }
+        let mut problems = Vec::new();
+        let node = compiler.compile(&Value::String(key.clone()), "concurrency.key", &mut problems);
+        for p in problems {
+            c.doc(
+                "concurrency.key",
+                format!("template `{}` {}", p.template, with_verb(&p.message)),
+            );
+        }
+        for (_, r) in node.references() {
+            if r.root() != "trigger" {
+                c.doc(
+                    "concurrency.key",
+                    format!(
+                        "`{}`: the key is rendered when the execution is queued, before any step runs, so it may read `trigger` only",
+                        r.text
+                    ),
+                );
+            }
+        }
+        node
+    });
+    Some(PlannedConcurrency {
+        limit: limits.limit,
+        key,
+    })
 }
 
 fn valid_id(id: &str) -> bool {
@@ -162,6 +287,7 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
     };
     let mut compiler = Compiler::new();
     let templates = compile_templates(&upstream, &mut compiler, &mut c);
+    let concurrency = compile_concurrency(&workflow, &mut compiler, &mut c);
     let options = check_step_options(&workflow, &mut c);
     let timeout = c.duration(&workflow.timeout, |c, e| c.doc("timeout", e));
     let on_failure = compile_on_failure(&workflow, &mut compiler, &mut c);
@@ -180,6 +306,7 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
     Ok(Plan {
         workflow,
         steps,
+        concurrency,
         compiler,
         timeout,
         on_failure,

@@ -59,7 +59,7 @@ pub use deliveries::{
 };
 pub use error::{Error, Result};
 pub use executions::{
-    Claim, ClaimFor, Enqueued, ExecutionFilter, ExecutionPage, NewExecution, Submitted,
+    Claim, ClaimFor, Concurrency, Enqueued, ExecutionFilter, ExecutionPage, NewExecution, Submitted,
 };
 pub use journal::{ExecutionEvent, ExecutionEventKind, STARTED_DELAY, StoreJournal};
 pub use plans::{DEFAULT_PLANS, PlanError, Plans};
@@ -131,6 +131,10 @@ struct Inner {
     max_claims: i32,
     /// The in-process signals of the delivery queue (queued, finished).
     deliveries: deliveries::Signals,
+    /// Executions of limited workflows may be queued (see [`Store::note_limited_queued`]):
+    /// the claim runs the statement that counts their groups. True at start (rows of an
+    /// earlier run).
+    limited_queued: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -208,6 +212,7 @@ impl Store {
                 waiters: Default::default(),
                 max_claims: options.max_claims.max(1),
                 deliveries: Default::default(),
+                limited_queued: std::sync::atomic::AtomicBool::new(true),
             }),
         })
     }

@@ -126,6 +126,7 @@ impl TriggerHost for Host {
                     fingerprint: None,
                     test: false,
                     claim_for: None,
+                    concurrency: None,
                 },
                 false,
             )

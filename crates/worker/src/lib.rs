@@ -202,7 +202,18 @@ impl Worker {
         mut new: store::NewExecution,
         watch: bool,
     ) -> store::Result<store::Submitted> {
-        let reserved = self.reserve();
+        // A limited workflow's execution gets its group and waits in the queue (the claim
+        // counts the group); the others may skip the queue.
+        new.concurrency = self
+            .inner
+            .plans
+            .concurrency(new.workflow_id, new.version, &new.request)
+            .await?;
+        let reserved = if new.concurrency.is_some() {
+            None
+        } else {
+            self.reserve()
+        };
         new.claim_for = reserved.as_ref().map(Reservation::claim_for);
         let mut enqueued = self.inner.store.enqueue(new).await?;
         let watch = watch.then(|| self.inner.store.watch(enqueued.execution_id));
@@ -287,7 +298,11 @@ impl Worker {
             }
             tokio::select! {
                 _ = inner.wake.notified() => {}
-                _ = poll.tick() => inner.maybe_queued.store(true, Ordering::Release),
+                _ = poll.tick() => {
+                    // Other processes may have queued (or freed places for) limited ones.
+                    inner.store.note_limited_queued();
+                    inner.maybe_queued.store(true, Ordering::Release)
+                }
                 _ = heartbeat.tick() => self.heartbeat().await,
                 _ = cancel_poll.tick() => self.poll_cancellations().await,
                 _ = shutdown.changed() => {}
@@ -408,8 +423,16 @@ impl Worker {
     async fn execute(&self, claim: Claim) {
         use tracing::Instrument;
         let span = tracing::info_span!("execution", execution_id = %claim.execution_id, attempt = claim.attempt);
+        let version = (claim.workflow_id, claim.version);
         self.execute_in_span(claim).instrument(span).await;
         self.inner.busy.fetch_sub(1, Ordering::AcqRel);
+        // A limited execution that ends frees a place in its group: claim its next one.
+        if let Ok(plan) = self.inner.plans.get(version.0, version.1).await
+            && plan.concurrency.is_some()
+        {
+            self.inner.store.note_limited_queued();
+            self.inner.maybe_queued.store(true, Ordering::Release);
+        }
         // A slot freed: queued work may be waiting for it.
         if self.inner.maybe_queued.load(Ordering::Acquire) {
             self.inner.wake.notify_one();

@@ -78,6 +78,7 @@ impl ExecutionServices {
             fingerprint: None,
             test: false,
             claim_for: None,
+            concurrency: None,
         };
         match self.worker.submit(new, false).await {
             Ok(s) => {
@@ -149,6 +150,7 @@ impl Services for ExecutionServices {
             fingerprint: None,
             test: false,
             claim_for: None,
+            concurrency: None,
         };
         let submitted = self
             .worker

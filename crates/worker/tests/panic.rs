@@ -113,6 +113,7 @@ async fn a_panicking_execution_fails_and_frees_its_slot() {
                 fingerprint: None,
                 test: false,
                 claim_for: None,
+                concurrency: None,
             })
             .await
             .unwrap();

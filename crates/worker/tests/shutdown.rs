@@ -52,6 +52,7 @@ async fn a_claim_started_after_shutdown_goes_back_to_the_queue() {
             fingerprint: None,
             test: false,
             claim_for: Some(reservation.claim_for()),
+            concurrency: None,
         })
         .await
         .unwrap();

@@ -29,13 +29,14 @@ export type StepNode = ActionNode | BranchNode;
 export type WeftNode = TriggerNode | StepNode;
 export type WeftEdge = Edge;
 
-/** The document without its steps: name, description, trigger, timeout and unknown fields. */
+/** The document without its steps: name, description, trigger, timeout, concurrency and unknown fields. */
 export interface WorkflowMeta {
   name: string;
   description?: string | null;
   trigger: Trigger;
   timeout?: string | null;
   on_error?: OnError | null;
+  concurrency?: { limit: number; key?: string | null } | null;
   [field: string]: unknown;
 }
 

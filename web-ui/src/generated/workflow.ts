@@ -10,6 +10,11 @@ export type Workflow = {
   trigger: Trigger;
   /** Upper bound for a whole execution, e.g. `5m`. Default: the engine's setting. */
   timeout?: string | null;
+  /**
+   * How many executions of this workflow run at once (per key value when `key` is set);
+   * the others wait in the queue, oldest first.
+   */
+  concurrency?: ConcurrencyLimit | null;
   /** The steps, in document order. A step without `after` runs after the one listed before it. */
   steps?: Step[];
   /** A workflow to run when an execution of this one fails. */
@@ -84,6 +89,21 @@ export type OnFailure = {
 
 /** See [`ScheduleTrigger::catch_up`]. */
 export type CatchUp = "skip" | "run_once";
+
+/**
+ * `concurrency:` of a workflow: at most `limit` of its executions run at once, per value of
+ * `key` when it is set. A queued execution does not count; the others wait in the queue,
+ * oldest first.
+ */
+export type ConcurrencyLimit = {
+  /** How many run at once (at least 1). */
+  limit: number;
+  /**
+   * A template reading `trigger` only, e.g. `{{trigger.body.customer_id}}`, rendered when
+   * the execution is queued: the limit holds per value.
+   */
+  key?: string | null;
+};
 
 /** One step of the DAG: an action with its config and per-step options. */
 export type Step = {

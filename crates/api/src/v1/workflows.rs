@@ -561,6 +561,7 @@ async fn run_workflow(
             fingerprint,
             test: false,
             claim_for: None,
+            concurrency: None,
         },
         false,
     )

@@ -17,6 +17,7 @@
 //! | `lease_owner`, `lease_expires_at` | the worker running it and until when (renewed by heartbeats); an expired lease is claimed again |
 //! | `cancel_requested` | a cancel arrived while it ran; the worker polls it |
 //! | `retry_of` | the execution this one retries |
+//! | `concurrency_key`, `concurrency_limit` | for a workflow with `concurrency:`: the rendered key (empty without one) and the limit; with the workflow, the group whose running executions the claim counts; `NULL` otherwise |
 //! | `created_at`, `started_at`, `finished_at` | UTC; `started_at` is the first claim |
 
 use sea_orm::entity::prelude::*;
@@ -48,6 +49,8 @@ pub struct Model {
     pub lease_expires_at: Option<DateTimeUtc>,
     pub cancel_requested: bool,
     pub retry_of: Option<Uuid>,
+    pub concurrency_key: Option<String>,
+    pub concurrency_limit: Option<i32>,
     pub created_at: DateTimeUtc,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,

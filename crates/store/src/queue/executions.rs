@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -50,8 +51,22 @@ pub struct NewExecution {
     /// Started from `/hooks-test` or the editor.
     pub test: bool,
     /// Store it already claimed by this worker (a worker of this process with a free slot):
-    /// it skips the queue, and [`Enqueued::claim`] is what the worker runs.
+    /// it skips the queue, and [`Enqueued::claim`] is what the worker runs. Ignored for an
+    /// execution with [`NewExecution::concurrency`]: that one is always queued, so that the
+    /// claim counts its group and older ones go first.
     pub claim_for: Option<ClaimFor>,
+    /// The concurrency group of an execution of a workflow with `concurrency:` (from
+    /// `engine::Plan::concurrency_group`, which `worker::Worker::submit` fills in).
+    pub concurrency: Option<Concurrency>,
+}
+
+/// At most `limit` executions of the workflow with this `key` run at once (see
+/// [`Store::claim`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Concurrency {
+    /// The rendered `concurrency.key` (empty without one).
+    pub key: String,
+    pub limit: u32,
 }
 
 /// Who claims an execution as it is enqueued (see [`NewExecution::claim_for`]).
@@ -139,6 +154,48 @@ macro_rules! indexed_statuses {
     };
 }
 
+/// The condition of the partial `executions_limited` index (queued and running executions of
+/// limited workflows; the migration `m20261202_000060` holds the same text), stated by the
+/// queries that read it.
+macro_rules! limited_rows {
+    () => {
+        "concurrency_key IS NOT NULL AND status IN ('queued', 'running')"
+    };
+}
+
+/// The claim of queued executions of limited workflows (see [`Store::claim`]): the oldest
+/// ones whose place in their group's queue (`n`) plus the group's running executions stays
+/// within the limit. `$4`/`?4` is the claim's time, bound for the shape of the values only.
+macro_rules! claim_limited {
+    ($p1:literal, $p2:literal, $p3:literal, $p4:literal, $p5:literal) => {
+        concat!(
+            "UPDATE executions SET status = 'running', attempt = attempt + 1, \
+             lease_owner = ", $p1, ", lease_expires_at = ", $p2, ", \
+             started_at = COALESCE(started_at, ", $p3, ") \
+             WHERE status = 'queued' AND id IN (SELECT id FROM ( \
+               SELECT q.id AS id, q.concurrency_limit AS lim, \
+                 ROW_NUMBER() OVER (PARTITION BY q.workflow_id, q.concurrency_key ORDER BY q.id) AS n, \
+                 (SELECT COUNT(*) FROM executions r WHERE r.workflow_id = q.workflow_id \
+                    AND r.concurrency_key = q.concurrency_key AND r.status = 'running' AND r.",
+            limited_rows!(),
+            ") AS busy \
+               FROM executions q WHERE q.status = 'queued' AND q.",
+            limited_rows!(),
+            ") AS c WHERE c.n + c.busy <= c.lim AND ", $p4, " IS NOT NULL \
+             ORDER BY c.id LIMIT ", $p5, ") \
+             RETURNING id, attempt, workflow_id, version, request, retry_of"
+        )
+    };
+}
+
+const CLAIM_LIMITED_SQLITE: &str = claim_limited!("?1", "?2", "?3", "?4", "?5");
+const CLAIM_LIMITED_POSTGRES: &str = claim_limited!("$1", "$2", "$3", "$4::timestamptz", "$5");
+
+/// Taken in the transaction of a limited claim on PostgreSQL: one limited claim at a time
+/// across every process on the database, so that two never count the same free places.
+/// Released at commit; the next claim's statements see what this one committed.
+const LIMITED_CLAIM_LOCK: &str = "SELECT pg_advisory_xact_lock(7308604897068083200)";
+
 /// The claim on SQLite, one statement (see [`Store::claim`]).
 const CLAIM_SQLITE: &str = concat!(
     "UPDATE executions SET status = 'running', attempt = attempt + 1, \
@@ -151,7 +208,7 @@ const CLAIM_SQLITE: &str = concat!(
        UNION ALL \
        SELECT id FROM (SELECT id FROM executions WHERE status = 'queued' AND ",
     indexed_statuses!(),
-    " ORDER BY id LIMIT ?5) \
+    " AND concurrency_key IS NULL ORDER BY id LIMIT ?5) \
      ) LIMIT ?5) \
      RETURNING id, attempt, workflow_id, version, request, retry_of"
 );
@@ -164,7 +221,7 @@ impl Store {
     /// With an idempotency key already used for this workflow within 24 h, returns that
     /// execution with `duplicate: true` and stores nothing. [`Error::NotFound`] if the
     /// workflow version does not exist.
-    pub async fn enqueue(&self, new: NewExecution) -> Result<Enqueued> {
+    pub async fn enqueue(&self, mut new: NewExecution) -> Result<Enqueued> {
         let id = Uuid::now_v7();
         let at = now();
         let workflow_id = new.workflow_id;
@@ -172,6 +229,18 @@ impl Store {
         let key = new.idempotency_key.clone();
         let fingerprint = new.fingerprint.clone();
         let request = request_text(&new.request)?;
+        // A limited execution waits in the queue: the claim counts its group.
+        let (concurrency_key, concurrency_limit) = match new.concurrency {
+            Some(c) => {
+                new.claim_for = None;
+                self.inner.limited_queued.store(true, Ordering::Release);
+                (
+                    Some(c.key),
+                    Some(i32::try_from(c.limit).unwrap_or(i32::MAX)),
+                )
+            }
+            None => (None, None),
+        };
         // The claim made at enqueue carries the event itself; without one, it is dropped here
         // (its text is what is stored).
         let claim = new.claim_for.as_ref().map(|_| Claim {
@@ -210,6 +279,8 @@ impl Store {
             lease_expires_at: Set(lease_expires_at),
             cancel_requested: Set(false),
             retry_of: Set(None),
+            concurrency_key: Set(concurrency_key),
+            concurrency_limit: Set(concurrency_limit),
             created_at: Set(at),
             started_at: Set(started_at),
             finished_at: Set(None),
@@ -282,34 +353,54 @@ impl Store {
                      started_at = COALESCE(started_at, $3) \
                      WHERE id IN (SELECT id FROM executions WHERE status = 'queued' AND ",
                     indexed_statuses!(),
-                    " AND $4::timestamptz IS NOT NULL \
+                    " AND concurrency_key IS NULL AND $4::timestamptz IS NOT NULL \
                      ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
                      RETURNING id, attempt, workflow_id, version, request, retry_of"
                 ),
             ],
         };
+        // Executions of limited workflows are left to a statement of their own, run only when
+        // some may be queued (see `limited_queued`): the claim of unlimited ones stays as it
+        // was. On PostgreSQL it runs in a transaction, after the lock that orders limited
+        // claims across processes.
+        let limited = self.inner.limited_queued.swap(false, Ordering::AcqRel);
+        let limited_sql = limited.then_some(match backend {
+            Backend::Sqlite => (CLAIM_LIMITED_SQLITE, None),
+            Backend::Postgres => (CLAIM_LIMITED_POSTGRES, Some(LIMITED_CLAIM_LOCK)),
+        });
+        let in_transaction = limited && backend == Backend::Postgres;
         let db_backend = self.db_backend();
-        let claims = self
-            .write("claim", false, move |txn| {
+        let written = self
+            .write("claim", in_transaction, move |txn| {
                 Box::pin(async move {
                     let mut claims = Vec::new();
-                    for sql in statements {
+                    let mut limited_full = false;
+                    let values = |left: usize| {
+                        [
+                            DbValue::from(worker.clone()),
+                            until.into(),
+                            at.into(),
+                            at.into(),
+                            (left as i64).into(),
+                        ]
+                    };
+                    let limited = limited_sql.map(|(sql, lock)| (sql, lock, true));
+                    let unlimited = statements.iter().map(|sql| (*sql, None, false));
+                    for (sql, lock, is_limited) in unlimited.chain(limited) {
                         let left = max - claims.len();
                         if left == 0 {
+                            // Limited executions may still wait: look again next time.
+                            limited_full |= is_limited;
                             break;
                         }
-                        let stmt = Statement::from_sql_and_values(
-                            db_backend,
-                            *sql,
-                            [
-                                DbValue::from(worker.clone()),
-                                until.into(),
-                                at.into(),
-                                at.into(),
-                                (left as i64).into(),
-                            ],
-                        );
-                        for r in txn.query_all(stmt).await? {
+                        if let Some(lock) = lock {
+                            txn.execute(Statement::from_string(db_backend, lock))
+                                .await?;
+                        }
+                        let stmt = Statement::from_sql_and_values(db_backend, sql, values(left));
+                        let rows = txn.query_all(stmt).await?;
+                        limited_full |= is_limited && rows.len() == left;
+                        for r in rows {
                             claims.push(ClaimedRow {
                                 execution_id: r.try_get("", "id")?,
                                 attempt: r.try_get("", "attempt")?,
@@ -320,10 +411,24 @@ impl Store {
                             });
                         }
                     }
-                    Ok(claims)
+                    Ok((claims, limited_full))
                 })
             })
-            .await?;
+            .await;
+        let claims = match written {
+            Ok((claims, limited_full)) => {
+                if limited_full {
+                    self.inner.limited_queued.store(true, Ordering::Release);
+                }
+                claims
+            }
+            Err(e) => {
+                if limited {
+                    self.inner.limited_queued.store(true, Ordering::Release);
+                }
+                return Err(e);
+            }
+        };
         // An execution claimed `max_claims` times before without finishing is a poison one:
         // finish it as failed (through the normal finish: waiters, events) instead; so is one
         // whose stored request is not a trigger event. The text is parsed here, once, off the
@@ -365,6 +470,13 @@ impl Store {
         Ok(claims)
     }
 
+    /// Executions of limited workflows may be queued and claimable (one of them was queued or
+    /// released here, one finished here and freed a place, or the poll: another process may
+    /// have queued some): the next [`Store::claim`] looks for them.
+    pub fn note_limited_queued(&self) {
+        self.inner.limited_queued.store(true, Ordering::Release);
+    }
+
     /// Extends the leases `worker` holds on these executions to now + `lease`.
     pub async fn heartbeat(&self, worker: &str, ids: &[Uuid], lease: Duration) -> Result<()> {
         if ids.is_empty() {
@@ -396,6 +508,8 @@ impl Store {
         }
         let worker = worker.to_string();
         let ids = ids.to_vec();
+        // Some of them may be limited ones.
+        self.note_limited_queued();
         self.write("release", false, move |txn| {
             Box::pin(async move {
                 execution::Entity::update_many()
@@ -721,6 +835,8 @@ impl Store {
     pub async fn retry_execution(&self, id: Uuid, from_failed_step: bool) -> Result<Uuid> {
         let new_id = Uuid::now_v7();
         let at = now();
+        // The old execution may be a limited one (its group is copied).
+        self.note_limited_queued();
         self.write("retry_execution", true, move |txn| {
             Box::pin(async move {
                 let Some(old) = execution::Entity::find_by_id(id).one(txn).await? else {
@@ -751,6 +867,8 @@ impl Store {
                     lease_expires_at: Set(None),
                     cancel_requested: Set(false),
                     retry_of: Set(Some(id)),
+                    concurrency_key: Set(old.concurrency_key),
+                    concurrency_limit: Set(old.concurrency_limit),
                     created_at: Set(at),
                     started_at: Set(None),
                     finished_at: Set(None),

@@ -92,6 +92,32 @@ impl Plans {
         Ok(plan)
     }
 
+    /// The concurrency group of a new execution of this version started by `request` (`None`
+    /// for a workflow without `concurrency:`): [`Error::Invalid`] when its key cannot be
+    /// rendered from the request (the message names `concurrency.key`).
+    pub async fn concurrency(
+        &self,
+        workflow_id: Uuid,
+        version: i32,
+        request: &engine::TriggerEvent,
+    ) -> Result<Option<crate::Concurrency>, Error> {
+        let plan = match self.get(workflow_id, version).await {
+            Ok(plan) => plan,
+            Err(PlanError::Store(e)) => return Err(e),
+            Err(PlanError::Missing { .. }) => {
+                return Err(Error::not_found(
+                    "workflow version",
+                    format!("{workflow_id}@{version}"),
+                ));
+            }
+            Err(e @ PlanError::Invalid(_)) => return Err(Error::invalid(e.to_string())),
+        };
+        Ok(plan
+            .concurrency_group(request)
+            .map_err(Error::invalid)?
+            .map(|(key, limit)| crate::Concurrency { key, limit }))
+    }
+
     fn cached(&self, workflow_id: Uuid, version: i32) -> Option<Arc<Plan>> {
         let mut cache = self.cache.lock().expect("lock");
         cache.clock += 1;

@@ -110,6 +110,7 @@ pub fn new_execution(w: &WorkflowRecord, key: Option<&str>) -> NewExecution {
         fingerprint: None,
         test: false,
         claim_for: None,
+        concurrency: None,
     }
 }
 

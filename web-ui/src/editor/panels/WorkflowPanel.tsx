@@ -49,6 +49,16 @@ export function WorkflowPanel({ tab, onTab }: { tab: WorkflowTab; onTab: (t: Wor
   );
 }
 
+type Concurrency = { limit: number; key?: string | null };
+
+/** `concurrency:` with a change; gone once its limit is cleared. */
+function concurrencyWith(current: Concurrency | null | undefined, change: { limit?: number; key?: string }): Concurrency | undefined {
+  const limit = 'limit' in change ? change.limit : current?.limit;
+  if (limit === undefined || Number.isNaN(limit)) return undefined;
+  const key = 'key' in change ? change.key : current?.key ?? undefined;
+  return key ? { limit, key } : { limit };
+}
+
 function WorkflowSettings() {
   const meta = useEditor((s) => s.meta);
   const updateMeta = useEditor((s) => s.updateMeta);
@@ -76,6 +86,12 @@ function WorkflowSettings() {
           onChange={(e) => updateMeta((m) => ({ ...m, on_error: e.target.value ? { workflow: e.target.value } : undefined }), 'on_error')}
           data-testid="wf-settings-on-error"
         />
+      </Field>
+      <Field label="Concurrency limit" htmlFor="wf-settings-concurrency" hint="At most this many executions run at once; the others wait in the queue. Empty: no limit" error={err('concurrency.limit')}>
+        <input id="wf-settings-concurrency" type="number" min={1} value={meta.concurrency?.limit ?? ''} readOnly={readOnly} onChange={(e) => updateMeta((m) => ({ ...m, concurrency: concurrencyWith(m.concurrency, { limit: e.target.value === '' ? undefined : Number(e.target.value) }) }), 'concurrency')} />
+      </Field>
+      <Field label="Key" htmlFor="wf-settings-concurrency-key" hint="The limit holds per value of this template, e.g. {{trigger.body.customer_id}}; reads trigger only" error={err('concurrency.key')}>
+        <input id="wf-settings-concurrency-key" value={meta.concurrency?.key ?? ''} placeholder="{{trigger.body.customer_id}}" readOnly={readOnly || !meta.concurrency} onChange={(e) => updateMeta((m) => ({ ...m, concurrency: concurrencyWith(m.concurrency, { key: e.target.value || undefined }) }), 'concurrency')} />
       </Field>
     </>
   );

@@ -16,6 +16,7 @@
 //! - `subworkflows`: `action: workflow` with and without waiting, failures, the depth bound,
 //!   static cycles, one child after a SIGKILL;
 //! - `failures`: `on_error` workflows, failing sync webhooks and their `on_failure` answer;
+//! - `limits`: `concurrency: {limit, key}` (per key, two processes on one PostgreSQL);
 //! - `crash`: SIGKILL in the middle of a burst, SIGTERM with executions running.
 
 mod harness;
@@ -28,6 +29,7 @@ mod crash;
 mod deliveries;
 mod executions;
 mod failures;
+mod limits;
 mod schedules;
 mod security;
 mod subworkflows;
