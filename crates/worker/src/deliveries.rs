@@ -8,19 +8,11 @@ use engine::action::ActionError;
 use engine::services::{DeliveryOutcome, NewDelivery, QueuedDelivery};
 use uuid::Uuid;
 
+use crate::services::store_error;
+
 /// How often [`wait`] looks at a delivery that another process may finish (finishes in this
 /// process wake it at once).
 pub const WAIT_POLL: Duration = Duration::from_secs(1);
-
-/// A store error as the action sees it: transient ones (busy, a lost connection) may pass on
-/// another attempt of the step, others fail it.
-fn action_error(what: &str, e: store::Error) -> ActionError {
-    let message = format!("{what}: {e}");
-    match e.is_transient() || matches!(e, store::Error::Closed) {
-        true => ActionError::transient(message),
-        false => ActionError::permanent(message),
-    }
-}
 
 /// Stores `delivery` for the step of execution `execution_id` (of workflow `workflow_id`),
 /// pending and due at once, or finds the one stored before under the same idempotency key.
@@ -47,7 +39,7 @@ pub async fn queue(
             idempotency_key: delivery.idempotency_key,
         })
         .await
-        .map_err(|e| action_error("the webhook could not be queued", e))?;
+        .map_err(|e| store_error("the webhook could not be queued", e))?;
     Ok(QueuedDelivery {
         delivery_id: queued.id,
         message_id: queued.message_id,
@@ -59,7 +51,7 @@ pub async fn wait(store: &store::Store, delivery_id: Uuid) -> Result<DeliveryOut
     let record = store
         .wait_delivery(delivery_id, WAIT_POLL)
         .await
-        .map_err(|e| action_error("cannot follow the webhook's delivery", e))?;
+        .map_err(|e| store_error("cannot follow the webhook's delivery", e))?;
     Ok(DeliveryOutcome {
         status: record.status.as_str().to_string(),
         attempts: record.attempts,

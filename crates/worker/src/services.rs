@@ -91,10 +91,12 @@ impl ExecutionServices {
     }
 }
 
-/// A store error as a step error: transient ones may pass on another attempt.
-fn store_error(what: &str, e: store::Error) -> ActionError {
+/// A store error as a step error: transient ones (busy, a lost connection, a store closing
+/// for shutdown) may pass on another attempt of the step, others fail it. The one rule for
+/// child executions and deliveries alike.
+pub(crate) fn store_error(what: &str, e: store::Error) -> ActionError {
     let message = format!("{what}: {e}");
-    if e.is_transient() {
+    if e.is_transient() || matches!(e, store::Error::Closed) {
         ActionError::transient(message)
     } else {
         ActionError::permanent(message)
