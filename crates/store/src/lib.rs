@@ -70,7 +70,7 @@ pub use records::{
 };
 pub use sessions::{Session, SessionKind};
 pub use waiting::{Outcome, Watch};
-pub use waits::{CallbackWait, Resumed, check_resume_token, resume_token};
+pub use waits::{CallbackWait, ResumeKey, Resumed};
 
 /// Which database the store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -47,16 +47,12 @@ pub struct Config {
 pub struct ResumeUrls {
     /// The public URL of the server, without a trailing `/` (empty: relative URLs).
     pub base: String,
-    pub key: Arc<Vec<u8>>,
+    pub key: store::ResumeKey,
 }
 
 impl ResumeUrls {
     pub fn url(&self, execution_id: Uuid) -> String {
-        format!(
-            "{}/hooks/_resume/{execution_id}/{}",
-            self.base,
-            store::resume_token(&self.key, execution_id)
-        )
+        self.key.url(&self.base, execution_id)
     }
 }
 

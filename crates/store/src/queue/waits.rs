@@ -9,6 +9,7 @@
 //! under a random key kept in `settings` (one per database: every process agrees on it).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, Statement, Value as DbValue};
@@ -52,17 +53,43 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The token of an execution's resume URL under `key`.
-pub fn resume_token(key: &[u8], execution_id: Uuid) -> String {
-    hex(&triggers::signature::hmac(
-        key,
-        &[b"resume:", execution_id.as_bytes()],
-    ))
+/// The key of resume URLs (one per database, see [`Store::resume_key`]). Its `Debug` shows
+/// nothing of it.
+#[derive(Clone)]
+pub struct ResumeKey(Arc<Vec<u8>>);
+
+impl std::fmt::Debug for ResumeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResumeKey(<redacted>)")
+    }
 }
 
-/// Whether `token` is the execution's resume token (constant time).
-pub fn check_resume_token(key: &[u8], execution_id: Uuid, token: &str) -> bool {
-    triggers::signature::same(resume_token(key, execution_id).as_bytes(), token.as_bytes())
+impl ResumeKey {
+    pub fn new(key: Vec<u8>) -> Self {
+        ResumeKey(Arc::new(key))
+    }
+
+    /// The token of an execution's resume URL.
+    pub fn token(&self, execution_id: Uuid) -> String {
+        hex(&triggers::signature::hmac(
+            &self.0,
+            &[b"resume:", execution_id.as_bytes()],
+        ))
+    }
+
+    /// Whether `token` is the execution's resume token (constant time).
+    pub fn check(&self, execution_id: Uuid, token: &str) -> bool {
+        triggers::signature::same(self.token(execution_id).as_bytes(), token.as_bytes())
+    }
+
+    /// The execution's resume URL under `base` (the public URL without a trailing `/`, or
+    /// empty for a URL relative to the server).
+    pub fn url(&self, base: &str, execution_id: Uuid) -> String {
+        format!(
+            "{base}/hooks/_resume/{execution_id}/{}",
+            self.token(execution_id)
+        )
+    }
 }
 
 impl Store {
@@ -72,7 +99,7 @@ impl Store {
 
     /// The key of resume URLs: created (random) by the first process that asks, then the same
     /// for every process on the database.
-    pub async fn resume_key(&self) -> Result<Vec<u8>> {
+    pub async fn resume_key(&self) -> Result<ResumeKey> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|e| Error::invalid(format!("no randomness: {e}")))?;
         let insert = self.statement(
@@ -95,7 +122,7 @@ impl Store {
             .await?
             .ok_or_else(|| Error::corrupt("the resume URL key was not stored"))?;
         let text: String = row.try_get("", "value")?;
-        Ok(text.into_bytes())
+        Ok(ResumeKey::new(text.into_bytes()))
     }
 
     /// Records a run that ended `waiting` (fenced by `attempt`): the execution no longer holds
@@ -167,6 +194,10 @@ impl Store {
             })
             .await?;
         if let Some(status) = status {
+            // It holds no place of its workflow's concurrency limit any more, and a caller
+            // waiting for its answer gets that it waits.
+            self.note_limited_queued();
+            self.waiters().wake(id, None);
             let status = if status == "waiting" {
                 engine::ExecutionStatus::Waiting
             } else {
@@ -235,6 +266,9 @@ impl Store {
                 })
             })
             .await?;
+        if !woken.is_empty() {
+            self.note_limited_queued();
+        }
         for id in &woken {
             self.publish(|| ExecutionEvent {
                 execution_id: *id,
@@ -246,13 +280,15 @@ impl Store {
         Ok(woken.len())
     }
 
-    /// The callback wait of a waiting execution, if it has one that still waits.
+    /// The callback wait of a waiting execution, if it has one that still waits (and the
+    /// execution was not cancelled or finished meanwhile).
     pub async fn callback_wait(&self, id: Uuid) -> Result<Option<CallbackWait>> {
         let row = self
             .db()
             .query_one(self.statement(
-                "SELECT step_id, form, until FROM waits \
-                 WHERE execution_id = $1 AND kind = 'callback' AND state = 'waiting' ORDER BY step_id LIMIT 1",
+                "SELECT w.step_id, w.form, w.until FROM waits w JOIN executions e ON e.id = w.execution_id \
+                 WHERE w.execution_id = $1 AND w.kind = 'callback' AND w.state = 'waiting' \
+                 AND e.status IN ('waiting', 'running', 'queued') ORDER BY w.step_id LIMIT 1",
                 vec![id.into()],
             ))
             .await?;
@@ -279,8 +315,9 @@ impl Store {
                         db_backend,
                         sql(
                             backend,
-                            "SELECT step_id FROM waits WHERE execution_id = $1 AND kind = 'callback' \
-                             AND state = 'waiting' ORDER BY step_id LIMIT 1",
+                            "SELECT w.step_id FROM waits w JOIN executions e ON e.id = w.execution_id \
+                             WHERE w.execution_id = $1 AND w.kind = 'callback' AND w.state = 'waiting' \
+                             AND e.status IN ('waiting', 'running', 'queued') ORDER BY w.step_id LIMIT 1",
                         ),
                         [id.into()],
                     );
@@ -317,6 +354,7 @@ impl Store {
         match outcome {
             Some(queued) => {
                 if queued {
+                    self.note_limited_queued();
                     self.publish(|| ExecutionEvent {
                         execution_id: id,
                         kind: ExecutionEventKind::Status {
