@@ -135,6 +135,9 @@ impl TypedAction for Wait {
                 "a wait holds the whole execution: it cannot run per `for_each` item",
             ));
         }
+        ctx.services
+            .check_suspend()
+            .map_err(ActionError::permanent)?;
         let callback = config.wait_for == Some(WaitFor::Callback);
         // Run again after the execution resumed: what the host recorded decides.
         if let Some(record) = ctx.resumed {

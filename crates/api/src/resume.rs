@@ -74,12 +74,16 @@ pub(crate) async fn resume(
         .await
         .map_err(|r| rejected_answer(&r))?;
     let (bytes, permit) = read_body(&state, &pending, body).await?;
-    let event = pending.accept(bytes).map_err(|r| rejected_answer(&r))?.event;
+    let event = pending
+        .accept(bytes)
+        .map_err(|r| rejected_answer(&r))?
+        .event;
     let mut body = event.body;
-    if form_post && let Some(wait) = state.store.callback_wait(id).await? {
-        if let Some(form) = &wait.form {
-            body = typed_form(form, body).map_err(ApiError::bad_request)?;
-        }
+    if form_post
+        && let Some(wait) = state.store.callback_wait(id).await?
+        && let Some(form) = &wait.form
+    {
+        body = typed_form(form, body).map_err(ApiError::bad_request)?;
     }
     let request = json!({
         "method": event.method,
@@ -154,7 +158,10 @@ fn typed_form(form: &Value, body: Value) -> Result<Value, String> {
     };
     let mut out = Map::new();
     for (name, schema) in properties {
-        let kind = schema.get("type").and_then(Value::as_str).unwrap_or("string");
+        let kind = schema
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("string");
         let text = sent.get(name).and_then(Value::as_str).unwrap_or("");
         let value = match kind {
             "boolean" => Value::Bool(sent.contains_key(name)),
@@ -278,7 +285,10 @@ fn field(i: usize, name: &str, schema: &Value, required: bool) -> String {
         .unwrap_or_default();
     let name = escape(name);
     let req = if required { " required" } else { "" };
-    let kind = schema.get("type").and_then(Value::as_str).unwrap_or("string");
+    let kind = schema
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("string");
     if kind == "boolean" {
         let checked = if schema.get("default") == Some(&Value::Bool(true)) {
             " checked"

@@ -144,10 +144,11 @@ pub struct ActionError {
     /// The server asked us to wait this long (`Retry-After`).
     pub retry_after: Option<Duration>,
     /// Extra facts for the record, e.g. the HTTP status and body of a rejected call.
-    pub details: Option<Value>,
+    /// Boxed, like `suspend`: an error travels through every step's `Result`.
+    pub details: Option<Box<Value>>,
     /// Not a failure: the step holds the execution until a timer or a request resumes it
     /// (`action: wait`). The execution ends `waiting` once its other running steps finished.
-    pub suspend: Option<Suspend>,
+    pub suspend: Option<Box<Suspend>>,
 }
 
 /// What a waiting step waits for.
@@ -185,13 +186,13 @@ impl ActionError {
     /// The step waits (see [`ActionError::suspend`]).
     pub fn suspended(suspend: Suspend) -> Self {
         ActionError {
-            suspend: Some(suspend),
+            suspend: Some(Box::new(suspend)),
             ..ActionError::permanent("the step waits")
         }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 

@@ -668,7 +668,7 @@ async fn run_step(sh: &Shared<'_>, i: usize, snapshot: HashMap<String, Arc<Value
             r.output = Some(out);
             sh.waits.lock().expect("lock").push(crate::journal::Wait {
                 step_id: step.id.clone(),
-                suspend,
+                suspend: *suspend,
             });
         }
         Err(e) => {
@@ -677,7 +677,7 @@ async fn run_step(sh: &Shared<'_>, i: usize, snapshot: HashMap<String, Arc<Value
                 let mut o = Map::new();
                 o.insert("error".into(), Value::String(e.message.clone()));
                 if let Some(d) = &e.details {
-                    o.insert("details".into(), d.clone());
+                    o.insert("details".into(), (**d).clone());
                 }
                 r.output = Some(Value::Object(o));
             }

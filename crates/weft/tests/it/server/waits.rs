@@ -91,7 +91,11 @@ async fn a_callback_survives_a_restart_and_resumes_once(backend: Backend) {
     let (base, token) = url.rsplit_once('/').unwrap();
     let mut wrong = token.to_string();
     wrong.replace_range(0..1, if token.starts_with('0') { "1" } else { "0" });
-    for bad in [format!("{base}/{wrong}"), format!("{base}/"), format!("{base}/x")] {
+    for bad in [
+        format!("{base}/{wrong}"),
+        format!("{base}/"),
+        format!("{base}/x"),
+    ] {
         let reply = send(server.http.post(&bad).json(&json!({}))).await;
         assert_eq!(reply.status, 404, "{bad}: {}", reply.text());
     }
@@ -261,9 +265,7 @@ steps:
 
 /// Three waits at once on one worker slot: waiting holds none. A short timer resumes.
 async fn timer_waits_hold_no_worker_slot(backend: Backend) {
-    let deployment = Deployment::new(backend)
-        .await
-        .env("WEFT_CONCURRENCY", "1");
+    let deployment = Deployment::new(backend).await.env("WEFT_CONCURRENCY", "1");
     let server = deployment.start().await;
     server
         .deploy(
@@ -364,7 +366,47 @@ async fn hook_paths_under_an_underscore_are_refused(backend: Backend) {
     );
 }
 
+/// The example: the chat message carries the resume URL; the form's answer pays out.
+async fn the_refund_example_waits_for_the_approval(backend: Backend) {
+    let deployment = Deployment::new(backend).await;
+    let server = deployment.start().await;
+    let yaml = std::fs::read_to_string(crate::support::example("approve-refund.yaml"))
+        .expect("the example");
+    server.deploy(&yaml).await;
+    let order = json!({ "order_id": "A-17", "amount": 25, "email": "ada@example.com" });
+    let execution = start_waiting(&server, "refunds", &order).await;
+    let id = execution["id"].as_str().unwrap().to_string();
+    let notes = deployment.mock.notifications();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let text = notes[0]["text"].as_str().unwrap();
+    let link = &text[text
+        .find("/hooks/_resume/")
+        .expect("the link in the message")..];
+    let url = format!("{}{link}", server.url);
+    send(
+        server
+            .http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("approved=true&comment=sorry+about+that"),
+    )
+    .await
+    .expect_status(202);
+    let done = server.wait_finished(&id).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    let notes = deployment.mock.notifications();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert_eq!(notes[1]["channel"], "#payments", "{notes:?}");
+    let paid = notes[1]["text"].as_str().unwrap();
+    assert!(
+        paid.contains("ada@example.com") && paid.contains("sorry about that"),
+        "{paid}"
+    );
+    assert_eq!(step(&done, "decline")["status"], "skipped", "{done:#}");
+}
+
 on_both_backends!(
+    the_refund_example_waits_for_the_approval,
     a_callback_survives_a_restart_and_resumes_once,
     the_form_page_submits_typed_values,
     a_timed_out_callback_fails_the_step_or_continues,
