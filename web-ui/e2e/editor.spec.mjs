@@ -379,6 +379,66 @@ describe('the editor', () => {
     page.off('dialog', accept);
   });
 
+  test('shows a waiting execution with its resume URL; the form resumes it and the canvas follows', async () => {
+    const yaml = [
+      `name: e2e-approval-${RUN}`,
+      'trigger: { type: manual }',
+      'steps:',
+      '  - id: decision',
+      '    action: wait',
+      '    with:',
+      '      for: callback',
+      '      form:',
+      '        title: Ship it?',
+      '        properties:',
+      '          comment: { type: string, title: Comment }',
+      '  - id: after',
+      '    action: set',
+      '    with: { value: { said: "{{steps.decision.body.comment}}" } }',
+      '',
+    ].join('\n');
+    const created = await api('/api/v1/workflows', { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: yaml });
+    assert.equal(created.status, 201);
+    const workflow = await created.json();
+    const run = await api(`/api/v1/workflows/${workflow.id}/run`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    assert.equal(run.status, 202);
+    const { execution_id: executionId } = await run.json();
+    let execution;
+    for (let i = 0; i < 200 && execution?.status !== 'waiting'; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 100));
+      execution = await (await api(`/api/v1/executions/${executionId}`)).json();
+    }
+    assert.equal(execution?.status, 'waiting');
+    const recorded = execution.steps.find((s) => s.step_id === 'decision').output.resume_url;
+
+    const accept = (dialog) => dialog.accept();
+    page.on('dialog', accept);
+    await page.evaluate((hash) => (window.location.hash = hash), `#/workflows/${workflow.id}/executions/${executionId}`);
+    await page.locator('[data-testid="node-decision"][data-status="waiting"]').waitFor();
+    await page.locator('[data-testid="view-banner"] [data-testid="status-pill"][data-status="waiting"]').waitFor();
+    await node('decision').click();
+    await byId('tab-output').click();
+    const url = await byId('resume-url-decision').inputValue();
+    assert.equal(url, new URL(recorded, WEFT_URL).toString());
+    await shot('waiting');
+
+    // The form, in a tab of its own, as the person asked would open it.
+    const form = await page.context().newPage();
+    await form.goto(url);
+    await form.getByRole('heading', { name: 'Ship it?' }).waitFor();
+    await form.getByLabel('Comment').fill('looks good');
+    await form.getByRole('button', { name: 'Submit' }).click();
+    await form.getByRole('heading', { name: 'Thank you' }).waitFor();
+    await form.close();
+
+    // The editor follows the resumed execution to its end.
+    await page.locator('[data-testid="node-after"][data-status="succeeded"]').waitFor();
+    await page.locator('[data-testid="node-decision"][data-status="succeeded"]').waitFor();
+    const done = await (await api(`/api/v1/executions/${executionId}`)).json();
+    assert.equal(done.output.said, 'looks good');
+    page.off('dialog', accept);
+  });
+
   test('logs no console errors', () => {
     assert.deepEqual(consoleErrors, []);
   });

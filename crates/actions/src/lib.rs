@@ -18,6 +18,7 @@ mod respond;
 mod set;
 mod switch;
 mod typed;
+mod wait;
 pub mod webhook;
 mod workflow;
 
@@ -35,6 +36,7 @@ pub use respond::Respond;
 pub use set::Set;
 pub use switch::Switch;
 pub use typed::{Typed, TypedAction};
+pub use wait::Wait;
 pub use webhook::Webhook;
 pub use workflow::Workflow;
 
@@ -47,6 +49,7 @@ pub mod configs {
     pub use crate::respond::Config as Respond;
     pub use crate::set::Config as Set;
     pub use crate::switch::Config as Switch;
+    pub use crate::wait::Config as Wait;
     pub use crate::webhook::Config as Webhook;
     pub use crate::workflow::Config as Workflow;
 }
@@ -64,6 +67,7 @@ pub fn registry(client: HttpClient) -> Registry {
         .register(Typed(Respond))
         .register(Typed(Delay))
         .register(Typed(Fail))
+        .register(Typed(Wait))
         .register(Typed(Workflow));
     registry
 }
@@ -135,6 +139,7 @@ mod test_support {
             timeout: None,
             credentials: &NoCredentials,
             services: &engine::services::NoServices,
+            resumed: None,
         };
         action.run(&ctx, &input).await
     }
@@ -151,7 +156,8 @@ mod tests {
         assert_eq!(
             kinds,
             [
-                "delay", "fail", "http", "if", "respond", "set", "switch", "webhook", "workflow"
+                "delay", "fail", "http", "if", "respond", "set", "switch", "wait", "webhook",
+                "workflow"
             ]
         );
     }

@@ -25,10 +25,16 @@ use crate::respond::{self, Format};
 use crate::{AppState, Config};
 
 pub fn router(_config: &Config) -> Router<AppState> {
+    // Resume URLs answer Weft's own pages (with their own policy), not a workflow's answer.
+    let resume = Router::new().route(
+        "/hooks/_resume/{execution}/{token}",
+        any(crate::resume::resume),
+    );
     Router::new()
         .route("/hooks/{*path}", any(production))
         .route("/hooks-test/{*path}", any(test))
         .layer(axum::middleware::map_response(sandboxed))
+        .merge(resume)
         .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
@@ -184,6 +190,11 @@ async fn answer(
                 &enqueued.execution_id.to_string(),
             ));
         };
+        // It waits (`action: wait`), maybe for days, and answered nothing before: accepted,
+        // and where to follow it.
+        if !outcome.status.is_finished() && outcome.response.is_none() {
+            return Ok(accepted(enqueued.execution_id, &status_url, false));
+        }
         // The caller of a hook is anonymous: a failure tells it the execution id, not what
         // failed inside (that stays behind the API key).
         return Ok(respond::execution_reply(&outcome, format, false));
@@ -198,7 +209,7 @@ async fn answer(
 /// The body, at most the limit, under the intake's budget of bytes in flight: the permit is
 /// held until the execution is committed. The bytes are copied frame by frame into one buffer
 /// of the declared length, so that the body is held once, not as its frames and a copy.
-async fn read_body(
+pub(crate) async fn read_body(
     state: &AppState,
     pending: &triggers::Pending<'_>,
     mut body: Body,
@@ -248,7 +259,7 @@ fn rejected(workflow_id: Uuid, r: triggers::Rejection) -> ApiError {
     rejected_answer(&r)
 }
 
-fn rejected_answer(r: &triggers::Rejection) -> ApiError {
+pub(crate) fn rejected_answer(r: &triggers::Rejection) -> ApiError {
     use triggers::Rejection;
     match r {
         Rejection::CredentialUnavailable(_) | Rejection::Unauthorized(_) => {

@@ -9,6 +9,7 @@ mod auth;
 mod error;
 mod hooks;
 mod respond;
+mod resume;
 mod ui;
 pub mod v1;
 
@@ -46,6 +47,9 @@ pub struct Config {
     pub intake_budget: usize,
     /// Headers redacted from stored webhook requests besides [`triggers::webhook::SECRET_HEADERS`].
     pub redact_headers: Vec<String>,
+    /// The key of resume URLs (`/hooks/_resume/...`, [`store::Store::resume_key`]); `None`:
+    /// they answer 404.
+    pub resume_key: Option<store::ResumeKey>,
 }
 
 impl Default for Config {
@@ -57,6 +61,7 @@ impl Default for Config {
             ui_dir: None,
             intake_budget: 16 * 1024 * 1024,
             redact_headers: Vec::new(),
+            resume_key: None,
         }
     }
 }

@@ -87,6 +87,10 @@ pub struct ActionContext<'a> {
     pub credentials: &'a dyn CredentialsProvider,
     /// What the host offers besides (child executions, durable deliveries).
     pub services: &'a dyn Services,
+    /// For a step that suspended its execution before ([`ActionError::suspend`]): what the
+    /// host recorded of its wait (`{state, until, request?}`), given back when the step runs
+    /// again after the execution resumed.
+    pub resumed: Option<&'a Value>,
 }
 
 impl ActionContext<'_> {
@@ -140,7 +144,23 @@ pub struct ActionError {
     /// The server asked us to wait this long (`Retry-After`).
     pub retry_after: Option<Duration>,
     /// Extra facts for the record, e.g. the HTTP status and body of a rejected call.
-    pub details: Option<Value>,
+    /// Boxed, like `suspend`: an error travels through every step's `Result`.
+    pub details: Option<Box<Value>>,
+    /// Not a failure: the step holds the execution until a timer or a request resumes it
+    /// (`action: wait`). The execution ends `waiting` once its other running steps finished.
+    pub suspend: Option<Box<Suspend>>,
+}
+
+/// What a waiting step waits for.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Suspend {
+    /// When the timer resumes it (for a callback: when it times out); `None`: never.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// A request to the execution's resume URL resumes it.
+    pub callback: bool,
+    /// For a callback: the JSON Schema of the form `GET` on the resume URL shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<Value>,
 }
 
 impl ActionError {
@@ -151,6 +171,7 @@ impl ActionError {
             retryable: false,
             retry_after: None,
             details: None,
+            suspend: None,
         }
     }
 
@@ -162,8 +183,16 @@ impl ActionError {
         }
     }
 
+    /// The step waits (see [`ActionError::suspend`]).
+    pub fn suspended(suspend: Suspend) -> Self {
+        ActionError {
+            suspend: Some(Box::new(suspend)),
+            ..ActionError::permanent("the step waits")
+        }
+    }
+
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 

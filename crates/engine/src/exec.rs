@@ -88,6 +88,11 @@ pub struct Run<'a> {
     /// Results recorded by an earlier, interrupted attempt: steps that succeeded (or were
     /// skipped) are not run again.
     pub resume: Vec<StepResult>,
+    /// For an execution resumed after a `wait`: what the host recorded of each waiting step's
+    /// wait, by step id (see [`ActionContext::resumed`]).
+    pub resumed: HashMap<String, Value>,
+    /// The execution's resume URL (`{{execution.resume_url}}`), when the host has one.
+    pub resume_url: Option<String>,
     pub cancel: Option<Cancel>,
     pub limits: Limits,
 }
@@ -109,6 +114,8 @@ impl<'a> Run<'a> {
             journal,
             services: &NoServices,
             resume: Vec::new(),
+            resumed: HashMap::new(),
+            resume_url: None,
             cancel: None,
             limits: Limits::default(),
         }
@@ -121,6 +128,8 @@ struct Shared<'p> {
     /// A journal write failed with a transient error (see [`ExecutionResult::interrupted`]).
     interrupted: std::sync::atomic::AtomicBool,
     execution: Value,
+    /// Steps that suspended the execution (`wait`).
+    waits: std::sync::Mutex<Vec<crate::journal::Wait>>,
 }
 
 type StepFuture<'p> = Pin<Box<dyn Future<Output = (usize, StepResult)> + Send + 'p>>;
@@ -180,15 +189,20 @@ pub async fn execute<'p>(plan: &'p Plan, run: &'p Run<'p>) -> ExecutionResult {
 
 impl<'p> Shared<'p> {
     fn new(plan: &'p Plan, run: &'p Run<'p>, started_at: DateTime<Utc>) -> Self {
+        let mut execution = json!({
+            "id": run.execution_id.to_string(),
+            "started_at": started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "workflow": plan.workflow.name,
+        });
+        if let Some(url) = &run.resume_url {
+            execution["resume_url"] = Value::String(url.clone());
+        }
         Shared {
             plan,
             run,
             interrupted: Default::default(),
-            execution: json!({
-                "id": run.execution_id.to_string(),
-                "started_at": started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "workflow": plan.workflow.name,
-            }),
+            execution,
+            waits: Default::default(),
         }
     }
 }
@@ -342,6 +356,11 @@ impl<'s> State<'s> {
         if let Err(e) = run.journal.queue_finished(run.execution_id, &r).await {
             self.failure = Some(self.sh.journal_failure(&step.id, e));
         }
+        if r.status == StepStatus::Waiting {
+            // Its successors wait with it: they become ready when it runs again, resumed.
+            self.results[i] = Some(r);
+            return;
+        }
         if r.status == StepStatus::Failed && !step.continue_on_error && self.failure.is_none() {
             self.failure = Some((
                 ExecutionStatus::Failed,
@@ -433,8 +452,10 @@ impl<'s> State<'s> {
             .rev()
             .find(|s| s.ran())
             .and_then(|s| s.output.clone());
+        let waits = std::mem::take(&mut *sh.waits.lock().expect("lock"));
         let (status, error) = match failure {
             Some((status, e)) => (status, Some(e)),
+            None if !waits.is_empty() => (ExecutionStatus::Waiting, None),
             None => (ExecutionStatus::Succeeded, None),
         };
         ExecutionResult {
@@ -445,6 +466,7 @@ impl<'s> State<'s> {
             output,
             error,
             interrupted: sh.interrupted.load(std::sync::atomic::Ordering::Relaxed),
+            waits,
             started_at,
             finished_at: Utc::now(),
         }
@@ -629,13 +651,33 @@ async fn run_step(sh: &Shared<'_>, i: usize, snapshot: HashMap<String, Arc<Value
             r.port = out.port;
             r.response = out.response;
         }
+        Err(ActionError {
+            suspend: Some(suspend),
+            ..
+        }) => {
+            r.status = StepStatus::Waiting;
+            let mut out = json!({
+                "until": suspend.until.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                "callback": suspend.callback,
+            });
+            if suspend.callback
+                && let Some(url) = &sh.run.resume_url
+            {
+                out["resume_url"] = Value::String(url.clone());
+            }
+            r.output = Some(out);
+            sh.waits.lock().expect("lock").push(crate::journal::Wait {
+                step_id: step.id.clone(),
+                suspend: *suspend,
+            });
+        }
         Err(e) => {
             r.status = StepStatus::Failed;
             if step.continue_on_error {
                 let mut o = Map::new();
                 o.insert("error".into(), Value::String(e.message.clone()));
                 if let Some(d) = &e.details {
-                    o.insert("details".into(), d.clone());
+                    o.insert("details".into(), (**d).clone());
                 }
                 r.output = Some(Value::Object(o));
             }
@@ -751,6 +793,7 @@ async fn attempt(
             timeout: step.timeout,
             credentials: run.credentials,
             services: run.services,
+            resumed: run.resumed.get(&step.id),
         };
         let call = step.action.run(&ctx, input);
         let res = match step.timeout {

@@ -33,6 +33,8 @@ pub enum StepStatus {
     Skipped,
     /// Stopped (or never started) because the execution failed, timed out or was cancelled.
     Cancelled,
+    /// A `wait` step holding its execution until a timer or a request resumes it.
+    Waiting,
 }
 
 impl StepStatus {
@@ -44,6 +46,7 @@ impl StepStatus {
             StepStatus::Failed => "failed",
             StepStatus::Skipped => "skipped",
             StepStatus::Cancelled => "cancelled",
+            StepStatus::Waiting => "waiting",
         }
     }
 
@@ -64,6 +67,7 @@ impl std::str::FromStr for StepStatus {
             "failed" => StepStatus::Failed,
             "skipped" => StepStatus::Skipped,
             "cancelled" => StepStatus::Cancelled,
+            "waiting" => StepStatus::Waiting,
             other => return Err(format!("unknown step status `{other}`")),
         })
     }
@@ -80,6 +84,8 @@ pub enum ExecutionStatus {
     Succeeded,
     Failed,
     Cancelled,
+    /// A `wait` step holds it: no worker runs it until its timer or a request resumes it.
+    Waiting,
 }
 
 impl ExecutionStatus {
@@ -90,12 +96,16 @@ impl ExecutionStatus {
             ExecutionStatus::Succeeded => "succeeded",
             ExecutionStatus::Failed => "failed",
             ExecutionStatus::Cancelled => "cancelled",
+            ExecutionStatus::Waiting => "waiting",
         }
     }
 
     /// Succeeded, failed or cancelled: nothing will change it any more.
     pub fn is_finished(self) -> bool {
-        !matches!(self, ExecutionStatus::Queued | ExecutionStatus::Running)
+        !matches!(
+            self,
+            ExecutionStatus::Queued | ExecutionStatus::Running | ExecutionStatus::Waiting
+        )
     }
 }
 
@@ -109,9 +119,10 @@ impl std::str::FromStr for ExecutionStatus {
             "succeeded" => ExecutionStatus::Succeeded,
             "failed" => ExecutionStatus::Failed,
             "cancelled" => ExecutionStatus::Cancelled,
+            "waiting" => ExecutionStatus::Waiting,
             other => {
                 return Err(format!(
-                    "unknown execution status `{other}` (queued, running, succeeded, failed, cancelled)"
+                    "unknown execution status `{other}` (queued, running, waiting, succeeded, failed, cancelled)"
                 ));
             }
         })
@@ -183,7 +194,8 @@ impl StepResult {
             StepStatus::Skipped
             | StepStatus::Cancelled
             | StepStatus::Running
-            | StepStatus::Retrying => false,
+            | StepStatus::Retrying
+            | StepStatus::Waiting => false,
         }
     }
 }
@@ -216,8 +228,18 @@ pub struct ExecutionResult {
     /// (resuming from what was recorded) rather than record this result as a failure.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// For a `waiting` execution: the steps that wait, and for what.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waits: Vec<Wait>,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
+}
+
+/// A step that holds its execution (see [`crate::action::Suspend`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Wait {
+    pub step_id: String,
+    pub suspend: crate::action::Suspend,
 }
 
 impl ExecutionResult {
@@ -235,6 +257,7 @@ impl ExecutionResult {
                 message,
             }),
             interrupted: false,
+            waits: Vec::new(),
             started_at,
             finished_at: Utc::now(),
         }

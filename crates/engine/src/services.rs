@@ -1,5 +1,5 @@
 //! What the host running an execution offers actions besides their input: other executions
-//! (sub-workflows) and durable outgoing deliveries. The server's worker offers them; `weft run`
+//! (sub-workflows), durable outgoing deliveries and keeping a waiting execution. The server's worker offers them; `weft run`
 //! offers none ([`NoServices`]): an action that needs one fails with a message saying so.
 //!
 //! The engine stays pure: these are interfaces, implemented where the store is.
@@ -90,6 +90,12 @@ pub trait Services: Send + Sync {
 
     /// Waits until a delivery succeeded or failed for good.
     async fn await_delivery(&self, delivery_id: Uuid) -> Result<DeliveryOutcome, ActionError>;
+
+    /// Whether the host keeps a suspended execution and resumes it (`action: wait`); the
+    /// server does. The error says why not.
+    fn check_suspend(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// No services: `weft run`, and engine tests that need none.
@@ -120,5 +126,12 @@ impl Services for NoServices {
 
     async fn await_delivery(&self, _: Uuid) -> Result<DeliveryOutcome, ActionError> {
         Err(NoServices::refuse("a durable outgoing webhook"))
+    }
+
+    fn check_suspend(&self) -> Result<(), String> {
+        Err(NoServices::refuse(
+            "a wait (kept in the database while it waits, resumed by a timer or a request)",
+        )
+        .message)
     }
 }

@@ -89,6 +89,10 @@ pub enum ExecutionEventKind {
     /// The execution finished (its result is stored): the stream's last event.
     #[serde(rename = "execution")]
     Finished { status: ExecutionStatus },
+    /// The execution changed status without finishing: it waits (`action: wait`) or was
+    /// queued again to resume.
+    #[serde(rename = "status")]
+    Status { status: ExecutionStatus },
 }
 
 impl ExecutionEventKind {
@@ -99,6 +103,7 @@ impl ExecutionEventKind {
             | ExecutionEventKind::StepRetrying { .. }
             | ExecutionEventKind::StepFinished { .. } => Some("step"),
             ExecutionEventKind::Finished { .. } => Some("execution"),
+            ExecutionEventKind::Status { .. } => Some("status"),
             ExecutionEventKind::CancelRequested => None,
         }
     }

@@ -29,7 +29,7 @@ mod sqlite;
 
 // The parts by job: `repos` (workflows, API keys, sessions), `queue` (executions, waiting,
 // plans), `sqlite` (its connections, writer and checkpointer), `journal` (step runs, events).
-use queue::{deliveries, executions, plans, waiting};
+use queue::{deliveries, executions, plans, waiting, waits};
 use repos::{api_keys, sessions};
 use sqlite::{checkpoint, lite, writer};
 
@@ -70,6 +70,7 @@ pub use records::{
 };
 pub use sessions::{Session, SessionKind};
 pub use waiting::{Outcome, Watch};
+pub use waits::{CallbackWait, ResumeKey, Resumed};
 
 /// Which database the store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

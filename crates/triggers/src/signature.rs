@@ -239,7 +239,8 @@ fn check_timestamp(header: &str, value: &str, now: DateTime<Utc>) -> Result<(), 
     Ok(())
 }
 
-fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+/// HMAC-SHA256 of the concatenated `parts` under `key`.
+pub fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key size");
     for part in parts {
         mac.update(part);
@@ -248,7 +249,7 @@ fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
 }
 
 /// Constant-time equality; different lengths are unequal.
-fn same(expected: &[u8], given: &[u8]) -> bool {
+pub fn same(expected: &[u8], given: &[u8]) -> bool {
     expected.ct_eq(given).into()
 }
 

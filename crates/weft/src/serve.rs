@@ -135,6 +135,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
     }
     let env = Arc::new(env);
     let plans = store::Plans::new(store.clone(), registry, store::DEFAULT_PLANS);
+    let resume_key = store
+        .resume_key()
+        .await
+        .map_err(|e| format!("cannot read the resume URL key: {e}"))?;
     let worker = worker::Worker::new(
         store.clone(),
         plans.clone(),
@@ -144,6 +148,14 @@ pub async fn serve(config: Config) -> Result<(), String> {
             concurrency: config.concurrency,
             lease: config.lease,
             max_call_depth: config.max_call_depth,
+            resume_urls: Some(worker::ResumeUrls {
+                base: config
+                    .public_url
+                    .as_deref()
+                    .map(|u| u.trim_end_matches('/').to_string())
+                    .unwrap_or_default(),
+                key: resume_key.clone(),
+            }),
             ..worker::Config::default()
         },
     );
@@ -159,6 +171,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
             ui_dir: config.ui_dir.clone(),
             intake_budget: config.intake_budget,
             redact_headers: config.redact_headers.clone(),
+            resume_key: Some(resume_key),
         },
     );
     let listener = tokio::net::TcpListener::bind(config.bind)

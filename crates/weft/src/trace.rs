@@ -81,6 +81,7 @@ impl Journal for Trace {
                     StepStatus::Failed => "✗",
                     StepStatus::Skipped => "↷",
                     StepStatus::Cancelled => "■",
+                    StepStatus::Waiting => "⏸",
                     // Not a final status: never in a `Finished` event.
                     StepStatus::Running | StepStatus::Retrying => "…",
                 };

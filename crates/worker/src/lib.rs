@@ -37,6 +37,23 @@ pub struct Config {
     /// How deep workflow calls (`action: workflow`) may nest: a child of a child … of this
     /// depth may not call another.
     pub max_call_depth: u32,
+    /// How executions' resume URLs (`{{execution.resume_url}}`) are made; `None`: they have
+    /// none (a callback wait can then only time out).
+    pub resume_urls: Option<ResumeUrls>,
+}
+
+/// The base and key of resume URLs: `{base}/hooks/_resume/{execution}/{token}`.
+#[derive(Debug, Clone)]
+pub struct ResumeUrls {
+    /// The public URL of the server, without a trailing `/` (empty: relative URLs).
+    pub base: String,
+    pub key: store::ResumeKey,
+}
+
+impl ResumeUrls {
+    pub fn url(&self, execution_id: Uuid) -> String {
+        self.key.url(&self.base, execution_id)
+    }
 }
 
 impl Default for Config {
@@ -49,6 +66,7 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(10),
             limits: Limits::default(),
             max_call_depth: 10,
+            resume_urls: None,
         }
     }
 }
@@ -258,6 +276,8 @@ impl Worker {
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut poll = tokio::time::interval(inner.config.poll);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut wake_poll = tokio::time::interval(Duration::from_secs(1));
+        wake_poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut cancel_poll = tokio::time::interval(Duration::from_millis(500));
         cancel_poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tracing::info!(worker = %inner.config.id, concurrency = inner.config.concurrency, "worker started");
@@ -305,6 +325,7 @@ impl Worker {
                 }
                 _ = heartbeat.tick() => self.heartbeat().await,
                 _ = cancel_poll.tick() => self.poll_cancellations().await,
+                _ = wake_poll.tick() => self.wake_due().await,
                 _ = shutdown.changed() => {}
             }
         }
@@ -357,6 +378,18 @@ impl Worker {
             .await
         {
             tracing::warn!(worker = %inner.config.id, error = %e, "renewing leases failed");
+        }
+    }
+
+    /// Queues again the waiting executions whose timer is due (`action: wait`).
+    async fn wake_due(&self) {
+        match self.inner.store.wake_due().await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::debug!(count = n, "waits elapsed; executions queued again");
+                self.inner.maybe_queued.store(true, Ordering::Release);
+            }
+            Err(e) => tracing::warn!(error = %e, "looking for elapsed waits failed"),
         }
     }
 
@@ -456,19 +489,22 @@ impl Worker {
             let trigger = Arc::unwrap_or_clone(request);
             // Only an execution that ran before (a crash, a hand-back) or that copies the steps
             // of the one it retries has journaled steps to resume from.
-            let resume = if attempt == 1 && retry_of.is_none() {
-                Vec::new()
+            let (resume, resumed) = if attempt == 1 && retry_of.is_none() {
+                (Vec::new(), Default::default())
             } else {
-                inner
+                let steps = inner
                     .store
                     .finished_steps(id)
                     .await
-                    .map_err(StartError::Resume)?
+                    .map_err(StartError::Resume)?;
+                // The waits an earlier run recorded (a resumed `wait` step reads its own).
+                let waits = inner.store.waits_of(id).await.map_err(StartError::Resume)?;
+                (steps, waits)
             };
-            Ok::<_, StartError>((plan, trigger, resume))
+            Ok::<_, StartError>((plan, trigger, resume, resumed))
         }
         .await;
-        let (plan, trigger, resume) = match outcome {
+        let (plan, trigger, resume, resumed) = match outcome {
             Ok(x) => x,
             Err(e) if e.is_transient() => {
                 tracing::warn!(error = %e, "cannot start the execution yet; handing it back");
@@ -511,6 +547,8 @@ impl Worker {
             &journal,
         );
         run.resume = resume;
+        run.resumed = resumed;
+        run.resume_url = inner.config.resume_urls.as_ref().map(|r| r.url(id));
         run.services = &services;
         run.cancel = Some(cancel);
         run.limits = inner.config.limits;
@@ -531,6 +569,34 @@ impl Worker {
             tracing::warn!(error = ?result.error.as_ref().map(|e| &e.message), "the journal failed transiently; handing the execution back");
             inner.running.lock().expect("lock").remove(&id);
             self.hand_back_later(id).await;
+            return;
+        }
+        if result.status == engine::ExecutionStatus::Waiting {
+            // Its results first, then the wait: a resumed run adopts what it recorded.
+            let suspended = match engine::Journal::settle(&journal, id).await {
+                Ok(()) => {
+                    inner
+                        .store
+                        .suspend_execution(id, attempt, &result.waits)
+                        .await
+                }
+                Err(e) => Err(store::Error::Closed).inspect_err(
+                    |_| tracing::warn!(error = %e, "the steps before the wait were not recorded"),
+                ),
+            };
+            inner.running.lock().expect("lock").remove(&id);
+            match suspended {
+                Ok(true) => {
+                    tracing::debug!(waits = result.waits.len(), "execution waiting");
+                    // A wait that was already due or resumed queued it again.
+                    self.wake();
+                }
+                Ok(false) => tracing::warn!("the execution was taken over by another worker"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "recording the wait failed; handing the execution back");
+                    self.hand_back_later(id).await;
+                }
+            }
             return;
         }
         if result.status == engine::ExecutionStatus::Failed

@@ -101,7 +101,7 @@ function Editor({ executionId }: { executionId?: string }) {
         s.view(doc, { kind: 'execution', executionId, version: execution.version });
         s.showExecution(execution);
         setTab('executions');
-        if (execution.status === 'queued' || execution.status === 'running') followExecution(execution.id);
+        if (execution.status === 'queued' || execution.status === 'running' || execution.status === 'waiting') followExecution(execution.id);
       } catch (e) {
         if (!cancelled) toast.error('Could not open the execution.', e);
       }
@@ -322,12 +322,12 @@ function ViewBanner() {
         </span>
       )}
       <span className="topbar__spacer" />
-      {mode.kind === 'execution' && run && (run.status === 'running' || run.status === 'queued') && (
+      {mode.kind === 'execution' && run && (run.status === 'running' || run.status === 'queued' || run.status === 'waiting') && (
         <Button size="sm" icon={Ban} onClick={() => void cancel(mode.executionId)} busy={busy === 'cancel'} data-testid="cancel-execution">
           Cancel
         </Button>
       )}
-      {mode.kind === 'execution' && run && run.status !== 'running' && run.status !== 'queued' && (
+      {mode.kind === 'execution' && run && run.status !== 'running' && run.status !== 'queued' && run.status !== 'waiting' && (
         <>
           <Button size="sm" icon={RotateCcw} onClick={() => void retry('start')} busy={busy === 'start'} data-testid="retry-start">
             Retry

@@ -1,7 +1,7 @@
 // The editor's conversations with the server: save, live validation, runs followed over SSE.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { toast } from '../app/toast';
-import type { ExecutionEvent, ExecutionStatus, StepEvent, WorkflowDocument } from '../lib/types';
+import type { ExecutionEvent, ExecutionStatus, StatusEvent, StepEvent, WorkflowDocument } from '../lib/types';
 import { ApiError, isAbort } from '../lib/http';
 import { executionsApi } from '../features/executions/api';
 import { workflowsApi } from '../features/workflows/api';
@@ -96,6 +96,15 @@ export function useLiveValidation(doc: WorkflowDocument, enabled: boolean): void
 
 let stopFollowing: (() => void) | null = null;
 
+async function showWaiting(executionId: string) {
+  try {
+    const execution = await executionsApi.get(executionId);
+    if (useEditor.getState().run?.executionId === executionId && execution.status === 'waiting') useEditor.getState().showExecution(execution);
+  } catch {
+    // the next event or the final load tells
+  }
+}
+
 /**
  * Lights the nodes up from the execution's event stream, then loads the full record (inputs,
  * outputs, errors). Falls back to polling when the stream is unavailable; gives up after 10 min.
@@ -152,6 +161,16 @@ export function followExecution(executionId: string): void {
         useEditor.getState().applyStepEvent(JSON.parse((e as MessageEvent<string>).data) as StepEvent);
       } catch {
         // a malformed event is skipped; the final record is loaded anyway
+      }
+    });
+    es.addEventListener('status', (e) => {
+      try {
+        const { status } = JSON.parse((e as MessageEvent<string>).data) as StatusEvent;
+        useEditor.getState().finishRun(status);
+        // A wait may last days: show what is recorded (its resume URL) and keep listening.
+        if (status === 'waiting') void showWaiting(executionId);
+      } catch {
+        // a malformed event is skipped
       }
     });
     es.addEventListener('execution', (e) => {

@@ -505,7 +505,10 @@ export const useEditor = create<EditorState>((set, get) => ({
       const { type: _type, ...result } = ev;
       live = { status: result.status, attempt: result.attempts, result };
     }
-    set({ run: { ...run, status: 'running', steps: { ...run.steps, [ev.step_id]: live } } });
+    // A step that starts means the execution runs; a finished one replayed by the stream of a
+    // waiting execution does not.
+    const status = ev.type === 'finished' && run.status !== 'queued' ? run.status : 'running';
+    set({ run: { ...run, status, steps: { ...run.steps, [ev.step_id]: live } } });
   },
 
   finishRun: (status) => {

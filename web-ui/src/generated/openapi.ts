@@ -148,6 +148,9 @@ export type ExecutionEventKind = {
 }) | {
   status: ExecutionStatus;
   type: "execution";
+} | {
+  status: ExecutionStatus;
+  type: "status";
 };
 
 /** `GET /executions`: newest first. */
@@ -178,7 +181,7 @@ export type ExecutionOut = ExecutionSummaryOut & {
  * ends one as `succeeded`, `failed` or `cancelled`), the store (which also has it `queued` and
  * `running`), the API and the editor.
  */
-export type ExecutionStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export type ExecutionStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "waiting";
 
 /** An execution in a list: no request, response or output. */
 export type ExecutionSummaryOut = {
@@ -359,7 +362,7 @@ export type StepRunOut = {
  * `skipped` or `cancelled`; an attempt in progress is `running`, or `retrying` when it failed
  * and another follows.
  */
-export type StepStatus = "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
+export type StepStatus = "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled" | "waiting";
 
 export type StreamTokenOut = {
   expires_at: string;
@@ -526,7 +529,10 @@ export type PreviewScheduleQuery = {
 
 /** The query string of `run_workflow`. */
 export type RunWorkflowQuery = {
-  /** Wait for the result (up to the server's sync wait) instead of answering 202 at once. */
+  /**
+   * Wait for the result (up to the server's sync wait, or until it waits: `action: wait`)
+   * instead of answering 202 at once.
+   */
   wait?: boolean;
 };
 

@@ -110,7 +110,7 @@ export type Step = {
   /** `[a-z_][a-z0-9_]*`, unique in the workflow; templates read the output as `steps.<id>`. */
   id: string;
   /** The step type: `http`, `set`, `if`, `switch`, `respond`, `delay`, `fail`, `workflow`, …. */
-  action: "delay" | "fail" | "http" | "if" | "respond" | "set" | "switch" | "webhook" | "workflow";
+  action: "delay" | "fail" | "http" | "if" | "respond" | "set" | "switch" | "wait" | "webhook" | "workflow";
   /** A human label for the editor. */
   name?: string | null;
   description?: string | null;
@@ -248,6 +248,29 @@ export type action_switch = {
    * `[a-z0-9_-]+`, not `default`.
    */
   cases: Record<string, unknown>;
+};
+
+/** A template such as `{{steps.get_user.body.id}}`, rendered when the step runs. */
+export type wait_Template = string;
+
+/** What a callback wait waits for. */
+export type wait_WaitFor = "callback";
+
+/** Holds the execution for a duration, until a time, or until a request reaches its resume URL (approvals, callbacks). */
+export type action_wait = {
+  /** How long to wait, e.g. `30s`, `2h`, `2d`. */
+  duration?: (string | wait_Template) | null;
+  /** Until when: an RFC 3339 timestamp such as `2027-01-31T09:00:00Z`. */
+  until?: string | null;
+  /** `callback`: until a request reaches `{{execution.resume_url}}`. */
+  for?: wait_WaitFor | null;
+  /** For a callback: how long to wait for it (default `7d`); then the step fails. */
+  timeout?: (string | wait_Template) | null;
+  /**
+   * For a callback: a JSON Schema object of fields; `GET` on the resume URL then shows a
+   * form whose submission resumes the execution.
+   */
+  form?: unknown;
 };
 
 /** A template such as `{{steps.get_user.body.id}}`, rendered when the step runs. */

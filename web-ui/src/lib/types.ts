@@ -63,7 +63,9 @@ export type {
 } from '../generated/openapi';
 export type ApiErrorBody = api.ErrorBody;
 /** The data of an event stream's `step` events. */
-export type StepEvent = Exclude<api.ExecutionEventKind, { type: 'execution' }>;
+export type StepEvent = Exclude<api.ExecutionEventKind, { type: 'execution' | 'status' }>;
+/** The data of an event stream's `status` events: it waits, or was queued again to resume. */
+export type StatusEvent = Extract<api.ExecutionEventKind, { type: 'status' }>;
 /** The data of an event stream's last event, `execution`. */
 export type ExecutionEvent = Extract<api.ExecutionEventKind, { type: 'execution' }>;
 export type ValidationResult = api.ValidationOut;

@@ -1,5 +1,5 @@
 // The body shared by every node: icon tile, title, summary, run status and problems.
-import { CircleAlert, CircleCheck, CircleDashed, CircleX, LoaderCircle, RotateCw, Unplug } from 'lucide-react';
+import { CircleAlert, CircleCheck, CircleDashed, CircleX, Hourglass, LoaderCircle, RotateCw, Unplug } from 'lucide-react';
 import type { LucideIcon } from 'lucide-react';
 import type { ReactNode } from 'react';
 import { useEditor } from '../editor/store';
@@ -21,6 +21,7 @@ export interface NodeCardProps {
 const STATUS_ICON: Record<string, LucideIcon> = {
   running: LoaderCircle,
   retrying: RotateCw,
+  waiting: Hourglass,
   succeeded: CircleCheck,
   failed: CircleX,
   skipped: CircleDashed,

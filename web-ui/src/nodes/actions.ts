@@ -7,6 +7,7 @@ import {
   GitBranch,
   Globe,
   Hand,
+  Hourglass,
   OctagonX,
   Puzzle,
   Reply,
@@ -14,6 +15,7 @@ import {
   Split,
   Timer,
   Webhook,
+  Workflow,
   type LucideIcon,
 } from 'lucide-react';
 import type { Step, Trigger } from '../lib/types';
@@ -108,6 +110,33 @@ export const ACTIONS: Record<string, ActionMeta> = {
       return `POST ${url ? shortUrl(url) : '(no URL)'}${cfg(s).credential ? ' · signed' : ''}`;
     },
   },
+  wait: {
+    title: 'Wait',
+    description: 'Pause for a while, until a time, or until someone answers (approvals).',
+    icon: Hourglass,
+    tint: '#b45309',
+    defaults: { for: 'callback', timeout: '3d' },
+    primary: ['for', 'duration', 'until', 'timeout', 'form'],
+    summary: (s) => {
+      const w = cfg(s);
+      if (w.for === 'callback') return `Until answered${w.timeout ? ` (≤ ${text(w.timeout)})` : ''}${w.form ? ' · form' : ''}`;
+      if (w.duration) return `For ${text(w.duration)}`;
+      if (w.until) return `Until ${text(w.until)}`;
+      return '(nothing to wait for)';
+    },
+  },
+  workflow: {
+    title: 'Run a workflow',
+    description: 'Call another workflow by name and use its result.',
+    icon: Workflow,
+    tint: '#4f46e5',
+    defaults: { workflow: '', input: {} },
+    primary: ['workflow', 'input', 'wait'],
+    summary: (s) => {
+      const w = cfg(s);
+      return `${text(w.workflow) || '(no workflow)'}${w.wait === false ? ' · no wait' : ''}`;
+    },
+  },
   fail: {
     title: 'Fail',
     description: 'Stop the run with an error.',
@@ -118,7 +147,7 @@ export const ACTIONS: Record<string, ActionMeta> = {
   },
 };
 
-export const ACTION_ORDER = ['http', 'webhook', 'set', 'if', 'switch', 'respond', 'delay', 'fail'];
+export const ACTION_ORDER = ['http', 'webhook', 'workflow', 'set', 'if', 'switch', 'respond', 'delay', 'wait', 'fail'];
 
 export function actionMeta(kind: string): ActionMeta {
   return ACTIONS[kind] ?? { title: kind, description: '', icon: Puzzle, tint: '#64748b', defaults: {} };

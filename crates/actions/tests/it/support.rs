@@ -159,6 +159,7 @@ impl Harness {
             timeout,
             credentials: &self.credentials,
             services: &engine::services::NoServices,
+            resumed: None,
         };
         self.action.run(&ctx, &config).await
     }

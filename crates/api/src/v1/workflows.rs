@@ -506,7 +506,8 @@ async fn restore_version(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct RunQuery {
-    /// Wait for the result (up to the server's sync wait) instead of answering 202 at once.
+    /// Wait for the result (up to the server's sync wait, or until it waits: `action: wait`)
+    /// instead of answering 202 at once.
     #[serde(default)]
     wait: bool,
 }
@@ -517,7 +518,7 @@ struct RunQuery {
     request_body(content = Object, description = "Becomes `trigger.body`"),
     responses(
         (status = 202, body = super::Accepted),
-        (status = 200, description = "With `wait=true`: the finished execution", body = super::executions::ExecutionOut),
+        (status = 200, description = "With `wait=true`: the finished (or waiting) execution", body = super::executions::ExecutionOut),
         (status = 404)))]
 async fn run_workflow(
     _: Caller,
@@ -570,7 +571,7 @@ async fn run_workflow(
     if q.wait
         && let Some(exec) = state
             .store
-            .wait_finished(enqueued.execution_id, state.config.sync_wait)
+            .wait_answerable(enqueued.execution_id, state.config.sync_wait)
             .await?
     {
         let steps = state.store.finished_steps(exec.id).await?;

@@ -717,7 +717,7 @@ impl Store {
         Ok(ExecutionPage { items, next_cursor })
     }
 
-    /// Cancels the execution: a queued one at once; for a running one, sets
+    /// Cancels the execution: a queued or waiting one at once; for a running one, sets
     /// `cancel_requested` (the worker polls [`Store::cancel_requested_among`] and an
     /// [`ExecutionEventKind::CancelRequested`] event is published). Cancelling a cancelled
     /// execution changes nothing; a succeeded or failed one is an [`Error::Conflict`].
@@ -731,7 +731,7 @@ impl Store {
                     };
                     let mut r = ExecutionRecord::from_model(m)?;
                     match r.status {
-                        ExecutionStatus::Queued => {
+                        ExecutionStatus::Queued | ExecutionStatus::Waiting => {
                             let error = ExecutionError {
                                 step_id: None,
                                 message: "the execution was cancelled".into(),

@@ -7,3 +7,4 @@ pub(crate) mod deliveries;
 pub(crate) mod executions;
 pub(crate) mod plans;
 pub(crate) mod waiting;
+pub(crate) mod waits;

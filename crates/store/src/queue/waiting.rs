@@ -111,12 +111,32 @@ impl Store {
         id: Uuid,
         timeout: Duration,
     ) -> Result<Option<ExecutionRecord>> {
+        self.wait_until(id, timeout, |e| e.status.is_finished())
+            .await
+    }
+
+    /// Waits until the execution finished or waits (`action: wait`: it may wait for days, so
+    /// a caller waiting for an answer gets it now), returning it, or `timeout` passed (`None`).
+    pub async fn wait_answerable(
+        &self,
+        id: Uuid,
+        timeout: Duration,
+    ) -> Result<Option<ExecutionRecord>> {
+        self.wait_until(id, timeout, answerable).await
+    }
+
+    async fn wait_until(
+        &self,
+        id: Uuid,
+        timeout: Duration,
+        done_when: fn(&ExecutionRecord) -> bool,
+    ) -> Result<Option<ExecutionRecord>> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             // Register before reading, so that a finish in between is not missed.
             let mut done = self.waiters().register(id);
             match self.execution(id).await? {
-                Some(e) if e.status.is_finished() => {
+                Some(e) if done_when(&e) => {
                     drop(done);
                     self.waiters().forget(id);
                     return Ok(Some(e));
@@ -137,7 +157,7 @@ impl Store {
                 drop(done);
                 self.waiters().forget(id);
                 if tokio::time::Instant::now() >= deadline {
-                    return Ok(self.execution(id).await?.filter(|e| e.status.is_finished()));
+                    return Ok(self.execution(id).await?.filter(done_when));
                 }
             }
         }
@@ -154,7 +174,12 @@ impl Store {
     }
 }
 
-/// A registered wait for one execution's end (see [`Store::watch`]).
+/// Finished, or waiting (see [`Store::wait_answerable`]).
+fn answerable(e: &ExecutionRecord) -> bool {
+    e.status.is_finished() || e.status == ExecutionStatus::Waiting
+}
+
+/// A registered wait for one execution's end, or its wait (see [`Store::watch`]).
 pub struct Watch {
     store: Store,
     id: Uuid,
@@ -162,7 +187,7 @@ pub struct Watch {
 }
 
 impl Watch {
-    /// How the execution ended, or `None` after `timeout`. `read_first`: it may have finished
+    /// How the execution ended (or that it waits: status `waiting`), or `None` after `timeout`. `read_first`: it may have finished
     /// before the watch was registered, so look at the database first. A finish in this
     /// process answers without reading the execution back; one elsewhere is seen by the
     /// periodic re-read of [`Store::wait_finished`].
@@ -174,7 +199,7 @@ impl Watch {
             self.store.waiters().forget(self.id);
             return Ok(self
                 .store
-                .wait_finished(self.id, timeout)
+                .wait_answerable(self.id, timeout)
                 .await?
                 .map(Outcome::from));
         }
@@ -186,7 +211,7 @@ impl Watch {
         let left = timeout.saturating_sub(first);
         Ok(self
             .store
-            .wait_finished(self.id, left)
+            .wait_answerable(self.id, left)
             .await?
             .map(Outcome::from))
     }

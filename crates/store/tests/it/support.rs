@@ -171,6 +171,7 @@ pub fn result(
             .and_then(|s| s.output.clone()),
         response: None,
         interrupted: false,
+        waits: Vec::new(),
         steps,
         started_at: at(),
         finished_at: at(),

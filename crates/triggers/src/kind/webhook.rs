@@ -46,6 +46,14 @@ impl TriggerKind for Webhook {
                 "`{}` is not a valid webhook path: use lower-case letters, digits, `-`, `_` and `/` between segments",
                 w.path
             )));
+        } else if w.path.starts_with('_') {
+            problems.push(ConfigProblem::new(
+                "path",
+                format!(
+                    "`{}`: webhook paths starting with `_` are reserved for Weft's own URLs (such as `/hooks/_resume/...`)",
+                    w.path
+                ),
+            ));
         }
         if let Some(methods) = &w.methods {
             for (k, m) in methods.iter().enumerate() {

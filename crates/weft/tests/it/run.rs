@@ -29,6 +29,25 @@ steps:
 }
 
 #[tokio::test]
+async fn a_wait_is_refused_naming_the_server_that_keeps_it() {
+    let mock = MockApi::start().await;
+    let (_files, file) = workflow_file(
+        r#"
+name: Waits
+trigger: { type: manual }
+steps:
+  - id: hold
+    action: wait
+    with: { for: callback }
+"#,
+    );
+    let out = run(&file, &mock).output().await;
+    out.exit_code(1);
+    assert!(out.stderr.contains("hold"), "{out}");
+    assert!(out.stderr.contains("`weft serve`"), "{out}");
+}
+
+#[tokio::test]
 async fn a_failing_http_call_makes_the_run_exit_1() {
     let mock = MockApi::start().await;
     let (_files, file) = workflow_file(

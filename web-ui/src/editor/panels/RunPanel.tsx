@@ -9,6 +9,7 @@ import { actionMeta } from '../../nodes/actions';
 import { runNow, saveDraft, useDirty } from '../hooks';
 import { useEditor } from '../store';
 import { isStepNode } from '../types';
+import { WaitNote } from './WaitNote';
 
 export function RunPanel() {
   const record = useEditor((s) => s.record);
@@ -84,6 +85,7 @@ export function RunPanel() {
               );
             })}
           </ul>
+          {steps.map((n) => <WaitNote key={n.id} stepId={n.id} output={run.steps[n.id]?.status === 'waiting' ? run.steps[n.id]?.result?.output : undefined} />)}
           {run.execution?.error && (
             <p className="field__error">
               {run.execution.error.step_id ? `${run.execution.error.step_id}: ` : ''}

@@ -5,6 +5,7 @@ import { StatusPill } from '../../app/ui';
 import { dateTime, duration } from '../../lib/format';
 import { JsonView } from '../JsonView';
 import { useEditor } from '../store';
+import { WaitNote } from './WaitNote';
 
 export function StepRunDetails({ stepId }: { stepId: string }) {
   const live = useEditor((s) => s.run?.steps[stepId]);
@@ -51,6 +52,7 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
           <dd>{dateTime(r?.finished_at)}</dd>
         </div>
       </dl>
+      {live.status === 'waiting' && <WaitNote stepId={stepId} output={r?.output} />}
       {child && (
         <p className="small">
           Child execution{' '}

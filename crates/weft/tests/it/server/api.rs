@@ -255,7 +255,8 @@ async fn the_actions_and_the_workflow_schema_are_served(backend: Backend) {
     assert_eq!(
         kinds,
         [
-            "delay", "fail", "http", "if", "respond", "set", "switch", "webhook", "workflow"
+            "delay", "fail", "http", "if", "respond", "set", "switch", "wait", "webhook",
+            "workflow"
         ]
     );
     assert!(

@@ -397,12 +397,12 @@ impl Server {
         reply.json()
     }
 
-    /// Polls the execution until it finished (succeeded, failed or cancelled).
+    /// Polls the execution until it finished (succeeded, failed or cancelled; not waiting).
     pub async fn wait_finished(&self, id: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let e = self.execution(id).await;
-            if !matches!(e["status"].as_str(), Some("queued" | "running")) {
+            if !matches!(e["status"].as_str(), Some("queued" | "running" | "waiting")) {
                 return e;
             }
             assert!(

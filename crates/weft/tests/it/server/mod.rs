@@ -16,6 +16,8 @@
 //! - `subworkflows`: `action: workflow` with and without waiting, failures, the depth bound,
 //!   static cycles, one child after a SIGKILL;
 //! - `failures`: `on_error` workflows, failing sync webhooks and their `on_failure` answer;
+//! - `waits`: `action: wait` timers and callbacks across a SIGKILL, resume URLs (once, 404,
+//!   the form page), timeouts, sync callers, cancelling;
 //! - `limits`: `concurrency: {limit, key}` (per key, two processes on one PostgreSQL);
 //! - `crash`: SIGKILL in the middle of a burst, SIGTERM with executions running.
 
@@ -33,6 +35,7 @@ mod limits;
 mod schedules;
 mod security;
 mod subworkflows;
+mod waits;
 mod webhook_auth;
 mod webhooks;
 mod workflows;

@@ -6,7 +6,7 @@ import type { ExecutionStatus } from '../../../lib/types';
 import { duration, elapsedMs, relativeTime, shortId } from '../../../lib/format';
 import { useExecutions } from '../hooks';
 
-const STATUSES: (ExecutionStatus | '')[] = ['', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
+const STATUSES: (ExecutionStatus | '')[] = ['', 'queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'];
 
 /**
  * Executions of one workflow (or of all), filterable by status; each opens on the canvas.
