@@ -133,6 +133,18 @@ fn answer(
 pub fn execution_reply(exec: &store::Outcome, format: Format, detailed: bool) -> Response {
     let id = exec.id.to_string();
     let result = match exec.status {
+        // A `respond` step answered while the rest of the workflow ran on: its answer, whatever
+        // happened after it.
+        _ if exec.early
+            && let Some(r) = &exec.response =>
+        {
+            answer(
+                r,
+                StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK),
+                &id,
+                format,
+            )
+        }
         store::ExecutionStatus::Succeeded => match &exec.response {
             Some(r) => answer(
                 r,

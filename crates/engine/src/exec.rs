@@ -441,8 +441,9 @@ impl<'s> State<'s> {
                 ),
             })
             .collect();
-        // A failed execution answers a sync caller with its `on_failure` answer, or with the
-        // default 500: never with what a `respond` step before the failure said.
+        // A failed execution's answer is its `on_failure` answer, or the default 500. A
+        // `respond` step before the failure answered the sync caller already, as soon as its
+        // result was durable (the store hands it over: `store::Outcome::early`).
         let response = match &failure {
             None => steps.iter().find_map(|s| s.response.clone()),
             Some(_) => failure_answer,

@@ -348,6 +348,12 @@ impl StoreJournal {
     /// `wait`: return once committed; else once queued on SQLite (see
     /// [`engine::Journal::queue_finished`]), the write kept for [`StoreJournal::settle`].
     async fn finished(&self, result: &StepResult, wait: bool) -> Result<()> {
+        // A `respond` step's answer goes to the waiting caller once it is durable.
+        let answer = result
+            .response
+            .as_ref()
+            .filter(|_| result.status == StepStatus::Succeeded);
+        let wait = wait || answer.is_some();
         // The row of the last attempt becomes the final row; other open rows of the step
         // (for_each items, a cancelled attempt) are closed with the step's status.
         let (own, others) = {
@@ -445,6 +451,19 @@ impl StoreJournal {
         match queued {
             Queued::Pending(_) if !wait => self.queued().push(queued),
             _ => queued.wait().await?,
+        }
+        if let Some(response) = answer {
+            self.store.waiters().wake(
+                self.execution_id,
+                Some(std::sync::Arc::new(crate::Outcome {
+                    id: self.execution_id,
+                    status: ExecutionStatus::Running,
+                    early: true,
+                    response: Some(response.clone()),
+                    output: None,
+                    error: None,
+                })),
+            );
         }
         self.store.publish(|| ExecutionEvent {
             execution_id: self.execution_id,

@@ -571,7 +571,7 @@ async fn run_workflow(
     if q.wait
         && let Some(exec) = state
             .store
-            .wait_answerable(enqueued.execution_id, state.config.sync_wait)
+            .wait_settled(enqueued.execution_id, state.config.sync_wait)
             .await?
     {
         let steps = state.store.finished_steps(exec.id).await?;

@@ -614,12 +614,20 @@ impl Store {
             DbValue::Int(Some(attempt)),
         ];
         // A caller waiting in this process gets the outcome handed over (no read back).
-        let outcome = self.waiters().waits_for(id).then(|| Outcome {
-            id,
-            status,
-            response: result.response.clone(),
-            output: result.output.clone(),
-            error: result.error.clone(),
+        let outcome = self.waiters().waits_for(id).then(|| {
+            // A caller that registered late still gets what a `respond` step answered before
+            // a failure, as one that waited from the start did.
+            let early = (result.response.is_none() && status.is_finished())
+                .then(|| early_answer(&result.steps))
+                .flatten();
+            Outcome {
+                id,
+                status,
+                early: early.is_some(),
+                response: early.or_else(|| result.response.clone()),
+                output: result.output.clone(),
+                error: result.error.clone(),
+            }
         });
         // Prepared here, off the SQLite writer's thread, from SQL built once per backend.
         static SQL: SqlCache = SqlCache::new();
@@ -1083,6 +1091,15 @@ fn list_select(f: &ExecutionFilter) -> Result<sea_orm::Select<execution::Entity>
     Ok(q.select_only()
         .columns(columns)
         .order_by_desc(execution::Column::Id))
+}
+
+/// The answer of the first `respond` step that succeeded, which a waiting caller got at once
+/// (see `Store::wait_answerable`).
+pub(crate) fn early_answer(steps: &[engine::journal::StepResult]) -> Option<engine::Response> {
+    steps
+        .iter()
+        .filter(|s| s.status == engine::journal::StepStatus::Succeeded)
+        .find_map(|s| s.response.clone())
 }
 
 #[cfg(test)]

@@ -24,8 +24,11 @@ use crate::{ExecutionRecord, ExecutionStatus, Result, Store};
 pub struct Outcome {
     pub id: Uuid,
     pub status: ExecutionStatus,
-    /// The `respond` step's answer.
+    /// The `respond` step's answer (or, for a failure, the trigger's `on_failure` answer).
     pub response: Option<Response>,
+    /// `response` is what a `respond` step answered while the execution ran on (the status
+    /// may be `running`, or `failed` by a later step): the caller gets it as it is.
+    pub early: bool,
     /// The last step's output.
     pub output: Option<Value>,
     pub error: Option<ExecutionError>,
@@ -36,6 +39,7 @@ impl From<ExecutionRecord> for Outcome {
         Outcome {
             id: e.id,
             status: e.status,
+            early: false,
             response: e.response,
             output: e.output,
             error: e.error,
@@ -111,18 +115,58 @@ impl Store {
         id: Uuid,
         timeout: Duration,
     ) -> Result<Option<ExecutionRecord>> {
-        self.wait_until(id, timeout, |e| e.status.is_finished())
-            .await
+        Ok(self
+            .wait_until(id, timeout, |e| e.status.is_finished(), false)
+            .await?
+            .map(|o| o.0))
     }
 
     /// Waits until the execution finished or waits (`action: wait`: it may wait for days, so
-    /// a caller waiting for an answer gets it now), returning it, or `timeout` passed (`None`).
-    pub async fn wait_answerable(
+    /// a caller waiting for it gets it now), returning it, or `timeout` passed (`None`).
+    pub async fn wait_settled(
         &self,
         id: Uuid,
         timeout: Duration,
     ) -> Result<Option<ExecutionRecord>> {
-        self.wait_until(id, timeout, answerable).await
+        Ok(self
+            .wait_until(id, timeout, answerable, false)
+            .await?
+            .map(|o| o.0))
+    }
+
+    /// Waits until the execution can answer a caller waiting for it, or `timeout` passed
+    /// (`None`): it finished, it waits, or a `respond` step answered while it goes on (then
+    /// [`Outcome::early`], with that step's answer, also if a later step failed).
+    pub async fn wait_answerable(&self, id: Uuid, timeout: Duration) -> Result<Option<Outcome>> {
+        Ok(self
+            .wait_until(id, timeout, answerable, true)
+            .await?
+            .map(|(e, early)| Outcome {
+                early,
+                ..Outcome::from(e)
+            }))
+    }
+
+    /// The answer of the first `respond` step of a running execution, once its result is
+    /// durable.
+    pub async fn early_response(&self, id: Uuid) -> Result<Option<Response>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+        let row = crate::entity::step_run::Entity::find()
+            .select_only()
+            .column(crate::entity::step_run::Column::Response)
+            .filter(crate::entity::step_run::Column::ExecutionId.eq(id))
+            .filter(crate::entity::step_run::Column::IsFinal.eq(true))
+            .filter(crate::entity::step_run::Column::Status.eq("succeeded"))
+            .filter(crate::entity::step_run::Column::Response.is_not_null())
+            .order_by_asc(crate::entity::step_run::Column::FinishedAt)
+            .into_tuple::<Option<crate::entity::JsonText>>()
+            .one(self.db())
+            .await?;
+        Ok(row
+            .flatten()
+            .map(|v| v.0)
+            .filter(|v| !v.is_null())
+            .and_then(|v| serde_json::from_value(v).ok()))
     }
 
     async fn wait_until(
@@ -130,23 +174,18 @@ impl Store {
         id: Uuid,
         timeout: Duration,
         done_when: fn(&ExecutionRecord) -> bool,
-    ) -> Result<Option<ExecutionRecord>> {
+        early: bool,
+    ) -> Result<Option<(ExecutionRecord, bool)>> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             // Register before reading, so that a finish in between is not missed.
             let mut done = self.waiters().register(id);
-            match self.execution(id).await? {
-                Some(e) if done_when(&e) => {
-                    drop(done);
-                    self.waiters().forget(id);
-                    return Ok(Some(e));
-                }
-                None => {
-                    drop(done);
-                    self.waiters().forget(id);
-                    return Ok(None);
-                }
-                Some(_) => {}
+            let found = self.settled(id, done_when, early).await;
+            let last = tokio::time::Instant::now() >= deadline;
+            if !matches!(found, Ok(Some(None))) || last {
+                drop(done);
+                self.waiters().forget(id);
+                return Ok(found?.flatten());
             }
             let recheck = (tokio::time::Instant::now() + Duration::from_secs(1)).min(deadline);
             let woken = tokio::select! {
@@ -156,11 +195,34 @@ impl Store {
             if !woken {
                 drop(done);
                 self.waiters().forget(id);
-                if tokio::time::Instant::now() >= deadline {
-                    return Ok(self.execution(id).await?.filter(done_when));
-                }
             }
         }
+    }
+
+    /// One look for [`Store::wait_until`]: `None`, no such execution; `Some(None)`, not yet;
+    /// else the record, and whether its answer is a `respond` step's sent early.
+    async fn settled(
+        &self,
+        id: Uuid,
+        done_when: fn(&ExecutionRecord) -> bool,
+        early: bool,
+    ) -> Result<Option<Option<(ExecutionRecord, bool)>>> {
+        let Some(mut e) = self.execution(id).await? else {
+            return Ok(None);
+        };
+        let done = done_when(&e);
+        // Running on after a `respond` step, or failed after one: the caller gets its answer.
+        let look = early
+            && (!done
+                || matches!(
+                    e.status,
+                    ExecutionStatus::Failed | ExecutionStatus::Cancelled
+                ));
+        if look && let Some(response) = self.early_response(id).await? {
+            e.response = Some(response);
+            return Ok(Some(Some((e, true))));
+        }
+        Ok(Some(done.then_some((e, false))))
     }
 
     /// Starts watching for the end of an execution; see [`Watch::outcome`]. Register before
@@ -197,11 +259,7 @@ impl Watch {
             // The general wait: it registers and reads itself.
             drop(rx);
             self.store.waiters().forget(self.id);
-            return Ok(self
-                .store
-                .wait_answerable(self.id, timeout)
-                .await?
-                .map(Outcome::from));
+            return self.store.wait_answerable(self.id, timeout).await;
         }
         let first = timeout.min(Duration::from_secs(1));
         if let Ok(Ok(Some(outcome))) = tokio::time::timeout(first, rx).await {
@@ -209,11 +267,7 @@ impl Watch {
         }
         self.store.waiters().forget(self.id);
         let left = timeout.saturating_sub(first);
-        Ok(self
-            .store
-            .wait_answerable(self.id, left)
-            .await?
-            .map(Outcome::from))
+        self.store.wait_answerable(self.id, left).await
     }
 }
 

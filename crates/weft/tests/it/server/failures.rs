@@ -1,7 +1,7 @@
 //! When things fail: a workflow's `on_error` workflow runs with the failed execution, workflow
 //! and step (and an error workflow's own failure starts no other); a failing sync webhook
 //! answers 500 with the execution id, or the trigger's `on_failure` answer; `on_failure` is
-//! checked when saving.
+//! checked when saving; a `respond` step answers early and the workflow runs on.
 
 use std::time::{Duration, Instant};
 
@@ -126,9 +126,9 @@ async fn a_failing_sync_webhook_answers_500_or_its_on_failure_answer(backend: Ba
 name: plain sync
 trigger: { type: webhook, path: plain, respond: sync }
 steps:
-  - id: said
-    action: respond
-    with: { status: 200, body: { ok: true } }
+  - id: fine
+    action: set
+    with: { value: { ok: true } }
   - id: breaks
     action: fail
     with: { message: "no" }
@@ -211,7 +211,80 @@ async fn on_failure_is_checked_when_saving(backend: Backend) {
     }
 }
 
+/// A `respond` step in the middle answers the caller once its result is durable; the rest of
+/// the workflow runs on (here: waits, or fails), and the answer stays the respond step's.
+async fn a_respond_step_answers_early_and_the_rest_runs_on(backend: Backend) {
+    let deployment = Deployment::new(backend).await;
+    let server = deployment.start().await;
+    server
+        .deploy(
+            r#"
+name: early
+trigger: { type: webhook, path: early, respond: sync }
+steps:
+  - id: ack
+    action: respond
+    with: { status: 201, headers: { x-order: "{{trigger.body.order}}" }, body: { accepted: "{{trigger.body.order}}" } }
+  - id: later
+    action: wait
+    with: { duration: 1h }
+"#,
+        )
+        .await;
+    let reply = server.call_hook("early", &json!({ "order": "A-1" })).await;
+    reply.expect_status(201);
+    assert_eq!(reply.json(), json!({ "accepted": "A-1" }));
+    assert_eq!(reply.header("x-order"), Some("A-1"));
+    let id = reply
+        .header("x-weft-execution-id")
+        .expect("the execution id")
+        .to_string();
+    // Answered while the execution goes on: it waits an hour.
+    let e = server
+        .wait_until(&id, "waiting", |e| e["status"] == "waiting")
+        .await;
+    assert_eq!(e["steps"][0]["status"], "succeeded", "{e:#}");
+    // It need not wait the hour.
+    send(server.post(&format!("/api/v1/executions/{id}/cancel")))
+        .await
+        .expect_status(200);
+
+    server
+        .deploy(
+            r#"
+name: early then broken
+trigger: { type: webhook, path: early-broken, respond: sync }
+steps:
+  - id: ack
+    action: respond
+    with: { status: 202, body: { queued: true } }
+  - id: breaks
+    action: fail
+    with: { message: "after the answer" }
+"#,
+        )
+        .await;
+    for _ in 0..2 {
+        let reply = send(
+            server
+                .hook(reqwest::Method::POST, "early-broken")
+                .header("idempotency-key", "early-broken-1")
+                .json(&json!({})),
+        )
+        .await;
+        // The caller got the answer before the failure; a replay of the request (by then
+        // failed) gets the same answer.
+        reply.expect_status(202);
+        assert_eq!(reply.json(), json!({ "queued": true }));
+        let id = reply.header("x-weft-execution-id").unwrap().to_string();
+        let e = server.wait_finished(&id).await;
+        assert_eq!(e["status"], "failed", "{e:#}");
+        assert_eq!(e["error"]["step_id"], "breaks", "{e:#}");
+    }
+}
+
 on_both_backends!(
+    a_respond_step_answers_early_and_the_rest_runs_on,
     the_error_workflow_runs_with_the_failed_step,
     a_failing_error_workflow_starts_no_other,
     a_failing_sync_webhook_answers_500_or_its_on_failure_answer,
