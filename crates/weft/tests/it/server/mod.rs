@@ -17,6 +17,8 @@
 //!   static cycles, one child after a SIGKILL;
 //! - `failures`: `on_error` workflows, failing sync webhooks and their `on_failure` answer;
 //! - `limits`: `concurrency: {limit, key}` (per key, two processes on one PostgreSQL);
+//! - `ratelimit`: a webhook's `rate_limit` (429 and `Retry-After`, nothing stored, the test URL
+//!   too, two processes on one PostgreSQL);
 //! - `crash`: SIGKILL in the middle of a burst, SIGTERM with executions running.
 
 mod harness;
@@ -30,6 +32,7 @@ mod deliveries;
 mod executions;
 mod failures;
 mod limits;
+mod ratelimit;
 mod schedules;
 mod security;
 mod subworkflows;
