@@ -1,19 +1,21 @@
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{EntityTrait, QueryOrder};
+use store::entity::rate_limit;
 use store::{Backend, RateDecision, Store};
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
 }
 
-/// How many rate-limit rows the database at `url` holds.
-async fn rows(db: &sea_orm::DatabaseConnection) -> i64 {
-    let stmt = Statement::from_string(
-        db.get_database_backend(),
-        "SELECT COUNT(*) AS n FROM rate_limits",
-    );
-    let row = db.query_one(stmt).await.unwrap().unwrap();
-    row.try_get("", "n").unwrap()
+/// The rate-limit rows of the database, oldest window first (read through the entity, which
+/// so matches the table).
+async fn rows(db: &sea_orm::DatabaseConnection) -> Vec<rate_limit::Model> {
+    rate_limit::Entity::find()
+        .order_by_asc(rate_limit::Column::WindowStart)
+        .order_by_asc(rate_limit::Column::Key)
+        .all(db)
+        .await
+        .unwrap()
 }
 
 backends! {
@@ -79,16 +81,34 @@ async fn two_stores_on_one_postgres_share_a_limit_and_ended_windows_go() {
     assert_eq!(allowed, 4);
 
     let db = sea_orm::Database::connect(url.as_str()).await.unwrap();
+    let start = now.timestamp();
+    let row = |key: &str, from: i64, count| rate_limit::Model {
+        key: key.into(),
+        window_start: from,
+        window_end: from + 60,
+        count,
+    };
     b.take_rate_slot("other", now, 60, 4).await.unwrap();
-    assert_eq!(rows(&db).await, 2, "one window per key");
+    assert_eq!(
+        rows(&db).await,
+        [row("other", start, 1), row("shared", start, 10)],
+        "one window per key, refused calls counted"
+    );
     // `shared` opens its next window: its earlier one goes, `other`'s stays.
     a.take_rate_slot("shared", now + Duration::seconds(60), 60, 4)
         .await
         .unwrap();
-    assert_eq!(rows(&db).await, 2);
+    assert_eq!(
+        rows(&db).await,
+        [row("other", start, 1), row("shared", start + 60, 1)]
+    );
     // A window that ended over a minute ago goes when any key opens one.
     b.take_rate_slot("third", now + Duration::seconds(181), 60, 4)
         .await
         .unwrap();
-    assert_eq!(rows(&db).await, 1, "only the newest window is left");
+    assert_eq!(
+        rows(&db).await,
+        [row("third", start + 180, 1)],
+        "only the newest window is left"
+    );
 }
