@@ -14,6 +14,7 @@ mod m20261201_000003_status_index_without_succeeded;
 mod m20261202_000001_security;
 mod m20261202_000050_deliveries;
 mod m20261202_000060_concurrency_limits;
+mod m20261202_000065_rate_limits;
 mod m20261202_000070_waits;
 
 /// Every migration, oldest first.
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_security::Migration),
             Box::new(m20261202_000050_deliveries::Migration),
             Box::new(m20261202_000060_concurrency_limits::Migration),
+            Box::new(m20261202_000065_rate_limits::Migration),
             Box::new(m20261202_000070_waits::Migration),
         ]
     }

@@ -134,6 +134,11 @@ describe('the editor', () => {
     // The trigger answers with the workflow's result.
     await node('$trigger').click();
     await byId('trigger-respond').selectOption('sync');
+    // A rate limit that does not parse is shown under its field (live validation); cleared, it goes.
+    await byId('trigger-rate-limit').fill('ten/s');
+    assert.match(await byId('field-error-trigger-rate-limit').innerText(), /expected N\/unit like 100\/s/);
+    await byId('trigger-rate-limit').fill('');
+    await byId('field-error-trigger-rate-limit').waitFor({ state: 'detached' });
     assert.equal(await byId('production-url').innerText(), `${WEFT_URL}/hooks/${HOOK_PATH}`);
 
     // create_user: POST {mock}/users with the email from the trigger.

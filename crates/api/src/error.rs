@@ -45,6 +45,9 @@ pub enum ErrorCode {
     WeakSecret,
     /// 422: this `Idempotency-Key` was used with another request.
     IdempotencyKeyReused,
+    /// 429: the webhook's `rate_limit` is reached for this window; retry after `Retry-After`
+    /// (seconds until the window resets).
+    RateLimited,
     /// 500: a sync execution did not succeed (`details.execution_id`).
     ExecutionFailed,
     /// 500: something failed on our side (logged, not sent).

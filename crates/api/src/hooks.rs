@@ -1,12 +1,12 @@
 //! Webhooks: `/hooks/{path}` runs the active workflow with that path; `/hooks-test/{path}` runs
 //! the current version (active or not) and feeds the editor's "listen for a test event".
 //!
-//! A request goes route (404; a test URL also needs a listener) → accept
-//! ([`triggers::intake`]: method 405, answer format 406, header/basic auth 401 and the declared
-//! size 413 before the body; then, under the intake budget (503), the body, HMAC auth 401 and
-//! parsing 415/400) → submit (commit to the queue) → answer (202, or the result for
-//! `respond: sync`). Nothing is acknowledged before it is committed, and no body byte is read
-//! before the checks that do not need it.
+//! A request goes route (404; a test URL also needs a listener) → the trigger's `rate_limit`
+//! (429 with `Retry-After`, [`check_rate`]) → accept ([`triggers::intake`]: method 405, answer
+//! format 406, header/basic auth 401 and the declared size 413 before the body; then, under
+//! the intake budget (503), the body, HMAC auth 401 and parsing 415/400) → submit (commit to
+//! the queue) → answer (202, or the result for `respond: sync`). Nothing is acknowledged before
+//! it is committed, and no body byte is read before the checks that do not need it.
 
 use std::sync::Arc;
 
@@ -111,6 +111,9 @@ async fn accept(
     let Some(hook) = Webhook::settings(&workflow.trigger) else {
         return Err(ApiError::not_found("this workflow has no webhook trigger"));
     };
+    if let Some(rate) = &hook.rate_limit {
+        check_rate(state, workflow_id, rate).await?;
+    }
     let (parts, body) = req.into_parts();
     let sync = hook.respond.unwrap_or_default() == RespondMode::Sync;
     // A sync caller must be answerable: the format is checked before anything runs.
@@ -161,6 +164,42 @@ async fn accept(
         );
     }
     answer(state, enqueued, watch, format.filter(|_| sync)).await
+}
+
+/// A webhook's `rate_limit`, before anything else of the request is looked at: a call beyond
+/// it is answered 429 `rate_limited` with `Retry-After` (the seconds until the window ends),
+/// without reading its body or storing anything. The count is per workflow (the store's key
+/// is the workflow id, so a new version or a new path keeps the count) and the production
+/// and test URLs share it. A workflow without `rate_limit` never gets here. See
+/// [`store::Store::take_rate_slot`] for where it is counted (PostgreSQL: shared by the
+/// processes on the database; SQLite: this process's memory).
+async fn check_rate(state: &AppState, workflow_id: Uuid, rate: &str) -> ApiResult<()> {
+    // Validation refuses a workflow whose rate limit does not parse before it is saved.
+    let limit = triggers::kind::RateLimit::parse(rate).map_err(ApiError::internal)?;
+    let decision = state
+        .store
+        .take_rate_slot(
+            &workflow_id.to_string(),
+            chrono::Utc::now(),
+            limit.window_secs,
+            limit.limit,
+        )
+        .await?;
+    if decision.allowed {
+        return Ok(());
+    }
+    let retry_after = decision.retry_after_secs;
+    tracing::debug!(workflow_id = %workflow_id, rate_limit = rate, "webhook call over its rate limit");
+    Err(ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+        format!("this webhook's rate limit of {rate} is reached; retry after {retry_after} s"),
+    )
+    .details(serde_json::json!({
+        "rate_limit": rate,
+        "retry_after_secs": retry_after,
+    }))
+    .header(header::RETRY_AFTER, &retry_after.to_string()))
 }
 
 /// The answer to an accepted request: 202 with where to look, or for a sync hook (`format`

@@ -59,6 +59,7 @@ pub(crate) async fn resume(
         respond: None,
         auth: None,
         on_failure: None,
+        rate_limit: None,
     };
     let limits = triggers::Limits {
         body_limit: state.config.body_limit,

@@ -113,6 +113,11 @@ pub struct WebhookTrigger {
     pub respond: Option<RespondMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<WebhookAuth>,
+    /// At most N calls per second, minute or hour (`100/s`, `10/min`, `1000/h`), counted per
+    /// workflow in fixed windows; beyond it the hook answers 429 with `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+/(s|sec|second|m|min|minute|h|hour)$"))]
+    pub rate_limit: Option<String>,
     /// With `respond: sync`, the answer when the execution fails (default: a 500 naming the
     /// execution).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -15,6 +15,8 @@
 //!   executions with a lease that [`Store::heartbeat`] renews; an expired lease is claimed
 //!   again with `attempt + 1`, and [`Store::finish_execution`] and the journal's final writes
 //!   are fenced by that attempt.
+//! - [`Store::take_rate_slot`] counts a webhook's calls against its `rate_limit` (PostgreSQL:
+//!   the `rate_limits` table, shared by processes; SQLite: this process's memory).
 //! - [`Store::journal`] gives the engine a [`engine::Journal`] that records step runs;
 //!   [`Store::events`] streams what happens to executions in this process.
 
@@ -23,6 +25,8 @@ mod error;
 /// The journal of step runs and the in-process events of executions.
 mod journal;
 mod queue;
+/// Webhook rate limits: fixed-window counters ([`Store::take_rate_slot`]).
+mod rate_limits;
 mod records;
 mod repos;
 mod sqlite;
@@ -63,6 +67,7 @@ pub use executions::{
 };
 pub use journal::{ExecutionEvent, ExecutionEventKind, STARTED_DELAY, StoreJournal};
 pub use plans::{DEFAULT_PLANS, PlanError, Plans};
+pub use rate_limits::RateDecision;
 pub use records::{
     ExecutionRecord, ExecutionStatus, ExecutionSummary, LastExecution, RequestJson, Route,
     SourceFormat, StepRunRecord, VersionRecord, VersionSummary, WorkflowDoc, WorkflowRecord,
@@ -136,6 +141,9 @@ struct Inner {
     /// the claim runs the statement that counts their groups. True at start (rows of an
     /// earlier run).
     limited_queued: std::sync::atomic::AtomicBool,
+    /// SQLite: the webhook rate-limit counters of this process (PostgreSQL counts in the
+    /// `rate_limits` table).
+    rate_windows: rate_limits::Windows,
 }
 
 impl std::fmt::Debug for Store {
@@ -214,6 +222,7 @@ impl Store {
                 max_claims: options.max_claims.max(1),
                 deliveries: Default::default(),
                 limited_queued: std::sync::atomic::AtomicBool::new(true),
+                rate_windows: Default::default(),
             }),
         })
     }

@@ -297,6 +297,7 @@ mod tests {
             methods: None,
             respond: None,
             auth,
+            rate_limit: None,
             on_failure: None,
         }
     }

@@ -220,6 +220,7 @@ mod tests {
             methods: Some(vec!["post".into(), "PUT".into()]),
             respond: None,
             auth: None,
+            rate_limit: None,
             on_failure: None,
         };
         assert!(check_method(&t, "PUT").is_ok());

@@ -108,7 +108,7 @@ export type ErrorBody = {
 };
 
 /** Every `error.code` the API answers with. Clients branch on the code, never on the message. */
-export type ErrorCode = "bad_request" | "malformed_json" | "malformed_body" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "payload_too_large" | "unsupported_media_type" | "invalid_body" | "invalid_workflow" | "weak_secret" | "idempotency_key_reused" | "execution_failed" | "internal" | "still_running" | "busy";
+export type ErrorCode = "bad_request" | "malformed_json" | "malformed_body" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "payload_too_large" | "unsupported_media_type" | "invalid_body" | "invalid_workflow" | "weak_secret" | "idempotency_key_reused" | "rate_limited" | "execution_failed" | "internal" | "still_running" | "busy";
 
 export type ErrorOut = {
   code: ErrorCode;

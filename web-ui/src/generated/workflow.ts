@@ -32,6 +32,11 @@ export type Trigger = {
   respond?: RespondMode | null;
   auth?: WebhookAuth | null;
   /**
+   * At most N calls per second, minute or hour (`100/s`, `10/min`, `1000/h`), counted per
+   * workflow in fixed windows; beyond it the hook answers 429 with `Retry-After`.
+   */
+  rate_limit?: string | null;
+  /**
    * With `respond: sync`, the answer when the execution fails (default: a 500 naming the
    * execution).
    */

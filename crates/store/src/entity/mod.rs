@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod delivery;
 pub mod delivery_attempt;
 pub mod execution;
+pub mod rate_limit;
 pub mod session;
 pub mod step_run;
 pub mod workflow;

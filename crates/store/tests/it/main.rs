@@ -12,4 +12,5 @@ mod executions;
 mod journal;
 mod plans;
 mod queue;
+mod rate_limits;
 mod workflows;

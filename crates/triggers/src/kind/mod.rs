@@ -12,7 +12,7 @@ use engine::trigger::TriggerKinds;
 
 pub use manual::Manual;
 pub use schedule::{Parsed as ParsedSchedule, Schedule};
-pub use webhook::Webhook;
+pub use webhook::{RateLimit, Webhook};
 
 /// Every trigger kind. Built once per process: the registry carried by `engine::Registry`
 /// (see `weft::registry`) and the store's routing read the same one.

@@ -85,6 +85,11 @@ impl TriggerKind for Webhook {
                 ));
             }
         }
+        if let Some(rate) = &w.rate_limit
+            && let Err(message) = RateLimit::parse(rate)
+        {
+            problems.push(ConfigProblem::new("rate_limit", message));
+        }
         problems
     }
 
@@ -128,6 +133,57 @@ impl TriggerKind for Webhook {
     }
 }
 
+/// A webhook's `rate_limit`, parsed: at most `limit` calls per fixed window of `window_secs`
+/// seconds (windows start at multiples of their length since the Unix epoch, so `10/min`
+/// resets on each minute of the clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// At least 1.
+    pub limit: u32,
+    /// 1, 60 or 3600.
+    pub window_secs: u32,
+}
+
+impl RateLimit {
+    /// Parses `N/unit`: N a positive integer, the unit `s`, `sec`, `second`, `m`, `min`,
+    /// `minute`, `h` or `hour`. The error is the message of the validation problem.
+    pub fn parse(text: &str) -> Result<RateLimit, String> {
+        let wrong = || {
+            format!(
+                "rate_limit `{text}`: expected N/unit like 100/s, 10/min or 1000/h (N a positive whole number; units s, sec, second, m, min, minute, h, hour)"
+            )
+        };
+        let (n, unit) = text.split_once('/').ok_or_else(wrong)?;
+        if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(wrong());
+        }
+        let limit: u32 = match n.parse() {
+            Ok(0) => {
+                return Err(format!(
+                    "rate_limit `{text}`: N must be at least 1 (to stop the hook, deactivate the workflow)"
+                ));
+            }
+            Ok(n) => n,
+            Err(_) => return Err(format!("rate_limit `{text}`: N is too large")),
+        };
+        let window_secs = match unit {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            "h" | "hour" => 3600,
+            _ => return Err(wrong()),
+        };
+        Ok(RateLimit { limit, window_secs })
+    }
+
+    /// The trigger's rate limit: `None` without one (or with one that does not parse, which
+    /// validation refuses before a workflow is saved).
+    pub fn of(hook: &WebhookTrigger) -> Option<RateLimit> {
+        hook.rate_limit
+            .as_deref()
+            .and_then(|r| RateLimit::parse(r).ok())
+    }
+}
+
 fn valid_hook_path(p: &str) -> bool {
     !p.is_empty()
         && p.split('/').all(|seg| {
@@ -156,12 +212,86 @@ mod tests {
     }
 
     #[test]
+    fn rate_limits_are_n_per_second_minute_or_hour() {
+        let rate = |limit, window_secs| Ok(RateLimit { limit, window_secs });
+        for (text, expected) in [
+            ("100/s", rate(100, 1)),
+            ("1/sec", rate(1, 1)),
+            ("5/second", rate(5, 1)),
+            ("10/m", rate(10, 60)),
+            ("10/min", rate(10, 60)),
+            ("3/minute", rate(3, 60)),
+            ("1000/h", rate(1000, 3600)),
+            ("7/hour", rate(7, 3600)),
+            ("4294967295/s", rate(u32::MAX, 1)),
+        ] {
+            assert_eq!(RateLimit::parse(text), expected, "{text}");
+        }
+        for text in [
+            "ten/s", "", "10", "/s", "10/", "10/d", "10/S", "10/ s", " 10/s", "-1/s", "+1/s",
+            "1.5/s", "10/s/s", "10 per s",
+        ] {
+            let e = RateLimit::parse(text).expect_err(text);
+            assert_eq!(
+                e,
+                format!(
+                    "rate_limit `{text}`: expected N/unit like 100/s, 10/min or 1000/h (N a positive whole number; units s, sec, second, m, min, minute, h, hour)"
+                )
+            );
+        }
+        assert!(
+            RateLimit::parse("0/min")
+                .unwrap_err()
+                .contains("at least 1")
+        );
+        assert!(
+            RateLimit::parse("4294967296/s")
+                .unwrap_err()
+                .contains("too large")
+        );
+    }
+
+    #[test]
+    fn a_bad_rate_limit_is_a_problem_at_its_field() {
+        let hook = |rate: &str| {
+            Trigger::Webhook(WebhookTrigger {
+                path: "p".into(),
+                methods: None,
+                respond: None,
+                auth: None,
+                rate_limit: Some(rate.into()),
+                on_failure: None,
+            })
+        };
+        assert!(Webhook.validate(&hook("100/s")).is_empty());
+        let problems = Webhook.validate(&hook("ten/s"));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].field, "rate_limit");
+        assert!(
+            problems[0]
+                .message
+                .starts_with("rate_limit `ten/s`: expected N/unit like 100/s")
+        );
+        let Trigger::Webhook(w) = hook("3/min") else {
+            unreachable!()
+        };
+        assert_eq!(
+            RateLimit::of(&w),
+            Some(RateLimit {
+                limit: 3,
+                window_secs: 60
+            })
+        );
+    }
+
+    #[test]
     fn a_manual_run_of_a_webhook_workflow_looks_like_its_first_method_and_path() {
         let t = Trigger::Webhook(WebhookTrigger {
             path: "new-user".into(),
             methods: Some(vec!["put".into(), "post".into()]),
             respond: None,
             auth: None,
+            rate_limit: None,
             on_failure: None,
         });
         let headers = BTreeMap::from([("X-Api-Key".to_string(), "k".to_string())]);

@@ -1,5 +1,5 @@
 // The trigger: type, webhook URLs (production and test) with copy, methods, auth, respond mode,
-// "Listen for a test event"; for schedules the cron with its next runs.
+// rate limit, "Listen for a test event"; for schedules the cron with its next runs.
 import { Ear, X } from 'lucide-react';
 import { useEffect, useRef, useState } from 'react';
 import { toast } from '../../app/toast';
@@ -202,6 +202,9 @@ function WebhookFields({ trigger, readOnly, setTrigger, problems }: { trigger: W
           <option value="async">async — 202 at once with the execution id</option>
           <option value="sync">sync — wait and answer with the result (a Respond step)</option>
         </select>
+      </Field>
+      <Field label="Rate limit" htmlFor="trigger-rate-limit" hint="At most N calls per second, minute or hour, e.g. 100/s, 10/min, 1000/h; beyond it 429 with Retry-After. Empty: no limit" error={errorsOf('trigger.rate_limit', problems)}>
+        <input id="trigger-rate-limit" value={trigger.rate_limit ?? ''} placeholder="100/s" readOnly={readOnly} data-testid="trigger-rate-limit" onChange={(e) => setTrigger({ ...trigger, rate_limit: e.target.value.trim() || undefined }, 'rate_limit')} />
       </Field>
       <div className="grid-2">
         <Field label="Authentication" htmlFor="trigger-auth">

@@ -19,6 +19,8 @@
 //! - `waits`: `action: wait` timers and callbacks across a SIGKILL, resume URLs (once, 404,
 //!   the form page), timeouts, sync callers, cancelling;
 //! - `limits`: `concurrency: {limit, key}` (per key, two processes on one PostgreSQL);
+//! - `ratelimit`: a webhook's `rate_limit` (429 and `Retry-After`, nothing stored, the test URL
+//!   too, two processes on one PostgreSQL);
 //! - `crash`: SIGKILL in the middle of a burst, SIGTERM with executions running.
 
 mod harness;
@@ -32,6 +34,7 @@ mod deliveries;
 mod executions;
 mod failures;
 mod limits;
+mod ratelimit;
 mod schedules;
 mod security;
 mod subworkflows;
