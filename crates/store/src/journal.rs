@@ -352,8 +352,18 @@ impl StoreJournal {
         let answer = result
             .response
             .as_ref()
-            .filter(|_| result.status == StepStatus::Succeeded);
-        let wait = wait || answer.is_some();
+            .filter(|_| result.status == StepStatus::Succeeded)
+            .filter(|_| self.store.waiters().waits_for(self.execution_id))
+            .map(|response| {
+                Arc::new(crate::Outcome {
+                    id: self.execution_id,
+                    status: ExecutionStatus::Running,
+                    early: true,
+                    response: Some(response.clone()),
+                    output: None,
+                    error: None,
+                })
+            });
         // The row of the last attempt becomes the final row; other open rows of the step
         // (for_each items, a cancelled attempt) are closed with the step's status.
         let (own, others) = {
@@ -448,22 +458,29 @@ impl StoreJournal {
             .store
             .write_queued("journal finished", savepoint, write)
             .await;
-        match queued {
-            Queued::Pending(_) if !wait => self.queued().push(queued),
-            _ => queued.wait().await?,
-        }
-        if let Some(response) = answer {
-            self.store.waiters().wake(
-                self.execution_id,
-                Some(std::sync::Arc::new(crate::Outcome {
-                    id: self.execution_id,
-                    status: ExecutionStatus::Running,
-                    early: true,
-                    response: Some(response.clone()),
-                    output: None,
-                    error: None,
-                })),
-            );
+        match (queued, answer) {
+            // The run goes on at once; the caller is answered when the write commits (the
+            // settle still sees the write's result).
+            (Queued::Pending(rx), Some(answer)) if !wait => {
+                let (tx, forwarded) = tokio::sync::oneshot::channel();
+                let store = self.store.clone();
+                let id = self.execution_id;
+                tokio::spawn(async move {
+                    let result = rx.await.unwrap_or(Err(Error::Closed));
+                    if result.is_ok() {
+                        store.waiters().wake(id, Some(answer));
+                    }
+                    let _ = tx.send(result);
+                });
+                self.queued().push(Queued::Pending(forwarded));
+            }
+            (queued @ Queued::Pending(_), None) if !wait => self.queued().push(queued),
+            (queued, answer) => {
+                queued.wait().await?;
+                if let Some(answer) = answer {
+                    self.store.waiters().wake(self.execution_id, Some(answer));
+                }
+            }
         }
         self.store.publish(|| ExecutionEvent {
             execution_id: self.execution_id,

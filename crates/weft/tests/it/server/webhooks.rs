@@ -135,7 +135,8 @@ steps:
     let id = reply
         .header("x-weft-execution-id")
         .expect("the execution id header");
-    let exec = server.execution(id).await;
+    // The answer left once the respond step was durable; the finish may come just after.
+    let exec = server.wait_finished(id).await;
     assert_eq!(exec["status"], "succeeded", "{exec:#}");
     assert_eq!(exec["response"]["status"], 201, "{exec:#}");
 }
