@@ -228,7 +228,7 @@ impl StoreJournal {
             action: Set(None),
             item_index: Set(item_index.map(|i| i as i32)),
             attempt: Set(attempt as i32),
-            status: Set(StepStatus::Running.as_str().to_string()),
+            status: Set(StepStatus::Running),
             is_final: Set(false),
             input: Set(Some(JsonText(input.clone()))),
             output: Set(None),
@@ -283,7 +283,7 @@ impl StoreJournal {
         self.store
             .write_detached("journal retrying", false, move |txn| {
                 Box::pin(async move {
-                    let status = StepStatus::Retrying.as_str().to_string();
+                    let status = StepStatus::Retrying;
                     match taken {
                         Some(Taken::Pending(row)) => {
                             let mut row = *row;
@@ -397,12 +397,12 @@ impl StoreJournal {
         let execution_id = self.execution_id;
         let attempt = self.attempt;
         let closed_at = result.finished_at.map(micros).unwrap_or_else(now);
-        let closed_status = status.as_str().to_string();
+        let closed_status = status;
         // Items whose rows were never written get them now, closed.
         let pending_others: Vec<step_run::ActiveModel> = pending_others
             .into_iter()
             .map(|mut r| {
-                r.status = Set(closed_status.clone());
+                r.status = Set(closed_status);
                 r.finished_at = Set(Some(closed_at));
                 r
             })
@@ -447,7 +447,7 @@ impl StoreJournal {
                         .col_expr(step_run::Column::FinishedAt, Expr::value(closed_at))
                         .filter(step_run::Column::ExecutionId.eq(execution_id))
                         .filter(step_run::Column::Id.is_in(written_others))
-                        .filter(step_run::Column::Status.eq(StepStatus::Running.as_str()))
+                        .filter(step_run::Column::Status.eq(StepStatus::Running))
                         .exec(txn)
                         .await?;
                 }

@@ -203,7 +203,7 @@ impl ExecutionRecord {
             id: m.id,
             workflow_id: m.workflow_id,
             version: m.version,
-            status: parse_status(&m.status)?,
+            status: m.status,
             trigger_kind: m.trigger_kind,
             request: RequestJson::new(m.request).map_err(|e| {
                 Error::corrupt(format!(
@@ -307,11 +307,6 @@ impl From<ExecutionRecord> for ExecutionSummary {
     }
 }
 
-fn parse_step_status(s: &str) -> Result<StepStatus> {
-    s.parse()
-        .map_err(|_| Error::corrupt(format!("unknown step run status `{s}`")))
-}
-
 /// One row of the journal: an attempt of a step (of one item for `for_each`), or the step's
 /// final result (`is_final`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -347,7 +342,7 @@ impl StepRunRecord {
             action: m.action,
             item_index: m.item_index.map(|i| i.max(0) as u32),
             attempt: m.attempt.max(0) as u32,
-            status: parse_step_status(&m.status)?,
+            status: m.status,
             is_final: m.is_final,
             input: m.input.map(|i| i.0),
             output: m.output.map(|o| o.0),

@@ -39,7 +39,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub body: String,
     pub credential: Option<String>,
-    pub status: String,
+    pub status: crate::queue::deliveries::DeliveryStatus,
     pub attempts: i32,
     pub schedule_from: i32,
     pub next_attempt_at: Option<DateTimeUtc>,

@@ -31,7 +31,7 @@ pub struct Model {
     pub id: Uuid,
     pub workflow_id: Uuid,
     pub version: i32,
-    pub status: String,
+    pub status: engine::ExecutionStatus,
     pub trigger_kind: String,
     #[sea_orm(column_type = "Text")]
     pub request: String,

@@ -1,5 +1,8 @@
 //! One sea-orm entity per table. These are storage shapes only: the rest of the crate converts
-//! them to and from engine types and the public records at the store boundary.
+//! them to and from engine types and the public records at the store boundary. Status columns
+//! are typed: `executions.status` is `engine::ExecutionStatus`, `step_runs.status`
+//! `engine::journal::StepStatus` (the engine's `db` feature maps them to their text values),
+//! `deliveries.status` the store's `DeliveryStatus`; the columns stay text in the database.
 
 pub mod api_key;
 pub mod delivery;

@@ -30,7 +30,7 @@ pub struct Model {
     pub action: Option<String>,
     pub item_index: Option<i32>,
     pub attempt: i32,
-    pub status: String,
+    pub status: engine::journal::StepStatus,
     pub is_final: bool,
     #[sea_orm(column_type = "Text", nullable)]
     pub input: Option<JsonText>,

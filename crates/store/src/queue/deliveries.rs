@@ -27,8 +27,21 @@ use crate::{Backend, Store, micros, now};
 pub const MAX_EXCERPT: usize = 1024;
 
 /// Where a delivery is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    sea_orm::DeriveActiveEnum,
+    sea_orm::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
 pub enum DeliveryStatus {
     /// Not delivered yet: an attempt is due (at `next_attempt_at`) or under way.
     Pending,
@@ -135,7 +148,7 @@ impl DeliveryRecord {
                     m.id
                 ))
             })?,
-            status: DeliveryStatus::parse(&m.status)?,
+            status: m.status,
             message_id: m.message_id,
             execution_id: m.execution_id,
             workflow_id: m.workflow_id,
@@ -284,7 +297,7 @@ impl Store {
             headers: Set(headers),
             body: Set(new.body),
             credential: Set(new.credential),
-            status: Set(DeliveryStatus::Pending.as_str().to_string()),
+            status: Set(DeliveryStatus::Pending),
             attempts: Set(0),
             schedule_from: Set(0),
             next_attempt_at: Set(Some(at)),
@@ -362,7 +375,7 @@ impl Store {
         let due = delivery::Entity::find()
             .select_only()
             .column(delivery::Column::Id)
-            .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
             .filter(delivery::Column::NextAttemptAt.lte(now()))
             .limit(1)
             .into_tuple::<Uuid>()
@@ -455,7 +468,7 @@ impl Store {
             .write("record_attempt", true, move |txn| {
                 Box::pin(async move {
                     let updated = delivery::Entity::update_many()
-                        .col_expr(delivery::Column::Status, Expr::value(status.as_str()))
+                        .col_expr(delivery::Column::Status, Expr::value(status))
                         .col_expr(delivery::Column::NextAttemptAt, Expr::value(next_at))
                         .col_expr(
                             delivery::Column::LastStatus,
@@ -473,7 +486,7 @@ impl Store {
                         .filter(delivery::Column::Id.eq(id))
                         .filter(delivery::Column::LeaseOwner.eq(owner))
                         .filter(delivery::Column::Attempts.eq(attempt as i32))
-                        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+                        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
                         .exec(txn)
                         .await?
                         .rows_affected;
@@ -525,7 +538,7 @@ impl Store {
                     )
                     .filter(delivery::Column::Id.is_in(ids))
                     .filter(delivery::Column::LeaseOwner.eq(owner))
-                    .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+                    .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
                     .exec(txn)
                     .await?;
                 Ok(())
@@ -597,7 +610,7 @@ impl Store {
             q = q.filter(delivery::Column::WorkflowId.eq(w));
         }
         if let Some(s) = f.status {
-            q = q.filter(delivery::Column::Status.eq(s.as_str()));
+            q = q.filter(delivery::Column::Status.eq(s));
         }
         if let Some(c) = &f.cursor {
             let c =
@@ -660,7 +673,7 @@ impl Store {
                             Expr::value(None::<DateTime<Utc>>),
                         )
                         .filter(delivery::Column::Id.eq(id))
-                        .filter(delivery::Column::Status.eq(DeliveryStatus::Failed.as_str()))
+                        .filter(delivery::Column::Status.eq(DeliveryStatus::Failed))
                         .exec(txn)
                         .await?;
                     Ok(DeliveryRecord {

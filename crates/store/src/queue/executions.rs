@@ -265,7 +265,7 @@ impl Store {
             id: Set(id),
             workflow_id: Set(new.workflow_id),
             version: Set(new.version),
-            status: Set(status.as_str().to_string()),
+            status: Set(status),
             trigger_kind: Set(new.trigger_kind),
             request: Set(request),
             response: Set(None),
@@ -491,7 +491,7 @@ impl Store {
                     .col_expr(execution::Column::LeaseExpiresAt, Expr::value(until))
                     .filter(execution::Column::Id.is_in(ids))
                     .filter(execution::Column::LeaseOwner.eq(worker))
-                    .filter(execution::Column::Status.eq(ExecutionStatus::Running.as_str()))
+                    .filter(execution::Column::Status.eq(ExecutionStatus::Running))
                     .exec(txn)
                     .await?;
                 Ok(())
@@ -515,7 +515,7 @@ impl Store {
                 execution::Entity::update_many()
                     .col_expr(
                         execution::Column::Status,
-                        Expr::value(ExecutionStatus::Queued.as_str()),
+                        Expr::value(ExecutionStatus::Queued),
                     )
                     .col_expr(execution::Column::LeaseOwner, Expr::value(None::<String>))
                     .col_expr(
@@ -524,7 +524,7 @@ impl Store {
                     )
                     .filter(execution::Column::Id.is_in(ids))
                     .filter(execution::Column::LeaseOwner.eq(worker))
-                    .filter(execution::Column::Status.eq(ExecutionStatus::Running.as_str()))
+                    .filter(execution::Column::Status.eq(ExecutionStatus::Running))
                     .exec(txn)
                     .await?;
                 Ok(())
@@ -747,7 +747,7 @@ impl Store {
                             execution::Entity::update_many()
                                 .col_expr(
                                     execution::Column::Status,
-                                    Expr::value(ExecutionStatus::Cancelled.as_str()),
+                                    Expr::value(ExecutionStatus::Cancelled),
                                 )
                                 .col_expr(
                                     execution::Column::Error,
@@ -850,7 +850,7 @@ impl Store {
                 let Some(old) = execution::Entity::find_by_id(id).one(txn).await? else {
                     return Err(Error::not_found("execution", id));
                 };
-                let status = crate::records::parse_status(&old.status)?;
+                let status = old.status;
                 if !status.is_finished() {
                     return Err(Error::conflict(format!(
                         "execution {id} is {}: only a finished execution can be retried",
@@ -861,7 +861,7 @@ impl Store {
                     id: Set(new_id),
                     workflow_id: Set(old.workflow_id),
                     version: Set(old.version),
-                    status: Set(ExecutionStatus::Queued.as_str().to_string()),
+                    status: Set(ExecutionStatus::Queued),
                     trigger_kind: Set(old.trigger_kind),
                     request: Set(old.request),
                     response: Set(None),
@@ -1057,7 +1057,7 @@ fn list_select(f: &ExecutionFilter) -> Result<sea_orm::Select<execution::Entity>
         q = q.filter(execution::Column::WorkflowId.eq(w));
     }
     if let Some(s) = f.status {
-        q = q.filter(execution::Column::Status.eq(s.as_str()));
+        q = q.filter(execution::Column::Status.eq(s));
         if s != ExecutionStatus::Succeeded {
             q = q.filter(Expr::cust(indexed_statuses!()));
         }
