@@ -58,6 +58,17 @@ async function api(path, init = {}) {
   return res;
 }
 
+/** Creates a workflow from YAML through the API and runs it once; its record and the execution's id. */
+async function createAndRun(yaml) {
+  const created = await api('/api/v1/workflows', { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: yaml });
+  assert.equal(created.status, 201);
+  const workflow = await created.json();
+  const run = await api(`/api/v1/workflows/${workflow.id}/run`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+  assert.equal(run.status, 202);
+  const { execution_id: executionId } = await run.json();
+  return { workflow, executionId };
+}
+
 async function renameSelectedStep(id) {
   const input = byId('step-id');
   await input.fill(id);
@@ -350,12 +361,7 @@ describe('the editor', () => {
       '      body: { text: "from the e2e test" }',
       '',
     ].join('\n');
-    const created = await api('/api/v1/workflows', { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: yaml });
-    assert.equal(created.status, 201);
-    const workflow = await created.json();
-    const run = await api(`/api/v1/workflows/${workflow.id}/run`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
-    assert.equal(run.status, 202);
-    const { execution_id: executionId } = await run.json();
+    const { workflow, executionId } = await createAndRun(yaml);
     let delivery;
     for (let i = 0; i < 200 && delivery?.status !== 'delivered'; i++) {
       if (i) await new Promise((r) => setTimeout(r, 100));
@@ -402,12 +408,7 @@ describe('the editor', () => {
       '    with: { value: { said: "{{steps.decision.body.comment}}" } }',
       '',
     ].join('\n');
-    const created = await api('/api/v1/workflows', { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: yaml });
-    assert.equal(created.status, 201);
-    const workflow = await created.json();
-    const run = await api(`/api/v1/workflows/${workflow.id}/run`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
-    assert.equal(run.status, 202);
-    const { execution_id: executionId } = await run.json();
+    const { workflow, executionId } = await createAndRun(yaml);
     let execution;
     for (let i = 0; i < 200 && execution?.status !== 'waiting'; i++) {
       if (i) await new Promise((r) => setTimeout(r, 100));
