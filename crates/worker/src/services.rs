@@ -186,11 +186,19 @@ impl Services for ExecutionServices {
                     });
                 }
                 Ok(Some(_)) => continue,
-                Ok(None) => {
-                    return Err(ActionError::permanent(format!(
-                        "the child execution {execution_id} is gone (deleted?)"
-                    )));
-                }
+                // The hour passed (a child may wait for days), or the child is gone.
+                Ok(None) => match self.worker.inner.store.execution(execution_id).await {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => {
+                        return Err(ActionError::permanent(format!(
+                            "the child execution {execution_id} is gone (deleted?)"
+                        )));
+                    }
+                    Err(e) if e.is_transient() => {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                    Err(e) => return Err(store_error("cannot read the child execution", e)),
+                },
                 Err(e) if e.is_transient() => {
                     tracing::warn!(error = %e, child = %execution_id, "reading the child execution failed; waiting on");
                     tokio::time::sleep(Duration::from_secs(1)).await;

@@ -405,7 +405,71 @@ async fn the_refund_example_waits_for_the_approval(backend: Backend) {
     assert_eq!(step(&done, "decline")["status"], "skipped", "{done:#}");
 }
 
+/// A parent waits for a child that waits for an answer: the answer finishes both.
+async fn a_parent_waits_for_a_child_that_waits(backend: Backend) {
+    let deployment = Deployment::new(backend).await;
+    let server = deployment.start().await;
+    server
+        .create_workflow(
+            r#"
+name: asks
+trigger: { type: manual }
+steps:
+  - id: ask
+    action: set
+    with: { value: { link: "{{execution.resume_url}}" } }
+  - id: decision
+    action: wait
+    with: { for: callback }
+  - id: said
+    action: set
+    with: { value: { answer: "{{steps.decision.body.answer}}" } }
+"#,
+        )
+        .await;
+    server
+        .deploy(
+            r#"
+name: delegates
+trigger: { type: webhook, path: delegates }
+steps:
+  - id: call
+    action: workflow
+    with: { workflow: asks }
+  - id: done
+    action: set
+    with: { value: "{{steps.call.output.answer}}" }
+"#,
+        )
+        .await;
+    let reply = server.call_hook("delegates", &json!({})).await;
+    reply.expect_status(202);
+    let parent = reply.json()["execution_id"].as_str().unwrap().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let child_id = loop {
+        let kids = server.executions("status=waiting").await;
+        if let Some(k) = kids.first() {
+            break k["id"].as_str().unwrap().to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child never waited"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let child = server.execution(&child_id).await;
+    assert_eq!(child["request"]["parent"]["execution_id"], parent.as_str());
+    let url = resume_url(&server, &child);
+    send(server.http.post(&url).json(&json!({ "answer": "yes" })))
+        .await
+        .expect_status(202);
+    let done = server.wait_finished(&parent).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    assert_eq!(done["output"], "yes", "{done:#}");
+}
+
 on_both_backends!(
+    a_parent_waits_for_a_child_that_waits,
     the_refund_example_waits_for_the_approval,
     a_callback_survives_a_restart_and_resumes_once,
     the_form_page_submits_typed_values,
