@@ -31,6 +31,7 @@ enum Waits {
 enum Executions {
     Table,
     Id,
+    Resumes,
 }
 
 #[derive(DeriveIden)]
@@ -43,6 +44,14 @@ enum Settings {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // Claims that resumed a wait: the poison guard counts the others only.
+        m.alter_table(
+            Table::alter()
+                .table(Executions::Table)
+                .add_column(integer(Executions::Resumes).default(0))
+                .to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table(Waits::Table)
@@ -90,6 +99,13 @@ impl MigrationTrait for Migration {
         m.drop_table(Table::drop().table(Settings::Table).to_owned())
             .await?;
         m.drop_table(Table::drop().table(Waits::Table).to_owned())
-            .await
+            .await?;
+        m.alter_table(
+            Table::alter()
+                .table(Executions::Table)
+                .drop_column(Executions::Resumes)
+                .to_owned(),
+        )
+        .await
     }
 }

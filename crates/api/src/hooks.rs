@@ -232,7 +232,11 @@ async fn answer(
         // It waits (`action: wait`), maybe for days, and answered nothing before: accepted,
         // and where to follow it.
         if !outcome.status.is_finished() && outcome.response.is_none() {
-            return Ok(accepted(enqueued.execution_id, &status_url, false));
+            return Ok(accepted(
+                enqueued.execution_id,
+                &status_url,
+                enqueued.duplicate,
+            ));
         }
         // The caller of a hook is anonymous: a failure tells it the execution id, not what
         // failed inside (that stays behind the API key).

@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::hooks::{read_body, rejected_answer, status_url};
 
 /// The form page's policy: no script at all, inline styles, submission to itself only.
@@ -70,7 +70,11 @@ pub(crate) async fn resume(
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     let pending = triggers::check_request(&hook, state.credentials.as_ref(), limits, parts, true)
         .await
         .map_err(|r| rejected_answer(&r))?;
@@ -109,6 +113,12 @@ pub(crate) async fn resume(
                 axum::Json(json!({ "execution_id": id, "status_url": url })),
             )
                 .into_response())
+        }
+        store::Resumed::NotYet(message) => {
+            Err(
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, message)
+                    .header(header::RETRY_AFTER, "1"),
+            )
         }
         store::Resumed::NotWaiting(message) => {
             if browser {
@@ -163,9 +173,18 @@ fn typed_form(form: &Value, body: Value) -> Result<Value, String> {
             .get("type")
             .and_then(Value::as_str)
             .unwrap_or("string");
+        if sent.get(name).is_some_and(Value::is_array) {
+            return Err(format!("the form field `{name}` was sent more than once"));
+        }
         let text = sent.get(name).and_then(Value::as_str).unwrap_or("");
         let value = match kind {
-            "boolean" => Value::Bool(sent.contains_key(name)),
+            // A checkbox sends its value when checked and nothing when not; a script may
+            // send an explicit no.
+            "boolean" => match text.trim().to_ascii_lowercase().as_str() {
+                "" | "false" | "off" | "0" | "no" => Value::Bool(false),
+                "true" | "on" | "1" | "yes" => Value::Bool(true),
+                _ => return Err(format!("the form field `{name}` must be true or false")),
+            },
             _ if text.is_empty() => {
                 if required.contains(&name.as_str()) {
                     return Err(format!("the form field `{name}` is required"));
@@ -186,13 +205,21 @@ fn typed_form(form: &Value, body: Value) -> Result<Value, String> {
             _ => Value::String(text.to_string()),
         };
         if let Some(choices) = schema.get("enum").and_then(Value::as_array)
-            && !choices.contains(&value)
+            && !choices.iter().any(|c| same_choice(c, &value))
         {
             return Err(format!("the form field `{name}` is not one of its choices"));
         }
         out.insert(name.clone(), value);
     }
     Ok(Value::Object(out))
+}
+
+/// A choice of an `enum` and a sent value are the same (numbers by value: `1` and `1.0`).
+fn same_choice(choice: &Value, value: &Value) -> bool {
+    match (choice, value) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ => choice == value,
+    }
 }
 
 fn escape(text: &str) -> String {
@@ -376,6 +403,29 @@ mod tests {
         );
         let approved = typed_form(&form, json!({"approved": "true", "amount": "1"})).unwrap();
         assert_eq!(approved["approved"], true);
+        for no in ["false", "off", "0", "no", ""] {
+            let typed = typed_form(&form, json!({"approved": no, "amount": "1"})).unwrap();
+            assert_eq!(typed["approved"], false, "{no}");
+        }
+        assert!(
+            typed_form(&form, json!({"approved": "maybe", "amount": "1"}))
+                .unwrap_err()
+                .contains("true or false")
+        );
+        assert!(
+            typed_form(&form, json!({"amount": ["1", "2"]}))
+                .unwrap_err()
+                .contains("more than once")
+        );
+        let numbers = json!({"properties": {"ratio": {"type": "number", "enum": [1, 2.5]}}});
+        assert_eq!(
+            typed_form(&numbers, json!({"ratio": "1"})).unwrap()["ratio"],
+            1.0
+        );
+        assert_eq!(
+            typed_form(&numbers, json!({"ratio": "2.5"})).unwrap()["ratio"],
+            2.5
+        );
         assert!(
             typed_form(&form, json!({"comment": "x"}))
                 .unwrap_err()

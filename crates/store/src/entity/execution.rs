@@ -14,6 +14,7 @@
 //! | `idempotency_fingerprint` | SHA-256 of the method, path and body of the request that first used the key |
 //! | `test` | started from `/hooks-test` or the editor |
 //! | `attempt` | fencing counter: incremented by every claim; only the holder of the current attempt may finish it |
+//! | `resumes` | how many claims resumed a wait (`action: wait`): the poison guard counts `attempt - resumes` |
 //! | `lease_owner`, `lease_expires_at` | the worker running it and until when (renewed by heartbeats); an expired lease is claimed again |
 //! | `cancel_requested` | a cancel arrived while it ran; the worker polls it |
 //! | `retry_of` | the execution this one retries |
@@ -45,6 +46,7 @@ pub struct Model {
     pub test: bool,
     pub idempotency_fingerprint: Option<String>,
     pub attempt: i32,
+    pub resumes: i32,
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTimeUtc>,
     pub cancel_requested: bool,

@@ -114,6 +114,8 @@ pub struct Claim {
 struct ClaimedRow {
     execution_id: Uuid,
     attempt: i32,
+    /// How many of the claims resumed a wait (not a run that was lost).
+    resumes: i32,
     workflow_id: Uuid,
     version: i32,
     request: String,
@@ -183,7 +185,7 @@ macro_rules! claim_limited {
             limited_rows!(),
             ") AS c WHERE c.n + c.busy <= c.lim AND ", $p4, " IS NOT NULL \
              ORDER BY c.id LIMIT ", $p5, ") \
-             RETURNING id, attempt, workflow_id, version, request, retry_of"
+             RETURNING id, attempt, resumes, workflow_id, version, request, retry_of"
         )
     };
 }
@@ -210,7 +212,7 @@ const CLAIM_SQLITE: &str = concat!(
     indexed_statuses!(),
     " AND concurrency_key IS NULL ORDER BY id LIMIT ?5) \
      ) LIMIT ?5) \
-     RETURNING id, attempt, workflow_id, version, request, retry_of"
+     RETURNING id, attempt, resumes, workflow_id, version, request, retry_of"
 );
 
 pub const DEFAULT_PAGE: u32 = 50;
@@ -275,6 +277,8 @@ impl Store {
             idempotency_fingerprint: Set(new.fingerprint.clone()),
             test: Set(new.test),
             attempt: Set(attempt),
+            // The column's default, 0.
+            resumes: sea_orm::ActiveValue::NotSet,
             lease_owner: Set(lease_owner),
             lease_expires_at: Set(lease_expires_at),
             cancel_requested: Set(false),
@@ -345,7 +349,7 @@ impl Store {
                      WHERE id IN (SELECT id FROM executions WHERE status = 'running' AND ",
                     indexed_statuses!(),
                     " AND lease_expires_at < $4 ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
-                     RETURNING id, attempt, workflow_id, version, request, retry_of"
+                     RETURNING id, attempt, resumes, workflow_id, version, request, retry_of"
                 ),
                 concat!(
                     "UPDATE executions SET status = 'running', attempt = attempt + 1, \
@@ -355,7 +359,7 @@ impl Store {
                     indexed_statuses!(),
                     " AND concurrency_key IS NULL AND $4::timestamptz IS NOT NULL \
                      ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
-                     RETURNING id, attempt, workflow_id, version, request, retry_of"
+                     RETURNING id, attempt, resumes, workflow_id, version, request, retry_of"
                 ),
             ],
         };
@@ -404,6 +408,7 @@ impl Store {
                             claims.push(ClaimedRow {
                                 execution_id: r.try_get("", "id")?,
                                 attempt: r.try_get("", "attempt")?,
+                                resumes: r.try_get("", "resumes")?,
                                 workflow_id: r.try_get("", "workflow_id")?,
                                 version: r.try_get("", "version")?,
                                 request: r.try_get("", "request")?,
@@ -429,17 +434,18 @@ impl Store {
                 return Err(e);
             }
         };
-        // An execution claimed `max_claims` times before without finishing is a poison one:
+        // An execution claimed `max_claims` times before without finishing is a poison one
+        // (claims that resumed a wait do not count: its run ended well):
         // finish it as failed (through the normal finish: waiters, events) instead; so is one
         // whose stored request is not a trigger event. The text is parsed here, once, off the
         // writer.
         let max_claims = self.inner.max_claims;
         let mut kept = Vec::with_capacity(claims.len());
         for c in claims {
-            let failure = if c.attempt > max_claims {
+            let failure = if c.attempt - c.resumes > max_claims {
                 format!(
                     "claimed {} times without finishing: the worker stopped or lost its lease each time",
-                    c.attempt - 1
+                    c.attempt - c.resumes - 1
                 )
             } else {
                 match serde_json::from_str::<TriggerEvent>(&c.request) {
@@ -871,6 +877,7 @@ impl Store {
                     idempotency_fingerprint: Set(None),
                     test: Set(old.test),
                     attempt: Set(0),
+                    resumes: sea_orm::ActiveValue::NotSet,
                     lease_owner: Set(None),
                     lease_expires_at: Set(None),
                     cancel_requested: Set(false),

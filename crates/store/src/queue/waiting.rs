@@ -211,13 +211,9 @@ impl Store {
             return Ok(None);
         };
         let done = done_when(&e);
-        // Running on after a `respond` step, or failed after one: the caller gets its answer.
-        let look = early
-            && (!done
-                || matches!(
-                    e.status,
-                    ExecutionStatus::Failed | ExecutionStatus::Cancelled
-                ));
+        // Running on (or waiting) after a `respond` step, or failed after one: the caller gets
+        // its answer (a succeeded execution's record holds it already).
+        let look = early && e.status != ExecutionStatus::Succeeded;
         if look && let Some(response) = self.early_response(id).await? {
             e.response = Some(response);
             return Ok(Some(Some((e, true))));

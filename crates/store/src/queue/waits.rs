@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::{Backend, ExecutionEvent, ExecutionEventKind, Store, micros, now};
+use crate::{Backend, ExecutionEvent, ExecutionEventKind, ExecutionStatus, Store, micros, now};
 use engine::journal::Wait;
 
 /// The `settings` row holding the resume URL key.
@@ -31,6 +31,8 @@ pub enum Resumed {
     /// The execution does not wait for a request (any more): resumed before, timed out,
     /// finished, or waiting on a timer only.
     NotWaiting(String),
+    /// The execution runs (or is queued) and has no callback wait yet: it may reach one soon.
+    NotYet(String),
 }
 
 /// A callback wait, as the resume URL's form sees it.
@@ -173,7 +175,20 @@ impl Store {
                         if let Some(r) = txn.query_one(q).await? {
                             let state: String = r.try_get("", "state")?;
                             let until: Option<DateTime<Utc>> = r.try_get("", "until")?;
-                            if state != "waiting" || until.is_some_and(|u| u <= at) {
+                            if state != "waiting" {
+                                done += 1;
+                            } else if until.is_some_and(|u| u <= at) {
+                                // Already due: elapsed now, so the resumed run goes on.
+                                let elapse = Statement::from_sql_and_values(
+                                    db_backend,
+                                    sql(
+                                        backend,
+                                        "UPDATE waits SET state = 'elapsed', resumed_at = $1 \
+                                         WHERE execution_id = $2 AND step_id = $3 AND state = 'waiting'",
+                                    ),
+                                    [at.into(), id.into(), step.clone().into()],
+                                );
+                                txn.execute(elapse).await?;
                                 done += 1;
                             }
                         }
@@ -183,7 +198,8 @@ impl Store {
                         db_backend,
                         sql(
                             backend,
-                            "UPDATE executions SET status = $1, lease_owner = NULL, lease_expires_at = NULL \
+                            "UPDATE executions SET status = $1, lease_owner = NULL, lease_expires_at = NULL, \
+                             resumes = resumes + (CASE WHEN $1 = 'queued' THEN 1 ELSE 0 END) \
                              WHERE id = $2 AND attempt = $3 AND status = 'running'",
                         ),
                         [status.into(), id.into(), attempt.into()],
@@ -253,7 +269,8 @@ impl Store {
                                 db_backend,
                                 sql(
                                     backend,
-                                    "UPDATE executions SET status = 'queued' WHERE id = $1 AND status = 'waiting'",
+                                    "UPDATE executions SET status = 'queued', resumes = resumes + 1 \
+                                     WHERE id = $1 AND status = 'waiting'",
                                 ),
                                 [e.into()],
                             );
@@ -317,9 +334,10 @@ impl Store {
                             backend,
                             "SELECT w.step_id FROM waits w JOIN executions e ON e.id = w.execution_id \
                              WHERE w.execution_id = $1 AND w.kind = 'callback' AND w.state = 'waiting' \
+                             AND (w.until IS NULL OR w.until > $2) \
                              AND e.status IN ('waiting', 'running', 'queued') ORDER BY w.step_id LIMIT 1",
                         ),
-                        [id.into()],
+                        [id.into(), at.into()],
                     );
                     let Some(r) = txn.query_one(pick).await? else {
                         return Ok(None);
@@ -343,7 +361,8 @@ impl Store {
                         db_backend,
                         sql(
                             backend,
-                            "UPDATE executions SET status = 'queued' WHERE id = $1 AND status = 'waiting'",
+                            "UPDATE executions SET status = 'queued', resumes = resumes + 1 \
+                             WHERE id = $1 AND status = 'waiting'",
                         ),
                         [id.into()],
                     );
@@ -370,10 +389,35 @@ impl Store {
                     .await?
                     .ok_or_else(|| Error::not_found("execution", id))?
                     .status;
-                Ok(Resumed::NotWaiting(format!(
-                    "execution {id} is {} and waits for no request (resumed before, timed out, or waiting on a timer)",
-                    status.as_str()
-                )))
+                // Running with a callback answered (or timed out) before: this is a second
+                // answer; with none yet: it has not reached its wait.
+                let answered = matches!(status, ExecutionStatus::Queued | ExecutionStatus::Running)
+                    && self
+                        .db()
+                        .query_one(self.statement(
+                            "SELECT step_id FROM waits WHERE execution_id = $1 AND kind = 'callback' LIMIT 1",
+                            vec![id.into()],
+                        ))
+                        .await?
+                        .is_some();
+                Ok(match status {
+                    ExecutionStatus::Queued | ExecutionStatus::Running if answered => {
+                        Resumed::NotWaiting(format!(
+                            "execution {id} runs on: its callback wait was answered already (or timed out)"
+                        ))
+                    }
+                    ExecutionStatus::Queued | ExecutionStatus::Running => Resumed::NotYet(format!(
+                        "execution {id} is {} and has not reached a callback wait (yet): retry in a moment",
+                        status.as_str()
+                    )),
+                    ExecutionStatus::Waiting => Resumed::NotWaiting(format!(
+                        "execution {id} waits on a timer, or its callback was answered or timed out: nothing waits for this request"
+                    )),
+                    ended => Resumed::NotWaiting(format!(
+                        "execution {id} has ended ({}): nothing waits for a request any more",
+                        ended.as_str()
+                    )),
+                })
             }
         }
     }

@@ -244,6 +244,18 @@ steps:
         .wait_until(&id, "waiting", |e| e["status"] == "waiting")
         .await;
     assert_eq!(e["steps"][0]["status"], "succeeded", "{e:#}");
+    // A replay of the same request while it waits gets the same answer.
+    for _ in 0..2 {
+        let again = send(
+            server
+                .hook(reqwest::Method::POST, "early")
+                .header("idempotency-key", "early-1")
+                .json(&json!({ "order": "A-2" })),
+        )
+        .await;
+        again.expect_status(201);
+        assert_eq!(again.json(), json!({ "accepted": "A-2" }));
+    }
     // It need not wait the hour.
     send(server.post(&format!("/api/v1/executions/{id}/cancel")))
         .await

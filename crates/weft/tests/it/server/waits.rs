@@ -468,7 +468,107 @@ steps:
     assert_eq!(done["output"], "yes", "{done:#}");
 }
 
+/// Resuming is not a lost run: more waits in a row than the poison guard's claims (5) finish,
+/// and waits already due when they suspend (`0s`, a callback timing out at once) go on.
+async fn many_waits_in_a_row_and_waits_due_at_once_go_on(backend: Backend) {
+    let deployment = Deployment::new(backend).await;
+    let server = deployment.start().await;
+    let mut yaml = String::from("name: many\ntrigger: { type: webhook, path: many }\nsteps:\n");
+    for n in 0..7 {
+        yaml.push_str(&format!(
+            "  - id: w{n}\n    action: wait\n    with: {{ duration: \"{{{{trigger.body.each}}}}\" }}\n"
+        ));
+    }
+    yaml.push_str("  - id: after\n    action: set\n    with: { value: done }\n");
+    server.deploy(&yaml).await;
+    for each in ["0s", "1ms", "100ms"] {
+        let done = server.run_hook("many", &json!({ "each": each })).await;
+        assert_eq!(done["status"], "succeeded", "{each}: {done:#}");
+        assert_eq!(done["output"], "done", "{done:#}");
+    }
+    server
+        .deploy(
+            r#"
+name: no patience
+trigger: { type: webhook, path: no-patience }
+steps:
+  - id: decision
+    action: wait
+    with: { for: callback, timeout: "{{trigger.body.timeout}}" }
+"#,
+        )
+        .await;
+    let failed = server
+        .run_hook("no-patience", &json!({ "timeout": "0s" }))
+        .await;
+    assert_eq!(failed["status"], "failed", "{failed:#}");
+    let message = failed["error"]["message"].as_str().unwrap();
+    assert!(message.contains("timed out"), "{message}");
+}
+
+/// An answer that comes before the execution reaches its wait is told to come back (503 with
+/// `Retry-After`), not refused for good; once it waits, the answer resumes it.
+async fn an_answer_before_the_wait_is_told_to_retry(backend: Backend) {
+    let deployment = Deployment::new(backend).await;
+    let server = deployment.start().await;
+    server
+        .deploy(
+            r#"
+name: slow to ask
+trigger: { type: webhook, path: slow-to-ask }
+steps:
+  - id: ask
+    action: set
+    with: { value: { link: "{{execution.resume_url}}" } }
+  - id: think
+    action: delay
+    with: { duration: 2s }
+  - id: decision
+    action: wait
+    with: { for: callback }
+"#,
+        )
+        .await;
+    let reply = server.call_hook("slow-to-ask", &json!({})).await;
+    reply.expect_status(202);
+    let id = reply.json()["execution_id"].as_str().unwrap().to_string();
+    let running = server
+        .wait_until(&id, "asked", |e| {
+            e["steps"].as_array().is_some_and(|s| {
+                s.iter()
+                    .any(|s| s["step_id"] == "ask" && s["status"] == "succeeded")
+            })
+        })
+        .await;
+    let url = resume_url(&server, &running);
+    let early = send(server.http.post(&url).json(&json!({ "n": 1 }))).await;
+    // (Only a machine stalled for the whole 2 s delay would have it waiting already.)
+    let want = if early.status == 202 {
+        1
+    } else {
+        let err = early.expect_error(503, "busy");
+        assert_eq!(early.header("retry-after"), Some("1"));
+        assert!(
+            err["message"].as_str().unwrap().contains("not reached"),
+            "{err:#}"
+        );
+        server.wait_until(&id, "waiting", waiting).await;
+        send(server.http.post(&url).json(&json!({ "n": 2 })))
+            .await
+            .expect_status(202);
+        2
+    };
+    let done = server.wait_finished(&id).await;
+    assert_eq!(
+        step(&done, "decision")["output"]["body"]["n"],
+        want,
+        "{done:#}"
+    );
+}
+
 on_both_backends!(
+    many_waits_in_a_row_and_waits_due_at_once_go_on,
+    an_answer_before_the_wait_is_told_to_retry,
     a_parent_waits_for_a_child_that_waits,
     the_refund_example_waits_for_the_approval,
     a_callback_survives_a_restart_and_resumes_once,
