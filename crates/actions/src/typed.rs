@@ -31,6 +31,9 @@ pub trait TypedAction: Send + Sync + 'static {
         false
     }
 
+    /// See [`Action::per_item_refusal`].
+    const PER_ITEM_REFUSAL: Option<&'static str> = None;
+
     /// For a branching action, how its ports follow from its `with:` (served to the editor,
     /// which draws the same ports); read from the raw config, so that the ports are known
     /// even while the rest of it has problems.
@@ -70,6 +73,10 @@ impl<A: TypedAction> Action for Typed<A> {
 
     fn is_safe(&self, config: &Value) -> bool {
         self.0.is_safe(config)
+    }
+
+    fn per_item_refusal(&self) -> Option<&'static str> {
+        A::PER_ITEM_REFUSAL
     }
 
     async fn run(

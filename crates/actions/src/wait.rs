@@ -123,6 +123,9 @@ impl TypedAction for Wait {
     type Config = Config;
     const KIND: &'static str = "wait";
     const TITLE: &'static str = "Wait";
+    const PER_ITEM_REFUSAL: Option<&'static str> = Some(
+        "a wait holds the whole execution: it cannot run per `for_each` item (wait before or after the loop)",
+    );
     const DESCRIPTION: &'static str = "Holds the execution for a duration, until a time, or until a request reaches its resume URL (approvals, callbacks).";
 
     async fn run(

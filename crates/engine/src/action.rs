@@ -225,6 +225,12 @@ pub trait Action: Send + Sync + 'static {
         false
     }
 
+    /// Why a step of this action cannot run per `for_each` item (`None`: it can). Checked
+    /// when the workflow is validated.
+    fn per_item_refusal(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Runs once with the rendered config.
     async fn run(
         &self,

@@ -407,6 +407,9 @@ fn check_actions(
                     };
                     c.step(i, &s.id, &field, p.message);
                 }
+                if let (Some(why), Some(_)) = (a.per_item_refusal(), &s.for_each) {
+                    c.step(i, &s.id, "for_each", why.to_string());
+                }
             }
         }
         actions.push(action);

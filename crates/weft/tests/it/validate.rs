@@ -661,3 +661,22 @@ async fn block_helpers_without_their_arguments_are_refused() {
         out.stderr
     );
 }
+
+#[tokio::test]
+async fn a_wait_per_for_each_item_is_refused_at_its_for_each() {
+    let out = validate_bad(
+        "name: Loop wait
+trigger:
+  type: manual
+steps:
+  - id: each
+    action: wait
+    for_each: \"{{trigger.body.items}}\"
+    with: { duration: 1s }
+",
+    )
+    .await;
+    at(7, 15)
+        .mentions(&["each", "for_each", "whole execution"])
+        .assert_in(&out);
+}
