@@ -371,10 +371,13 @@ pub(crate) fn status_url(state: &AppState, id: uuid::Uuid) -> String {
 /// `public_url` without its trailing `/`, or empty (URLs are then relative). Never built from
 /// the request's `Host` or `X-Forwarded-*` headers, which any caller can set.
 pub(crate) fn base_url(state: &AppState) -> String {
-    state
-        .config
-        .public_url
-        .as_deref()
+    public_base(state.config.public_url.as_deref())
+}
+
+/// `public_url` without its trailing `/`, or empty: the base of every URL Weft hands out
+/// (status URLs, webhook URLs, resume URLs).
+pub fn public_base(public_url: Option<&str>) -> String {
+    public_url
         .map(|u| u.trim_end_matches('/').to_string())
         .unwrap_or_default()
 }

@@ -8,6 +8,7 @@
 mod auth;
 mod error;
 mod hooks;
+pub use hooks::public_base;
 mod respond;
 mod resume;
 mod ui;

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::hooks::{read_body, rejected_answer, status_url};
+use crate::hooks::{accepted, read_body, rejected_answer, status_url};
 
 /// The form page's policy: no script at all, inline styles, submission to itself only.
 const FORM_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
@@ -70,11 +70,7 @@ pub(crate) async fn resume(
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
+        .is_some_and(|v| triggers::body::essence(v) == "application/x-www-form-urlencoded");
     let pending = triggers::check_request(&hook, state.credentials.as_ref(), limits, parts, true)
         .await
         .map_err(|r| rejected_answer(&r))?;
@@ -107,12 +103,7 @@ pub(crate) async fn resume(
                     &message_page("Thank you", "Your answer was received."),
                 ));
             }
-            let url = status_url(&state, id);
-            Ok((
-                StatusCode::ACCEPTED,
-                axum::Json(json!({ "execution_id": id, "status_url": url })),
-            )
-                .into_response())
+            Ok(accepted(id, &status_url(&state, id), false))
         }
         store::Resumed::NotYet(message) => {
             Err(

@@ -76,6 +76,12 @@ pub fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, Body
     }
 }
 
+/// The essence of a `Content-Type` value (`type/subtype`, lower-case, without parameters),
+/// as [`parse_body`] reads it.
+pub fn essence(content_type: &str) -> String {
+    MediaType::parse(content_type.trim()).essence
+}
+
 /// Whether a media type (lower-case, without parameters) is one Weft keeps as base64 bytes.
 pub fn is_binary(essence: &str) -> bool {
     const TYPES: &[&str] = &[

@@ -149,11 +149,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
             lease: config.lease,
             max_call_depth: config.max_call_depth,
             resume_urls: Some(worker::ResumeUrls {
-                base: config
-                    .public_url
-                    .as_deref()
-                    .map(|u| u.trim_end_matches('/').to_string())
-                    .unwrap_or_default(),
+                base: api::public_base(config.public_url.as_deref()),
                 key: resume_key.clone(),
             }),
             ..worker::Config::default()

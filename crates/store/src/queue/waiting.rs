@@ -150,16 +150,17 @@ impl Store {
     /// The answer of the first `respond` step of a running execution, once its result is
     /// durable.
     pub async fn early_response(&self, id: Uuid) -> Result<Option<Response>> {
+        use crate::entity::{JsonText, step_run};
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-        let row = crate::entity::step_run::Entity::find()
+        let row = step_run::Entity::find()
             .select_only()
-            .column(crate::entity::step_run::Column::Response)
-            .filter(crate::entity::step_run::Column::ExecutionId.eq(id))
-            .filter(crate::entity::step_run::Column::IsFinal.eq(true))
-            .filter(crate::entity::step_run::Column::Status.eq("succeeded"))
-            .filter(crate::entity::step_run::Column::Response.is_not_null())
-            .order_by_asc(crate::entity::step_run::Column::FinishedAt)
-            .into_tuple::<Option<crate::entity::JsonText>>()
+            .column(step_run::Column::Response)
+            .filter(step_run::Column::ExecutionId.eq(id))
+            .filter(step_run::Column::IsFinal.eq(true))
+            .filter(step_run::Column::Status.eq(engine::journal::StepStatus::Succeeded))
+            .filter(step_run::Column::Response.is_not_null())
+            .order_by_asc(step_run::Column::FinishedAt)
+            .into_tuple::<Option<JsonText>>()
             .one(self.db())
             .await?;
         Ok(row
@@ -245,10 +246,11 @@ pub struct Watch {
 }
 
 impl Watch {
-    /// How the execution ended (or that it waits: status `waiting`), or `None` after `timeout`. `read_first`: it may have finished
-    /// before the watch was registered, so look at the database first. A finish in this
-    /// process answers without reading the execution back; one elsewhere is seen by the
-    /// periodic re-read of [`Store::wait_finished`].
+    /// How the execution ended, that it waits (status `waiting`), or what a `respond` step
+    /// answered while it runs on ([`Outcome::early`]); `None` after `timeout`. `read_first`: it
+    /// may have finished before the watch was registered, so look at the database first. A
+    /// finish (or an early answer) in this process answers without reading the execution back;
+    /// one elsewhere is seen by the periodic re-read of [`Store::wait_answerable`].
     pub async fn outcome(mut self, timeout: Duration, read_first: bool) -> Result<Option<Outcome>> {
         let rx = self.rx.take().expect("outcome takes the watch once");
         if read_first {

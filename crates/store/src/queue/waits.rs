@@ -43,13 +43,40 @@ pub struct CallbackWait {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// `$1` placeholders as the backend writes them.
-fn sql(backend: Backend, pg: &str) -> String {
-    match backend {
-        Backend::Postgres => pg.to_string(),
-        Backend::Sqlite => pg.replace('$', "?"),
+/// Statements with `$1` placeholders, written as the backend wants them (`?1` on SQLite).
+/// `Copy`, so that a write's closure takes it along.
+#[derive(Clone, Copy)]
+struct Sql {
+    backend: Backend,
+    db: sea_orm::DbBackend,
+}
+
+impl Sql {
+    fn stmt(self, pg: &str, values: impl IntoIterator<Item = DbValue>) -> Statement {
+        let text = match self.backend {
+            Backend::Postgres => pg.to_string(),
+            Backend::Sqlite => pg.replace('$', "?"),
+        };
+        Statement::from_sql_and_values(self.db, text, values)
     }
 }
+
+/// A due wait: elapsed now (`$1`: now, `$2`: execution, `$3`: step).
+const ELAPSE: &str = "UPDATE waits SET state = 'elapsed', resumed_at = $1 \
+     WHERE execution_id = $2 AND step_id = $3 AND state = 'waiting'";
+
+/// The callback wait a request to the resume URL answers (`$1`: execution, `$2`: now): the
+/// first by step id that still waits and has not timed out, of an execution not ended.
+const OPEN_CALLBACK: &str = "SELECT w.step_id, w.form, w.until FROM waits w \
+     JOIN executions e ON e.id = w.execution_id \
+     WHERE w.execution_id = $1 AND w.kind = 'callback' AND w.state = 'waiting' \
+     AND (w.until IS NULL OR w.until > $2) \
+     AND e.status IN ('waiting', 'running', 'queued') ORDER BY w.step_id LIMIT 1";
+
+/// A waiting execution back in the queue to resume (`$1`: execution); the claim that resumes it
+/// does not count as a lost run.
+const REQUEUE: &str = "UPDATE executions SET status = 'queued', resumes = resumes + 1 \
+     WHERE id = $1 AND status = 'waiting'";
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -95,8 +122,15 @@ impl ResumeKey {
 }
 
 impl Store {
+    fn sql(&self) -> Sql {
+        Sql {
+            backend: self.backend(),
+            db: self.db_backend(),
+        }
+    }
+
     fn statement(&self, pg: &str, values: Vec<DbValue>) -> Statement {
-        Statement::from_sql_and_values(self.db_backend(), sql(self.backend(), pg), values)
+        self.sql().stmt(pg, values)
     }
 
     /// The key of resume URLs: created (random) by the first process that asks, then the same
@@ -134,7 +168,7 @@ impl Store {
     /// queue at once instead.
     pub async fn suspend_execution(&self, id: Uuid, attempt: i32, waits: &[Wait]) -> Result<bool> {
         let at = now();
-        let backend = self.backend();
+        let sq = self.sql();
         let rows: Vec<Statement> = waits
             .iter()
             .map(|w| {
@@ -154,7 +188,6 @@ impl Store {
             })
             .collect();
         let steps: Vec<String> = waits.iter().map(|w| w.step_id.clone()).collect();
-        let db_backend = self.db_backend();
         let status = self
             .write("suspend_execution", true, move |txn| {
                 Box::pin(async move {
@@ -164,12 +197,8 @@ impl Store {
                     // A wait of this run already resumed or due: queue it again at once.
                     let mut done = 0;
                     for step in &steps {
-                        let q = Statement::from_sql_and_values(
-                            db_backend,
-                            sql(
-                                backend,
-                                "SELECT state, until FROM waits WHERE execution_id = $1 AND step_id = $2",
-                            ),
+                        let q = sq.stmt(
+                            "SELECT state, until FROM waits WHERE execution_id = $1 AND step_id = $2",
                             [id.into(), step.clone().into()],
                         );
                         if let Some(r) = txn.query_one(q).await? {
@@ -179,30 +208,23 @@ impl Store {
                                 done += 1;
                             } else if until.is_some_and(|u| u <= at) {
                                 // Already due: elapsed now, so the resumed run goes on.
-                                let elapse = Statement::from_sql_and_values(
-                                    db_backend,
-                                    sql(
-                                        backend,
-                                        "UPDATE waits SET state = 'elapsed', resumed_at = $1 \
-                                         WHERE execution_id = $2 AND step_id = $3 AND state = 'waiting'",
-                                    ),
-                                    [at.into(), id.into(), step.clone().into()],
-                                );
+                                let elapse =
+                                    sq.stmt(ELAPSE, [at.into(), id.into(), step.clone().into()]);
                                 txn.execute(elapse).await?;
                                 done += 1;
                             }
                         }
                     }
-                    let status = if done > 0 { "queued" } else { "waiting" };
-                    let update = Statement::from_sql_and_values(
-                        db_backend,
-                        sql(
-                            backend,
-                            "UPDATE executions SET status = $1, lease_owner = NULL, lease_expires_at = NULL, \
-                             resumes = resumes + (CASE WHEN $1 = 'queued' THEN 1 ELSE 0 END) \
-                             WHERE id = $2 AND attempt = $3 AND status = 'running'",
-                        ),
-                        [status.into(), id.into(), attempt.into()],
+                    let status = if done > 0 {
+                        ExecutionStatus::Queued
+                    } else {
+                        ExecutionStatus::Waiting
+                    };
+                    let update = sq.stmt(
+                        "UPDATE executions SET status = $1, lease_owner = NULL, lease_expires_at = NULL, \
+                         resumes = resumes + (CASE WHEN $1 = 'queued' THEN 1 ELSE 0 END) \
+                         WHERE id = $2 AND attempt = $3 AND status = 'running'",
+                        [status.as_str().into(), id.into(), attempt.into()],
                     );
                     let n = txn.execute(update).await?.rows_affected();
                     Ok((n == 1).then_some(status))
@@ -214,11 +236,6 @@ impl Store {
             // waiting for its answer gets that it waits.
             self.note_limited_queued();
             self.waiters().wake(id, None);
-            let status = if status == "waiting" {
-                engine::ExecutionStatus::Waiting
-            } else {
-                engine::ExecutionStatus::Queued
-            };
             self.publish(|| ExecutionEvent {
                 execution_id: id,
                 kind: ExecutionEventKind::Status { status },
@@ -248,32 +265,15 @@ impl Store {
             let s: String = r.try_get("", "step_id")?;
             pairs.push((e, s));
         }
-        let backend = self.backend();
-        let db_backend = self.db_backend();
+        let sq = self.sql();
         let woken = self
             .write("wake_due", true, move |txn| {
                 Box::pin(async move {
                     let mut woken = Vec::new();
                     for (e, s) in pairs {
-                        let w = Statement::from_sql_and_values(
-                            db_backend,
-                            sql(
-                                backend,
-                                "UPDATE waits SET state = 'elapsed', resumed_at = $1 \
-                                 WHERE execution_id = $2 AND step_id = $3 AND state = 'waiting'",
-                            ),
-                            [at.into(), e.into(), s.into()],
-                        );
+                        let w = sq.stmt(ELAPSE, [at.into(), e.into(), s.into()]);
                         if txn.execute(w).await?.rows_affected() == 1 {
-                            let q = Statement::from_sql_and_values(
-                                db_backend,
-                                sql(
-                                    backend,
-                                    "UPDATE executions SET status = 'queued', resumes = resumes + 1 \
-                                     WHERE id = $1 AND status = 'waiting'",
-                                ),
-                                [e.into()],
-                            );
+                            let q = sq.stmt(REQUEUE, [e.into()]);
                             if txn.execute(q).await?.rows_affected() == 1 {
                                 woken.push(e);
                             }
@@ -297,17 +297,12 @@ impl Store {
         Ok(woken.len())
     }
 
-    /// The callback wait of a waiting execution, if it has one that still waits (and the
-    /// execution was not cancelled or finished meanwhile).
+    /// The callback wait of a waiting execution, if it has one that still waits (not timed
+    /// out, and the execution not cancelled or finished meanwhile).
     pub async fn callback_wait(&self, id: Uuid) -> Result<Option<CallbackWait>> {
         let row = self
             .db()
-            .query_one(self.statement(
-                "SELECT w.step_id, w.form, w.until FROM waits w JOIN executions e ON e.id = w.execution_id \
-                 WHERE w.execution_id = $1 AND w.kind = 'callback' AND w.state = 'waiting' \
-                 AND e.status IN ('waiting', 'running', 'queued') ORDER BY w.step_id LIMIT 1",
-                vec![id.into()],
-            ))
+            .query_one(self.statement(OPEN_CALLBACK, vec![id.into(), now().into()]))
             .await?;
         let Some(r) = row else { return Ok(None) };
         let form: Option<String> = r.try_get("", "form")?;
@@ -323,33 +318,18 @@ impl Store {
     pub async fn resume_wait(&self, id: Uuid, request: &Value) -> Result<Resumed> {
         let at = now();
         let text = request.to_string();
-        let backend = self.backend();
-        let db_backend = self.db_backend();
+        let sq = self.sql();
         let outcome = self
             .write("resume_wait", true, move |txn| {
                 Box::pin(async move {
-                    let pick = Statement::from_sql_and_values(
-                        db_backend,
-                        sql(
-                            backend,
-                            "SELECT w.step_id FROM waits w JOIN executions e ON e.id = w.execution_id \
-                             WHERE w.execution_id = $1 AND w.kind = 'callback' AND w.state = 'waiting' \
-                             AND (w.until IS NULL OR w.until > $2) \
-                             AND e.status IN ('waiting', 'running', 'queued') ORDER BY w.step_id LIMIT 1",
-                        ),
-                        [id.into(), at.into()],
-                    );
+                    let pick = sq.stmt(OPEN_CALLBACK, [id.into(), at.into()]);
                     let Some(r) = txn.query_one(pick).await? else {
                         return Ok(None);
                     };
                     let step: String = r.try_get("", "step_id")?;
-                    let take = Statement::from_sql_and_values(
-                        db_backend,
-                        sql(
-                            backend,
-                            "UPDATE waits SET state = 'resumed', resumed_with = $1, resumed_at = $2 \
-                             WHERE execution_id = $3 AND step_id = $4 AND state = 'waiting'",
-                        ),
+                    let take = sq.stmt(
+                        "UPDATE waits SET state = 'resumed', resumed_with = $1, resumed_at = $2 \
+                         WHERE execution_id = $3 AND step_id = $4 AND state = 'waiting'",
                         [text.into(), at.into(), id.into(), step.into()],
                     );
                     if txn.execute(take).await?.rows_affected() != 1 {
@@ -357,15 +337,7 @@ impl Store {
                     }
                     // A run in progress (another wait of it resumed first) re-reads the waits
                     // when it suspends again; a waiting one is queued.
-                    let queue = Statement::from_sql_and_values(
-                        db_backend,
-                        sql(
-                            backend,
-                            "UPDATE executions SET status = 'queued', resumes = resumes + 1 \
-                             WHERE id = $1 AND status = 'waiting'",
-                        ),
-                        [id.into()],
-                    );
+                    let queue = sq.stmt(REQUEUE, [id.into()]);
                     Ok(Some(txn.execute(queue).await?.rows_affected() == 1))
                 })
             })

@@ -49,6 +49,14 @@ async fn start_waiting(server: &Server, path: &str, body: &Value) -> Value {
     server.wait_until(&id, "waiting", waiting).await
 }
 
+/// `POST url` with a form-urlencoded body to come (as the form page submits it).
+fn form_post(server: &Server, url: &str) -> reqwest::RequestBuilder {
+    server
+        .http
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+}
+
 fn step<'a>(execution: &'a Value, id: &str) -> &'a Value {
     execution["steps"]
         .as_array()
@@ -165,14 +173,7 @@ async fn the_form_page_submits_typed_values(backend: Backend) {
     assert!(waiting(&server.execution(&id).await));
 
     // A required field left empty is refused and the wait goes on.
-    let empty = send(
-        server
-            .http
-            .post(&url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("approved=true"),
-    )
-    .await;
+    let empty = send(form_post(&server, &url).body("approved=true")).await;
     let err = empty.expect_error(400, "bad_request");
     assert!(
         err["message"].as_str().unwrap().contains("`comment`"),
@@ -181,11 +182,8 @@ async fn the_form_page_submits_typed_values(backend: Backend) {
     assert!(waiting(&server.execution(&id).await));
 
     let submitted = send(
-        server
-            .http
-            .post(&url)
+        form_post(&server, &url)
             .header("accept", "text/html")
-            .header("content-type", "application/x-www-form-urlencoded")
             .body("approved=true&comment=ok+then"),
     )
     .await;
@@ -383,15 +381,9 @@ async fn the_refund_example_waits_for_the_approval(backend: Backend) {
         .find("/hooks/_resume/")
         .expect("the link in the message")..];
     let url = format!("{}{link}", server.url);
-    send(
-        server
-            .http
-            .post(&url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("approved=true&comment=sorry+about+that"),
-    )
-    .await
-    .expect_status(202);
+    send(form_post(&server, &url).body("approved=true&comment=sorry+about+that"))
+        .await
+        .expect_status(202);
     let done = server.wait_finished(&id).await;
     assert_eq!(done["status"], "succeeded", "{done:#}");
     let notes = deployment.mock.notifications();
