@@ -9,7 +9,7 @@ use crate::typed::TypedAction;
 use async_trait::async_trait;
 use base64::Engine as _;
 use engine::action::{ActionContext, ActionError, ActionOutput, ConfigProblem};
-use engine::credentials::{Credential, CredentialError};
+use engine::credentials::Credential;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -591,9 +591,9 @@ async fn credential(
     name: &str,
 ) -> Result<(String, Credential), ActionError> {
     match ctx.credentials.get(name).await {
-        Ok(credential) => Ok((name.to_string(), credential)),
-        Err(e @ CredentialError::NotFound(_)) => Err(ActionError::permanent(e.to_string())),
-        Err(e @ CredentialError::Unavailable { .. }) => Err(ActionError::transient(e.to_string())),
+        Ok(resolved) => Ok((name.to_string(), resolved.credential)),
+        Err(e) if e.is_transient() => Err(ActionError::transient(e.to_string())),
+        Err(e) => Err(ActionError::permanent(e.to_string())),
     }
 }
 
@@ -646,6 +646,17 @@ fn apply(
                 })?;
                 headers.insert(header, sensitive(value)?);
             }
+        }
+        Credential::Header {
+            name: header,
+            value,
+        } => {
+            let header = HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
+                ActionError::permanent(format!(
+                    "credential `{name}` names an invalid header `{header}`"
+                ))
+            })?;
+            headers.insert(header, sensitive(value)?);
         }
         Credential::Secret { .. } => {
             return Err(ActionError::permanent(format!(

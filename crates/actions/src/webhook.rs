@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::Engine as _;
 use engine::action::{ActionContext, ActionError, ActionOutput, ConfigProblem};
-use engine::credentials::{Credential, CredentialError};
+use engine::credentials::Credential;
 use engine::services::NewDelivery;
 use reqwest::Url;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -207,9 +207,11 @@ fn resolve<T: serde::de::DeserializeOwned>(
 /// one) decode to at least [`MIN_SECRET_BYTES`]. Errors never repeat the secret.
 pub async fn signing_secret(ctx: &ActionContext<'_>, name: &str) -> Result<String, ActionError> {
     match ctx.credentials.get(name).await {
-        Ok(credential) => check_signing_secret(name, credential).map_err(ActionError::permanent),
-        Err(e @ CredentialError::NotFound(_)) => Err(ActionError::permanent(e.to_string())),
-        Err(e @ CredentialError::Unavailable { .. }) => Err(ActionError::transient(e.to_string())),
+        Ok(resolved) => {
+            check_signing_secret(name, resolved.credential).map_err(ActionError::permanent)
+        }
+        Err(e) if e.is_transient() => Err(ActionError::transient(e.to_string())),
+        Err(e) => Err(ActionError::permanent(e.to_string())),
     }
 }
 

@@ -150,7 +150,8 @@ pub async fn check_request<'a>(
             credentials
                 .get(name)
                 .await
-                .map_err(|e| Rejection::CredentialUnavailable(e.to_string()))?,
+                .map_err(|e| Rejection::CredentialUnavailable(e.to_string()))?
+                .credential,
         ),
         None => None,
     };
@@ -312,7 +313,7 @@ mod tests {
     }
 
     fn credentials(secret: &str) -> StaticCredentials {
-        StaticCredentials(BTreeMap::from([(
+        StaticCredentials::unbound(BTreeMap::from([(
             "c".to_string(),
             Credential::Secret {
                 value: secret.into(),

@@ -291,7 +291,7 @@ impl Runner {
             .get(name)
             .await
             .map_err(|e| e.to_string())?;
-        actions::webhook::check_signing_secret(name, credential)
+        actions::webhook::check_signing_secret(name, credential.credential)
     }
 }
 

@@ -43,7 +43,7 @@ pub fn credentials(file: Option<&Path>) -> Result<StaticCredentials, String> {
         map.insert(lower.replace('_', "-"), credential.clone());
         map.insert(lower, credential);
     }
-    Ok(StaticCredentials(map))
+    Ok(StaticCredentials::unbound(map))
 }
 
 fn read_file(path: &Path) -> Result<BTreeMap<String, Credential>, String> {

@@ -58,7 +58,7 @@ impl Harness {
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        let credentials = StaticCredentials(BTreeMap::from([
+        let credentials = StaticCredentials::unbound(BTreeMap::from([
             (
                 "crm-bearer".into(),
                 Credential::Bearer {

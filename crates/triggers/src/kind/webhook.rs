@@ -125,7 +125,7 @@ impl TriggerKind for Webhook {
             return Ok(());
         }
         let credential = match &auth.credential {
-            Some(name) => credentials.get(name).await.ok(),
+            Some(name) => credentials.get(name).await.ok().map(|r| r.credential),
             None => None,
         };
         crate::check_secret(auth, credential.as_ref())
