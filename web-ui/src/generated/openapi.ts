@@ -36,8 +36,10 @@ export type CredentialList = {
 
 /** A credential as lists show it: never its secret. */
 export type CredentialSummary = {
+  /** The hosts it may be sent to; `null` when unbound. */
+  allowed_hosts?: string[] | null;
   name: string;
-  /** `bearer`, `basic`, `api_key` or `secret`. */
+  /** `bearer`, `basic`, `api_key`, `header`, `secret` or `oauth2`. */
   type: string;
 };
 
