@@ -308,6 +308,27 @@ async fn the_api_keeps_secrets_write_only_and_refuses_what_is_wrong(backend: Bac
     send(server.get("/api/v1/credentials/crm"))
         .await
         .expect_error(404, "not_found");
+    // A webhook secret made through the API checks incoming webhooks (no hosts: never sent).
+    create(&server, json!({"name": "hook-token", "type": "secret", "data": {"value": "hook-secret-0123456789abcdef"}}))
+        .await
+        .expect_status(201);
+    server
+        .deploy(
+            "name: guarded\ntrigger: { type: webhook, path: guarded, auth: { type: header, credential: hook-token } }\nsteps:\n  - { id: ok, action: set, with: { value: 1 } }\n",
+        )
+        .await;
+    server
+        .call_hook("guarded", &json!({}))
+        .await
+        .expect_error(401, "unauthorized");
+    let reply = send(
+        server
+            .hook(Method::POST, "guarded")
+            .bearer_auth("hook-secret-0123456789abcdef")
+            .json(&json!({})),
+    )
+    .await;
+    reply.expect_status(202);
     let types = send(server.get("/api/v1/credential-types")).await.json();
     let kinds: Vec<&str> = types["items"]
         .as_array()
