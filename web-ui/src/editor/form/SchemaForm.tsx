@@ -10,6 +10,9 @@ import { CredentialPicker } from '../../features/credentials/components/Credenti
 
 type Config = Record<string, unknown>;
 
+/** The credential types a step may send with a request. */
+const OUTBOUND_KINDS = ['bearer', 'basic', 'api_key', 'header', 'oauth2'];
+
 function label(name: string): string {
   const special: Record<string, string> = { url: 'URL', json: 'JSON body', accept_status: 'Accepted statuses', credential: 'Credential' };
   return special[name] ?? name.charAt(0).toUpperCase() + name.slice(1).replace(/_/g, ' ');
@@ -52,7 +55,7 @@ export function SchemaForm({ schema, value, onChange, stepId, readOnly, errors, 
   const set = (name: string, v: unknown) => onChange(setField(config, name, v), name);
 
   const render = (f: FormField) => (
-    <FieldEditor key={f.name} field={f} value={config[f.name]} onChange={(v) => set(f.name, v)} stepId={stepId} readOnly={readOnly} error={errors[f.name]} />
+    <FieldEditor key={f.name} field={f} value={config[f.name]} onChange={(v) => set(f.name, v)} stepId={stepId} readOnly={readOnly} error={errors[f.name]} url={config.url} />
   );
 
   return (
@@ -76,7 +79,16 @@ export function SchemaForm({ schema, value, onChange, stepId, readOnly, errors, 
   );
 }
 
-function FieldEditor({ field, value, onChange, stepId, readOnly, error }: { field: FormField; value: unknown; onChange: (v: unknown) => void; stepId: string; readOnly?: boolean; error?: string }) {
+function FieldEditor({ field, value, onChange, stepId, readOnly, error, url }: {
+  field: FormField;
+  value: unknown;
+  onChange: (v: unknown) => void;
+  stepId: string;
+  readOnly?: boolean;
+  error?: string;
+  /** The step's `with.url`, where a credential would be sent. */
+  url?: unknown;
+}) {
   const id = `with-${stepId}-${field.name}`;
   const testId = `with-${field.name}`;
   const hint = firstLine(field.description);
@@ -168,7 +180,8 @@ function FieldEditor({ field, value, onChange, stepId, readOnly, error }: { fiel
           readOnly={readOnly}
           testId={testId}
           invalid={!!error}
-          kinds={['bearer', 'basic', 'api_key']}
+          kinds={OUTBOUND_KINDS}
+          url={url}
         />
       ) : (
         <TemplateInput
