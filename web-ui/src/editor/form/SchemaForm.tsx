@@ -10,9 +10,6 @@ import { CredentialPicker } from '../../features/credentials/components/Credenti
 
 type Config = Record<string, unknown>;
 
-/** The credential types a step may send with a request. */
-const OUTBOUND_KINDS = ['bearer', 'basic', 'api_key', 'header', 'oauth2'];
-
 function label(name: string): string {
   const special: Record<string, string> = { url: 'URL', json: 'JSON body', accept_status: 'Accepted statuses', credential: 'Credential' };
   return special[name] ?? name.charAt(0).toUpperCase() + name.slice(1).replace(/_/g, ' ');
@@ -41,9 +38,11 @@ export interface SchemaFormProps {
   errors: Record<string, string>;
   /** Fields always shown; the others fold under "More options" until set. */
   primary?: string[];
+  /** The credential types `credential` takes (all when absent). */
+  credentialKinds?: string[];
 }
 
-export function SchemaForm({ schema, value, onChange, stepId, readOnly, errors, primary }: SchemaFormProps) {
+export function SchemaForm({ schema, value, onChange, stepId, readOnly, errors, primary, credentialKinds }: SchemaFormProps) {
   const fields = useMemo(() => formFields(schema), [schema]);
   const config: Config = value && typeof value === 'object' && !Array.isArray(value) ? (value as Config) : {};
   const [more, setMore] = useState(false);
@@ -55,7 +54,7 @@ export function SchemaForm({ schema, value, onChange, stepId, readOnly, errors, 
   const set = (name: string, v: unknown) => onChange(setField(config, name, v), name);
 
   const render = (f: FormField) => (
-    <FieldEditor key={f.name} field={f} value={config[f.name]} onChange={(v) => set(f.name, v)} stepId={stepId} readOnly={readOnly} error={errors[f.name]} url={config.url} />
+    <FieldEditor key={f.name} field={f} value={config[f.name]} onChange={(v) => set(f.name, v)} stepId={stepId} readOnly={readOnly} error={errors[f.name]} url={config.url} credentialKinds={credentialKinds} />
   );
 
   return (
@@ -79,7 +78,7 @@ export function SchemaForm({ schema, value, onChange, stepId, readOnly, errors, 
   );
 }
 
-function FieldEditor({ field, value, onChange, stepId, readOnly, error, url }: {
+function FieldEditor({ field, value, onChange, stepId, readOnly, error, url, credentialKinds }: {
   field: FormField;
   value: unknown;
   onChange: (v: unknown) => void;
@@ -88,6 +87,7 @@ function FieldEditor({ field, value, onChange, stepId, readOnly, error, url }: {
   error?: string;
   /** The step's `with.url`, where a credential would be sent. */
   url?: unknown;
+  credentialKinds?: string[];
 }) {
   const id = `with-${stepId}-${field.name}`;
   const testId = `with-${field.name}`;
@@ -180,7 +180,7 @@ function FieldEditor({ field, value, onChange, stepId, readOnly, error, url }: {
           readOnly={readOnly}
           testId={testId}
           invalid={!!error}
-          kinds={OUTBOUND_KINDS}
+          kinds={credentialKinds}
           url={url}
         />
       ) : (
