@@ -178,6 +178,13 @@ describe('the credential form', () => {
     expect(credentialUpdate({ ...draft, data: { ...draft.data, client_secret: 'x' } }, fields, stored).type).toBe('oauth2');
   });
 
+  it('asks for the authorize URL of an authorization-code grant only', () => {
+    const fields = credentialFields(oauth2);
+    const draft = { ...emptyDraft('oauth2', 'auth.example.com'), name: 'gh', data: { grant: 'authorization_code', token_url: 'https://t', client_id: 'c', client_secret: 's' } };
+    expect(draftProblems(draft, fields)).toEqual({ 'data.authorize_url': 'Required.' });
+    expect(draftProblems({ ...draft, data: { ...draft.data, grant: 'client_credentials' } }, fields)).toEqual({});
+  });
+
   it('drops the authorize URL of a client-credentials grant', () => {
     const fields = credentialFields(oauth2);
     const draft = { ...emptyDraft('oauth2', 'auth.example.com'), name: 'svc', data: { grant: 'client_credentials', authorize_url: 'https://a', token_url: 'https://t', client_id: 'c', client_secret: 's', scopes: [] } };

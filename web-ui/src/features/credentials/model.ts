@@ -107,6 +107,12 @@ export function fieldApplies(type: string, field: string, data: Record<string, u
   return true;
 }
 
+/** Whether the other values make a field required (an authorization-code grant needs the
+ * provider's authorize URL). */
+export function requiredBy(draft: CredentialDraft, field: string): boolean {
+  return draft.type === 'oauth2' && field === 'authorize_url' && (draft.data.grant ?? 'authorization_code') === 'authorization_code';
+}
+
 /** Whether a type connects through the browser (an OAuth2 authorization-code grant). */
 export function canConnect(c: Pick<CredentialOut, 'type' | 'data'>): boolean {
   return c.type === 'oauth2' && (c.data.grant ?? 'authorization_code') === 'authorization_code';
@@ -149,7 +155,7 @@ export function draftProblems(draft: CredentialDraft, fields: CredentialField[],
   }
   const keptSecrets = existing && existing.type === draft.type ? existing.secrets_set : [];
   for (const f of fields) {
-    if (!f.required || !fieldApplies(draft.type, f.name, draft.data)) continue;
+    if (!(f.required || requiredBy(draft, f.name)) || !fieldApplies(draft.type, f.name, draft.data)) continue;
     const v = draft.data[f.name];
     const empty = v === undefined || v === null || (typeof v === 'string' && v.trim() === '') || (Array.isArray(v) && v.length === 0);
     if (empty && !(f.secret && keptSecrets.includes(f.name))) out[`data.${f.name}`] = 'Required.';

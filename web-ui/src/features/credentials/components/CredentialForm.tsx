@@ -6,7 +6,7 @@ import { Plus, Trash2 } from 'lucide-react';
 import { useState } from 'react';
 import { Field, IconButton } from '../../../app/ui';
 import { display, numberOrText } from '../../../editor/form/fields';
-import { fieldApplies, needsHosts, type CredentialDraft, type CredentialField } from '../model';
+import { fieldApplies, needsHosts, requiredBy, type CredentialDraft, type CredentialField } from '../model';
 import type { CredentialOut, CredentialTypeInfo } from '../types';
 
 function label(name: string): string {
@@ -53,7 +53,7 @@ export function CredentialForm({ draft, onChange, types, fields, existing, kinds
       {fields
         .filter((f) => fieldApplies(draft.type, f.name, draft.data))
         .map((f) => (
-          <DataField key={`${draft.type}.${f.name}`} field={f} value={draft.data[f.name]} isSet={kept.includes(f.name)} error={errors[`data.${f.name}`]} onChange={(v) => setData(f.name, v)} />
+          <DataField key={`${draft.type}.${f.name}`} field={requiredBy(draft, f.name) ? { ...f, required: true } : f} value={draft.data[f.name]} isSet={kept.includes(f.name)} error={errors[`data.${f.name}`]} onChange={(v) => setData(f.name, v)} />
         ))}
       {needsHosts(draft.type) && (
         <Field

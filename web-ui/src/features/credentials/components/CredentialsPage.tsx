@@ -97,6 +97,11 @@ export function CredentialsPage() {
                   <td>
                     <CredentialStatusBadge credential={c} />
                     {waiting === c.name && <div className="muted small">waiting for the provider…</div>}
+                    {canConnect(c) && !readOnly && !c.read_only && (
+                      <Button size="sm" icon={Link2} variant={c.status === 'ok' ? 'ghost' : 'primary'} className="cred-connect" onClick={() => void onConnect(c)} data-testid="credential-connect">
+                        {c.status === 'not_connected' ? 'Connect' : 'Reconnect'}
+                      </Button>
+                    )}
                   </td>
                   <td>
                     {c.source === 'file' ? (
@@ -110,11 +115,6 @@ export function CredentialsPage() {
                     )}
                   </td>
                   <td className="table__actions">
-                    {canConnect(c) && !readOnly && !c.read_only && (
-                      <Button size="sm" icon={Link2} variant={c.status === 'ok' ? 'ghost' : 'primary'} onClick={() => void onConnect(c)} data-testid="credential-connect">
-                        {c.status === 'not_connected' ? 'Connect' : 'Reconnect'}
-                      </Button>
-                    )}
                     {!readOnly && <IconButton icon={FlaskConical} label={`Test ${c.name}`} onClick={() => setDialog({ kind: 'test', credential: c })} data-testid="credential-test" />}
                     {!readOnly && !c.read_only && (
                       <>
