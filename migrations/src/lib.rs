@@ -16,6 +16,7 @@ mod m20261202_000050_deliveries;
 mod m20261202_000060_concurrency_limits;
 mod m20261202_000065_rate_limits;
 mod m20261202_000070_waits;
+mod m20261203_000080_credentials;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000060_concurrency_limits::Migration),
             Box::new(m20261202_000065_rate_limits::Migration),
             Box::new(m20261202_000070_waits::Migration),
+            Box::new(m20261203_000080_credentials::Migration),
         ]
     }
 

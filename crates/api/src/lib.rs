@@ -108,6 +108,8 @@ pub struct Inner {
     pub store: store::Store,
     pub registry: Arc<Registry>,
     pub credentials: Arc<dyn CredentialsProvider>,
+    /// The credentials managed through the API (also `credentials`, as a provider).
+    pub vault: Arc<credentials::Vault>,
     pub dispatch: Arc<dyn Dispatch>,
     pub config: Config,
     /// The budget of webhook body bytes in flight.
@@ -130,14 +132,15 @@ impl AppState {
     pub fn new(
         store: store::Store,
         plans: Arc<store::Plans>,
-        credentials: Arc<dyn CredentialsProvider>,
+        vault: Arc<credentials::Vault>,
         dispatch: Arc<dyn Dispatch>,
         config: Config,
     ) -> Self {
         AppState(Arc::new(Inner {
             store,
             registry: plans.registry().clone(),
-            credentials,
+            credentials: vault.clone(),
+            vault,
             dispatch,
             intake: Intake::new(config.intake_budget),
             config,
@@ -225,6 +228,7 @@ pub fn app(state: AppState) -> Router {
         .merge(hooks::router(&state.config))
         .merge(api)
         .route("/api/{*rest}", axum::routing::any(unknown_api_route))
+        .route("/oauth/callback", get(v1::oauth_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(ui::router(&state.config))

@@ -248,6 +248,11 @@ fn document(title: &str, inner: &str) -> String {
     )
 }
 
+/// A page with a title and a message (also the OAuth2 callback's answer).
+pub(crate) fn message(status: StatusCode, title: &str, text: &str) -> Response {
+    page(status, &message_page(title, text))
+}
+
 fn message_page(title: &str, message: &str) -> String {
     document(
         title,

@@ -35,6 +35,7 @@ mod sqlite;
 // plans), `sqlite` (its connections, writer and checkpointer), `journal` (step runs, events).
 use queue::{deliveries, executions, plans, waiting, waits};
 use repos::{api_keys, sessions};
+
 use sqlite::{checkpoint, lite, writer};
 
 use std::str::FromStr;
@@ -73,6 +74,7 @@ pub use records::{
     SourceFormat, StepRunRecord, VersionRecord, VersionSummary, WorkflowDoc, WorkflowRecord,
     WorkflowSummary,
 };
+pub use repos::credentials::CredentialRow;
 pub use sessions::{Session, SessionKind};
 pub use waiting::{Outcome, Watch};
 pub use waits::{CallbackWait, ResumeKey, Resumed};

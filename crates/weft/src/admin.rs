@@ -331,3 +331,71 @@ impl Client {
             .map_err(|e| e.to_string())
     }
 }
+
+#[derive(Debug, clap::Subcommand)]
+pub enum CredentialsCommand {
+    /// Seal every stored credential under a new key (works while servers run). With the key
+    /// file: a new key is made and written first in it, and old keys are dropped once no
+    /// value uses them. With WEFT_SECRET_KEY: put the new key first (`new,old`), run this,
+    /// then drop the old one from the variable.
+    RotateKey,
+    /// Print a new random key (for WEFT_SECRET_KEY).
+    GenerateKey,
+    /// List the credentials (never their secrets).
+    List,
+}
+
+pub async fn credentials(config: &Config, cmd: CredentialsCommand) -> Result<(), String> {
+    if let CredentialsCommand::GenerateKey = cmd {
+        println!("{}", credentials::SecretKey::generate()?.to_text());
+        return Ok(());
+    }
+    let store = crate::serve::open_store(config).await?;
+    let keys = crate::serve::keyring(config, false)?;
+    let client = actions::http_client_with(config.outbound.clone());
+    let vault = crate::serve::vault(config, &store, keys.clone(), client).await?;
+    match cmd {
+        CredentialsCommand::RotateKey => {
+            let new = match keys.source() {
+                credentials::KeySource::File(_) => Some(credentials::SecretKey::generate()?),
+                credentials::KeySource::Env => None,
+            };
+            let r = vault.rotate(new).await?;
+            store.flush().await.map_err(|e| e.to_string())?;
+            eprintln!(
+                "Sealed {} value(s) of {} credential(s) under key {}.",
+                r.values, r.credentials, r.key_id
+            );
+            match keys.source() {
+                credentials::KeySource::File(p) if !r.retired.is_empty() => eprintln!(
+                    "Dropped the old key(s) {} from {}.",
+                    r.retired.join(", "),
+                    p.display()
+                ),
+                credentials::KeySource::Env if !r.retired.is_empty() => eprintln!(
+                    "No value uses the key(s) {} any more: remove them from WEFT_SECRET_KEY.",
+                    r.retired.join(", ")
+                ),
+                credentials::KeySource::Env => eprintln!(
+                    "To rotate to a new key, set WEFT_SECRET_KEY=<new>,<old> (`weft credentials generate-key`) and run this again."
+                ),
+                _ => {}
+            }
+        }
+        CredentialsCommand::List => {
+            for c in vault.views().await.map_err(|e| e.to_string())? {
+                println!(
+                    "{:<24} {:<8} {:<10} {}",
+                    c.name,
+                    c.kind,
+                    c.status,
+                    c.allowed_hosts
+                        .map(|h| h.join(","))
+                        .unwrap_or_else(|| "(unbound)".into())
+                );
+            }
+        }
+        CredentialsCommand::GenerateKey => {}
+    }
+    Ok(())
+}

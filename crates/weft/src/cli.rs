@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
 
-use crate::admin::{ApiKeyCommand, Target};
+use crate::admin::{ApiKeyCommand, CredentialsCommand, Target};
 use crate::config::{Config, Flags};
 use crate::{EXIT_FAILED, EXIT_USAGE, admin, local, serve, trace};
 
@@ -82,6 +82,13 @@ pub enum Command {
     ApiKey {
         #[command(subcommand)]
         command: ApiKeyCommand,
+        #[command(flatten)]
+        flags: Flags,
+    },
+    /// Manage the stored credentials' keys (rotate, generate) and list credentials.
+    Credentials {
+        #[command(subcommand)]
+        command: CredentialsCommand,
         #[command(flatten)]
         flags: Flags,
     },
@@ -194,6 +201,13 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
         Command::VerifySignature(args) => verify_signature(args),
         Command::ApiKey { command, flags } => {
             server_command(&flags, |c| async move { admin::api_key(&c, command).await }).await
+        }
+        Command::Credentials { command, flags } => {
+            server_command(
+                &flags,
+                |c| async move { admin::credentials(&c, command).await },
+            )
+            .await
         }
         Command::Actions { json } => {
             let infos = crate::registry().infos();

@@ -47,6 +47,8 @@ pub struct Config {
     pub lease: Duration,
     /// The first admin API key (instead of a random one printed at first start).
     pub admin_api_key: Option<String>,
+    /// `WEFT_SECRET_KEY`: the credential keys (else the key file in the data dir).
+    pub secret_key: Option<String>,
     /// A client must send a request's headers within this time (slow-header clients).
     pub header_timeout: Duration,
     /// A client must send a request's whole body within this time.
@@ -106,6 +108,10 @@ pub struct Settings {
     /// The first admin API key; unset: a random one, printed at first start.
     #[serde(deserialize_with = "secret")]
     pub admin_api_key: Option<String>,
+    /// The keys credentials are sealed with (base64 or hex of 32 bytes; several separated by
+    /// commas, the first seals); unset: the key file `secret.key` in the data directory.
+    #[serde(deserialize_with = "secret")]
+    pub secret_key: Option<String>,
     /// A client must send a request's headers within this time.
     #[serde(deserialize_with = "parsed::<_, Dur>")]
     pub header_timeout: Duration,
@@ -157,6 +163,7 @@ impl Default for Settings {
             concurrency: 64,
             lease: Duration::from_secs(30),
             admin_api_key: None,
+            secret_key: None,
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(60),
             max_connections: 1024,
@@ -294,6 +301,7 @@ impl Settings {
             concurrency: self.concurrency.max(1),
             lease: self.lease,
             admin_api_key: self.admin_api_key,
+            secret_key: self.secret_key,
             header_timeout: self.header_timeout,
             body_timeout: self.body_timeout,
             max_connections: self.max_connections.max(1),

@@ -26,6 +26,30 @@ impl api::Dispatch for LocalWorkers {
     }
 }
 
+/// The credential keys: `WEFT_SECRET_KEY`, else the key file in the data dir (created 0600,
+/// in a 0700 directory, when `create` is set and it is missing).
+pub fn keyring(config: &Config, create: bool) -> Result<Arc<credentials::Keyring>, String> {
+    if config.secret_key.is_none() && create {
+        private_dir(&config.data_dir)?;
+    }
+    credentials::Keyring::load(config.secret_key.as_deref(), &config.data_dir, create).map(Arc::new)
+}
+
+/// The server's credentials: the database's (sealed under `keys`) beside the operator's file
+/// and `WEFT_CREDENTIAL_*`. Every stored value is opened once here, so that a wrong or missing
+/// key stops the start with a message naming it.
+pub async fn vault(
+    config: &Config,
+    store: &store::Store,
+    keys: Arc<credentials::Keyring>,
+    client: actions::HttpClient,
+) -> Result<Arc<credentials::Vault>, String> {
+    let operator = crate::local::credentials(config.credentials_file.as_deref())?;
+    let vault = credentials::Vault::new(store.clone(), keys, operator, client);
+    vault.check_keys().await?;
+    Ok(Arc::new(vault))
+}
+
 /// Opens the store (running migrations) and makes sure an admin API key exists.
 pub async fn open_store(config: &Config) -> Result<store::Store, String> {
     if config.database_url.starts_with("sqlite:") {
@@ -123,9 +147,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
     // One pooled client with the outbound policy, for the `http` action and the deliveries.
     let client = actions::http_client_with(config.outbound.clone());
     let registry = Arc::new(crate::registry_with_client(client.clone()));
-    let credentials: Arc<dyn engine::credentials::CredentialsProvider> = Arc::new(
-        crate::local::credentials(config.credentials_file.as_deref())?,
-    );
+    let vault = vault(&config, &store, keyring(&config, true)?, client.clone()).await?;
+    let credentials: Arc<dyn engine::credentials::CredentialsProvider> = vault.clone();
     let (env, missing) = crate::local::allowed_env(&config.allow_env);
     if !missing.is_empty() {
         eprintln!(
@@ -158,7 +181,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let state = api::AppState::new(
         store.clone(),
         plans.clone(),
-        credentials.clone(),
+        vault,
         Arc::new(LocalWorkers(worker.clone())),
         api::Config {
             body_limit: config.body_limit,

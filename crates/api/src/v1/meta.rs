@@ -8,7 +8,6 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 
 super::list_of!(
     /// `GET /actions`: every action kind with its `with:` JSON Schema.
@@ -41,12 +40,6 @@ super::list_of!(
     TriggerKindOut
 );
 
-super::list_of!(
-    /// `GET /credentials`: names and types, never secrets.
-    CredentialList,
-    engine::credentials::CredentialSummary
-);
-
 /// Every action kind with its `with:` JSON Schema.
 #[utoipa::path(get, path = "/actions", tag = "meta",
     responses((status = 200, body = ActionList)))]
@@ -76,20 +69,8 @@ async fn get_workflow_schema(_: Caller, State(state): State<AppState>) -> Json<V
     Json(engine::schema::workflow_schema(&state.registry))
 }
 
-/// The credentials steps and triggers may name: names and types, never secrets.
-#[utoipa::path(get, path = "/credentials", tag = "meta",
-    responses((status = 200, body = CredentialList)))]
-async fn list_credentials(
-    _: Caller,
-    State(state): State<AppState>,
-) -> ApiResult<Json<CredentialList>> {
-    let items = state.credentials.list().await.map_err(ApiError::internal)?;
-    Ok(Json(CredentialList::all(items)))
-}
-
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_credentials))
         .routes(routes!(list_actions))
         .routes(routes!(list_triggers))
         .routes(routes!(get_workflow_schema))

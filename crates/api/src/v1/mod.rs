@@ -3,12 +3,14 @@
 //! cannot exist without its documentation.
 
 mod body;
+mod credentials;
 mod deliveries;
 mod executions;
 mod meta;
 mod sessions;
 mod workflows;
 
+pub(crate) use credentials::oauth_callback;
 pub(crate) use workflows::TestEventOut;
 
 use std::sync::Arc;
@@ -67,6 +69,7 @@ pub struct Accepted {
     tags(
         (name = "workflows", description = "Workflows, their versions, manual and test runs"),
         (name = "executions", description = "Executions and their step runs"),
+        (name = "credentials", description = "Credentials: secrets steps and triggers use by name (write-only), bound to hosts; OAuth2 connections"),
         (name = "deliveries", description = "Outgoing webhooks (`action: webhook`) and their attempts"),
         (name = "meta", description = "Actions, trigger kinds and schemas")
     )
@@ -130,6 +133,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(workflows::router())
                 .merge(executions::router())
                 .merge(deliveries::router())
+                .merge(credentials::router())
                 .merge(meta::router())
                 .merge(sessions::router()),
         )

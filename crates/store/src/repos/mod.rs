@@ -2,5 +2,6 @@
 //! editor's sessions), each converted from its entities at this boundary.
 
 pub(crate) mod api_keys;
+pub(crate) mod credentials;
 pub(crate) mod sessions;
 pub(crate) mod workflows;
