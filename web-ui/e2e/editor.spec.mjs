@@ -533,7 +533,8 @@ describe('the editor', () => {
     assert.equal(execution.status, 'succeeded');
     assert.ok(execution.steps[0].output.body.headers['x-api-key'], 'the mock saw the API key header');
 
-    // The page names the workflow that uses it, and refuses to delete it while it does.
+    // The page names the workflow that uses it, and refuses to delete it while it is active.
+    assert.equal((await api(`/api/v1/workflows/${workflow.id}/activate`, { method: 'POST' })).status, 200);
     const accept = (dialog) => dialog.accept();
     page.on('dialog', accept);
     await byId('nav-credentials').click();
@@ -584,7 +585,7 @@ describe('the editor', () => {
     const popup = page.waitForEvent('popup');
     await row.getByTestId('credential-connect').click();
     const provider = await popup;
-    await provider.getByText('Connected').first().waitFor();
+    await provider.getByRole('heading', { name: 'Connected', exact: true }).waitFor();
     await provider.close();
     await row.locator('[data-testid="credential-status"][data-status="ok"]').waitFor();
     assert.match(await row.getByTestId('credential-connect').innerText(), /Reconnect/);

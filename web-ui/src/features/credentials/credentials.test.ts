@@ -3,7 +3,7 @@ import { href, parseRoute } from '../../app/router';
 import {
   blockingWorkflows,
   canConnect,
-  credentialFields,
+  credentialShape,
   credentialIn,
   credentialUpdate,
   draftOf,
@@ -22,6 +22,7 @@ const basic: CredentialTypeInfo = {
   description: '',
   schema: { type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string' } } },
   secret_fields: ['password'],
+  hosts_required: true,
 };
 
 const oauth2: CredentialTypeInfo = {
@@ -42,6 +43,7 @@ const oauth2: CredentialTypeInfo = {
     },
   },
   secret_fields: ['client_secret'],
+  hosts_required: true,
 };
 
 const stored: CredentialOut = {
@@ -120,7 +122,7 @@ describe('the host of a step URL', () => {
 
 describe('the credential form', () => {
   it('draws its fields from the type schema and marks the secret ones', () => {
-    const fields = credentialFields(oauth2);
+    const { fields } = credentialShape(oauth2);
     expect(fields.map((f) => [f.name, f.kind.kind, f.secret])).toEqual([
       ['grant', 'enum', false],
       ['authorize_url', 'string', false],
@@ -133,62 +135,62 @@ describe('the credential form', () => {
   });
 
   it('becomes a CredentialIn, empty values left out', () => {
-    const fields = credentialFields(basic);
+    const shape = credentialShape(basic);
     const draft = { ...emptyDraft('basic', 'api.crm.example\n*.crm.example'), name: ' crm ', data: { username: 'ann', password: 's3cret' } };
-    expect(draftProblems(draft, fields)).toEqual({});
-    expect(credentialIn(draft, fields)).toEqual({ name: 'crm', type: 'basic', data: { username: 'ann', password: 's3cret' }, allowed_hosts: ['api.crm.example', '*.crm.example'] });
+    expect(draftProblems(draft, shape)).toEqual({});
+    expect(credentialIn(draft, shape)).toEqual({ name: 'crm', type: 'basic', data: { username: 'ann', password: 's3cret' }, allowed_hosts: ['api.crm.example', '*.crm.example'] });
     const withEmpty = { ...draft, description: '  ', data: { username: 'ann', password: 's3cret', extra: '' } };
-    expect(credentialIn(withEmpty, fields)).not.toHaveProperty('description');
+    expect(credentialIn(withEmpty, shape)).not.toHaveProperty('description');
   });
 
   it('asks for a name, the required fields and at least one valid host for a new one', () => {
-    const fields = credentialFields(basic);
-    expect(draftProblems(emptyDraft('basic'), fields)).toEqual({
+    const shape = credentialShape(basic);
+    expect(draftProblems(emptyDraft('basic'), shape)).toEqual({
       name: expect.any(String),
       allowed_hosts: expect.stringMatching(/at least one host/),
       'data.username': 'Required.',
       'data.password': 'Required.',
     });
     const bad = { ...emptyDraft('basic', 'https://api.crm.example/'), name: 'crm', data: { username: 'a', password: 'b' } };
-    expect(draftProblems(bad, fields).allowed_hosts).toMatch(/write only the host/);
+    expect(draftProblems(bad, shape).allowed_hosts).toMatch(/write only the host/);
   });
 
   it('needs no hosts for a secret, and sends none', () => {
-    const secret: CredentialTypeInfo = { type: 'secret', title: 'Secret', description: '', schema: { type: 'object', required: ['value'], properties: { value: { type: 'string' } } }, secret_fields: ['value'] };
-    const fields = credentialFields(secret);
+    const secret: CredentialTypeInfo = { type: 'secret', title: 'Secret', description: '', schema: { type: 'object', required: ['value'], properties: { value: { type: 'string' } } }, secret_fields: ['value'], hosts_required: false };
+    const shape = credentialShape(secret);
     const draft = { ...emptyDraft('secret'), name: 'stripe-signing', data: { value: 'whsec_1' } };
-    expect(draftProblems(draft, fields)).toEqual({});
-    expect(credentialIn(draft, fields).allowed_hosts).toBeNull();
+    expect(draftProblems(draft, shape)).toEqual({});
+    expect(credentialIn(draft, shape).allowed_hosts).toBeNull();
   });
 
   it('on edit leaves an empty secret out, so the stored one stays', () => {
-    const fields = credentialFields(basic);
+    const shape = credentialShape(basic);
     const draft = draftOf(stored);
     expect(draft.data).toEqual({ username: 'ann' });
-    expect(draftProblems(draft, fields, stored)).toEqual({});
-    expect(credentialUpdate(draft, fields, stored)).toEqual({ data: { username: 'ann' }, allowed_hosts: ['api.crm.example'], description: 'CRM login' });
+    expect(draftProblems(draft, shape, stored)).toEqual({});
+    expect(credentialUpdate(draft, shape, stored)).toEqual({ data: { username: 'ann' }, allowed_hosts: ['api.crm.example'], description: 'CRM login' });
     const replaced = { ...draft, data: { ...draft.data, password: 'new' } };
-    expect(credentialUpdate(replaced, fields, stored).data).toEqual({ username: 'ann', password: 'new' });
+    expect(credentialUpdate(replaced, shape, stored).data).toEqual({ username: 'ann', password: 'new' });
   });
 
   it('on a type change asks for the new type\'s secrets and sends the type', () => {
-    const fields = credentialFields(oauth2);
+    const shape = credentialShape(oauth2);
     const draft = { ...draftOf(stored), type: 'oauth2', data: { grant: 'client_credentials', token_url: 'https://t', client_id: 'c' } };
-    expect(draftProblems(draft, fields, stored)).toEqual({ 'data.client_secret': 'Required.' });
-    expect(credentialUpdate({ ...draft, data: { ...draft.data, client_secret: 'x' } }, fields, stored).type).toBe('oauth2');
+    expect(draftProblems(draft, shape, stored)).toEqual({ 'data.client_secret': 'Required.' });
+    expect(credentialUpdate({ ...draft, data: { ...draft.data, client_secret: 'x' } }, shape, stored).type).toBe('oauth2');
   });
 
   it('asks for the authorize URL of an authorization-code grant only', () => {
-    const fields = credentialFields(oauth2);
+    const shape = credentialShape(oauth2);
     const draft = { ...emptyDraft('oauth2', 'auth.example.com'), name: 'gh', data: { grant: 'authorization_code', token_url: 'https://t', client_id: 'c', client_secret: 's' } };
-    expect(draftProblems(draft, fields)).toEqual({ 'data.authorize_url': 'Required.' });
-    expect(draftProblems({ ...draft, data: { ...draft.data, grant: 'client_credentials' } }, fields)).toEqual({});
+    expect(draftProblems(draft, shape)).toEqual({ 'data.authorize_url': 'Required.' });
+    expect(draftProblems({ ...draft, data: { ...draft.data, grant: 'client_credentials' } }, shape)).toEqual({});
   });
 
   it('drops the authorize URL of a client-credentials grant', () => {
-    const fields = credentialFields(oauth2);
+    const shape = credentialShape(oauth2);
     const draft = { ...emptyDraft('oauth2', 'auth.example.com'), name: 'svc', data: { grant: 'client_credentials', authorize_url: 'https://a', token_url: 'https://t', client_id: 'c', client_secret: 's', scopes: [] } };
-    expect(credentialIn(draft, fields).data).toEqual({ grant: 'client_credentials', token_url: 'https://t', client_id: 'c', client_secret: 's' });
+    expect(credentialIn(draft, shape).data).toEqual({ grant: 'client_credentials', token_url: 'https://t', client_id: 'c', client_secret: 's' });
   });
 });
 

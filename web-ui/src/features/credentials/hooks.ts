@@ -4,7 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { create } from 'zustand';
 import { describeError } from '../../lib/http';
 import { credentialsApi } from './api';
-import type { CredentialOut, CredentialTypeInfo } from './types';
+import type { CredentialConnectOut, CredentialOut, CredentialTypeInfo } from './types';
 
 interface CredentialsState {
   credentials: CredentialOut[] | null;
@@ -100,7 +100,7 @@ export function useRefreshOnFocus(poll = false, pollMs = 2000): void {
  * window (the provider sends it back to Weft's `/oauth/callback`), then reads the credential
  * again on focus and every 2 s until it is connected, for up to five minutes.
  */
-export function useConnect(): { connect: (name: string) => Promise<void>; waiting: string | null } {
+export function useConnect(): { connect: (name: string) => Promise<CredentialConnectOut>; waiting: string | null } {
   const [waiting, setWaiting] = useState<string | null>(null);
   const upsert = useCredentials((s) => s.upsert);
   useEffect(() => {
@@ -131,10 +131,11 @@ export function useConnect(): { connect: (name: string) => Promise<void>; waitin
     const w = window.open('', '_blank');
     if (w) w.opener = null;
     try {
-      const { authorize_url } = await credentialsApi.connect(name);
-      if (w) w.location.href = authorize_url;
-      else window.open(authorize_url, '_blank', 'noopener');
+      const out = await credentialsApi.connect(name);
+      if (w) w.location.href = out.authorize_url;
+      else window.open(out.authorize_url, '_blank', 'noopener');
       setWaiting(name);
+      return out;
     } catch (e) {
       w?.close();
       throw e;

@@ -81,10 +81,10 @@ export function testUrlFor(hosts: string[] | null): string {
   return `${loopback ? 'http' : 'https'}://${host}/`;
 }
 
-/** Whether a credential of this type must name the hosts it may go to. A `secret` signs or
- * checks webhooks and is never sent anywhere. */
-export function needsHosts(type: string): boolean {
-  return type !== 'secret';
+/** Whether a credential of this type must name the hosts it may go to (the type says; a
+ * `secret` signs or checks webhooks and is never sent anywhere). */
+export function needsHosts(info: Pick<CredentialTypeInfo, 'type' | 'hosts_required'> | undefined): boolean {
+  return info ? info.hosts_required : true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -94,10 +94,20 @@ export interface CredentialField extends FormField {
   secret: boolean;
 }
 
-/** The fields of a type's `data`, secret ones marked. */
-export function credentialFields(info: Pick<CredentialTypeInfo, 'schema' | 'secret_fields'>): CredentialField[] {
+/** What the form of a type holds: the fields of its `data` (secret ones marked), and whether
+ * it names hosts. */
+export interface CredentialShape {
+  fields: CredentialField[];
+  hostsRequired: boolean;
+}
+
+export function credentialShape(info: Pick<CredentialTypeInfo, 'type' | 'schema' | 'secret_fields' | 'hosts_required'> | undefined): CredentialShape {
+  if (!info) return { fields: [], hostsRequired: true };
   const secret = new Set(info.secret_fields);
-  return formFields(info.schema ?? ({} as JsonSchema)).map((f) => ({ ...f, secret: secret.has(f.name) }));
+  return {
+    fields: formFields(info.schema ?? ({} as JsonSchema)).map((f) => ({ ...f, secret: secret.has(f.name) })),
+    hostsRequired: needsHosts(info),
+  };
 }
 
 /** Whether a field applies given the other values (an oauth2 client_credentials grant has no
@@ -137,17 +147,18 @@ export function draftOf(c: CredentialOut): CredentialDraft {
   return { name: c.name, type: c.type, description: c.description ?? '', hosts: (c.allowed_hosts ?? []).join('\n'), data: { ...c.data } };
 }
 
-const NAME = /^[^\s/]+$/;
+/** The server's rule (`credentials::vault::check_name`). */
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** Field → problem, for what can be told before asking the server. `existing` is the stored
  * credential when editing. */
-export function draftProblems(draft: CredentialDraft, fields: CredentialField[], existing?: CredentialOut): Record<string, string> {
+export function draftProblems(draft: CredentialDraft, { fields, hostsRequired }: CredentialShape, existing?: CredentialOut): Record<string, string> {
   const out: Record<string, string> = {};
   if (!existing) {
     if (!draft.name.trim()) out.name = 'Name the credential: steps refer to it by this name.';
-    else if (!NAME.test(draft.name.trim())) out.name = 'A name holds no spaces and no `/`.';
+    else if (!NAME.test(draft.name.trim())) out.name = 'A credential name has 1 to 64 letters, digits, `-`, `_` or `.`.';
   }
-  if (needsHosts(draft.type)) {
+  if (hostsRequired) {
     const hosts = parseHosts(draft.hosts);
     const wrong = hosts.map(hostPatternProblem).find(Boolean);
     if (wrong) out.allowed_hosts = wrong;
@@ -165,7 +176,7 @@ export function draftProblems(draft: CredentialDraft, fields: CredentialField[],
 
 /** The draft's `data` as the API takes it: empty values left out (an empty secret keeps the
  * stored one on an update), fields that do not apply dropped. */
-export function dataOf(draft: CredentialDraft, fields: CredentialField[]): Record<string, unknown> {
+export function dataOf(draft: CredentialDraft, { fields }: CredentialShape): Record<string, unknown> {
   const known = new Set(fields.map((f) => f.name));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(draft.data)) {
@@ -180,23 +191,23 @@ export function dataOf(draft: CredentialDraft, fields: CredentialField[]): Recor
   return out;
 }
 
-function hostsOf(draft: CredentialDraft, existing?: CredentialOut): string[] | null {
+function hostsOf(draft: CredentialDraft, shape: CredentialShape, existing?: CredentialOut): string[] | null {
   const hosts = parseHosts(draft.hosts);
   if (hosts.length) return hosts;
-  // A secret goes nowhere; an unbound file credential stays unbound.
-  return !needsHosts(draft.type) || existing?.allowed_hosts === null ? null : [];
+  // A secret goes nowhere; an unbound credential stays unbound.
+  return !shape.hostsRequired || existing?.allowed_hosts === null ? null : [];
 }
 
 /** `POST /credentials`'s body. */
-export function credentialIn(draft: CredentialDraft, fields: CredentialField[]): CredentialIn {
-  const body: CredentialIn = { name: draft.name.trim(), type: draft.type, data: dataOf(draft, fields), allowed_hosts: hostsOf(draft) };
+export function credentialIn(draft: CredentialDraft, shape: CredentialShape): CredentialIn {
+  const body: CredentialIn = { name: draft.name.trim(), type: draft.type, data: dataOf(draft, shape), allowed_hosts: hostsOf(draft, shape) };
   if (draft.description.trim()) body.description = draft.description.trim();
   return body;
 }
 
 /** `PUT /credentials/{name}`'s body: secrets left empty are left out, so the stored ones stay. */
-export function credentialUpdate(draft: CredentialDraft, fields: CredentialField[], existing: CredentialOut): CredentialUpdate {
-  const body: CredentialUpdate = { data: dataOf(draft, fields), allowed_hosts: hostsOf(draft, existing), description: draft.description.trim() };
+export function credentialUpdate(draft: CredentialDraft, shape: CredentialShape, existing: CredentialOut): CredentialUpdate {
+  const body: CredentialUpdate = { data: dataOf(draft, shape), allowed_hosts: hostsOf(draft, shape, existing), description: draft.description.trim() };
   if (draft.type !== existing.type) body.type = draft.type;
   return body;
 }

@@ -58,6 +58,8 @@ export interface CredentialTypeInfo {
   description: string;
   schema: JsonSchema;
   secret_fields: string[];
+  /** Whether `allowed_hosts` is required (every type that is sent with requests). */
+  hosts_required: boolean;
 }
 
 export interface CredentialTypeList {
@@ -76,4 +78,6 @@ export interface CredentialTestOut {
 
 export interface CredentialConnectOut {
   authorize_url: string;
+  /** Where the provider sends the browser back (register it at the provider). */
+  redirect_uri: string;
 }

@@ -6,7 +6,7 @@ import { toast } from '../../../app/toast';
 import { ApiError, describeError } from '../../../lib/http';
 import { credentialsApi } from '../api';
 import { useCredentials, useCredentialTypes } from '../hooks';
-import { credentialFields, credentialIn, credentialUpdate, draftOf, draftProblems, emptyDraft, type CredentialDraft } from '../model';
+import { credentialIn, credentialShape, credentialUpdate, draftOf, draftProblems, emptyDraft, type CredentialDraft } from '../model';
 import type { CredentialOut } from '../types';
 import { CredentialForm } from './CredentialForm';
 
@@ -50,8 +50,8 @@ export function CredentialDialog({
     return { ...emptyDraft(type), ...initial, type };
   }, [draft, types, initial, kinds]);
   const info = types?.find((t) => t.type === current?.type);
-  const fields = useMemo(() => (info ? credentialFields(info) : []), [info]);
-  const problems = current ? draftProblems(current, fields, existing) : {};
+  const shape = useMemo(() => credentialShape(info), [info]);
+  const problems = current ? draftProblems(current, shape, existing) : {};
   const errors = tried ? { ...problems, ...shown } : shown;
 
   async function save() {
@@ -60,7 +60,7 @@ export function CredentialDialog({
     if (Object.keys(problems).length) return;
     setBusy(true);
     try {
-      const saved = existing ? await credentialsApi.update(existing.name, credentialUpdate(current, fields, existing)) : await credentialsApi.create(credentialIn(current, fields));
+      const saved = existing ? await credentialsApi.update(existing.name, credentialUpdate(current, shape, existing)) : await credentialsApi.create(credentialIn(current, shape));
       upsert(saved);
       toast.success(existing ? `Saved “${saved.name}”.` : `Created “${saved.name}”.`);
       onSaved?.(saved);
@@ -110,7 +110,7 @@ export function CredentialDialog({
               setShown({});
             }}
             types={types}
-            fields={fields}
+            shape={shape}
             existing={existing}
             kinds={kinds}
             errors={errors}

@@ -6,7 +6,7 @@ import { Plus, Trash2 } from 'lucide-react';
 import { useState } from 'react';
 import { Field, IconButton } from '../../../app/ui';
 import { display, numberOrText } from '../../../editor/form/fields';
-import { fieldApplies, needsHosts, requiredBy, type CredentialDraft, type CredentialField } from '../model';
+import { fieldApplies, requiredBy, type CredentialDraft, type CredentialField, type CredentialShape } from '../model';
 import type { CredentialOut, CredentialTypeInfo } from '../types';
 
 function label(name: string): string {
@@ -18,7 +18,7 @@ export interface CredentialFormProps {
   draft: CredentialDraft;
   onChange: (draft: CredentialDraft) => void;
   types: CredentialTypeInfo[];
-  fields: CredentialField[];
+  shape: CredentialShape;
   /** The stored credential when editing (its name is fixed, its secrets shown as set). */
   existing?: CredentialOut;
   /** Only these types may be chosen (all when absent). */
@@ -26,7 +26,7 @@ export interface CredentialFormProps {
   errors: Record<string, string>;
 }
 
-export function CredentialForm({ draft, onChange, types, fields, existing, kinds, errors }: CredentialFormProps) {
+export function CredentialForm({ draft, onChange, types, shape, existing, kinds, errors }: CredentialFormProps) {
   const offered = types.filter((t) => !kinds || kinds.includes(t.type) || t.type === draft.type);
   const info = types.find((t) => t.type === draft.type);
   const kept = existing && existing.type === draft.type ? existing.secrets_set : [];
@@ -50,12 +50,12 @@ export function CredentialForm({ draft, onChange, types, fields, existing, kinds
           </select>
         </Field>
       </div>
-      {fields
+      {shape.fields
         .filter((f) => fieldApplies(draft.type, f.name, draft.data))
         .map((f) => (
           <DataField key={`${draft.type}.${f.name}`} field={requiredBy(draft, f.name) ? { ...f, required: true } : f} value={draft.data[f.name]} isSet={kept.includes(f.name)} error={errors[`data.${f.name}`]} onChange={(v) => setData(f.name, v)} />
         ))}
-      {needsHosts(draft.type) && (
+      {shape.hostsRequired && (
         <Field
           label="Allowed hosts"
           htmlFor="credential-hosts"

@@ -31,7 +31,7 @@ export function CredentialsPage() {
 
   const onConnect = (c: CredentialOut) =>
     connect(c.name).then(
-      () => toast.info(`Approve the access in the new window; “${c.name}” turns ok when it comes back.`),
+      ({ redirect_uri }) => toast.info(`Approve the access in the new window; “${c.name}” turns ok when it comes back. (The provider must allow the redirect URI ${redirect_uri}.)`),
       (e) => toast.error(`Could not connect “${c.name}”.`, e),
     );
 
