@@ -27,18 +27,78 @@ export type ActionList = {
   next_cursor: string | null;
 };
 
-/** `GET /credentials`: names and types, never secrets. */
+/** `POST /credentials/{name}/connect`: the provider's page to open. */
+export type ConnectOut = {
+  authorize_url: string;
+  /** Where the provider sends the browser back (register it at the provider). */
+  redirect_uri: string;
+};
+
+/** A credential to create. */
+export type CredentialIn = {
+  /**
+   * Host patterns it may be sent to (`api.example.com`, `*.example.com`, `host:port`);
+   * required for every type but `secret`.
+   */
+  allowed_hosts?: string[] | null;
+  /** The fields of the type; secret ones are write-only. */
+  data?: Record<string, unknown>;
+  description?: string;
+  /** What workflows name it by: letters, digits, `-`, `_`, `.` (at most 64). */
+  name: string;
+  /** `bearer`, `basic`, `api_key`, `header`, `secret` or `oauth2` (see `GET /credential-types`). */
+  type: string;
+};
+
+/** `GET /credentials`: every credential (the operator's read-only ones first); never a secret. */
 export type CredentialList = {
-  items: CredentialSummary[];
+  items: CredentialView[];
   /** Pass it as `?cursor=` for the next page; `null` on the last page. */
   next_cursor: string | null;
 };
 
-/** A credential as lists show it: never its secret. */
-export type CredentialSummary = {
+/** `GET /credential-types`: each type with the JSON Schema of its `data`. */
+export type CredentialTypeList = {
+  items: KindInfo[];
+  /** Pass it as `?cursor=` for the next page; `null` on the last page. */
+  next_cursor: string | null;
+};
+
+/**
+ * A change to a credential: fields left out stay; a secret field left out (or empty) keeps
+ * its stored value.
+ */
+export type CredentialUpdate = {
+  allowed_hosts?: string[] | null;
+  data?: Record<string, unknown> | null;
+  description?: string | null;
+  type?: string | null;
+};
+
+/** A credential as the API shows it: never a secret. */
+export type CredentialView = {
+  /** `null`: unbound (only the operator's file and environment credentials may be). */
+  allowed_hosts?: string[] | null;
+  created_at?: string | null;
+  /** The non-secret fields. */
+  data: Record<string, unknown>;
+  description: string;
+  last_used_at?: string | null;
   name: string;
-  /** `bearer`, `basic`, `api_key` or `secret`. */
+  read_only: boolean;
+  /** The secret fields that hold a value. */
+  secrets_set: string[];
+  /** `database` (managed here) or `file` (the operator's file or environment: read-only). */
+  source: string;
+  /** `ok`, `not_connected` (OAuth2 not yet connected) or `needs_reconnect`. */
+  status: string;
+  status_message?: string | null;
+  /** OAuth2: when the current access token expires. */
+  token_expires_at?: string | null;
   type: string;
+  updated_at?: string | null;
+  /** The workflows that name it (current versions). */
+  used_by: string[];
 };
 
 /** One finished attempt of a delivery. */
@@ -202,6 +262,19 @@ export type ExecutionSummaryOut = {
   /** The workflow version it runs. */
   version: number;
   workflow_id: string;
+};
+
+/** A credential type as `GET /credential-types` lists it. */
+export type KindInfo = {
+  description: string;
+  /** Whether `allowed_hosts` is required (every type that is sent with requests). */
+  hosts_required: boolean;
+  /** The JSON Schema of `data`. */
+  schema: Record<string, unknown>;
+  /** The fields of `data` that are secret: write-only, never returned. */
+  secret_fields: string[];
+  title: string;
+  type: string;
 };
 
 export type LastExecutionOut = {
@@ -375,6 +448,20 @@ export type TestEventOut = {
   execution_id: string;
   /** The request as the workflow sees it under `trigger` (secret headers redacted). */
   request: TriggerEvent;
+};
+
+/** `POST /credentials/{name}/test`: a URL to call with the credential (optional). */
+export type TestIn = {
+  /** Called with `GET` through the `http` action (host binding and outbound policy apply). */
+  url?: string | null;
+};
+
+/** The result of `POST /credentials/{name}/test`. */
+export type TestResult = {
+  message: string;
+  ok: boolean;
+  /** The status the test URL answered with. */
+  status?: number | null;
 };
 
 /** The trigger event as templates see it under `trigger`. */

@@ -14,7 +14,7 @@ import {
   parseHosts,
   testUrlFor,
 } from './model';
-import type { CredentialOut, CredentialTypeInfo } from './types';
+import type { Credential, CredentialTypeInfo } from '../../lib/types';
 
 const basic: CredentialTypeInfo = {
   type: 'basic',
@@ -46,7 +46,7 @@ const oauth2: CredentialTypeInfo = {
   hosts_required: true,
 };
 
-const stored: CredentialOut = {
+const stored: Credential = {
   name: 'crm',
   type: 'basic',
   description: 'CRM login',

@@ -4,21 +4,21 @@ import { useCallback, useEffect, useState } from 'react';
 import { create } from 'zustand';
 import { describeError } from '../../lib/http';
 import { credentialsApi } from './api';
-import type { CredentialConnectOut, CredentialOut, CredentialTypeInfo } from './types';
+import type { CredentialConnect, Credential, CredentialTypeInfo } from '../../lib/types';
 
 interface CredentialsState {
-  credentials: CredentialOut[] | null;
+  credentials: Credential[] | null;
   error: string | null;
   loading: boolean;
   load: () => Promise<void>;
   /** Reads the list again (after a run, a connect, a change elsewhere). */
   reload: () => Promise<void>;
   /** Puts a created or updated credential in the list. */
-  upsert: (c: CredentialOut) => void;
+  upsert: (c: Credential) => void;
   forget: (name: string) => void;
 }
 
-const byName = (a: CredentialOut, b: CredentialOut) => a.name.localeCompare(b.name);
+const byName = (a: Credential, b: Credential) => a.name.localeCompare(b.name);
 
 export const useCredentials = create<CredentialsState>((set, get) => ({
   credentials: null,
@@ -41,7 +41,7 @@ export const useCredentials = create<CredentialsState>((set, get) => ({
 }));
 
 /** The credential list, loading it on first use (empty while loading or on error). */
-export function useCredentialList(): CredentialOut[] {
+export function useCredentialList(): Credential[] {
   const { credentials, loading, error, load } = useCredentials();
   useEffect(() => {
     if (!credentials && !loading && !error) void load();
@@ -100,7 +100,7 @@ export function useRefreshOnFocus(poll = false, pollMs = 2000): void {
  * window (the provider sends it back to Weft's `/oauth/callback`), then reads the credential
  * again on focus and every 2 s until it is connected, for up to five minutes.
  */
-export function useConnect(): { connect: (name: string) => Promise<CredentialConnectOut>; waiting: string | null } {
+export function useConnect(): { connect: (name: string) => Promise<CredentialConnect>; waiting: string | null } {
   const [waiting, setWaiting] = useState<string | null>(null);
   const upsert = useCredentials((s) => s.upsert);
   useEffect(() => {

@@ -3,7 +3,7 @@
 // a type's schema, and the form's state turned into the API's body. No React, no HTTP.
 import type { JsonSchema } from '../../editor/form/jsonSchema';
 import { formFields, type FormField } from '../../editor/form/schema';
-import type { CredentialIn, CredentialOut, CredentialTypeInfo, CredentialUpdate } from './types';
+import type { CredentialIn, Credential, CredentialTypeInfo, CredentialUpdate } from '../../lib/types';
 
 /** Why `text` is not a host pattern (`api.example.com`, `*.example.com`, `127.0.0.1:8080`,
  * `[::1]:8443`), or `null` when it is one. Mirrors the server's rules and wording. */
@@ -73,7 +73,7 @@ export function hostOfUrl(url: unknown): string {
 }
 
 /** The URL a Test button starts with: the first host's root (`http` for loopback hosts). */
-export function testUrlFor(hosts: string[] | null): string {
+export function testUrlFor(hosts: string[] | null | undefined): string {
   const first = hosts?.[0];
   if (!first) return '';
   const host = first.replace(/^\*\./, '');
@@ -124,7 +124,7 @@ export function requiredBy(draft: CredentialDraft, field: string): boolean {
 }
 
 /** Whether a type connects through the browser (an OAuth2 authorization-code grant). */
-export function canConnect(c: Pick<CredentialOut, 'type' | 'data'>): boolean {
+export function canConnect(c: Pick<Credential, 'type' | 'data'>): boolean {
   return c.type === 'oauth2' && (c.data.grant ?? 'authorization_code') === 'authorization_code';
 }
 
@@ -143,7 +143,7 @@ export function emptyDraft(type: string, hosts = ''): CredentialDraft {
 }
 
 /** The form for an existing credential: its non-secret data; secrets stay empty. */
-export function draftOf(c: CredentialOut): CredentialDraft {
+export function draftOf(c: Credential): CredentialDraft {
   return { name: c.name, type: c.type, description: c.description ?? '', hosts: (c.allowed_hosts ?? []).join('\n'), data: { ...c.data } };
 }
 
@@ -152,7 +152,7 @@ const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** Field → problem, for what can be told before asking the server. `existing` is the stored
  * credential when editing. */
-export function draftProblems(draft: CredentialDraft, { fields, hostsRequired }: CredentialShape, existing?: CredentialOut): Record<string, string> {
+export function draftProblems(draft: CredentialDraft, { fields, hostsRequired }: CredentialShape, existing?: Credential): Record<string, string> {
   const out: Record<string, string> = {};
   if (!existing) {
     if (!draft.name.trim()) out.name = 'Name the credential: steps refer to it by this name.';
@@ -162,7 +162,7 @@ export function draftProblems(draft: CredentialDraft, { fields, hostsRequired }:
     const hosts = parseHosts(draft.hosts);
     const wrong = hosts.map(hostPatternProblem).find(Boolean);
     if (wrong) out.allowed_hosts = wrong;
-    else if (hosts.length === 0 && (!existing || existing.allowed_hosts !== null)) out.allowed_hosts = 'Name at least one host this credential may be sent to.';
+    else if (hosts.length === 0 && (!existing || existing.allowed_hosts != null)) out.allowed_hosts = 'Name at least one host this credential may be sent to.';
   }
   const keptSecrets = existing && existing.type === draft.type ? existing.secrets_set : [];
   for (const f of fields) {
@@ -191,11 +191,11 @@ export function dataOf(draft: CredentialDraft, { fields }: CredentialShape): Rec
   return out;
 }
 
-function hostsOf(draft: CredentialDraft, shape: CredentialShape, existing?: CredentialOut): string[] | null {
+function hostsOf(draft: CredentialDraft, shape: CredentialShape, existing?: Credential): string[] | null {
   const hosts = parseHosts(draft.hosts);
   if (hosts.length) return hosts;
   // A secret goes nowhere; an unbound credential stays unbound.
-  return !shape.hostsRequired || existing?.allowed_hosts === null ? null : [];
+  return !shape.hostsRequired || (existing && existing.allowed_hosts == null) ? null : [];
 }
 
 /** `POST /credentials`'s body. */
@@ -206,7 +206,7 @@ export function credentialIn(draft: CredentialDraft, shape: CredentialShape): Cr
 }
 
 /** `PUT /credentials/{name}`'s body: secrets left empty are left out, so the stored ones stay. */
-export function credentialUpdate(draft: CredentialDraft, shape: CredentialShape, existing: CredentialOut): CredentialUpdate {
+export function credentialUpdate(draft: CredentialDraft, shape: CredentialShape, existing: Credential): CredentialUpdate {
   const body: CredentialUpdate = { data: dataOf(draft, shape), allowed_hosts: hostsOf(draft, shape, existing), description: draft.description.trim() };
   if (draft.type !== existing.type) body.type = draft.type;
   return body;

@@ -7,16 +7,17 @@ import { ApiError, describeError } from '../../../lib/http';
 import { credentialsApi } from '../api';
 import { useCredentials, useCredentialTypes } from '../hooks';
 import { credentialIn, credentialShape, credentialUpdate, draftOf, draftProblems, emptyDraft, type CredentialDraft } from '../model';
-import type { CredentialOut } from '../types';
+import type { Credential } from '../../../lib/types';
 import { CredentialForm } from './CredentialForm';
 
-/** Where a server's refusal goes: the field it names (`details.field`, or a field named in the
- * message), else above the form. */
+/** Where a server's refusal goes: under the field it names (`details.field`), else above the
+ * form. */
 function serverProblem(e: unknown): Record<string, string> {
   if (!(e instanceof ApiError)) return { form: describeError(e) };
   if (e.code === 'conflict' && e.status === 409) return { name: e.message };
   const field = (e.details as { field?: unknown } | null | undefined)?.field;
-  if (typeof field === 'string') return { [field.replace(/^\//, '').replace(/\//g, '.')]: e.message, form: e.message };
+  // The server names `name`, `type`, `allowed_hosts`, `description` or `data.<field>`.
+  if (typeof field === 'string' && (/^(name|type|allowed_hosts|description)$/.test(field) || field.startsWith('data.'))) return { [field]: e.message };
   if (/allowed_hosts/.test(e.message)) return { allowed_hosts: e.message };
   return { form: e.message };
 }
@@ -28,13 +29,13 @@ export function CredentialDialog({
   onClose,
   onSaved,
 }: {
-  existing?: CredentialOut;
+  existing?: Credential;
   /** Starting values of a new credential (e.g. hosts from the step's URL). */
   initial?: Partial<CredentialDraft>;
   /** The types that fit where it will be used (all when absent). */
   kinds?: string[];
   onClose: () => void;
-  onSaved?: (c: CredentialOut) => void;
+  onSaved?: (c: Credential) => void;
 }) {
   const { types, error, retry } = useCredentialTypes();
   const upsert = useCredentials((s) => s.upsert);

@@ -7,7 +7,7 @@ import { useState } from 'react';
 import { Field, IconButton } from '../../../app/ui';
 import { display, numberOrText } from '../../../editor/form/fields';
 import { fieldApplies, requiredBy, type CredentialDraft, type CredentialField, type CredentialShape } from '../model';
-import type { CredentialOut, CredentialTypeInfo } from '../types';
+import type { Credential, CredentialTypeInfo } from '../../../lib/types';
 
 function label(name: string): string {
   const special: Record<string, string> = { url: 'URL', authorize_url: 'Authorize URL', token_url: 'Token URL', client_id: 'Client ID', extra_params: 'Extra parameters' };
@@ -20,7 +20,7 @@ export interface CredentialFormProps {
   types: CredentialTypeInfo[];
   shape: CredentialShape;
   /** The stored credential when editing (its name is fixed, its secrets shown as set). */
-  existing?: CredentialOut;
+  existing?: Credential;
   /** Only these types may be chosen (all when absent). */
   kinds?: string[];
   errors: Record<string, string>;
@@ -59,8 +59,8 @@ export function CredentialForm({ draft, onChange, types, shape, existing, kinds,
         <Field
           label="Allowed hosts"
           htmlFor="credential-hosts"
-          required={!existing || existing.allowed_hosts !== null}
-          hint={existing?.allowed_hosts === null && !draft.hosts.trim() ? 'Unbound: it may be sent to any host. Name hosts to bind it.' : 'One per line: api.example.com, *.example.com, 127.0.0.1:8080 — no scheme, no path. The credential is sent nowhere else.'}
+          required={!existing || existing.allowed_hosts != null}
+          hint={existing && existing.allowed_hosts == null && !draft.hosts.trim() ? 'Unbound: it may be sent to any host. Name hosts to bind it.' : 'One per line: api.example.com, *.example.com, 127.0.0.1:8080 — no scheme, no path. The credential is sent nowhere else.'}
           error={errors.allowed_hosts}
         >
           <textarea id="credential-hosts" rows={3} value={draft.hosts} spellCheck={false} placeholder={'api.example.com\n*.example.com'} data-testid="credential-hosts" aria-invalid={!!errors.allowed_hosts || undefined} onChange={(e) => onChange({ ...draft, hosts: e.target.value })} />

@@ -6,12 +6,12 @@ import { Button, Field, Modal } from '../../../app/ui';
 import { describeError } from '../../../lib/http';
 import { credentialsApi } from '../api';
 import { testUrlFor } from '../model';
-import type { CredentialOut, CredentialTestOut } from '../types';
+import type { Credential, CredentialTestResult } from '../../../lib/types';
 
-export function CredentialTestDialog({ credential, onClose, onTested }: { credential: CredentialOut; onClose: () => void; onTested?: () => void }) {
-  const [url, setUrl] = useState(() => testUrlFor(credential.allowed_hosts));
+export function CredentialTestDialog({ credential, onClose, onTested }: { credential: Credential; onClose: () => void; onTested?: () => void }) {
+  const [url, setUrl] = useState(() => testUrlFor(credential.allowed_hosts ?? null));
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<CredentialTestOut | null>(null);
+  const [result, setResult] = useState<CredentialTestResult | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   async function run() {

@@ -12,11 +12,11 @@ import { useWorkflowList } from '../../workflows/hooks';
 import { credentialsApi } from '../api';
 import { useConnect, useCredentials, useCredentialList, useRefreshOnFocus } from '../hooks';
 import { blockingWorkflows, canConnect } from '../model';
-import type { CredentialOut } from '../types';
+import type { Credential } from '../../../lib/types';
 import { CredentialDialog } from './CredentialDialog';
 import { CredentialTestDialog } from './CredentialTestDialog';
 
-type Dialog = { kind: 'new' } | { kind: 'edit' | 'test' | 'delete'; credential: CredentialOut } | null;
+type Dialog = { kind: 'new' } | { kind: 'edit' | 'test' | 'delete'; credential: Credential } | null;
 
 export function CredentialsPage() {
   const items = useCredentialList();
@@ -29,7 +29,7 @@ export function CredentialsPage() {
   const workflows = useWorkflowList().data?.items;
   const ids = new Map((workflows ?? []).map((w) => [w.name, w.id]));
 
-  const onConnect = (c: CredentialOut) =>
+  const onConnect = (c: Credential) =>
     connect(c.name).then(
       ({ redirect_uri }) => toast.info(`Approve the access in the new window; “${c.name}” turns ok when it comes back. (The provider must allow the redirect URI ${redirect_uri}.)`),
       (e) => toast.error(`Could not connect “${c.name}”.`, e),
@@ -86,7 +86,7 @@ export function CredentialsPage() {
                     {c.type === 'oauth2' && typeof c.data.grant === 'string' && <div className="muted small">{c.data.grant.replace(/_/g, ' ')}</div>}
                   </td>
                   <td data-testid="credential-hosts-cell">
-                    <Hosts hosts={c.allowed_hosts} type={c.type} />
+                    <Hosts hosts={c.allowed_hosts ?? null} type={c.type} />
                   </td>
                   <td data-testid="credential-used-by">
                     <UsedBy names={c.used_by ?? []} ids={ids} />
@@ -174,7 +174,7 @@ function UsedBy({ names, ids }: { names: string[]; ids: Map<string, string> }) {
   );
 }
 
-export function CredentialStatusBadge({ credential: c }: { credential: Pick<CredentialOut, 'status' | 'status_message' | 'token_expires_at'> }) {
+export function CredentialStatusBadge({ credential: c }: { credential: Pick<Credential, 'status' | 'status_message' | 'token_expires_at'> }) {
   const label = c.status === 'needs_reconnect' ? 'needs reconnect' : c.status === 'not_connected' ? 'not connected' : 'ok';
   return (
     <div className="cred-status">
@@ -193,7 +193,7 @@ export function CredentialStatusBadge({ credential: c }: { credential: Pick<Cred
 }
 
 /** Deletes, or shows why not: the server refuses while workflows name the credential. */
-function DeleteDialog({ credential: c, ids, onClose }: { credential: CredentialOut; ids: Map<string, string>; onClose: () => void }) {
+function DeleteDialog({ credential: c, ids, onClose }: { credential: Credential; ids: Map<string, string>; onClose: () => void }) {
   const forget = useCredentials((s) => s.forget);
   const [busy, setBusy] = useState(false);
   const [refused, setRefused] = useState<{ message: string; workflows: string[] } | null>(null);
