@@ -21,6 +21,7 @@
 //! | `GET /inflight/{name}?ms=M` | 200 `{in_flight}` after M ms; records the most requests for `name` in flight at once ([`MockApi::max_in_flight`]) |
 //! | `GET /enrich/{kind}/{id}` | 200 deterministic data about the thing |
 //! | `ANY /echo` | 200 `{method, path, headers, query, body}` |
+//! | `/oauth/…` | a mock OAuth2 provider (see the `oauth` module) |
 //!
 //! `POST /users` and `POST /contacts` honour an `Idempotency-Key` header: a repeated key gets
 //! the first answer again and creates nothing.
@@ -28,7 +29,10 @@
 //! [`TempPostgres`] starts a throwaway PostgreSQL server for the store's and the server's
 //! tests.
 
+mod oauth;
 pub mod postgres;
+
+pub use oauth::CLIENT_SECRET as OAUTH_CLIENT_SECRET;
 
 pub use postgres::TempPostgres;
 
@@ -169,6 +173,11 @@ impl MockApi {
         map.get(name).map(|c| (c.1, c.2)).unwrap_or_default()
     }
 
+    /// The mock OAuth2 provider's counters: `{issued, refreshes, authorizations, client_credentials}`.
+    pub fn oauth_stats(&self) -> Value {
+        oauth::stats_of(&self.state)
+    }
+
     pub fn users(&self) -> Vec<Value> {
         self.state.lock().users.values().cloned().collect()
     }
@@ -217,6 +226,8 @@ struct Shared {
     barriers: Mutex<HashMap<String, watch::Sender<usize>>>,
     /// `/inflight/{name}`: (in flight now, most at once, requests seen).
     in_flight: Mutex<HashMap<String, (usize, usize, usize)>>,
+    /// The mock OAuth2 provider (`/oauth/…`).
+    oauth: Mutex<oauth::Provider>,
 }
 
 impl Shared {
@@ -252,6 +263,13 @@ fn router(state: Arc<Shared>) -> Router {
         .route("/slow", get(slow))
         .route("/inflight/{name}", get(in_flight))
         .route("/enrich/{kind}/{id}", get(enrich))
+        .route("/oauth/authorize", get(oauth::authorize))
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/config", post(oauth::config))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/oauth/expire", post(oauth::expire))
+        .route("/oauth/stats", get(oauth::stats))
+        .route("/oauth/me", get(oauth::me))
         .route("/echo", any(echo))
         .route("/echo/{*rest}", any(echo))
         .fallback(not_found)

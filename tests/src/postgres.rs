@@ -131,7 +131,8 @@ impl TempPostgres {
         self.create_database(&format!("t_{n}"))
     }
 
-    fn data_dir(&self) -> PathBuf {
+    /// The server's data directory (tests search its files for secrets).
+    pub fn data_dir(&self) -> PathBuf {
         self.root.join("data")
     }
 

@@ -9,7 +9,8 @@ use crate::typed::TypedAction;
 use async_trait::async_trait;
 use base64::Engine as _;
 use engine::action::{ActionContext, ActionError, ActionOutput, ConfigProblem};
-use engine::credentials::Credential;
+use engine::credentials::{Credential, CredentialError, Resolved};
+use engine::redact::Secrets;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -20,6 +21,12 @@ use serde_json::{Map, Value, json};
 use crate::config::{self, DurationText, Pairs, Status, Templated, Text, Texts, is_template};
 
 /// Calls an HTTP API.
+///
+/// With `credential`: the credential's hosts are checked before anything is sent (and at
+/// every redirect hop that still carries it); a 401 answer lets the credential's provider
+/// renew it (OAuth2) and the request is sent once more; the credential's secrets an API echoes
+/// in the answer's headers or body are masked as `***` (secrets shorter than 4 characters are
+/// not looked for) in the output and in errors.
 ///
 /// Headers, query parameters and form fields take a text, a list of texts (the name is
 /// repeated) or null (left out). Methods other than GET, HEAD and OPTIONS carry an
@@ -48,8 +55,10 @@ pub struct Config {
     /// A raw text body, sent as it is; set a `Content-Type` header to describe it.
     #[serde(default)]
     pub body: Option<Text>,
-    /// The name of a stored credential (bearer, basic or API key) to authenticate with. It
-    /// overrides an `Authorization` (or API key) header set in `headers`.
+    /// The name of a stored credential (bearer, basic, API key or header) to authenticate
+    /// with. It overrides an `Authorization` (or API key) header set in `headers`. A credential
+    /// bound to hosts is sent only to them; it never follows a redirect to another origin. An
+    /// answer that echoes it shows it as `***`.
     #[serde(default)]
     pub credential: Option<String>,
     /// Statuses besides 2xx that are a success, e.g. `[404]`.
@@ -319,16 +328,44 @@ impl TypedAction for Http {
         config: Config,
     ) -> Result<ActionOutput, ActionError> {
         let request = Request::from_config(config, ctx)?;
-        let credential = match &request.credential {
-            Some(name) => Some(credential(ctx, name).await?),
-            None => None,
+        let Some(name) = request.credential.clone() else {
+            return request
+                .send(&self.client, None)
+                .await?
+                .finish(&Secrets::default());
         };
-        request.send(&self.client, credential).await
+        let resolved = ctx.credentials.get(&name).await.map_err(credential_error)?;
+        let mut secrets = Secrets::default();
+        secrets.add_credential(&resolved.credential);
+        let answer = request
+            .send(&self.client, Some((&name, &resolved)))
+            .await
+            .map_err(|e| scrub_error(e, &secrets))?;
+        if answer.status != reqwest::StatusCode::UNAUTHORIZED || !answer.authenticated {
+            return answer.finish(&secrets);
+        }
+        // Rejected: a provider that can renew the credential (OAuth2) hands out a new one, and
+        // the request is sent once more; its answer is the final one.
+        let renewed = ctx
+            .credentials
+            .rejected(&name, &resolved.credential)
+            .await
+            .map_err(credential_error)?;
+        let Some(renewed) = renewed else {
+            return answer.finish(&secrets);
+        };
+        secrets.add_credential(&renewed.credential);
+        request
+            .send(&self.client, Some((&name, &renewed)))
+            .await
+            .map_err(|e| scrub_error(e, &secrets))?
+            .finish(&secrets)
     }
 }
 
 /// A request ready to be built, from the rendered config. Holds no secret: the credential is
 /// applied by name in [`Request::send`].
+#[derive(Clone)]
 struct Request {
     method: Method,
     url: Url,
@@ -419,13 +456,14 @@ impl Request {
     }
 
     /// Sends the request with the credential applied, follows redirects (checking the
-    /// outbound policy at every hop, dropping credentials when the origin changes), and reads
-    /// the answer, at most `max_size` bytes of it.
+    /// outbound policy at every hop, dropping credentials when the origin changes, and
+    /// checking the credential's hosts at every hop that still carries it, before anything is
+    /// sent there), and reads the answer, at most `max_size` bytes of it.
     async fn send(
-        self,
+        &self,
         client: &crate::HttpClient,
-        credential: Option<(String, Credential)>,
-    ) -> Result<ActionOutput, ActionError> {
+        credential: Option<(&str, &Resolved)>,
+    ) -> Result<Answer, ActionError> {
         let Request {
             mut method,
             mut url,
@@ -436,16 +474,18 @@ impl Request {
             credential: _,
             timeout,
             max_size,
-            accept,
-        } = self;
+            accept: _,
+        } = self.clone();
         let mut secret_headers = vec![
             header::AUTHORIZATION,
             header::PROXY_AUTHORIZATION,
             header::COOKIE,
         ];
-        if let Some((name, credential)) = credential {
+        // The credential while it is attached: it is dropped with the secret headers.
+        let mut attached = credential;
+        if let Some((name, resolved)) = attached {
             let before: Vec<HeaderName> = headers.keys().cloned().collect();
-            apply(&name, credential, &mut headers, &mut query)?;
+            apply(name, &resolved.credential, &mut headers, &mut query)?;
             secret_headers.extend(headers.keys().filter(|h| !before.contains(h)).cloned());
         }
         let started = std::time::Instant::now();
@@ -455,6 +495,11 @@ impl Request {
                 .policy
                 .check_url(&url)
                 .map_err(|r| ActionError::permanent(format!("{method} {shown_url}: {r}")))?;
+            if let Some((name, resolved)) = attached {
+                resolved.check_host(name, &url).map_err(|refused| {
+                    ActionError::permanent(format!("{method} {shown_url}: {refused}"))
+                })?;
+            }
             let mut builder = client
                 .client
                 .request(method.clone(), url.clone())
@@ -505,6 +550,7 @@ impl Request {
                 for name in &secret_headers {
                     headers.remove(name);
                 }
+                attached = None;
             }
             if matches!(status, 301..=303) {
                 if method != Method::HEAD {
@@ -543,17 +589,65 @@ impl Request {
             %method, url = %shown_url, status = status.as_u16(),
             elapsed_ms = started.elapsed().as_millis() as u64, "http call"
         );
+        Ok(Answer {
+            method,
+            shown_url,
+            status,
+            headers,
+            bytes,
+            accept: self.accept.clone(),
+            authenticated: attached.is_some(),
+        })
+    }
+}
 
-        let output = json!({
-            "status": status.as_u16(),
-            "headers": headers_output(&headers),
-            "body": body_output(&headers, &bytes),
+/// The final answer of a request (after redirects), read.
+struct Answer {
+    method: Method,
+    /// The URL that answered, as shown in messages.
+    shown_url: String,
+    status: reqwest::StatusCode,
+    headers: HeaderMap,
+    bytes: Vec<u8>,
+    /// Statuses besides 2xx that are a success.
+    accept: Vec<u16>,
+    /// The request that got this answer carried the credential.
+    authenticated: bool,
+}
+
+impl Answer {
+    /// The step's output `{status, headers, body}`, or the error of a status that is not a
+    /// success (with the output as details); `secrets` the API echoed are masked in both.
+    fn finish(self, secrets: &Secrets) -> Result<ActionOutput, ActionError> {
+        let mut output = json!({
+            "status": self.status.as_u16(),
+            "headers": headers_output(&self.headers),
+            "body": body_output(&self.headers, &self.bytes),
         });
-        if status.is_success() || accept.contains(&status.as_u16()) {
+        secrets.scrub_json(&mut output);
+        if self.status.is_success() || self.accept.contains(&self.status.as_u16()) {
             return Ok(ActionOutput::value(output));
         }
-        Err(status_error(&method, &shown_url, status, &headers, output))
+        let error = status_error(
+            &self.method,
+            &self.shown_url,
+            self.status,
+            &self.headers,
+            output,
+        );
+        Err(scrub_error(error, secrets))
     }
+}
+
+/// `error` with the secrets masked in its message and details.
+fn scrub_error(mut error: ActionError, secrets: &Secrets) -> ActionError {
+    if let Cow::Owned(message) = secrets.scrub(&error.message) {
+        error.message = message;
+    }
+    if let Some(details) = error.details.as_deref_mut() {
+        secrets.scrub_json(details);
+    }
+    error
 }
 
 fn resolve<T: serde::de::DeserializeOwned>(
@@ -586,14 +680,12 @@ fn flatten(pairs: Vec<(String, Vec<String>)>) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn credential(
-    ctx: &ActionContext<'_>,
-    name: &str,
-) -> Result<(String, Credential), ActionError> {
-    match ctx.credentials.get(name).await {
-        Ok(resolved) => Ok((name.to_string(), resolved.credential)),
-        Err(e) if e.is_transient() => Err(ActionError::transient(e.to_string())),
-        Err(e) => Err(ActionError::permanent(e.to_string())),
+/// A provider's error as the step's: a retry may help only when it is transient.
+pub(crate) fn credential_error(e: CredentialError) -> ActionError {
+    if e.is_transient() {
+        ActionError::transient(e.to_string())
+    } else {
+        ActionError::permanent(e.to_string())
     }
 }
 
@@ -601,7 +693,7 @@ async fn credential(
 /// never printed.
 fn apply(
     name: &str,
-    credential: Credential,
+    credential: &Credential,
     headers: &mut HeaderMap,
     query: &mut Vec<(String, String)>,
 ) -> Result<(), ActionError> {
@@ -634,7 +726,7 @@ fn apply(
             query: param,
             value,
         } => {
-            if let Some(param) = &param {
+            if let Some(param) = param {
                 query.push((param.clone(), value.clone()));
             }
             if header.is_some() || param.is_none() {
@@ -644,7 +736,7 @@ fn apply(
                         "credential `{name}` names an invalid header `{header}`"
                     ))
                 })?;
-                headers.insert(header, sensitive(value)?);
+                headers.insert(header, sensitive(value.clone())?);
             }
         }
         Credential::Header {
@@ -656,12 +748,12 @@ fn apply(
                     "credential `{name}` names an invalid header `{header}`"
                 ))
             })?;
-            headers.insert(header, sensitive(value)?);
+            headers.insert(header, sensitive(value.clone())?);
         }
         Credential::Secret { .. } => {
             return Err(ActionError::permanent(format!(
                 "credential `{name}` is a secret; a secret cannot be used for http auth \
-                 (use a bearer, basic or api_key credential)"
+                 (use a bearer, basic, api_key or header credential)"
             )));
         }
     }

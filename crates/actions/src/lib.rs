@@ -121,7 +121,7 @@ pub fn http_client_with(policy: outbound::Policy) -> HttpClient {
 #[cfg(test)]
 mod test_support {
     use engine::action::{Action, ActionContext, ActionError, ActionOutput};
-    use engine::credentials::NoCredentials;
+    use engine::credentials::{CredentialsProvider, NoCredentials};
     use serde_json::Value;
     use uuid::Uuid;
 
@@ -130,6 +130,15 @@ mod test_support {
         action: &dyn Action,
         input: Value,
     ) -> Result<ActionOutput, ActionError> {
+        run_with(action, input, &NoCredentials).await
+    }
+
+    /// Runs an action once with a plain context and `credentials`.
+    pub(crate) async fn run_with(
+        action: &dyn Action,
+        input: Value,
+        credentials: &dyn CredentialsProvider,
+    ) -> Result<ActionOutput, ActionError> {
         let ctx = ActionContext {
             execution_id: Uuid::nil(),
             workflow: "test",
@@ -137,7 +146,7 @@ mod test_support {
             item_index: None,
             attempt: 1,
             timeout: None,
-            credentials: &NoCredentials,
+            credentials,
             services: &engine::services::NoServices,
             resumed: None,
         };

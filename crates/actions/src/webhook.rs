@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::Engine as _;
 use engine::action::{ActionContext, ActionError, ActionOutput, ConfigProblem};
-use engine::credentials::Credential;
+use engine::credentials::{Credential, Resolved};
 use engine::services::NewDelivery;
 use reqwest::Url;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -54,7 +54,7 @@ pub struct Config {
     #[serde(default)]
     pub headers: Option<Templated<Pairs<Text>>>,
     /// The name of a `secret` credential (`whsec_…` base64, or raw text) that signs each
-    /// attempt; unsigned when absent.
+    /// attempt; unsigned when absent. A secret bound to hosts signs only deliveries to them.
     #[serde(default)]
     pub credential: Option<String>,
     /// Wait until the message is delivered (or failed for good) instead of only until it is
@@ -145,7 +145,7 @@ impl TypedAction for Webhook {
             None => false,
         };
         if let Some(name) = &config.credential {
-            signing_secret(ctx, name).await?;
+            signing_secret(ctx, name, &url).await?;
         }
         let queued = ctx
             .services
@@ -203,16 +203,31 @@ fn resolve<T: serde::de::DeserializeOwned>(
         .map_err(|message| config::invalid(&ConfigProblem::new(field, message)))
 }
 
-/// The signing secret of credential `name`: it must exist, be a `secret`, and (for a `whsec_`
-/// one) decode to at least [`MIN_SECRET_BYTES`]. Errors never repeat the secret.
-pub async fn signing_secret(ctx: &ActionContext<'_>, name: &str) -> Result<String, ActionError> {
-    match ctx.credentials.get(name).await {
-        Ok(resolved) => {
-            check_signing_secret(name, resolved.credential).map_err(ActionError::permanent)
-        }
-        Err(e) if e.is_transient() => Err(ActionError::transient(e.to_string())),
-        Err(e) => Err(ActionError::permanent(e.to_string())),
-    }
+/// The signing secret of credential `name` for a delivery to `url`: it must exist, may sign
+/// for `url`'s host ([`check_signing_host`]), be a `secret`, and (for a `whsec_` one) decode to
+/// at least [`MIN_SECRET_BYTES`]. Errors never repeat the secret.
+pub async fn signing_secret(
+    ctx: &ActionContext<'_>,
+    name: &str,
+    url: &Url,
+) -> Result<String, ActionError> {
+    let resolved = ctx
+        .credentials
+        .get(name)
+        .await
+        .map_err(crate::http::credential_error)?;
+    check_signing_host(name, &resolved, url.as_str()).map_err(ActionError::permanent)?;
+    check_signing_secret(name, resolved.credential).map_err(ActionError::permanent)
+}
+
+/// Whether `resolved` may sign a delivery to `url`: a credential bound to hosts signs only
+/// deliveries to them. The message names the host (the runner checks at each attempt).
+pub fn check_signing_host(name: &str, resolved: &Resolved, url: &str) -> Result<(), String> {
+    let parsed =
+        Url::parse(url).map_err(|_| format!("`{url}` is not an http:// or https:// URL"))?;
+    resolved
+        .check_host(name, &parsed)
+        .map_err(|refused| format!("POST {parsed}: {refused}"))
 }
 
 /// [`signing_secret`]'s rules, for a credential already read (the runner reads it at each
@@ -468,5 +483,43 @@ mod tests {
         .unwrap_err();
         assert!(err.message.contains("refused"), "{}", err.message);
         assert!(!err.retryable);
+    }
+
+    #[tokio::test]
+    async fn a_secret_bound_to_hosts_signs_only_deliveries_to_them() {
+        let bound = engine::credentials::Resolved {
+            credential: Credential::Secret {
+                value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+            },
+            allowed_hosts: Some(
+                engine::credentials::AllowedHosts::parse(&["hooks.example.com"]).unwrap(),
+            ),
+        };
+        let credentials =
+            engine::credentials::StaticCredentials([("signing".to_string(), bound.clone())].into());
+        let action = Typed(Webhook::new(crate::http_client()));
+        let run = |url: &str| {
+            crate::test_support::run_with(
+                &action,
+                json!({"url": url, "credential": "signing"}),
+                &credentials,
+            )
+        };
+        let err = run("https://chat.example/hook").await.unwrap_err();
+        assert_eq!(
+            err.message,
+            "POST https://chat.example/hook: credential `signing` may not be sent to \
+             `chat.example`: it is bound to `hooks.example.com`"
+        );
+        assert!(!err.retryable);
+        // To its host the step goes on to queue the delivery (which needs the server).
+        let err = run("https://hooks.example.com/in").await.unwrap_err();
+        assert!(err.message.contains("weft serve"), "{}", err.message);
+
+        assert!(check_signing_host("signing", &bound, "https://hooks.example.com:8443/x").is_ok());
+        let refused = check_signing_host("signing", &bound, "http://127.0.0.1:9/x").unwrap_err();
+        assert!(refused.contains("`127.0.0.1:9`"), "{refused}");
+        let unbound = engine::credentials::Resolved::unbound(bound.credential.clone());
+        assert!(check_signing_host("signing", &unbound, "http://127.0.0.1:9/x").is_ok());
     }
 }

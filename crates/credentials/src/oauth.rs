@@ -143,16 +143,14 @@ pub async fn request_token(
     let body = read_bounded(answer)
         .await
         .map_err(TokenError::Unreachable)?;
-    let secrets: Vec<&str> = data
-        .client_secret
-        .iter()
-        .map(String::as_str)
-        .chain(
-            form.iter()
-                .filter(|(k, _)| k == "refresh_token" || k == "code" || k == "code_verifier")
-                .map(|(_, v)| v.as_str()),
-        )
-        .collect();
+    let mut secrets = engine::redact::Secrets::default();
+    for s in data.client_secret.iter().chain(
+        form.iter()
+            .filter(|(k, _)| k == "refresh_token" || k == "code" || k == "code_verifier")
+            .map(|(_, v)| v),
+    ) {
+        secrets.add(s.clone());
+    }
     if status.is_success() {
         #[derive(Deserialize)]
         struct Answer {
@@ -199,7 +197,7 @@ pub async fn request_token(
         })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned());
-    let why = redact(&why, &secrets);
+    let why = secrets.scrub(&why).into_owned();
     let message = format!(
         "the token endpoint {} answered {status}: {why}",
         shown(&url)
@@ -240,13 +238,4 @@ fn without_url(e: &reqwest::Error) -> String {
         s = s.replace(u.as_str(), "");
     }
     s
-}
-
-/// `text` with every secret of at least 4 characters replaced by `***`.
-pub fn redact(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_string();
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(s, "***");
-    }
-    out
 }

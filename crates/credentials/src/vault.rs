@@ -687,14 +687,18 @@ impl Vault {
                         ("refresh_token", refresh),
                     ],
                     (Grant::AuthorizationCode, None) => {
-                        let message = if tokens.is_none() {
-                            "it is not connected yet: Connect it in the editor's Credentials page"
+                        let (status, message) = if tokens.is_none() {
+                            (
+                                STATUS_NOT_CONNECTED,
+                                "it is not connected yet: Connect it in the editor's Credentials page",
+                            )
                         } else {
-                            "the access token expired and the provider gave no refresh token: reconnect it"
+                            (
+                                STATUS_NEEDS_RECONNECT,
+                                "the access token expired and the provider gave no refresh token: reconnect it",
+                            )
                         };
-                        let _ = self
-                            .set_status(id, STATUS_NEEDS_RECONNECT, Some(message), None)
-                            .await;
+                        let _ = self.set_status(id, status, Some(message), None).await;
                         return Err(unusable(name, message.to_string()));
                     }
                 };

@@ -12,6 +12,7 @@ pub mod duration;
 pub mod error;
 pub mod journal;
 pub mod model;
+pub mod redact;
 pub mod size;
 pub mod source;
 pub mod template;

@@ -228,26 +228,21 @@ impl Runner {
             ("webhook-timestamp", timestamp.to_string()),
         ];
         if let Some(name) = &d.credential {
-            let signed = self.secret(name).await.and_then(|secret| {
-                triggers::sign(
-                    HmacPreset::StandardWebhooks,
-                    &secret,
-                    &d.message_id,
-                    timestamp,
-                    d.body.as_bytes(),
-                )
-                .map_err(|e| format!("credential `{name}`: {e}"))
-            });
-            match signed {
+            match self.sign(d, name, timestamp).await {
                 Ok(headers) => webhook_headers = headers,
-                // Not sent: the operator may fix the credential before the next attempt.
-                Err(error) => {
+                // Not sent. A credential not bound to the URL's host never signs for it; any
+                // other problem the operator may fix before the next attempt.
+                Err((error, permanent)) => {
                     return AttemptResult {
                         started_at,
                         status: None,
                         error: Some(format!("not sent: {error}")),
                         body: None,
-                        next: retry_or_fail(None),
+                        next: if permanent {
+                            Next::Failed
+                        } else {
+                            retry_or_fail(None)
+                        },
                     };
                 }
             }
@@ -284,14 +279,31 @@ impl Runner {
         }
     }
 
-    /// The signing secret of credential `name`, read at each attempt (never stored).
-    async fn secret(&self, name: &str) -> Result<String, String> {
-        let credential = self
+    /// The `webhook-*` headers of `d` signed with credential `name`, read at each attempt
+    /// (never stored); on an error, whether it is permanent (the credential may not sign for
+    /// the URL's host).
+    async fn sign(
+        &self,
+        d: &DeliveryRecord,
+        name: &str,
+        timestamp: i64,
+    ) -> Result<Vec<(&'static str, String)>, (String, bool)> {
+        let resolved = self
             .credentials
             .get(name)
             .await
-            .map_err(|e| e.to_string())?;
-        actions::webhook::check_signing_secret(name, credential.credential)
+            .map_err(|e| (e.to_string(), false))?;
+        actions::webhook::check_signing_host(name, &resolved, &d.url).map_err(|e| (e, true))?;
+        let secret = actions::webhook::check_signing_secret(name, resolved.credential)
+            .map_err(|e| (e, false))?;
+        triggers::sign(
+            HmacPreset::StandardWebhooks,
+            &secret,
+            &d.message_id,
+            timestamp,
+            d.body.as_bytes(),
+        )
+        .map_err(|e| (format!("credential `{name}`: {e}"), false))
     }
 }
 

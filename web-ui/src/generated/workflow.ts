@@ -201,8 +201,10 @@ export type action_http = {
   /** A raw text body, sent as it is; set a `Content-Type` header to describe it. */
   body?: string | number | boolean | null;
   /**
-   * The name of a stored credential (bearer, basic or API key) to authenticate with. It
-   * overrides an `Authorization` (or API key) header set in `headers`.
+   * The name of a stored credential (bearer, basic, API key or header) to authenticate
+   * with. It overrides an `Authorization` (or API key) header set in `headers`. A credential
+   * bound to hosts is sent only to them; it never follows a redirect to another origin. An
+   * answer that echoes it shows it as `***`.
    */
   credential?: string | null;
   /** Statuses besides 2xx that are a success, e.g. `[404]`. */
@@ -291,7 +293,7 @@ export type action_webhook = {
   headers?: (Record<string, string | number | boolean> | webhook_Template) | null;
   /**
    * The name of a `secret` credential (`whsec_…` base64, or raw text) that signs each
-   * attempt; unsigned when absent.
+   * attempt; unsigned when absent. A secret bound to hosts signs only deliveries to them.
    */
   credential?: string | null;
   /**

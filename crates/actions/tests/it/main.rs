@@ -1,5 +1,6 @@
 //! Integration tests of the actions crate, over loopback only.
 
+mod credentials;
 mod http;
 mod outbound;
 mod support;

@@ -1,17 +1,23 @@
-//! A mock API on 127.0.0.1 and a harness that runs the `http` action against it.
+//! A mock API on 127.0.0.1 and a harness that runs the `http` action against it, and a
+//! second kind of listener that counts what reaches it.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actions::{Http, Typed};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::any;
+use axum::serve::ListenerExt as _;
 use engine::action::{Action, ActionContext, ActionError, ActionOutput};
-use engine::credentials::{Credential, StaticCredentials};
+use engine::credentials::{
+    AllowedHosts, Credential, CredentialsProvider, Resolved, StaticCredentials,
+};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -23,11 +29,28 @@ pub const API_KEY: &str = "k3y-do-not-leak";
 /// harness is dropped.
 pub struct Harness {
     base: String,
+    port: u16,
     action: Typed<Http>,
     credentials: StaticCredentials,
+    /// Replaces `credentials` when set ([`Harness::use_provider`]).
+    provider: Option<Arc<dyn CredentialsProvider>>,
+    /// What the mock saw: the last `/echo` request, the requests to `/guarded`.
+    seen: Seen,
     pub execution_id: Uuid,
     server: JoinHandle<()>,
 }
+
+/// What the mock API saw (shared with its handlers).
+#[derive(Clone, Default)]
+struct Seen {
+    /// The last request to `/echo`, as it answered it.
+    echo: Arc<Mutex<Option<Value>>>,
+    /// Requests to `/guarded`.
+    guarded: Arc<AtomicUsize>,
+}
+
+/// The token `/guarded` accepts: `Bearer` it.
+pub const GUARD_TOKEN: &str = "fresh-t0ken";
 
 impl Drop for Harness {
     fn drop(&mut self) {
@@ -42,8 +65,10 @@ impl Harness {
 
     /// The mock API, the action allowing only `allow` (`{port}` is the mock's port).
     pub async fn start_with(allow: &str) -> Harness {
+        let seen = Seen::default();
         let app = Router::new()
             .route("/echo", any(echo))
+            .route("/guarded", any(guarded))
             .route("/status/{code}", any(status))
             .route("/slow", any(slow))
             .route("/text", any(text))
@@ -51,10 +76,12 @@ impl Harness {
             .route(
                 "/redirect",
                 any(|| async { Redirect::temporary("/echo?redirected=1") }),
-            );
+            )
+            .with_state(seen.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let allow = allow.replace("{port}", &listener.local_addr().unwrap().port().to_string());
+        let port = listener.local_addr().unwrap().port();
+        let allow = allow.replace("{port}", &port.to_string());
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
@@ -105,6 +132,9 @@ impl Harness {
         ]));
         Harness {
             base,
+            port,
+            provider: None,
+            seen,
             // Every test here calls loopback (the mock and closed ports), so all of it is open.
             action: Typed(Http::new(actions::http_client_with(
                 actions::outbound::Policy::parse(&allow).unwrap(),
@@ -118,6 +148,44 @@ impl Harness {
     /// The URL of a path on the mock API.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The mock API's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Adds credential `name`, bound to `hosts` (`{port}` is the mock's port).
+    pub fn bind(&mut self, name: &str, credential: Credential, hosts: &[&str]) {
+        let hosts: Vec<String> = hosts
+            .iter()
+            .map(|h| h.replace("{port}", &self.port.to_string()))
+            .collect();
+        let resolved = Resolved {
+            credential,
+            allowed_hosts: Some(AllowedHosts::parse(&hosts).unwrap()),
+        };
+        self.credentials.0.insert(name.to_string(), resolved);
+    }
+
+    /// Hands out credentials from `provider` instead of the static ones.
+    pub fn use_provider(&mut self, provider: Arc<dyn CredentialsProvider>) {
+        self.provider = Some(provider);
+    }
+
+    /// The last request `/echo` received, as the server saw it (before any redaction).
+    pub fn echoed(&self) -> Value {
+        self.seen
+            .echo
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("/echo was called")
+    }
+
+    /// How many requests `/guarded` received.
+    pub fn guarded_calls(&self) -> usize {
+        self.seen.guarded.load(Ordering::SeqCst)
     }
 
     /// Runs the action once (attempt 1, no step timeout).
@@ -157,7 +225,10 @@ impl Harness {
             item_index: None,
             attempt,
             timeout,
-            credentials: &self.credentials,
+            credentials: match &self.provider {
+                Some(provider) => provider.as_ref(),
+                None => &self.credentials,
+            },
             services: &engine::services::NoServices,
             resumed: None,
         };
@@ -181,8 +252,16 @@ pub fn closed_port_url(path: &str) -> String {
 }
 
 /// Answers what it received: `{method, path, query, headers, body}` (headers lower-case,
-/// repeated ones joined with `, `), and two `x-multi` headers.
-async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
+/// repeated ones joined with `, `), two `x-multi` headers and the `Authorization` it got in
+/// `x-echo-authorization`. `?status=` sets the status, `?as=text` sends the JSON as text.
+async fn echo(
+    State(mock): State<Seen>,
+    method: Method,
+    uri: Uri,
+    Query(options): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut seen = serde_json::Map::new();
     for name in headers.keys() {
         let values: Vec<_> = headers
@@ -199,10 +278,33 @@ async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> impl
         "headers": seen,
         "body": String::from_utf8_lossy(&body),
     });
-    (
-        AppendHeaders([("x-multi", "a"), ("x-multi", "b")]),
-        axum::Json(received),
-    )
+    *mock.echo.lock().unwrap() = Some(received.clone());
+    let status = options
+        .get("status")
+        .map_or(StatusCode::OK, |s| s.parse().unwrap());
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let extra = AppendHeaders([
+        ("x-multi", "a".to_string()),
+        ("x-multi", "b".to_string()),
+        ("x-echo-authorization", authorization),
+    ]);
+    match options.get("as").map(String::as_str) {
+        Some("text") => (status, extra, received.to_string()).into_response(),
+        _ => (status, extra, axum::Json(received)).into_response(),
+    }
+}
+
+/// 401 unless the request carries `Authorization: Bearer` [`GUARD_TOKEN`]; counts requests.
+async fn guarded(State(seen): State<Seen>, headers: HeaderMap) -> StatusCode {
+    seen.guarded.fetch_add(1, Ordering::SeqCst);
+    let expected = format!("Bearer {GUARD_TOKEN}");
+    match headers.get(header::AUTHORIZATION) {
+        Some(v) if v.as_bytes() == expected.as_bytes() => StatusCode::OK,
+        _ => StatusCode::UNAUTHORIZED,
+    }
 }
 
 /// Answers with the status in the path, a JSON problem body, and `Retry-After` when the query
@@ -233,4 +335,61 @@ async fn text() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         "hello, weft",
     )
+}
+
+/// A listener on 127.0.0.1 that counts the connections it accepts and answers `/seen` with
+/// the headers and query it received, `/big` with `size` bytes (streamed), `/to?u=` with a
+/// redirect. Returns its port and the count.
+pub async fn listener(size: usize) -> (u16, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    let app = Router::new()
+        .route(
+            "/seen",
+            any(|headers: HeaderMap, uri: axum::http::Uri| async move {
+                let seen: serde_json::Map<String, Value> = headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap())))
+                    .collect();
+                axum::Json(json!({"headers": seen, "query": uri.query(), "path": uri.path()}))
+            }),
+        )
+        .route(
+            "/api/profile",
+            any(|| async { "the profile: must not be reachable" }),
+        )
+        .route("/api/users/{id}", any(|| async { "a user" }))
+        .route(
+            "/big",
+            any(move || async move {
+                let chunk = vec![b'x'; 64 * 1024];
+                let chunks = size.div_ceil(chunk.len());
+                let stream = futures_stream(chunk, chunks);
+                axum::body::Body::from_stream(stream).into_response()
+            }),
+        )
+        .route(
+            "/to",
+            any(
+                |axum::extract::Query(q): axum::extract::Query<
+                    std::collections::HashMap<String, String>,
+                >| async move { Redirect::temporary(&q["u"]) },
+            ),
+        );
+    let listener = listener.tap_io(move |_| {
+        count.fetch_add(1, Ordering::SeqCst);
+    });
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (port, accepted)
+}
+
+fn futures_stream(
+    chunk: Vec<u8>,
+    n: usize,
+) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures::stream::iter((0..n).map(move |_| Ok(chunk.clone())))
 }

@@ -323,7 +323,7 @@ steps:
     );
     let creds = files.write(
         "creds.yaml",
-        "crm-api: {type: bearer, token: file-token-123}\n",
+        "crm-api: {type: bearer, token: file-token-123, allowed_hosts: [\"127.0.0.1\"]}\n",
     );
     let out = run(&file, &mock)
         .arg("--credentials")
@@ -338,8 +338,12 @@ steps:
     out.success();
     let record = out.json();
     let steps = record["steps"].as_array().unwrap();
-    assert_eq!(steps[2]["output"]["file"], "Bearer file-token-123");
-    assert_eq!(steps[2]["output"]["env"], "Basic YW5uOnB3");
+    // The mock echoed each credential exactly (`Bearer file-token-123`, `Basic
+    // base64(ann:pw)`): the step's output masks the echo.
+    assert_eq!(steps[2]["output"]["file"], "Bearer ***");
+    assert_eq!(steps[2]["output"]["env"], "Basic ***");
+    assert!(!record.to_string().contains("file-token-123"));
+    assert!(!record.to_string().contains("YW5uOnB3"));
     // The rendered inputs name the credential; the secret itself is nowhere in them.
     assert_eq!(steps[0]["input"]["credential"], "crm-api");
     assert!(!steps[0]["input"].to_string().contains("file-token-123"));

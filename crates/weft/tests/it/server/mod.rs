@@ -30,6 +30,7 @@ mod bad_requests;
 mod bounds;
 mod cli;
 mod crash;
+mod credentials;
 mod deliveries;
 mod executions;
 mod failures;
