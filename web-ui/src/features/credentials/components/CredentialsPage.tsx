@@ -26,7 +26,12 @@ export function CredentialsPage() {
   const { connect, waiting } = useConnect();
   useRefreshOnFocus();
   // Workflow name → id, to link "used by" to the editor.
-  const workflows = useWorkflowList().data?.items;
+  const workflowList = useWorkflowList();
+  const workflows = workflowList.data?.items;
+  const refresh = () => {
+    void reload();
+    workflowList.reload();
+  };
   const ids = new Map((workflows ?? []).map((w) => [w.name, w.id]));
 
   const onConnect = (c: Credential) =>
@@ -43,7 +48,7 @@ export function CredentialsPage() {
           <p className="muted">Secrets that steps send and triggers check, by name. Stored encrypted, never shown again, each sent only to the hosts it is bound to.</p>
         </div>
         <div className="page__actions">
-          <IconButton icon={RefreshCw} label="Refresh credentials" onClick={() => void reload()} data-testid="credentials-refresh" />
+          <IconButton icon={RefreshCw} label="Refresh credentials" onClick={refresh} data-testid="credentials-refresh" />
           {!readOnly && (
             <Button variant="primary" icon={Plus} onClick={() => setDialog({ kind: 'new' })} data-testid="new-credential">
               New credential
