@@ -445,6 +445,185 @@ describe('the editor', () => {
     page.off('dialog', accept);
   });
 
+  test('creates a credential on the Credentials page and another inline from an http step, which runs with it', async () => {
+    const mockHost = new URL(MOCK).host;
+    const paged = `e2e-bearer-${RUN}`;
+    const inline = `e2e-key-${RUN}`;
+    await byId('nav-credentials').click();
+    await byId('credentials-page').waitFor();
+    // The server's file credential: read-only, and unbound (it names no hosts).
+    const file = byId('credential-row-crm-api');
+    await file.getByTestId('credential-unbound').waitFor();
+    assert.match(await file.getByTestId('credential-source').innerText(), /file · read-only/);
+    assert.equal(await file.getByTestId('credential-edit').count(), 0);
+
+    // A bearer credential: the hosts are required and checked as the server checks them.
+    await byId('new-credential').click();
+    await byId('credential-dialog').waitFor();
+    await byId('credential-name').fill(paged);
+    await byId('credential-type').selectOption('bearer');
+    await byId('credential-data-token').fill('e2e-bearer-token-0123456789');
+    await byId('credential-hosts').fill(`http://${mockHost}/`);
+    await byId('credential-save').click();
+    assert.match(await byId('field-error-credential-hosts').innerText(), /write only the host/);
+    await byId('credential-hosts').fill(mockHost);
+    await shot('credential-new');
+    await byId('credential-save').click();
+    await byId('credential-dialog').waitFor({ state: 'detached' });
+    const row = byId(`credential-row-${paged}`);
+    await row.waitFor();
+    assert.equal(await row.getByTestId('credential-hosts-cell').innerText(), mockHost);
+
+    // Its secret is never shown again: editing offers to keep it.
+    await row.getByTestId('credential-edit').click();
+    assert.equal(await byId('credential-data-token').inputValue(), '');
+    assert.equal(await byId('credential-data-token').getAttribute('placeholder'), 'set — leave empty to keep');
+    await byId('credential-description').fill('the e2e bearer');
+    await byId('credential-save').click();
+    await byId('credential-dialog').waitFor({ state: 'detached' });
+    await row.getByText('the e2e bearer').waitFor();
+    const kept = await (await api(`/api/v1/credentials/${paged}`)).json();
+    assert.deepEqual(kept.secrets_set, ['token']);
+    assert.ok(!JSON.stringify(kept).includes('e2e-bearer-token'), 'the API never returns a secret');
+
+    // Test: the mock echoes the request, so the credential is accepted.
+    await row.getByTestId('credential-test').click();
+    assert.equal(await byId('credential-test-url').inputValue(), `http://${mockHost}/`);
+    await byId('credential-test-url').fill(`${MOCK}/echo`);
+    await byId('credential-test-run').click();
+    await page.locator('[data-testid="credential-test-result"][data-ok="true"]').waitFor();
+    await shot('credential-test');
+    await page.keyboard.press('Escape');
+
+    // An http step picks the page's credential, or creates one in place with its URL's host.
+    const { workflow } = await createAndRun([
+      `name: e2e-credential-${RUN}`,
+      'trigger: { type: manual }',
+      'steps:',
+      '  - id: call',
+      '    action: http',
+      `    with: { url: "${MOCK}/echo/with-key" }`,
+      '',
+    ].join('\n'));
+    await page.evaluate((hash) => (window.location.hash = hash), `#/workflows/${workflow.id}`);
+    await node('call').click();
+    await byId('step-panel').waitFor();
+    await page.locator(`datalist[id$="-credential-options"] option[value="${paged}"]`).waitFor({ state: 'attached' });
+    await byId('with-credential-new').click();
+    await byId('credential-dialog').waitFor();
+    assert.equal(await byId('credential-hosts').inputValue(), mockHost);
+    await byId('credential-name').fill(inline);
+    await byId('credential-type').selectOption('api_key');
+    await byId('credential-data-header').fill('X-Api-Key');
+    await byId('credential-data-value').fill('e2e-api-key-0123456789');
+    await shot('credential-inline');
+    await byId('credential-save').click();
+    await byId('credential-dialog').waitFor({ state: 'detached' });
+    assert.equal(await byId('with-credential').inputValue(), inline);
+    await save();
+
+    await clickCanvas();
+    await byId('tab-run').click();
+    await byId('run-now').click();
+    await page.locator('[data-testid="node-call"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    const saved = await (await api(`/api/v1/workflows/${workflow.id}`)).json();
+    assert.equal(saved.workflow.steps[0].with.credential, inline);
+    const runs = await (await api(`/api/v1/executions?workflow_id=${workflow.id}&limit=1`)).json();
+    const execution = await (await api(`/api/v1/executions/${runs.items[0].id}`)).json();
+    assert.equal(execution.status, 'succeeded');
+    assert.ok(execution.steps[0].output.body.headers['x-api-key'], 'the mock saw the API key header');
+
+    // The page names the workflow that uses it, and refuses to delete it while it is active.
+    assert.equal((await api(`/api/v1/workflows/${workflow.id}/activate`, { method: 'POST' })).status, 200);
+    const accept = (dialog) => dialog.accept();
+    page.on('dialog', accept);
+    await byId('nav-credentials').click();
+    page.off('dialog', accept);
+    await byId('credentials-refresh').click();
+    const used = byId(`credential-row-${inline}`);
+    await used.getByTestId('credential-used-by').getByText(`e2e-credential-${RUN}`).waitFor();
+    await used.getByTestId('credential-delete').click();
+    await byId('confirm-button').click();
+    const refused = byId('credential-delete-refused');
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /is used by/);
+    await refused.getByRole('link', { name: `e2e-credential-${RUN}` }).waitFor();
+    await shot('credential-delete-refused');
+    await page.keyboard.press('Escape');
+    // One nobody uses goes.
+    await row.getByTestId('credential-delete').click();
+    await byId('confirm-button').click();
+    await row.waitFor({ state: 'detached' });
+    await shot('credentials');
+  });
+
+  test('connects an OAuth2 credential, runs with it, and shows needs_reconnect once the provider revokes it', async () => {
+    const mockHost = new URL(MOCK).host;
+    const name = `e2e-oauth-${RUN}`;
+    const post = (path, body) => fetch(`${MOCK}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+    await byId('credentials-page').waitFor();
+    await byId('new-credential').click();
+    await byId('credential-name').fill(name);
+    await byId('credential-type').selectOption('oauth2');
+    await byId('credential-data-grant').selectOption('authorization_code');
+    await byId('credential-data-authorize_url').fill(`${MOCK}/oauth/authorize`);
+    await byId('credential-data-token_url').fill(`${MOCK}/oauth/token`);
+    await byId('credential-data-client_id').fill('e2e-client');
+    await byId('credential-data-client_secret').fill('mock-secret');
+    await byId('credential-data-scopes').fill('read write');
+    await byId('credential-hosts').fill(mockHost);
+    await shot('credential-oauth2');
+    await byId('credential-save').click();
+    await byId('credential-dialog').waitFor({ state: 'detached' });
+    const row = byId(`credential-row-${name}`);
+    await row.locator('[data-testid="credential-status"][data-status="not_connected"]').waitFor();
+
+    // Connect: the provider's page opens in a new window, approves at once and sends it back
+    // to Weft's callback; the page follows the credential until it is connected.
+    const popup = page.waitForEvent('popup');
+    await row.getByTestId('credential-connect').click();
+    const provider = await popup;
+    await provider.getByRole('heading', { name: 'Connected', exact: true }).waitFor();
+    await provider.close();
+    await row.locator('[data-testid="credential-status"][data-status="ok"]').waitFor();
+    assert.match(await row.getByTestId('credential-connect').innerText(), /Reconnect/);
+
+    const me = [
+      `name: e2e-oauth-${RUN}`,
+      'trigger: { type: manual }',
+      'steps:',
+      '  - id: me',
+      '    action: http',
+      `    with: { url: "${MOCK}/oauth/me", credential: "${name}" }`,
+      '',
+    ].join('\n');
+    const finished = async (executionId) => {
+      let execution;
+      for (let i = 0; i < 300 && !['succeeded', 'failed'].includes(execution?.status); i++) {
+        if (i) await new Promise((r) => setTimeout(r, 100));
+        execution = await (await api(`/api/v1/executions/${executionId}`)).json();
+      }
+      return execution;
+    };
+    const { workflow, executionId } = await createAndRun(me);
+    assert.equal((await finished(executionId)).status, 'succeeded');
+
+    assert.ok((await (await fetch(`${MOCK}/oauth/stats`)).json()).authorizations >= 1);
+
+    // The provider revokes every refresh token and ends the access tokens: the next run gets a
+    // 401, tries a refresh, is refused, and the credential needs reconnecting.
+    assert.ok((await post('/oauth/revoke')).ok);
+    assert.ok((await post('/oauth/expire')).ok);
+    const again = await api(`/api/v1/workflows/${workflow.id}/run`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    assert.equal(again.status, 202);
+    assert.equal((await finished((await again.json()).execution_id)).status, 'failed');
+    await byId('credentials-refresh').click();
+    await row.locator('[data-testid="credential-status"][data-status="needs_reconnect"]').waitFor();
+    await row.getByTestId('credential-status-message').waitFor();
+    assert.match(await row.getByTestId('credential-connect').innerText(), /Reconnect/);
+    await shot('credential-needs-reconnect');
+  });
+
   test('logs no console errors', () => {
     assert.deepEqual(consoleErrors, []);
   });

@@ -1,10 +1,11 @@
-import { History, LogOut, Send, Workflow as WorkflowIcon } from 'lucide-react';
+import { History, KeyRound, LogOut, Send, Workflow as WorkflowIcon } from 'lucide-react';
 import { useEffect, type MouseEvent } from 'react';
 import { hasUnsavedChanges } from '../editor/hooks';
 import { useAuth } from '../features/auth/hooks';
 import { SignIn } from '../features/auth/components/SignIn';
 import { restoreSession, signOut } from '../features/auth/api';
 import { EditorPage } from '../editor/EditorPage';
+import { CredentialsPage } from '../features/credentials/components/CredentialsPage';
 import { DeliveriesPage } from '../features/deliveries/components/DeliveriesPage';
 import { ExecutionsPage } from '../features/executions/components/ExecutionsPage';
 import { OpenExecution } from '../features/executions/components/OpenExecution';
@@ -72,6 +73,16 @@ export function App() {
         >
           <Send size={20} aria-hidden />
         </a>
+        <a
+          className={`sidebar__link${route.name === 'credentials' ? ' is-active' : ''}`}
+          href={href({ name: 'credentials' })}
+          aria-label="Credentials"
+          title="Credentials"
+          data-testid="nav-credentials"
+          onClick={guard}
+        >
+          <KeyRound size={20} aria-hidden />
+        </a>
         <span className="sidebar__spacer" />
         {scope === 'read' && (
           <span className="sidebar__badge" title="This API key is read-only: you can look, not change or run anything." data-testid="read-only-badge">
@@ -84,6 +95,7 @@ export function App() {
         {route.name === 'workflows' && <WorkflowsPage />}
         {route.name === 'executions' && <ExecutionsPage />}
         {route.name === 'deliveries' && <DeliveriesPage key={route.id ?? ''} id={route.id} />}
+        {route.name === 'credentials' && <CredentialsPage />}
         {route.name === 'execution' && <OpenExecution key={route.id} id={route.id} />}
         {route.name === 'editor' && <EditorPage key={route.id} id={route.id} executionId={route.executionId} />}
       </main>

@@ -49,9 +49,10 @@ export type {
   VersionList,
   SessionOut,
   StreamTokenOut,
-  CredentialList,
-  CredentialView,
-  CredentialView as CredentialSummary,
+  CredentialIn,
+  CredentialUpdate,
+  TestResult as CredentialTestResult,
+  ConnectOut as CredentialConnect,
   ListExecutionsQuery,
   ListenTestEventQuery,
   RunWorkflowQuery,
@@ -96,3 +97,19 @@ export type Execution = api.ExecutionOut;
 /** An action kind with the `with:` schema its form is drawn from. */
 export type ActionInfo = Omit<api.ActionInfo, 'config_schema'> & { config_schema: JsonSchema };
 export type ActionList = Omit<api.ActionList, 'items'> & { items: ActionInfo[] };
+
+/** A credential's `status`: usable, an OAuth2 one not connected yet, or one whose renewal the
+ * provider refused (connect it again). */
+export type CredentialStatus = 'ok' | 'not_connected' | 'needs_reconnect';
+/** Where a credential is kept: the database (managed in the editor) or the operator's file and
+ * environment (read-only). */
+export type CredentialSource = 'database' | 'file';
+
+/** `CredentialView`: a credential as the API shows it (never a secret), its status and source
+ * narrowed to the values the server sends. */
+export type Credential = Omit<api.CredentialView, 'status' | 'source'> & { status: CredentialStatus; source: CredentialSource };
+export type CredentialList = Omit<api.CredentialList, 'items'> & { items: Credential[] };
+
+/** `KindInfo`: a credential type with the JSON Schema of its `data` the form is drawn from. */
+export type CredentialTypeInfo = Omit<api.KindInfo, 'schema'> & { schema: JsonSchema };
+export type CredentialTypeList = Omit<api.CredentialTypeList, 'items'> & { items: CredentialTypeInfo[] };

@@ -29,6 +29,8 @@ export interface ActionMeta {
   defaults: unknown;
   /** Fields of `with:` always shown; others go under "More options" until set. */
   primary?: string[];
+  /** The credential types its `with.credential` takes (all when absent). */
+  credentialKinds?: string[];
   summary?: (step: Step) => string;
 }
 
@@ -49,6 +51,7 @@ export const ACTIONS: Record<string, ActionMeta> = {
     tint: '#2563eb',
     defaults: { method: 'GET', url: '' },
     primary: ['method', 'url', 'headers', 'query', 'json', 'credential'],
+    credentialKinds: ['bearer', 'basic', 'api_key', 'header', 'oauth2'],
     summary: (s) => {
       const w = cfg(s);
       const url = text(w.url);
@@ -105,6 +108,8 @@ export const ACTIONS: Record<string, ActionMeta> = {
     tint: '#0891b2',
     defaults: { url: '', body: {} },
     primary: ['url', 'body', 'credential', 'wait'],
+    // The signing secret; a webhook is never sent with an outbound credential.
+    credentialKinds: ['secret'],
     summary: (s) => {
       const url = text(cfg(s).url);
       return `POST ${url ? shortUrl(url) : '(no URL)'}${cfg(s).credential ? ' · signed' : ''}`;

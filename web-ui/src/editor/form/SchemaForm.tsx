@@ -38,9 +38,11 @@ export interface SchemaFormProps {
   errors: Record<string, string>;
   /** Fields always shown; the others fold under "More options" until set. */
   primary?: string[];
+  /** The credential types `credential` takes (all when absent). */
+  credentialKinds?: string[];
 }
 
-export function SchemaForm({ schema, value, onChange, stepId, readOnly, errors, primary }: SchemaFormProps) {
+export function SchemaForm({ schema, value, onChange, stepId, readOnly, errors, primary, credentialKinds }: SchemaFormProps) {
   const fields = useMemo(() => formFields(schema), [schema]);
   const config: Config = value && typeof value === 'object' && !Array.isArray(value) ? (value as Config) : {};
   const [more, setMore] = useState(false);
@@ -52,7 +54,7 @@ export function SchemaForm({ schema, value, onChange, stepId, readOnly, errors, 
   const set = (name: string, v: unknown) => onChange(setField(config, name, v), name);
 
   const render = (f: FormField) => (
-    <FieldEditor key={f.name} field={f} value={config[f.name]} onChange={(v) => set(f.name, v)} stepId={stepId} readOnly={readOnly} error={errors[f.name]} />
+    <FieldEditor key={f.name} field={f} value={config[f.name]} onChange={(v) => set(f.name, v)} stepId={stepId} readOnly={readOnly} error={errors[f.name]} url={config.url} credentialKinds={credentialKinds} />
   );
 
   return (
@@ -76,7 +78,17 @@ export function SchemaForm({ schema, value, onChange, stepId, readOnly, errors, 
   );
 }
 
-function FieldEditor({ field, value, onChange, stepId, readOnly, error }: { field: FormField; value: unknown; onChange: (v: unknown) => void; stepId: string; readOnly?: boolean; error?: string }) {
+function FieldEditor({ field, value, onChange, stepId, readOnly, error, url, credentialKinds }: {
+  field: FormField;
+  value: unknown;
+  onChange: (v: unknown) => void;
+  stepId: string;
+  readOnly?: boolean;
+  error?: string;
+  /** The step's `with.url`, where a credential would be sent. */
+  url?: unknown;
+  credentialKinds?: string[];
+}) {
   const id = `with-${stepId}-${field.name}`;
   const testId = `with-${field.name}`;
   const hint = firstLine(field.description);
@@ -168,7 +180,8 @@ function FieldEditor({ field, value, onChange, stepId, readOnly, error }: { fiel
           readOnly={readOnly}
           testId={testId}
           invalid={!!error}
-          kinds={['bearer', 'basic', 'api_key']}
+          kinds={credentialKinds}
+          url={url}
         />
       ) : (
         <TemplateInput

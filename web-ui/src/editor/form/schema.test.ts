@@ -29,4 +29,13 @@ describe('formFields', () => {
     expect(formFields(action('fail'))[0].kind.kind).toBe('string');
     expect(formFields(action('delay'))[0]).toMatchObject({ name: 'duration', required: true, kind: { kind: 'string' } });
   });
+
+  it('reads an enum whose variants are documented (one const each) as a choice', () => {
+    const schema = {
+      type: 'object',
+      properties: { grant: { $ref: '#/$defs/Grant' } },
+      $defs: { Grant: { oneOf: [{ type: 'string', const: 'authorization_code', description: 'a person' }, { type: 'string', const: 'client_credentials' }] } },
+    };
+    expect(formFields(schema)[0].kind).toEqual({ kind: 'enum', options: ['authorization_code', 'client_credentials'] });
+  });
 });

@@ -55,6 +55,8 @@ export function fieldKind(schema: JsonSchema, root: JsonSchema): { kind: FieldKi
   const alts = all.filter((a) => !isTemplate(a) && !(types(a).length === 1 && types(a)[0] === 'null'));
   const enumAlt = alts.find((a) => Array.isArray(a.enum));
   if (enumAlt) return { kind: { kind: 'enum', options: enumAlt.enum!.filter((v): v is string => typeof v === 'string') }, templated };
+  // A Rust enum whose variants carry docs: one `{const}` alternative per variant.
+  if (alts.length > 0 && alts.every((a) => typeof a.const === 'string')) return { kind: { kind: 'enum', options: alts.map((a) => a.const as string) }, templated };
   if (alts.length === 0) return { kind: { kind: 'any' }, templated };
   const ts = alts.flatMap(types).filter((t) => t !== 'null');
   if (alts.some((a) => types(a).includes('object') && (a.additionalProperties !== false || a.properties))) return { kind: { kind: 'map' }, templated };

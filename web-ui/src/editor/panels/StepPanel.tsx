@@ -116,6 +116,7 @@ export function StepPanel({ node }: { node: StepNode }) {
                 readOnly={readOnly}
                 errors={withErrors}
                 primary={meta.primary}
+                credentialKinds={meta.credentialKinds}
                 onChange={(value, field) => updateStep(id, (s) => ({ ...s, with: value }), `with.${field}`)}
               />
             ) : (

@@ -231,6 +231,7 @@ function WebhookFields({ trigger, readOnly, setTrigger, problems }: { trigger: W
           <Field label="Credential" htmlFor="trigger-credential" hint="Name of the stored secret" error={errorsOf('trigger.auth', problems)}>
             <CredentialPicker
               id="trigger-credential"
+              testId="trigger-credential"
               value={auth.credential ?? ''}
               readOnly={readOnly}
               placeholder="stripe-signing"
