@@ -38,6 +38,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/actions"),
     ("GET", "/api/v1/triggers"),
     ("GET", "/api/v1/credentials"),
+    ("POST", "/api/v1/credentials"),
+    ("GET", "/api/v1/credentials/{name}"),
+    ("PUT", "/api/v1/credentials/{name}"),
+    ("DELETE", "/api/v1/credentials/{name}"),
+    ("POST", "/api/v1/credentials/{name}/test"),
+    ("POST", "/api/v1/credentials/{name}/connect"),
+    ("GET", "/api/v1/credential-types"),
     ("GET", "/api/v1/schema/workflow.json"),
     ("GET", "/api/v1/session"),
     ("DELETE", "/api/v1/session"),
@@ -60,20 +67,25 @@ steps:
 "#;
 
 async fn every_api_route_refuses_a_request_without_a_valid_key(backend: Backend) {
-    let d = Deployment::new(backend).await;
+    let d = Deployment::new(backend)
+        .await
+        .credentials("crm-api: {type: bearer, token: crm-token-0123456789}\n");
     let server = d.start().await;
     let workflow = server.deploy(WORKFLOW).await;
     let execution = server.run_hook("guarded", &json!({})).await;
     let execution = execution["id"].as_str().unwrap().to_string();
     let concrete = |path: &str| {
-        let path = path.replace("{version}", "1").replace(
-            "{id}",
-            if path.contains("/executions/") {
-                &execution
-            } else {
-                &workflow
-            },
-        );
+        let path = path
+            .replace("{version}", "1")
+            .replace("{name}", "crm-api")
+            .replace(
+                "{id}",
+                if path.contains("/executions/") {
+                    &execution
+                } else {
+                    &workflow
+                },
+            );
         format!("{}{path}", server.url)
     };
     let mut routes: Vec<(&str, &str)> = ROUTES.to_vec();
@@ -230,12 +242,29 @@ async fn credentials_are_listed_by_name_and_type_never_with_their_secret(backend
     let server = d.start().await;
     let reply = send(server.get("/api/v1/credentials")).await;
     reply.expect_status(200);
+    let list = reply.json();
+    assert_eq!(list["next_cursor"], Value::Null, "{list}");
+    let items = list["items"].as_array().expect("a list");
+    let shown: Vec<Value> = items
+        .iter()
+        .map(|c| {
+            json!([
+                c["name"],
+                c["type"],
+                c["source"],
+                c["read_only"],
+                c["allowed_hosts"],
+                c["secrets_set"]
+            ])
+        })
+        .collect();
     assert_eq!(
-        reply.json(),
-        json!({ "items": [
-            { "name": "crm-api", "type": "bearer" },
-            { "name": "hook", "type": "secret" },
-        ], "next_cursor": null })
+        shown,
+        [
+            json!(["crm-api", "bearer", "file", true, null, ["token"]]),
+            json!(["hook", "secret", "file", true, null, ["value"]]),
+        ],
+        "{list:#}"
     );
     assert!(!reply.text().contains("0123456789"), "{}", reply.text());
 }
