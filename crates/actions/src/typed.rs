@@ -64,7 +64,18 @@ impl<A: TypedAction> Action for Typed<A> {
     }
 
     fn validate(&self, config: &Value) -> Vec<ConfigProblem> {
-        config::validate::<A::Config>(config)
+        let mut problems = config::validate::<A::Config>(config);
+        // A credential is named as written: a template would let whoever sends the trigger
+        // pick any stored credential (and the usage check could not see it).
+        if let Some(Value::String(name)) = config.get("credential")
+            && config::is_template(name)
+        {
+            problems.push(ConfigProblem::new(
+                "credential",
+                "name the credential as written, not with a template: a template would let whoever sends the data pick any stored credential",
+            ));
+        }
+        problems
     }
 
     fn ports(&self, config: &Value) -> Option<Vec<String>> {

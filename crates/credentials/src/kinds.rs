@@ -174,7 +174,7 @@ const KINDS: &[Kind] = &[
     Kind {
         name: "secret",
         title: "Webhook secret",
-        description: "A shared secret for HMAC signatures: checking incoming webhooks and signing outgoing ones.",
+        description: "A shared secret for HMAC signatures: checking incoming webhooks, and signing outgoing ones to the hosts in allowed_hosts (without hosts it only checks incoming ones).",
         secret_fields: &["value"],
         schema: schema_of::<SecretData>,
     },
@@ -215,6 +215,12 @@ pub fn hosts_required(kind: &str) -> bool {
     kind != "secret"
 }
 
+/// The longest value a field may hold (a token, a key): 16 KiB.
+pub const MAX_VALUE_BYTES: usize = 16 * 1024;
+
+/// The shortest webhook secret (as the `webhook` step's signing rule).
+pub const MIN_SIGNING_SECRET: usize = 16;
+
 /// A problem with `data`: the field (`data.token`) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataProblem {
@@ -239,8 +245,17 @@ fn typed<T: DeserializeOwned>(data: &Value) -> Result<T, DataProblem> {
         } else {
             format!("data.{path}")
         };
-        // serde's messages name fields and types, never values.
-        DataProblem::new(field, e.into_inner().to_string())
+        // serde quotes the value it met (`invalid type: integer `1234`, expected …`): a
+        // secret sent with the wrong type must not come back, so keep only what was expected.
+        let message = e.into_inner().to_string();
+        let message = match message.split_once(", expected ") {
+            Some((what, expected)) if what.starts_with("invalid ") => {
+                let what = what.split(':').next().unwrap_or(what);
+                format!("{what}: expected {expected}")
+            }
+            _ => message,
+        };
+        DataProblem::new(field, message)
     })
 }
 
@@ -278,6 +293,17 @@ impl Data {
                     format!("data.{field}"),
                     "must not be empty",
                 ))
+            } else if v.chars().any(char::is_control) {
+                // It travels in a header: a line break would end it and start another.
+                Err(DataProblem::new(
+                    format!("data.{field}"),
+                    "must not hold line breaks or other control characters",
+                ))
+            } else if v.len() > MAX_VALUE_BYTES {
+                Err(DataProblem::new(
+                    format!("data.{field}"),
+                    format!("is longer than {MAX_VALUE_BYTES} bytes"),
+                ))
             } else {
                 Ok(())
             }
@@ -309,10 +335,24 @@ impl Data {
                 header("name", &d.name)?;
                 nonempty("value", &d.value)
             }
-            Data::Secret(d) => nonempty("value", &d.value),
+            Data::Secret(d) => {
+                nonempty("value", &d.value)?;
+                if d.value.len() < MIN_SIGNING_SECRET {
+                    return Err(DataProblem::new(
+                        "data.value",
+                        format!(
+                            "is shorter than {MIN_SIGNING_SECRET} characters: too easy to guess for an HMAC key"
+                        ),
+                    ));
+                }
+                Ok(())
+            }
             Data::OAuth2(d) => {
                 web_url("token_url", &d.token_url)?;
                 nonempty("client_id", &d.client_id)?;
+                if let Some(secret) = d.client_secret.as_deref().filter(|s| !s.is_empty()) {
+                    nonempty("client_secret", secret)?;
+                }
                 match d.grant {
                     Grant::AuthorizationCode => match &d.authorize_url {
                         Some(u) => web_url("authorize_url", u),

@@ -16,6 +16,7 @@ mod vault;
 
 pub use keyring::{KEY_FILE, KeySource, Keyring, OpenError, SecretKey};
 pub use vault::{
-    CredentialIn, CredentialUpdate, CredentialView, Rotation, STATUS_NEEDS_RECONNECT,
-    STATUS_NOT_CONNECTED, STATUS_OK, TestResult, Vault, VaultError, named_credentials,
+    CredentialIn, CredentialSource, CredentialStatus, CredentialUpdate, CredentialView, Rotation,
+    STATUS_NEEDS_RECONNECT, STATUS_NOT_CONNECTED, STATUS_OK, TestResult, Vault, VaultError,
+    named_credentials,
 };

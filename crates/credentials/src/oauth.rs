@@ -13,6 +13,9 @@ use sha2::{Digest, Sha256};
 
 use crate::kinds::{ClientAuth, OAuth2Data};
 
+/// The longest token lifetime believed (`expires_in` beyond it is taken as this).
+const MAX_TOKEN_LIFE_SECS: f64 = 365.0 * 24.0 * 3600.0;
+
 /// How long a token request may take.
 const TOKEN_TIMEOUT: Duration = Duration::from_secs(15);
 /// The most of a token endpoint's answer that is read.
@@ -89,6 +92,18 @@ pub fn authorize_url(
     Ok(url.into())
 }
 
+/// A token endpoint's `expires_in` (a number or a numeric string) as a lifetime. It comes from
+/// outside: NaN, infinities, zero and negatives are no lifetime; more than a year is a year.
+fn lifetime(value: &serde_json::Value) -> Option<Duration> {
+    let seconds = match value {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }?;
+    (seconds.is_finite() && seconds > 0.0)
+        .then(|| Duration::from_secs_f64(seconds.min(MAX_TOKEN_LIFE_SECS)))
+}
+
 /// Asks the token endpoint; `grant` holds the grant's own parameters (`grant_type`, …).
 pub async fn request_token(
     client: &HttpClient,
@@ -144,6 +159,13 @@ pub async fn request_token(
         .await
         .map_err(TokenError::Unreachable)?;
     let mut secrets = engine::redact::Secrets::default();
+    if let (ClientAuth::Basic, Some(secret)) = (data.client_auth, &data.client_secret) {
+        // The form it travelled in, should the endpoint quote the request's header.
+        secrets.add(
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{secret}", data.client_id)),
+        );
+    }
     for s in data.client_secret.iter().chain(
         form.iter()
             .filter(|(k, _)| k == "refresh_token" || k == "code" || k == "code_verifier")
@@ -170,15 +192,10 @@ pub async fn request_token(
                 shown(&url)
             ))
         })?;
-        let expires_in = a.expires_in.and_then(|v| match v {
-            serde_json::Value::Number(n) => n.as_f64(),
-            serde_json::Value::String(s) => s.parse().ok(),
-            _ => None,
-        });
         return Ok(Issued {
             access_token,
             refresh_token: a.refresh_token.filter(|t| !t.is_empty()),
-            expires_in: expires_in.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
+            expires_in: a.expires_in.as_ref().and_then(lifetime),
         });
     }
     #[derive(Deserialize)]
@@ -238,4 +255,23 @@ fn without_url(e: &reqwest::Error) -> String {
         s = s.replace(u.as_str(), "");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_lifetime_from_the_provider_is_bounded_and_nonsense_is_none() {
+        assert_eq!(lifetime(&json!(3600)), Some(Duration::from_secs(3600)));
+        assert_eq!(lifetime(&json!("120")), Some(Duration::from_secs(120)));
+        let year = Some(Duration::from_secs_f64(MAX_TOKEN_LIFE_SECS));
+        assert_eq!(lifetime(&json!(1e30)), year);
+        assert_eq!(lifetime(&json!(u64::MAX)), year);
+        for none in [json!("inf"), json!("NaN"), json!(0), json!(-5), json!(null), json!([1])] {
+            assert_eq!(lifetime(&none), None, "{none}");
+        }
+    }
 }

@@ -74,6 +74,48 @@ pub struct CredentialUpdate {
     pub description: Option<String>,
 }
 
+/// Where a credential lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialSource {
+    /// Managed through the API and the editor, sealed in the database.
+    Database,
+    /// The operator's credentials file or `WEFT_CREDENTIAL_*` variables: read-only here.
+    File,
+}
+
+/// Whether a credential can be used now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialStatus {
+    /// Usable.
+    Ok,
+    /// OAuth2 authorization code that has not been connected yet.
+    NotConnected,
+    /// Its OAuth2 refresh failed for good: connect it again.
+    NeedsReconnect,
+}
+
+impl std::fmt::Display for CredentialStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Ok => STATUS_OK,
+            Self::NotConnected => STATUS_NOT_CONNECTED,
+            Self::NeedsReconnect => STATUS_NEEDS_RECONNECT,
+        })
+    }
+}
+
+impl CredentialStatus {
+    fn of_row(status: &str) -> Self {
+        match status {
+            STATUS_NOT_CONNECTED => Self::NotConnected,
+            STATUS_NEEDS_RECONNECT => Self::NeedsReconnect,
+            _ => Self::Ok,
+        }
+    }
+}
+
 /// A credential as the API shows it: never a secret.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CredentialView {
@@ -88,11 +130,9 @@ pub struct CredentialView {
     pub data: Value,
     /// The secret fields that hold a value.
     pub secrets_set: Vec<String>,
-    /// `database` (managed here) or `file` (the operator's file or environment: read-only).
-    pub source: &'static str,
+    pub source: CredentialSource,
     pub read_only: bool,
-    /// `ok`, `not_connected` (OAuth2 not yet connected) or `needs_reconnect`.
-    pub status: String,
+    pub status: CredentialStatus,
     pub status_message: Option<String>,
     /// The workflows that name it (current versions).
     pub used_by: Vec<String>,
@@ -190,6 +230,38 @@ fn check_name(name: &str) -> Result<(), VaultError> {
     }
 }
 
+/// The most host patterns a credential names.
+const MAX_HOSTS: usize = 100;
+
+/// The longest description, in characters.
+const MAX_DESCRIPTION: usize = 2000;
+
+fn check_description(text: &str) -> Result<(), VaultError> {
+    if text.chars().count() > MAX_DESCRIPTION {
+        return Err(invalid(
+            "description",
+            format!("is longer than {MAX_DESCRIPTION} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `new` (stored `allowed_hosts`, JSON; `None` is unbound) lets a credential go
+/// somewhere `old` did not.
+fn widens(kind: &str, old: Option<&str>, new: Option<&str>) -> bool {
+    let list = |h: &str| serde_json::from_str::<Vec<String>>(h).unwrap_or_default();
+    match (old, new) {
+        // A secret without hosts goes nowhere ([`AllowedHosts::nowhere`]).
+        (None, new) if kind == "secret" => new.is_some(),
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(old), Some(new)) => {
+            let old = list(old);
+            list(new).iter().any(|h| !old.contains(h))
+        }
+    }
+}
+
 fn parse_hosts(kind: &str, hosts: Option<&Vec<String>>) -> Result<Option<String>, VaultError> {
     match hosts {
         None | Some(_) if hosts.is_none_or(|h| h.is_empty()) => {
@@ -202,6 +274,13 @@ fn parse_hosts(kind: &str, hosts: Option<&Vec<String>>) -> Result<Option<String>
                 Ok(None)
             }
         }
+        Some(list) if list.len() > MAX_HOSTS => Err(invalid(
+            "allowed_hosts",
+            format!(
+                "names {} hosts; at most {MAX_HOSTS} (use a `*.` pattern)",
+                list.len()
+            ),
+        )),
         Some(list) => {
             let parsed = AllowedHosts::parse(list).map_err(|m| invalid("allowed_hosts", m))?;
             Ok(Some(
@@ -357,6 +436,7 @@ impl Vault {
             )));
         }
         Data::parse(&input.kind, &input.data).map_err(|p| invalid(p.field, p.message))?;
+        check_description(&input.description)?;
         let allowed_hosts = parse_hosts(&input.kind, input.allowed_hosts.as_ref())?;
         let id = Uuid::now_v7();
         let data = self.seal_row_data(
@@ -411,22 +491,36 @@ impl Vault {
             Some(Value::Object(m)) => m.clone(),
             Some(_) => return Err(invalid("data", "must be an object")),
         };
-        if !kind_changed {
-            // Secret fields left out (or empty) keep their stored values.
-            let stored = self.open_data(&row).map_err(VaultError::Unusable)?;
-            for field in kinds::secret_fields(&kind).unwrap_or(&[]) {
-                let blank = match data.get(*field) {
+        // Secret fields left out (or empty) keep their stored values; only then is the stored
+        // data opened, so a value that can no longer be opened is repaired by giving it again.
+        let mut kept = Vec::new();
+        if !kind_changed && change.data.is_some() {
+            let blank: Vec<&str> = kinds::secret_fields(&kind)
+                .unwrap_or(&[])
+                .iter()
+                .copied()
+                .filter(|field| match data.get(*field) {
                     None | Some(Value::Null) => true,
                     Some(Value::String(s)) => s.is_empty(),
                     _ => false,
-                };
-                if blank {
-                    match stored.get(*field) {
-                        Some(v) => data.insert(field.to_string(), v.clone()),
-                        None => data.remove(*field),
+                })
+                .collect();
+            if !blank.is_empty() {
+                let stored = self.open_data(&row).map_err(VaultError::Unusable)?;
+                for field in blank {
+                    match stored.get(field) {
+                        Some(v) => {
+                            data.insert(field.to_string(), v.clone());
+                            kept.push(field);
+                        }
+                        None => {
+                            data.remove(field);
+                        }
                     };
                 }
             }
+        } else if !kind_changed {
+            kept.extend(kinds::secret_fields(&kind).unwrap_or(&[]).iter().copied());
         }
         let data_value = Value::Object(data.clone());
         let parsed = Data::parse(&kind, &data_value).map_err(|p| invalid(p.field, p.message))?;
@@ -437,11 +531,35 @@ impl Vault {
             }
             None => row.allowed_hosts.clone(),
         };
+        // A stored secret goes only where it went before: a change that sends it somewhere new
+        // (more hosts, another token or authorize URL) must give it again, so that the right to
+        // edit a credential is not the right to read its secret out.
+        if let Some(field) = kept.first() {
+            // The URLs are not secret: read them as stored, without opening anything.
+            let stored: Map<String, Value> = serde_json::from_str(&row.data).unwrap_or_default();
+            let urls_moved = kind == "oauth2"
+                && ["token_url", "authorize_url"]
+                    .iter()
+                    .any(|f| stored.get(*f) != data.get(*f));
+            if urls_moved {
+                return Err(invalid(
+                    format!("data.{field}"),
+                    "give the secret again: the token or authorize URL changed, and a stored secret is only sent where it was sent before",
+                ));
+            }
+            if widens(&kind, row.allowed_hosts.as_deref(), hosts.as_deref()) {
+                return Err(invalid(
+                    format!("data.{field}"),
+                    "give the secret again: allowed_hosts now names hosts it was not bound to, and a stored secret is only sent where it was sent before",
+                ));
+            }
+        }
         let mut next = row.clone();
         next.kind = kind.clone();
         next.data = self.seal_row_data(row.id, &kind, &data)?;
         next.allowed_hosts = hosts;
         if let Some(d) = change.description {
+            check_description(&d)?;
             next.description = d;
         }
         // A change of the OAuth2 client or provider drops the tokens: connect again.
@@ -560,9 +678,9 @@ impl Vault {
                 .and_then(|h| serde_json::from_str(h).ok()),
             data: Value::Object(public),
             secrets_set,
-            source: "database",
+            source: CredentialSource::Database,
             read_only: false,
-            status: row.status,
+            status: CredentialStatus::of_row(&row.status),
             status_message: row.status_message,
             last_used_at: row.last_used_at,
             created_at: Some(row.created_at),
@@ -594,6 +712,9 @@ impl Vault {
             _ => None,
         };
         let allowed_hosts = match row.allowed_hosts.as_deref() {
+            // A managed secret without hosts checks incoming requests only: signing with it for
+            // any URL (one from a request, say) would let a caller forge what it checks.
+            None if row.kind == "secret" => Some(AllowedHosts::nowhere()),
             None => None,
             Some(text) => {
                 let list: Vec<String> = serde_json::from_str(text)
@@ -631,7 +752,7 @@ impl Vault {
         data: &OAuth2Data,
         stale: Option<&str>,
     ) -> Result<String, CredentialError> {
-        if let Some(token) = fresh(self, row, stale)? {
+        if let Some(token) = fresh(self, row, data.grant, stale)? {
             return Ok(token);
         }
         self.renew(row.id, &row.name, data, stale).await
@@ -664,7 +785,7 @@ impl Vault {
                 .await
                 .map_err(|e| unavailable(e.to_string()))?
                 .ok_or_else(|| CredentialError::NotFound(name.to_string()))?;
-            if let Some(token) = fresh(self, &row, stale)? {
+            if let Some(token) = fresh(self, &row, data.grant, stale)? {
                 return Ok(token);
             }
             let until = Utc::now() + chrono::Duration::from_std(RENEWAL_LEASE).unwrap_or_default();
@@ -1019,14 +1140,39 @@ impl Vault {
             .credential_rows()
             .await
             .map_err(|e| format!("cannot read the credentials: {e}"))?;
+        let held = self.keys.ids();
+        let wrong_key = |e: &str| {
+            format!(
+                "{e}. Start Weft with the key the credentials were sealed with ({}; key ids held: {})",
+                self.keys.source(),
+                held.join(", ")
+            )
+        };
+        let mut broken = Vec::new();
         for row in &rows {
-            self.open_all(row).map_err(|e| {
-                format!(
-                    "{e}. Start Weft with the key the credentials were sealed with ({}; key ids held: {})",
-                    self.keys.source(),
-                    self.keys.ids().join(", ")
-                )
-            })?;
+            // A value sealed under a key not held: the key is missing, whatever else opens.
+            if let Some(id) = sealed_values(row)
+                .iter()
+                .filter_map(|s| key_id(s))
+                .find(|id| !held.iter().any(|h| h == id))
+            {
+                return Err(wrong_key(&format!(
+                    "credential `{}` is sealed with key {id}, which is not held",
+                    row.name
+                )));
+            }
+            if let Err(e) = self.open_all(row) {
+                broken.push(e);
+            }
+        }
+        if !broken.is_empty() && broken.len() == rows.len() {
+            return Err(wrong_key(&broken[0]));
+        }
+        // Some open and some do not under the same keys: those values were changed. The
+        // others keep working; each broken one fails its steps clearly until it is given again
+        // (PUT with its secrets) or deleted.
+        for e in &broken {
+            tracing::error!("{e}: give its secrets again (PUT) or delete it");
         }
         Ok(rows.len())
     }
@@ -1129,12 +1275,23 @@ fn unusable(name: &str, message: String) -> CredentialError {
     }
 }
 
+/// How long a refused client-credentials grant waits before it is asked again.
+const CLIENT_CREDENTIALS_RETRY_SECS: i64 = 60;
+
 /// The access token of `row` if it can be used as it is.
 fn fresh(
     vault: &Vault,
     row: &CredentialRow,
+    grant: Grant,
     stale: Option<&str>,
 ) -> Result<Option<String>, CredentialError> {
+    // Client credentials need no person to reconnect: asked again once a minute has passed
+    // since the refusal (the provider may have been fixed), never in a tight loop.
+    let retry = grant == Grant::ClientCredentials
+        && Utc::now() - row.updated_at > chrono::Duration::seconds(CLIENT_CREDENTIALS_RETRY_SECS);
+    if row.status == STATUS_NEEDS_RECONNECT && retry {
+        return Ok(None);
+    }
     if row.status == STATUS_NEEDS_RECONNECT {
         return Err(unusable(
             &row.name,
@@ -1185,9 +1342,9 @@ fn operator_view(name: &str, r: &Resolved, usage: &HashMap<String, Vec<String>>)
         allowed_hosts: r.allowed_hosts.as_ref().map(AllowedHosts::to_strings),
         data,
         secrets_set: secrets_set.into_iter().map(String::from).collect(),
-        source: "file",
+        source: CredentialSource::File,
         read_only: true,
-        status: STATUS_OK.into(),
+        status: CredentialStatus::Ok,
         status_message: None,
         used_by: usage.get(name).cloned().unwrap_or_default(),
         last_used_at: None,

@@ -118,10 +118,11 @@ impl HostPattern {
                     _ => return bad("the port is not a number from 0 to 65535"),
                 },
             };
-            if inner.parse::<std::net::Ipv6Addr>().is_err() {
+            // As URLs spell it (`[0:0::1]` is `[::1]`), so that it can match.
+            let Ok(addr) = inner.parse::<std::net::Ipv6Addr>() else {
                 return bad("it is not an IPv6 address");
-            }
-            (format!("[{}]", inner.to_ascii_lowercase()), port)
+            };
+            (format!("[{addr}]"), port)
         } else {
             match t.rsplit_once(':') {
                 Some((h, p)) => match p.parse::<u16>() {
@@ -145,6 +146,30 @@ impl HostPattern {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
         {
             return bad("a host name holds letters, digits, `-` and `.`");
+        }
+        if !host.starts_with('[')
+            && host
+                .split('.')
+                .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
+        {
+            return bad(
+                "each label between dots needs letters or digits, and may not start or end with `-`",
+            );
+        }
+        // Without the public suffix list, refuse the common shared second levels (`*.co.uk`).
+        if wildcard {
+            let labels: Vec<&str> = host.split('.').collect();
+            if labels.len() == 2
+                && labels[1].len() == 2
+                && [
+                    "co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go",
+                ]
+                .contains(&labels[0])
+            {
+                return bad(
+                    "a wildcard over a shared suffix matches other people's hosts: name your domain, such as `*.example.co.uk`",
+                );
+            }
         }
         if wildcard && !host.contains('.') {
             return bad("a wildcard needs a domain with a dot, such as `*.example.com`");
@@ -204,6 +229,12 @@ impl AllowedHosts {
             .map(AllowedHosts)
     }
 
+    /// Bound to no host: the credential is never sent (a webhook secret that only checks
+    /// incoming requests).
+    pub fn nowhere() -> AllowedHosts {
+        AllowedHosts(Vec::new())
+    }
+
     pub fn patterns(&self) -> &[HostPattern] {
         &self.0
     }
@@ -254,6 +285,11 @@ impl Resolved {
             Some(p) => format!("{host}:{p}"),
             None => host,
         };
+        if allowed.0.is_empty() {
+            return Err(format!(
+                "credential `{name}` may not be sent to `{shown}`: it names no allowed_hosts, so it only checks incoming requests; name the hosts it may go to"
+            ));
+        }
         Err(format!(
             "credential `{name}` may not be sent to `{shown}`: it is bound to {}",
             allowed
@@ -375,10 +411,18 @@ mod tests {
             "a.*.com",
             "x.com:http",
             "u@x.com",
+            "a..com",
+            "-",
+            ".com",
+            "*..com",
+            "-x.example.com",
+            "*.co.uk",
         ] {
             assert!(HostPattern::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(p("*.Example.com:8443").to_string(), "*.example.com:8443");
+        assert!(p("*.example.co.uk").matches("api.example.co.uk", Some(443)));
+        assert!(p("[0:0:0:0:0:0:0:1]:8080").matches("[::1]", Some(8080)));
     }
 
     #[test]
@@ -403,5 +447,11 @@ mod tests {
                 .check_host("crm", &bad)
                 .is_ok()
         );
+        let nowhere = Resolved {
+            allowed_hosts: Some(AllowedHosts::nowhere()),
+            ..r
+        };
+        let e = nowhere.check_host("hook", &ok).unwrap_err();
+        assert!(e.contains("only checks incoming"), "{e}");
     }
 }

@@ -67,7 +67,31 @@ impl Secrets {
         Cow::Owned(text)
     }
 
-    /// Scrubs every string value of `value`, at any depth (object keys are left as they are).
+    fn found_in_key(&self, key: &str) -> bool {
+        let lower = key.to_lowercase();
+        self.0
+            .iter()
+            .any(|s| key.contains(s.as_str()) || lower.contains(&s.to_lowercase()))
+    }
+
+    /// `key` with every secret masked, matched without regard to case (header names arrive
+    /// lower-cased).
+    fn scrub_key(&self, key: &str) -> String {
+        let mut key = self.scrub(key).into_owned();
+        for secret in &self.0 {
+            let lower = secret.to_lowercase();
+            while let Some(at) = key.to_lowercase().find(&lower) {
+                // Only ASCII case differences keep byte offsets; otherwise mask the whole key.
+                if key.len() != key.to_lowercase().len() {
+                    return MASK.to_string();
+                }
+                key.replace_range(at..at + lower.len(), MASK);
+            }
+        }
+        key
+    }
+
+    /// Scrubs every string value of `value` and every key, at any depth.
     pub fn scrub_json(&self, value: &mut Value) {
         if self.is_empty() {
             return;
@@ -79,7 +103,22 @@ impl Secrets {
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.scrub_json(v)),
-            Value::Object(fields) => fields.values_mut().for_each(|v| self.scrub_json(v)),
+            Value::Object(fields) => {
+                fields.values_mut().for_each(|v| self.scrub_json(v));
+                // A secret may be a key too (`{"sessions": {"<token>": …}}`, a header named
+                // after it, lower-cased on the way).
+                if fields.keys().any(|k| self.found_in_key(k)) {
+                    let old = std::mem::take(fields);
+                    for (key, v) in old {
+                        let key = if self.found_in_key(&key) {
+                            self.scrub_key(&key)
+                        } else {
+                            key
+                        };
+                        fields.insert(key, v);
+                    }
+                }
+            }
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
     }
@@ -116,8 +155,18 @@ mod tests {
             json!({
                 "headers": {"authorization": "Bearer ***"},
                 "list": [1, "******", null],
-                "t0ken-123": true,
+                "***": true,
             })
+        );
+        // Keys too, and a header named after the token arrives lower-cased.
+        let mut secrets = Secrets::default();
+        secrets.add("Sess-KEY-777");
+        let mut value =
+            json!({"sessions": {"Sess-KEY-777": {"ok": true}}, "x-sess-key-777-id": "1"});
+        secrets.scrub_json(&mut value);
+        assert_eq!(
+            value,
+            json!({"sessions": {"***": {"ok": true}}, "x-***-id": "1"})
         );
     }
 

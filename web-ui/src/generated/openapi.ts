@@ -57,6 +57,12 @@ export type CredentialList = {
   next_cursor: string | null;
 };
 
+/** Where a credential lives. */
+export type CredentialSource = "database" | "file";
+
+/** Whether a credential can be used now. */
+export type CredentialStatus = "ok" | "not_connected" | "needs_reconnect";
+
 /** `GET /credential-types`: each type with the JSON Schema of its `data`. */
 export type CredentialTypeList = {
   items: KindInfo[];
@@ -88,10 +94,8 @@ export type CredentialView = {
   read_only: boolean;
   /** The secret fields that hold a value. */
   secrets_set: string[];
-  /** `database` (managed here) or `file` (the operator's file or environment: read-only). */
-  source: string;
-  /** `ok`, `not_connected` (OAuth2 not yet connected) or `needs_reconnect`. */
-  status: string;
+  source: CredentialSource;
+  status: CredentialStatus;
   status_message?: string | null;
   /** OAuth2: when the current access token expires. */
   token_expires_at?: string | null;

@@ -100,14 +100,13 @@ export type ActionList = Omit<api.ActionList, 'items'> & { items: ActionInfo[] }
 
 /** A credential's `status`: usable, an OAuth2 one not connected yet, or one whose renewal the
  * provider refused (connect it again). */
-export type CredentialStatus = 'ok' | 'not_connected' | 'needs_reconnect';
+export type CredentialStatus = api.CredentialStatus;
 /** Where a credential is kept: the database (managed in the editor) or the operator's file and
  * environment (read-only). */
-export type CredentialSource = 'database' | 'file';
+export type CredentialSource = api.CredentialSource;
 
-/** `CredentialView`: a credential as the API shows it (never a secret), its status and source
- * narrowed to the values the server sends. */
-export type Credential = Omit<api.CredentialView, 'status' | 'source'> & { status: CredentialStatus; source: CredentialSource };
+/** `CredentialView`: a credential as the API shows it (never a secret). */
+export type Credential = api.CredentialView;
 export type CredentialList = Omit<api.CredentialList, 'items'> & { items: Credential[] };
 
 /** `KindInfo`: a credential type with the JSON Schema of its `data` the form is drawn from. */

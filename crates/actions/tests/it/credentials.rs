@@ -306,3 +306,14 @@ async fn a_renewed_credential_bound_elsewhere_is_not_sent() {
     assert!(!err.retryable);
     assert_eq!(api.guarded_calls(), 1);
 }
+
+#[tokio::test]
+async fn a_credential_named_by_a_template_is_refused_at_validation() {
+    let api = Harness::start().await;
+    let problems = api
+        .action
+        .validate(&json!({"url": "http://127.0.0.1:1/", "credential": "{{trigger.body.cred}}"}));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].field, "credential");
+    assert!(problems[0].message.contains("template"), "{problems:?}");
+}

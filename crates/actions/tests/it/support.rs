@@ -30,7 +30,7 @@ pub const API_KEY: &str = "k3y-do-not-leak";
 pub struct Harness {
     base: String,
     port: u16,
-    action: Typed<Http>,
+    pub action: Typed<Http>,
     credentials: StaticCredentials,
     /// Replaces `credentials` when set ([`Harness::use_provider`]).
     provider: Option<Arc<dyn CredentialsProvider>>,

@@ -158,12 +158,10 @@ export function draftProblems(draft: CredentialDraft, { fields, hostsRequired }:
     if (!draft.name.trim()) out.name = 'Name the credential: steps refer to it by this name.';
     else if (!NAME.test(draft.name.trim())) out.name = 'A credential name has 1 to 64 letters, digits, `-`, `_` or `.`.';
   }
-  if (hostsRequired) {
-    const hosts = parseHosts(draft.hosts);
-    const wrong = hosts.map(hostPatternProblem).find(Boolean);
-    if (wrong) out.allowed_hosts = wrong;
-    else if (hosts.length === 0 && (!existing || existing.allowed_hosts != null)) out.allowed_hosts = 'Name at least one host this credential may be sent to.';
-  }
+  const hosts = parseHosts(draft.hosts);
+  const wrong = hosts.map(hostPatternProblem).find(Boolean);
+  if (wrong) out.allowed_hosts = wrong;
+  else if (hostsRequired && hosts.length === 0 && (!existing || existing.allowed_hosts != null)) out.allowed_hosts = 'Name at least one host this credential may be sent to.';
   const keptSecrets = existing && existing.type === draft.type ? existing.secrets_set : [];
   for (const f of fields) {
     if (!(f.required || requiredBy(draft, f.name)) || !fieldApplies(draft.type, f.name, draft.data)) continue;

@@ -273,10 +273,26 @@ async fn the_api_keeps_secrets_write_only_and_refuses_what_is_wrong(backend: Bac
         server.run_hook("crm", &json!({})).await["status"],
         "succeeded"
     );
+    // Sending the stored secret somewhere new needs it given again: editing is not reading.
+    problem(
+        &send(
+            server
+                .api(Method::PUT, "/api/v1/credentials/crm")
+                .json(&json!({"allowed_hosts": [host, "elsewhere.example"]})),
+        )
+        .await,
+        "data.token",
+    );
+    send(server.api(Method::PUT, "/api/v1/credentials/crm").json(
+        &json!({"data": {"token": "second-token-2"}, "allowed_hosts": [host, "elsewhere.example"]}),
+    ))
+    .await
+    .expect_status(200);
+    // Narrowing keeps it.
     send(
         server
             .api(Method::PUT, "/api/v1/credentials/crm")
-            .json(&json!({"data": {"token": "second-token-2"}})),
+            .json(&json!({"allowed_hosts": [host]})),
     )
     .await
     .expect_status(200);
@@ -329,6 +345,48 @@ async fn the_api_keeps_secrets_write_only_and_refuses_what_is_wrong(backend: Bac
     )
     .await;
     reply.expect_status(202);
+    // Without hosts it only checks: signing with it for a URL is refused, until it names the
+    // receiver (given again, as the secret now goes somewhere new).
+    server
+        .deploy(&format!(
+            "name: signs\ntrigger: {{ type: webhook, path: signs }}\nsteps:\n  - id: tell\n    action: webhook\n    with: {{ url: \"{}/echo/chat\", credential: hook-token, body: {{ a: 1 }} }}\n",
+            deployment.mock.base_url()
+        ))
+        .await;
+    let refused = server.run_hook("signs", &json!({})).await;
+    assert_eq!(refused["status"], "failed", "{refused:#}");
+    assert!(
+        refused.to_string().contains("only checks incoming requests"),
+        "{refused:#}"
+    );
+    problem(
+        &send(
+            server
+                .api(Method::PUT, "/api/v1/credentials/hook-token")
+                .json(&json!({"allowed_hosts": [host]})),
+        )
+        .await,
+        "data.value",
+    );
+    send(
+        server
+            .api(Method::PUT, "/api/v1/credentials/hook-token")
+            .json(&json!({"allowed_hosts": [host], "data": {"value": "hook-secret-0123456789abcdef"}})),
+    )
+    .await
+    .expect_status(200);
+    let signed = server.run_hook("signs", &json!({})).await;
+    assert_eq!(signed["status"], "succeeded", "{signed:#}");
+    let mut delivered = Vec::new();
+    for _ in 0..100 {
+        delivered = deployment.mock.requests_to("POST", "/echo/chat");
+        if !delivered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(delivered.len(), 1, "one signed delivery, none before the hosts were named");
+    assert!(delivered[0].header("webhook-signature").is_some());
     let types = send(server.get("/api/v1/credential-types")).await.json();
     let kinds: Vec<&str> = types["items"]
         .as_array()

@@ -55,17 +55,21 @@ export function CredentialForm({ draft, onChange, types, shape, existing, kinds,
         .map((f) => (
           <DataField key={`${draft.type}.${f.name}`} field={requiredBy(draft, f.name) ? { ...f, required: true } : f} value={draft.data[f.name]} isSet={kept.includes(f.name)} error={errors[`data.${f.name}`]} onChange={(v) => setData(f.name, v)} />
         ))}
-      {shape.hostsRequired && (
-        <Field
-          label="Allowed hosts"
-          htmlFor="credential-hosts"
-          required={!existing || existing.allowed_hosts != null}
-          hint={existing && existing.allowed_hosts == null && !draft.hosts.trim() ? 'Unbound: it may be sent to any host. Name hosts to bind it.' : 'One per line: api.example.com, *.example.com, 127.0.0.1:8080 — no scheme, no path. The credential is sent nowhere else.'}
-          error={errors.allowed_hosts}
-        >
-          <textarea id="credential-hosts" rows={3} value={draft.hosts} spellCheck={false} placeholder={'api.example.com\n*.example.com'} data-testid="credential-hosts" aria-invalid={!!errors.allowed_hosts || undefined} onChange={(e) => onChange({ ...draft, hosts: e.target.value })} />
-        </Field>
-      )}
+      <Field
+        label="Allowed hosts"
+        htmlFor="credential-hosts"
+        required={shape.hostsRequired && (!existing || existing.allowed_hosts != null)}
+        hint={
+          !shape.hostsRequired
+            ? 'Optional. Without hosts it only checks incoming webhooks; name the receivers (api.example.com, one per line) to sign outgoing webhooks to them.'
+            : existing && existing.allowed_hosts == null && !draft.hosts.trim()
+              ? 'Unbound: it may be sent to any host. Name hosts to bind it.'
+              : 'One per line: api.example.com, *.example.com, 127.0.0.1:8080 — no scheme, no path. The credential is sent nowhere else.'
+        }
+        error={errors.allowed_hosts}
+      >
+        <textarea id="credential-hosts" rows={3} value={draft.hosts} spellCheck={false} placeholder={'api.example.com\n*.example.com'} data-testid="credential-hosts" aria-invalid={!!errors.allowed_hosts || undefined} onChange={(e) => onChange({ ...draft, hosts: e.target.value })} />
+      </Field>
       <Field label="Description" htmlFor="credential-description" error={errors.description}>
         <input id="credential-description" value={draft.description} data-testid="credential-description" onChange={(e) => onChange({ ...draft, description: e.target.value })} />
       </Field>
