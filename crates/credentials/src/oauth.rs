@@ -270,7 +270,14 @@ mod tests {
         let year = Some(Duration::from_secs_f64(MAX_TOKEN_LIFE_SECS));
         assert_eq!(lifetime(&json!(1e30)), year);
         assert_eq!(lifetime(&json!(u64::MAX)), year);
-        for none in [json!("inf"), json!("NaN"), json!(0), json!(-5), json!(null), json!([1])] {
+        for none in [
+            json!("inf"),
+            json!("NaN"),
+            json!(0),
+            json!(-5),
+            json!(null),
+            json!([1]),
+        ] {
             assert_eq!(lifetime(&none), None, "{none}");
         }
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
+use engine::action::Action;
 use engine::credentials::{Credential, CredentialError, CredentialsProvider, Resolved};
 use engine::redact::MASK;
 use serde_json::json;

@@ -356,7 +356,9 @@ async fn the_api_keeps_secrets_write_only_and_refuses_what_is_wrong(backend: Bac
     let refused = server.run_hook("signs", &json!({})).await;
     assert_eq!(refused["status"], "failed", "{refused:#}");
     assert!(
-        refused.to_string().contains("only checks incoming requests"),
+        refused
+            .to_string()
+            .contains("only checks incoming requests"),
         "{refused:#}"
     );
     problem(
@@ -385,7 +387,11 @@ async fn the_api_keeps_secrets_write_only_and_refuses_what_is_wrong(backend: Bac
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(delivered.len(), 1, "one signed delivery, none before the hosts were named");
+    assert_eq!(
+        delivered.len(),
+        1,
+        "one signed delivery, none before the hosts were named"
+    );
     assert!(delivered[0].header("webhook-signature").is_some());
     let types = send(server.get("/api/v1/credential-types")).await.json();
     let kinds: Vec<&str> = types["items"]
