@@ -795,6 +795,27 @@ impl Vault {
                 .await
                 .map_err(|e| unavailable(e.to_string()))?
             {
+                // Read again under the lease: another process may have renewed (and rotated
+                // the refresh token) between the read above and the lease; its result stands.
+                let row = match self.store.credential_by_id(id).await {
+                    Ok(Some(row)) => row,
+                    Ok(None) => {
+                        return Err(CredentialError::NotFound(name.to_string()));
+                    }
+                    Err(e) => {
+                        let _ = self.release_lease(id).await;
+                        return Err(unavailable(e.to_string()));
+                    }
+                };
+                match fresh(self, &row, data.grant, stale) {
+                    Ok(None) => {}
+                    done => {
+                        let _ = self.release_lease(id).await;
+                        if let Some(token) = done? {
+                            return Ok(token);
+                        }
+                    }
+                }
                 let tokens = self.open_token(&row).map_err(|m| unusable(name, m))?;
                 let grant = match (
                     data.grant,
