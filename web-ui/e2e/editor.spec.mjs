@@ -303,6 +303,27 @@ describe('the editor', () => {
     assert.equal(record.workflow.steps.length, 4);
   });
 
+  test('labels each version and shows the changes between two as a diff of their YAML', async () => {
+    await clickCanvas();
+    await byId('tab-versions').click();
+    const v2 = byId('version-2');
+    await v2.waitFor();
+    assert.match(await v2.getByTestId('version-label').innerText(), /Version 2\s*current/);
+    assert.match(await byId('version-1').innerText(), /Imported from YAML/);
+    assert.match(await v2.innerText(), /Saved in the editor/);
+    assert.ok((await v2.getByTestId('version-date').innerText()).length > 0, 'a version shows its date');
+    await v2.getByTestId('version-compare').click();
+    const lines = byId('version-diff-lines');
+    await lines.waitFor();
+    // The only change: the moved step got a position.
+    const added = await lines.locator('[data-kind="added"]').allInnerTexts();
+    assert.ok(added.some((l) => /ui:/.test(l)), `the diff adds the moved step's ui: ${added.join(' | ')}`);
+    assert.equal(await lines.locator('[data-kind="removed"]').count(), 0);
+    await shot('version-diff');
+    await page.keyboard.press('Escape');
+    await byId('version-diff').waitFor({ state: 'detached' });
+  });
+
   test('shows a bad reference and a cycle on the node', async () => {
     await node('get_user').click();
     const url = byId('with-url');
@@ -622,6 +643,91 @@ describe('the editor', () => {
     await row.getByTestId('credential-status-message').waitFor();
     assert.match(await row.getByTestId('credential-connect').innerText(), /Reconnect/);
     await shot('credential-needs-reconnect');
+  });
+
+  test('asks "Leave without saving?" once: after discarding, the sidebar navigates without asking', async () => {
+    const name = `e2e-leave-${RUN}`;
+    const created = await api('/api/v1/workflows', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/yaml' },
+      body: [`name: ${name}`, 'trigger: { type: manual }', 'steps:', '  - id: note', '    action: set', '    with: { value: { a: 1 } }', ''].join('\n'),
+    });
+    assert.equal(created.status, 201);
+    const workflow = await created.json();
+    await page.evaluate((hash) => (window.location.hash = hash), `#/workflows/${workflow.id}`);
+    await node('note').waitFor();
+    await byId('editor-name').fill(`${name} edited`);
+    await page.locator('[data-testid="save-state"]', { hasText: 'Unsaved changes' }).waitFor();
+
+    const asked = [];
+    const accept = (dialog) => {
+      asked.push(dialog.message());
+      return dialog.accept();
+    };
+    page.on('dialog', accept);
+    try {
+      await byId('nav-executions').click();
+      await byId('executions-page').waitFor();
+      assert.equal(asked.length, 1, 'leaving with changes asks');
+      assert.match(asked[0], /Leave without saving/);
+      for (const [link, target] of [
+        ['nav-workflows', 'workflows-page'],
+        ['nav-credentials', 'credentials-page'],
+        ['nav-deliveries', 'deliveries-page'],
+        ['nav-executions', 'executions-page'],
+        ['nav-workflows', 'workflows-page'],
+      ]) {
+        await byId(link).click();
+        await byId(target).waitFor();
+      }
+      assert.deepEqual(asked.slice(1), [], 'no further prompt once the changes were discarded');
+    } finally {
+      page.off('dialog', accept);
+    }
+    // The edit was discarded: the workflow opens as saved, and leaving it unchanged asks nothing.
+    await page.evaluate((hash) => (window.location.hash = hash), `#/workflows/${workflow.id}`);
+    await node('note').waitFor();
+    assert.equal(await byId('editor-name').inputValue(), name);
+    page.on('dialog', accept);
+    try {
+      await byId('nav-workflows').click();
+      await byId('workflows-page').waitFor();
+      assert.equal(asked.length, 1);
+    } finally {
+      page.off('dialog', accept);
+    }
+  });
+
+  test('keeps the workflows table inside its card at 1280x720, delete icons included', async () => {
+    const long = `e2e a workflow whose name is long enough to push the columns ${RUN}`;
+    const created = await api('/api/v1/workflows', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/yaml' },
+      body: [`name: ${long}`, `trigger: { type: webhook, path: e2e-a-rather-long-webhook-path/that-goes/on-and-on-${RUN} }`, 'steps:', '  - id: note', '    action: set', '    with: { value: { a: 1 } }', ''].join('\n'),
+    });
+    assert.equal(created.status, 201);
+    await page.setViewportSize({ width: 1280, height: 720 });
+    try {
+      await page.goto(`${WEFT_URL}/#/workflows`);
+      await page.reload(); // the list as it is now, with the workflow just created
+      await byId('workflow-table').locator(`[data-name="${long}"]`).waitFor();
+      const card = await page.locator('.table-card').boundingBox();
+      const table = await byId('workflow-table').boundingBox();
+      assert.ok(table.x + table.width <= card.x + card.width + 0.5, `the table (right edge ${table.x + table.width}) fits its card (${card.x + card.width})`);
+      const rows = byId('workflow-table').locator('tbody tr');
+      const count = await rows.count();
+      assert.ok(count >= 5, `several workflows are listed (${count})`);
+      for (let i = 0; i < count; i++) {
+        const del = await rows.nth(i).getByTestId('delete').boundingBox();
+        assert.ok(del && del.width > 0, `row ${i} has a delete icon`);
+        assert.ok(del.x >= card.x && del.x + del.width <= card.x + card.width, `row ${i}: the delete icon (${del.x}..${del.x + del.width}) is inside the card (${card.x}..${card.x + card.width})`);
+      }
+      const scrolls = await page.locator('.table-card').evaluate((el) => el.scrollWidth > el.clientWidth);
+      assert.equal(scrolls, false, 'the card does not scroll sideways');
+      await shot('workflows-1280x720');
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
   });
 
   test('logs no console errors', () => {

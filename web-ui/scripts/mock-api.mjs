@@ -73,6 +73,9 @@ export function createMockApi({ empty = false, problems = null } = {}) {
       addWorkflow(parse(text), { active: i % 2 === 0, age: 5 + i * 37, yaml: text });
     });
     const cu = [...workflows.values()].find((w) => w.workflow.trigger.path === 'new-user');
+    // Version 2, saved in the editor, waits longer for the CRM.
+    cu.workflow = structuredClone(cu.workflow);
+    cu.workflow.steps[0].timeout = '20s';
     cu.versions.push({ version: 2, created_at: minutesAgo(3), source_format: 'json', workflow: cu.workflow });
     cu.version = 2;
     const ex = makeExecution(cu, 'succeeded', 4);

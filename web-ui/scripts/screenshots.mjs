@@ -193,6 +193,10 @@ try {
   await page.getByTestId('view-banner').waitFor();
   await shot(page, '19-editor-versions');
   await page.getByTestId('back-to-draft').click();
+  await page.getByTestId('version-2').getByTestId('version-compare').click();
+  await page.getByTestId('version-diff-lines').waitFor();
+  await shot(page, '19b-editor-version-diff');
+  await page.keyboard.press('Escape');
   await page.getByTestId('tab-settings').click();
   await shot(page, '19b-editor-settings');
   await page.getByTestId('node-$trigger').click();

@@ -44,6 +44,9 @@ export function EditorPage({ id, executionId }: { id: string; executionId?: stri
       stopFollowingExecution();
     };
   }, [id, load, attempt]);
+  // Leaving the editor (its changes discarded or saved) leaves nothing behind for the sidebar's
+  // "Leave without saving?" to ask about.
+  useEffect(() => () => useEditor.getState().close(), [id]);
 
   if (state.kind === 'loading') return <Spinner label="Opening the workflow…" />;
   if (state.kind === 'error')

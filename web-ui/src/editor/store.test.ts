@@ -1,5 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Workflow, WorkflowDocument } from '../lib/types';
+import { hasUnsavedChanges } from './hooks';
 import { useEditor } from './store';
 import { TRIGGER_ID, isStepNode } from './types';
 import { seedCatalog } from '../test/catalog';
@@ -168,5 +169,24 @@ describe('editor store', () => {
     s().undo();
     s().backToDraft();
     expect(ids()).toEqual(['a', 'b', 'c', 'delay_1']);
+  });
+
+  it('has nothing left to save once closed, so leaving is asked about once', () => {
+    s().select(['c']);
+    s().addStep('delay', {});
+    expect(hasUnsavedChanges()).toBe(true);
+    s().close();
+    expect(hasUnsavedChanges()).toBe(false);
+    expect(s().record).toBeNull();
+    expect(ids()).toEqual([]);
+  });
+
+  it('has nothing left to save once closed while an execution is shown over a changed draft', () => {
+    s().select(['c']);
+    s().addStep('delay', {});
+    s().view(doc, { kind: 'execution', executionId: 'e1', version: 1 });
+    expect(hasUnsavedChanges()).toBe(true);
+    s().close();
+    expect(hasUnsavedChanges()).toBe(false);
   });
 });

@@ -126,6 +126,8 @@ export interface EditorState {
   mergeLastRunRequest: (request: LastRunData['request']) => void;
   view: (doc: WorkflowDocument, mode: ViewMode) => void;
   backToDraft: () => void;
+  /** Forgets the workflow when the editor closes: nothing is left to save, or to ask about. */
+  close: () => void;
 }
 
 function clean(nodes: WeftNode[]): WeftNode[] {
@@ -537,6 +539,24 @@ export const useEditor = create<EditorState>((set, get) => ({
     if (!s.stash) return set({ mode: { kind: 'draft' } });
     const { past, future, problems, ...snap } = s.stash;
     set({ ...snap, past, future, problems, stash: null, mode: { kind: 'draft' }, run: null, fitRequest: s.fitRequest + 1 });
+  },
+
+  close: () => {
+    set({
+      record: null,
+      meta: emptyMeta,
+      nodes: [],
+      edges: [],
+      savedJson: '',
+      mode: { kind: 'draft' },
+      stash: null,
+      past: [],
+      future: [],
+      lastCommit: null,
+      problems: [],
+      run: null,
+      lastRun: null,
+    });
   },
 }));
 

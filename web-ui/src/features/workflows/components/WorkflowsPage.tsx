@@ -143,7 +143,7 @@ export function WorkflowsPage() {
         </EmptyState>
       ) : (
         <div className="card table-card">
-          <table className="table" data-testid="workflow-table">
+          <table className="table workflow-table" data-testid="workflow-table">
             <thead>
               <tr>
                 <th>Name</th>
@@ -166,9 +166,9 @@ export function WorkflowsPage() {
                       {w.description && <span className="muted small ellipsis">{w.description}</span>}
                     </td>
                     <td>
-                      <span className="trigger-chip">
+                      <span className="trigger-chip" title={w.trigger.type === 'webhook' ? `/hooks/${w.trigger.path ?? ''}` : tm.title}>
                         <tm.icon size={14} aria-hidden />
-                        {w.trigger.type === 'webhook' ? `/hooks/${w.trigger.path ?? ''}` : tm.title}
+                        <span className="trigger-chip__text">{w.trigger.type === 'webhook' ? `/hooks/${w.trigger.path ?? ''}` : tm.title}</span>
                       </span>
                     </td>
                     <td>
