@@ -730,6 +730,50 @@ describe('the editor', () => {
     }
   });
 
+  test('imports a file again as a new version of the workflow of that name, as weft import does', async () => {
+    const name = `e2e-reimport-${RUN}`;
+    const doc = (value) => [`name: ${name}`, 'trigger: { type: manual }', 'steps:', '  - id: note', '    action: set', `    with: { value: ${value} }`, ''].join('\n');
+    const importText = async (text) => {
+      await page.goto(`${WEFT_URL}/#/workflows`);
+      await byId('import-open').click();
+      await byId('import-rule').waitFor();
+      await byId('tab-paste').click();
+      await byId('import-text').fill(text);
+      await byId('import-submit').click();
+      await byId('editor').waitFor();
+      await node('note').waitFor();
+      return decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
+    };
+    const first = await importText(doc(1));
+    const second = await importText(doc(2));
+    assert.equal(second, first, 'the same workflow, not a duplicate');
+    const named = (await (await api('/api/v1/workflows')).json()).items.filter((w) => w.name === name);
+    assert.equal(named.length, 1);
+    const record = await (await api(`/api/v1/workflows/${first}`)).json();
+    assert.equal(record.version, 2);
+    assert.equal(record.workflow.steps[0].with.value, 2);
+  });
+
+  test('shows the keyboard shortcuts on ?, not while typing in a field', async () => {
+    await page.goto(`${WEFT_URL}/#/workflows`);
+    await byId('import-open').waitFor();
+    await page.keyboard.press('?');
+    const sheet = byId('shortcut-sheet');
+    await sheet.waitFor();
+    const text = await sheet.innerText();
+    for (const does of ['Save', 'Undo', 'Paste steps', 'Suggest data at the cursor']) assert.ok(text.includes(does), `${does} in\n${text}`);
+    await shot('shortcuts');
+    await page.keyboard.press('Escape');
+    await sheet.waitFor({ state: 'detached' });
+    await byId('import-open').click();
+    await byId('tab-paste').click();
+    await byId('import-text').click();
+    await page.keyboard.type('a?b');
+    assert.equal(await byId('import-text').inputValue(), 'a?b');
+    assert.equal(await sheet.count(), 0, 'typing ? in a field does not open the sheet');
+    await page.keyboard.press('Escape');
+  });
+
   test('logs no console errors', () => {
     assert.deepEqual(consoleErrors, []);
   });

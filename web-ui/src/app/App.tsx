@@ -11,6 +11,7 @@ import { ExecutionsPage } from '../features/executions/components/ExecutionsPage
 import { OpenExecution } from '../features/executions/components/OpenExecution';
 import { WorkflowsPage } from '../features/workflows/components/WorkflowsPage';
 import { href, useRoute } from './router';
+import { ShortcutSheet } from './ShortcutSheet';
 import { Toasts } from './Toasts';
 import { IconButton } from './ui';
 
@@ -99,6 +100,7 @@ export function App() {
         {route.name === 'execution' && <OpenExecution key={route.id} id={route.id} />}
         {route.name === 'editor' && <EditorPage key={route.id} id={route.id} executionId={route.executionId} />}
       </main>
+      <ShortcutSheet />
       <Toasts />
     </div>
   );

@@ -1,5 +1,6 @@
 // The editor: top bar, palette, canvas and side panel for one workflow.
 import { ReactFlowProvider } from '@xyflow/react';
+import { isTyping } from '../app/shortcuts';
 import { ArrowLeft, Ban, CircleAlert, Download, LayoutGrid, Redo2, RotateCcw, Save, Undo2 } from 'lucide-react';
 import { useCallback, useEffect, useState } from 'react';
 import { href, navigate } from '../app/router';
@@ -63,12 +64,6 @@ export function EditorPage({ id, executionId }: { id: string; executionId?: stri
       <Editor executionId={executionId} />
     </ReactFlowProvider>
   );
-}
-
-function isTyping(target: EventTarget | null): boolean {
-  const el = target as HTMLElement | null;
-  if (!el) return false;
-  return el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName);
 }
 
 function Editor({ executionId }: { executionId?: string }) {

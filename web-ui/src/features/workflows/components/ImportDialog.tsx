@@ -8,6 +8,12 @@ import { ApiError, describeError } from '../../../lib/http';
 import { workflowsApi } from '../api';
 import { ProblemList } from './ProblemList';
 
+/** The document's `name`, when it has a plain one. */
+export function documentName(text: string): string | null {
+  const name = parseDocument(text, { prettyErrors: false }).get('name');
+  return typeof name === 'string' && name.trim() ? name.trim() : null;
+}
+
 /** YAML syntax errors, located, before anything is sent. */
 export function yamlProblems(text: string): Problem[] {
   const doc = parseDocument(text, { prettyErrors: false });
@@ -45,9 +51,18 @@ export function ImportDialog({ onClose, onImported }: { onClose: () => void; onI
     }
     setBusy(true);
     try {
-      const created = await workflowsApi.create(text);
-      toast.success(`Imported “${created.name}”.`);
-      onImported(created);
+      // One rule with `weft import`: a workflow of the same name gets a new version.
+      const name = documentName(text);
+      const existing = name ? (await workflowsApi.list()).items.find((w) => w.name === name) : undefined;
+      if (existing) {
+        const updated = await workflowsApi.update(existing.id, text);
+        toast.success(`Updated “${updated.name}”: version ${updated.version}.`);
+        onImported(updated);
+      } else {
+        const created = await workflowsApi.create(text);
+        toast.success(`Imported “${created.name}”.`);
+        onImported(created);
+      }
     } catch (e) {
       setError(e instanceof ApiError && e.problems.length ? 'The workflow is not valid:' : describeError(e));
       setProblems(e instanceof ApiError ? e.problems : []);
@@ -88,6 +103,9 @@ export function ImportDialog({ onClose, onImported }: { onClose: () => void; onI
         </>
       }
     >
+      <p className="muted small" data-testid="import-rule">
+        A workflow with the same name gets a new version (as <code>weft import</code> does); otherwise a new workflow is created.
+      </p>
       <Tabs
         label="Import from"
         value={tab}
