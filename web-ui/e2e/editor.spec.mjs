@@ -774,6 +774,38 @@ describe('the editor', () => {
     await page.keyboard.press('Escape');
   });
 
+  test('creates a workflow from each kind of template in two clicks; one that needs a missing credential says which', async () => {
+    const openGallery = async () => {
+      await page.goto(`${WEFT_URL}/#/workflows`);
+      await byId('templates-open').click();
+      await byId('templates-dialog').waitFor();
+    };
+    await openGallery();
+    const cards = page.locator('.templates__item');
+    assert.ok((await cards.count()) >= 10, 'every example is a template');
+    await shot('templates');
+    const before = (await (await api('/api/v1/workflows')).json()).items.map((w) => w.name);
+    await byId('template-create-user').getByTestId('template-use').click();
+    await byId('editor').waitFor();
+    await node('create_user').waitFor();
+    const first = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
+    const record = await (await api(`/api/v1/workflows/${first}`)).json();
+    assert.ok(record.name.startsWith('Create and tag a user'), record.name);
+    assert.ok(!before.includes(record.name), `a free name, not one of ${before}`);
+    assert.equal(record.active, false);
+
+    // The sign-up example checks Stripe's signature and signs for the chat: without those
+    // credentials it cannot be saved, and the card says which one is missing.
+    await openGallery();
+    const card = byId('template-signup-to-chat');
+    assert.match(await card.innerText(), /stripe-signing/);
+    await card.getByTestId('template-use').click();
+    const error = card.getByTestId('template-error');
+    await error.waitFor();
+    assert.match(await error.innerText(), /stripe-signing|chat-signing/);
+    await page.keyboard.press('Escape');
+  });
+
   test('logs no console errors', () => {
     assert.deepEqual(consoleErrors, []);
   });

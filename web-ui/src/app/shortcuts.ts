@@ -36,7 +36,7 @@ export const SHORTCUTS: { where: string; items: Shortcut[] }[] = [
     items: [
       { keys: ['{{'], does: 'Suggest data from the trigger, earlier steps and env' },
       { keys: ['Ctrl', 'Space'], does: 'Suggest data at the cursor' },
-      { keys: ['↑', '↓'], does: 'Move through the suggestions' },
+      { keys: ['↑ / ↓'], does: 'Move through the suggestions' },
       { keys: ['Enter'], does: 'Insert the suggestion (Tab too)' },
     ],
   },

@@ -1,4 +1,4 @@
-import { Copy, Download, FileUp, Pencil, Plus, Search, Trash2, Workflow as WorkflowIcon } from 'lucide-react';
+import { Copy, Download, FileUp, LayoutTemplate, Pencil, Plus, Search, Trash2, Workflow as WorkflowIcon } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { href, navigate } from '../../../app/router';
 import { toast } from '../../../app/toast';
@@ -8,12 +8,14 @@ import { relativeTime } from '../../../lib/format';
 import { triggerMeta } from '../../../nodes/actions';
 import { workflowsApi } from '../api';
 import { exportWorkflow, summaryOf, useWorkflowList } from '../hooks';
+import { TemplatesDialog } from '../../templates/components/TemplatesDialog';
 import { ImportDialog } from './ImportDialog';
 import { NewWorkflowDialog, RenameDialog } from './WorkflowDialogs';
 
 type Dialog =
   | { kind: 'new' }
   | { kind: 'import' }
+  | { kind: 'templates' }
   | { kind: 'rename'; workflow: WorkflowSummary }
   | { kind: 'delete'; workflow: WorkflowSummary }
   | null;
@@ -92,6 +94,9 @@ export function WorkflowsPage() {
           <p className="muted">A trigger and the steps it starts. Open one to edit it on the canvas.</p>
         </div>
         <div className="page__actions">
+          <Button icon={LayoutTemplate} onClick={() => setDialog({ kind: 'templates' })} data-testid="templates-open">
+            Templates
+          </Button>
           <Button icon={FileUp} onClick={() => setDialog({ kind: 'import' })} data-testid="import-open">
             Import YAML
           </Button>
@@ -213,6 +218,9 @@ export function WorkflowsPage() {
           onClose={() => setDialog(null)}
           onCreated={(w) => navigate({ name: 'editor', id: w.id })}
         />
+      )}
+      {dialog?.kind === 'templates' && (
+        <TemplatesDialog taken={(items ?? []).map((w) => w.name)} onClose={() => setDialog(null)} onCreated={(w) => navigate({ name: 'editor', id: w.id })} />
       )}
       {dialog?.kind === 'import' && (
         <ImportDialog onClose={() => setDialog(null)} onImported={(w) => navigate({ name: 'editor', id: w.id })} />
