@@ -192,6 +192,10 @@ describe('the editor', () => {
     await byId('completions').waitFor();
     await byId('completion-steps.create_user.body.id').click();
     assert.equal(await url.inputValue(), `${MOCK}/users/{{steps.create_user.body.id}}`);
+    // …and the variables the server allow-lists (names from GET /api/v1/environment).
+    await url.fill('{{env.');
+    await byId('completion-env.API_URL').waitFor();
+    await url.fill(`${MOCK}/users/{{steps.create_user.body.id}}`);
 
     // reply: answer 201 with the id.
     await byId('palette-respond').click();

@@ -51,6 +51,8 @@ pub struct Config {
     /// The key of resume URLs (`/hooks/_resume/...`, [`store::Store::resume_key`]); `None`:
     /// they answer 404.
     pub resume_key: Option<store::ResumeKey>,
+    /// The allow-listed environment variables that are set, by name (`GET /environment`).
+    pub template_env: Vec<String>,
 }
 
 impl Default for Config {
@@ -63,6 +65,7 @@ impl Default for Config {
             intake_budget: 16 * 1024 * 1024,
             redact_headers: Vec::new(),
             resume_key: None,
+            template_env: Vec::new(),
         }
     }
 }

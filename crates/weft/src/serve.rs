@@ -156,6 +156,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
             missing.join(", ")
         );
     }
+    let mut template_env: Vec<String> = env.keys().cloned().collect();
+    template_env.sort();
     let env = Arc::new(env);
     let plans = store::Plans::new(store.clone(), registry, store::DEFAULT_PLANS);
     let resume_key = store
@@ -191,6 +193,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
             intake_budget: config.intake_budget,
             redact_headers: config.redact_headers.clone(),
             resume_key: Some(resume_key),
+            template_env,
         },
     );
     let listener = tokio::net::TcpListener::bind(config.bind)

@@ -7,6 +7,7 @@ import { href, navigate } from '../app/router';
 import { toast } from '../app/toast';
 import { Button, ErrorState, IconButton, Spinner, StatusPill, Toggle } from '../app/ui';
 import { useActions } from '../features/actions/hooks';
+import { useEnvironment } from '../features/environment/hooks';
 import { executionsApi } from '../features/executions/api';
 import { versionsApi } from '../features/versions/api';
 import { workflowsApi } from '../features/workflows/api';
@@ -31,6 +32,7 @@ export function EditorPage({ id, executionId }: { id: string; executionId?: stri
   useEffect(() => {
     let cancelled = false;
     // The action catalog first: it says which steps branch and into which ports.
+    void useEnvironment.getState().load();
     Promise.all([workflowsApi.get(id), useActions.getState().load()]).then(
       ([record]) => {
         if (cancelled) return;

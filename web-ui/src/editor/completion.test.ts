@@ -41,6 +41,14 @@ describe('completionsFor', () => {
     expect(HELPERS.length).toBeGreaterThanOrEqual(21);
   });
 
+  it('offers the allow-listed environment variables, and says when the document uses another', () => {
+    const all = completionsFor({ doc, stepId: 'create_user', lastRun: null, env: ['API_URL', 'SLACK_CHANNEL'] });
+    const env = all.filter((c) => c.kind === 'env');
+    expect(env.map((c) => c.label)).toEqual(['env.API_URL', 'env.SLACK_CHANNEL']);
+    const other = completionsFor({ doc, stepId: 'create_user', lastRun: null, env: ['SLACK_CHANNEL'] }).find((c) => c.label === 'env.API_URL');
+    expect(other?.detail).toBe('not allow-listed on this server');
+  });
+
   it('offers item and index only in a for_each step', () => {
     expect(labels('each')).toEqual(expect.arrayContaining(['item', 'index']));
     expect(labels('get_user')).not.toContain('item');

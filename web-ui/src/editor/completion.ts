@@ -31,6 +31,8 @@ export interface CompletionInput {
   /** The step being edited; `null` for none (e.g. the trigger). */
   stepId: string | null;
   lastRun?: LastRunData | null;
+  /** The allow-listed environment variables (`GET /api/v1/environment`). */
+  env?: string[] | null;
 }
 
 const MAX_DEPTH = 6;
@@ -111,7 +113,7 @@ function outputShape(step: Step): unknown {
 }
 
 /** The completable paths for the templates of `stepId`, most useful first. */
-export function completionsFor({ doc, stepId, lastRun }: CompletionInput): Completion[] {
+export function completionsFor({ doc, stepId, lastRun, env }: CompletionInput): Completion[] {
   const out: Completion[] = [];
   const seen = new Set<string>();
   const push = (c: Completion) => {
@@ -165,8 +167,9 @@ export function completionsFor({ doc, stepId, lastRun }: CompletionInput): Compl
   push({ label: 'execution.started_at', kind: 'execution' });
   push({ label: 'execution.workflow', kind: 'execution' });
 
-  for (const p of usedPaths(doc, 'env')) push({ label: p, kind: 'env' });
-  push({ label: 'env.', kind: 'env', detail: 'an allow-listed variable' });
+  for (const name of env ?? []) push({ label: `env.${name}`, kind: 'env', detail: 'allow-listed' });
+  for (const p of usedPaths(doc, 'env')) push({ label: p, kind: 'env', detail: env && !env.includes(p.slice(4)) ? 'not allow-listed on this server' : undefined });
+  if (!env?.length) push({ label: 'env.', kind: 'env', detail: 'an allow-listed variable (WEFT_ALLOW_ENV)' });
 
   for (const h of HELPERS) push({ label: h, kind: 'helper', detail: 'helper' });
   return out;

@@ -166,6 +166,15 @@ export type DeliveryOut = {
 /** Where a delivery is. */
 export type DeliveryStatus = "pending" | "delivered" | "failed";
 
+/** `GET /environment`: what templates may read from the server's environment. */
+export type EnvironmentOut = {
+  /**
+   * The allow-listed variables that are set (`WEFT_ALLOW_ENV`), read as `{{env.NAME}}`.
+   * Names only: the values stay on the server.
+   */
+  variables: string[];
+};
+
 /** The body of every error answer. */
 export type ErrorBody = {
   error: ErrorOut;

@@ -62,6 +62,23 @@ async fn list_triggers(_: Caller, State(state): State<AppState>) -> Json<Trigger
     ))
 }
 
+/// `GET /environment`: what templates may read from the server's environment.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct EnvironmentOut {
+    /// The allow-listed variables that are set (`WEFT_ALLOW_ENV`), read as `{{env.NAME}}`.
+    /// Names only: the values stay on the server.
+    pub variables: Vec<String>,
+}
+
+/// The environment variables templates may read, by name (never their values).
+#[utoipa::path(get, path = "/environment", tag = "meta",
+    responses((status = 200, body = EnvironmentOut)))]
+async fn get_environment(_: Caller, State(state): State<AppState>) -> Json<EnvironmentOut> {
+    Json(EnvironmentOut {
+        variables: state.config.template_env.clone(),
+    })
+}
+
 /// The workflow document's JSON Schema (also `weft schema`).
 #[utoipa::path(get, path = "/schema/workflow.json", tag = "meta",
     responses((status = 200, description = "JSON Schema 2020-12", body = Object)))]
@@ -74,6 +91,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_actions))
         .routes(routes!(list_triggers))
         .routes(routes!(get_workflow_schema))
+        .routes(routes!(get_environment))
 }
 
 /// The workflow schema without authentication, at `/schema/workflow.json`, for editors'

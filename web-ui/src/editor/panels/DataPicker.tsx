@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { toast } from '../../app/toast';
 import { copyText } from '../../lib/format';
 import { actionMeta } from '../../nodes/actions';
+import { useEnvironment } from '../../features/environment/hooks';
 import { completionsFor, reference } from '../completion';
 import { useDocument } from '../hooks';
 import { JsonView } from '../JsonView';
@@ -25,7 +26,7 @@ export function DataPicker({ stepId }: { stepId: string }) {
     if (await copyText(ref)) toast.info(`Copied ${ref}. Click into a field first to insert it there.`);
   }
 
-  const known = completionsFor({ doc, stepId, lastRun: null });
+  const known = completionsFor({ doc, stepId, lastRun: null, env: useEnvironment.getState().variables });
   const shapePaths = (prefix: string) =>
     known.filter((c) => c.label.startsWith(`${prefix}.`) && c.label.split('.').length <= prefix.split('.').length + 2).map((c) => c.label);
 

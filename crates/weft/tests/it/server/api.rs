@@ -46,6 +46,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/credentials/{name}/connect"),
     ("GET", "/api/v1/credential-types"),
     ("GET", "/api/v1/schema/workflow.json"),
+    ("GET", "/api/v1/environment"),
     ("GET", "/api/v1/session"),
     ("DELETE", "/api/v1/session"),
     ("POST", "/api/v1/stream-tokens"),
@@ -269,6 +270,15 @@ async fn credentials_are_listed_by_name_and_type_never_with_their_secret(backend
     assert!(!reply.text().contains("0123456789"), "{}", reply.text());
 }
 
+async fn the_environment_names_the_allow_listed_variables_never_their_values(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let reply = send(server.get("/api/v1/environment")).await;
+    reply.expect_status(200);
+    assert_eq!(reply.json(), json!({ "variables": ["API_URL"] }));
+    assert!(!reply.text().contains(&d.mock.base_url()), "{reply}");
+}
+
 async fn the_actions_and_the_workflow_schema_are_served(backend: Backend) {
     let d = Deployment::new(backend).await;
     let server = d.start().await;
@@ -388,4 +398,5 @@ on_both_backends!(
     the_openapi_document_lists_every_route_of_the_api,
     health_checks_answer_without_a_key,
     the_actions_and_the_workflow_schema_are_served,
+    the_environment_names_the_allow_listed_variables_never_their_values,
 );
