@@ -201,7 +201,20 @@ describe('the editor', () => {
     await byId('palette-respond').click();
     await renameSelectedStep('reply');
     await byId('with-status').fill('201');
-    await byId('with-body').fill('{"user_id": "{{steps.create_user.body.id}}", "email": "{{steps.get_user.body.email}}"}');
+    // A field picked with the cursor outside a JSON string arrives quoted; typed unquoted, the
+    // error says where and why.
+    const body = byId('with-body');
+    await body.fill('{"user_id": }');
+    await body.evaluate((el) => {
+      el.focus();
+      el.setSelectionRange(12, 12);
+      el.dispatchEvent(new Event('select', { bubbles: true }));
+    });
+    await byId('pick-steps.create_user.body.id').click();
+    assert.equal(await body.inputValue(), '{"user_id": "{{steps.create_user.body.id}}"}');
+    await body.fill('{"user_id": {{steps.create_user.body.id}}}');
+    assert.match(await byId('with-body-json-error').innerText(), /line 1, column 13 is outside quotes/);
+    await body.fill('{"user_id": "{{steps.create_user.body.id}}", "email": "{{steps.get_user.body.email}}"}');
     await shot('chain-built');
   });
 

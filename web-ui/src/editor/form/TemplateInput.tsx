@@ -1,6 +1,7 @@
 // A text field for values that may hold `{{…}}` templates: typing inside `{{` offers the paths
 // the step can read (upstream steps, trigger, item, env, helpers), from real data when known.
 import { useEnvironment } from '../../features/environment/hooks';
+import { referenceForJson } from './jsonText';
 import { Braces } from 'lucide-react';
 import { useId, useRef, useState, type KeyboardEvent } from 'react';
 import {
@@ -50,6 +51,8 @@ export interface TemplateInputProps {
   label?: string;
   className?: string;
   onBlur?: () => void;
+  /** The value is JSON text: a reference inserted outside a string is quoted. */
+  json?: boolean;
 }
 
 const KIND_LABEL: Record<Completion['kind'], string> = {
@@ -61,7 +64,7 @@ const KIND_LABEL: Record<Completion['kind'], string> = {
   helper: 'helper',
 };
 
-export function TemplateInput({ id, value, onChange, stepId, multiline, rows = 3, placeholder, invalid, readOnly, testId, label, className, onBlur }: TemplateInputProps) {
+export function TemplateInput({ id, value, onChange, stepId, multiline, rows = 3, placeholder, invalid, readOnly, testId, label, className, onBlur, json }: TemplateInputProps) {
   const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   const selection = useRef({ start: value.length, end: value.length });
   const listId = useId();
@@ -165,6 +168,7 @@ export function TemplateInput({ id, value, onChange, stepId, multiline, rows = 3
           const el = ref.current;
           if (!el) return;
           const { start, end } = selection.current;
+          if (json) text = referenceForJson(el.value, start, text);
           const next = `${el.value.slice(0, start)}${text}${el.value.slice(end)}`;
           onChange(next);
           const cursor = start + text.length;

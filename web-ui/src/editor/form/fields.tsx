@@ -2,6 +2,7 @@
 import { Plus, Trash2 } from 'lucide-react';
 import { useState } from 'react';
 import { IconButton } from '../../app/ui';
+import { unquotedTemplate } from './jsonText';
 import { TemplateInput } from './TemplateInput';
 
 type Json = unknown;
@@ -95,6 +96,13 @@ export function KeyValueEditor({ id, value, onChange, stepId, readOnly, keyPlace
   );
 }
 
+/** Why JSON text does not parse, saying so when a template sits outside quotes. */
+function jsonProblem(text: string, error: string): string {
+  const at = unquotedTemplate(text);
+  if (at) return `Not valid JSON: the template at line ${at.line}, column ${at.column} is outside quotes. In JSON a template goes inside a string: "{{…}}".`;
+  return `Not valid JSON yet: ${error}`;
+}
+
 /**
  * Any JSON value: edited as JSON (validated as you type), or as plain text when it is a string
  * (a template such as `{{gt trigger.body.amount 1000}}`).
@@ -155,10 +163,11 @@ export function ValueEditor({ id, value, onChange, stepId, readOnly, preferText,
             multiline
             rows={Math.min(14, Math.max(4, local.text.split('\n').length + 1))}
             placeholder={'{\n  "email": "{{trigger.body.email}}"\n}'}
+            json
           />
           {local.error && (
-            <p className="field__error" role="alert">
-              Not valid JSON yet: {local.error}
+            <p className="field__error" role="alert" data-testid={testId ? `${testId}-json-error` : undefined}>
+              {jsonProblem(local.text, local.error)}
             </p>
           )}
         </>
