@@ -823,6 +823,28 @@ describe('the editor', () => {
     await page.keyboard.press('Escape');
   });
 
+  test('keeps node titles readable at fit view with many steps, at 1280x720', async () => {
+    const steps = Array.from({ length: 8 }, (_, i) => [`  - id: step_${i}`, '    action: set', `    with: { value: ${i} }`].join('\n'));
+    const created = await api('/api/v1/workflows', { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: [`name: e2e-wide-${RUN}`, 'trigger: { type: manual }', 'steps:', ...steps, ''].join('\n') });
+    assert.equal(created.status, 201, await created.clone().text());
+    const workflow = await created.json();
+    await page.setViewportSize({ width: 1280, height: 720 });
+    try {
+      await page.evaluate((hash) => (window.location.hash = hash), `#/workflows/${workflow.id}`);
+      await node('step_7').waitFor();
+      await page.waitForTimeout(400);
+      const px = await page.locator('[data-testid="node-step_0"] .wf-node__title').evaluate((el) => {
+        const viewport = el.closest('.react-flow__viewport');
+        const scale = new DOMMatrixReadOnly(getComputedStyle(viewport).transform).a;
+        return parseFloat(getComputedStyle(el).fontSize) * scale;
+      });
+      assert.ok(px >= 9.5, `node titles render at ${px.toFixed(1)} px at fit view`);
+      await shot('canvas-8-steps-1280x720');
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
+  });
+
   test('logs no console errors', () => {
     assert.deepEqual(consoleErrors, []);
   });

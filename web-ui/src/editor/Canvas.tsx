@@ -31,6 +31,10 @@ function miniMapColor(node: WeftNode): string {
   return actionMeta(node.data.step.action).tint;
 }
 
+/** Fit view never shrinks the nodes below readable text (about 10 px at 0.75): a larger
+ * workflow is panned (the mini map shows where) rather than drawn too small to read. */
+const FIT = { padding: 0.12, maxZoom: 1, minZoom: 0.75 } as const;
+
 export function Canvas() {
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
@@ -47,7 +51,7 @@ export function Canvas() {
 
   useEffect(() => {
     if (!fitRequest) return;
-    const id = window.requestAnimationFrame(() => void fitView({ padding: 0.12, maxZoom: 1, duration: 200 }));
+    const id = window.requestAnimationFrame(() => void fitView({ ...FIT, duration: 200 }));
     return () => window.cancelAnimationFrame(id);
   }, [fitRequest, fitView]);
 
@@ -99,7 +103,7 @@ export function Canvas() {
         snapGrid={[10, 10]}
         attributionPosition="top-right"
         fitView
-        fitViewOptions={{ padding: 0.12, maxZoom: 1 }}
+        fitViewOptions={FIT}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#d4d4d8" />
         <MiniMap pannable zoomable style={{ width: 168, height: 108 }} nodeColor={miniMapColor} nodeStrokeWidth={0} maskColor="rgba(244,244,245,0.7)" ariaLabel="Mini map" />

@@ -46,7 +46,12 @@ export function BranchNode({ id, data, selected }: NodeProps<BranchNodeType>) {
         </div>
       </NodeCard>
       {plain && (
-        <Handle type="source" position={Position.Bottom} className="wf-handle" aria-label={`Output of ${id}, whichever port`} />
+        <>
+          <Handle type="source" position={Position.Bottom} className="wf-handle" aria-label={`Output of ${id}, whichever port`} />
+          <span className="wf-port__label wf-port__label--any" title="Steps joined here run after this step whichever port it takes" data-testid={`port-${id}-any`}>
+            any port
+          </span>
+        </>
       )}
     </>
   );
