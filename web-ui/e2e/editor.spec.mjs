@@ -840,6 +840,21 @@ describe('the editor', () => {
       });
       assert.ok(px >= 9.5, `node titles render at ${px.toFixed(1)} px at fit view`);
       await shot('canvas-8-steps-1280x720');
+
+      // The side panel resizes by its handle, and keeps its width when the editor opens again.
+      const panel = byId('editor-panel');
+      const before = (await panel.boundingBox()).width;
+      const handle = await byId('panel-resizer').boundingBox();
+      await page.mouse.move(handle.x + handle.width / 2, handle.y + 200);
+      await page.mouse.down();
+      await page.mouse.move(handle.x - 150, handle.y + 200, { steps: 6 });
+      await page.mouse.up();
+      const wider = (await panel.boundingBox()).width;
+      assert.ok(Math.abs(wider - before - 150) <= 12, `the panel went from ${before} to ${wider} px`);
+      await page.reload();
+      await node('step_7').waitFor();
+      assert.ok(Math.abs((await panel.boundingBox()).width - wider) <= 2, 'the width is kept');
+      await page.evaluate(() => window.localStorage.removeItem('weft.panelWidth'));
     } finally {
       await page.setViewportSize({ width: 1440, height: 900 });
     }

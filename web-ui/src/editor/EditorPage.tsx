@@ -1,6 +1,7 @@
 // The editor: top bar, palette, canvas and side panel for one workflow.
 import { ReactFlowProvider } from '@xyflow/react';
 import { isTyping } from '../app/shortcuts';
+import { PanelResizer, usePanelWidth } from './PanelResizer';
 import { ArrowLeft, Ban, CircleAlert, Download, LayoutGrid, Redo2, RotateCcw, Save, Undo2 } from 'lucide-react';
 import { useCallback, useEffect, useState } from 'react';
 import { href, navigate } from '../app/router';
@@ -158,6 +159,7 @@ function Editor({ executionId }: { executionId?: string }) {
     return () => window.removeEventListener('beforeunload', onUnload);
   }, [dirty]);
 
+  const [panelWidth, setPanelWidth] = usePanelWidth();
   const panel =
     selected && isStepNode(selected) ? (
       <StepPanel key={selected.id} node={selected} />
@@ -182,7 +184,10 @@ function Editor({ executionId }: { executionId?: string }) {
             </div>
           )}
         </div>
-        <div className="editor__panel">{panel}</div>
+        <PanelResizer width={panelWidth} onChange={setPanelWidth} />
+        <div className="editor__panel" style={{ width: panelWidth }} data-testid="editor-panel">
+          {panel}
+        </div>
       </div>
     </div>
   );
