@@ -17,6 +17,7 @@ mod m20261202_000060_concurrency_limits;
 mod m20261202_000065_rate_limits;
 mod m20261202_000070_waits;
 mod m20261203_000080_credentials;
+mod m20261203_000090_step_error_details;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000065_rate_limits::Migration),
             Box::new(m20261202_000070_waits::Migration),
             Box::new(m20261203_000080_credentials::Migration),
+            Box::new(m20261203_000090_step_error_details::Migration),
         ]
     }
 

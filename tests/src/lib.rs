@@ -21,6 +21,7 @@
 //! | `GET /inflight/{name}?ms=M` | 200 `{in_flight}` after M ms; records the most requests for `name` in flight at once ([`MockApi::max_in_flight`]) |
 //! | `GET /enrich/{kind}/{id}` | 200 deterministic data about the thing |
 //! | `ANY /echo` | 200 `{method, path, headers, query, body}` |
+//! | `ANY /reject` | 400 `{error: "invalid_request", message, echoed: {authorization}}` with `X-Request-Id: mock-reject` and `X-Echo-Authorization` (the request's `Authorization`, echoed as careless APIs do) |
 //! | `/oauth/…` | a mock OAuth2 provider (see the `oauth` module) |
 //!
 //! `POST /users` and `POST /contacts` honour an `Idempotency-Key` header: a repeated key gets
@@ -271,6 +272,7 @@ fn router(state: Arc<Shared>) -> Router {
         .route("/oauth/stats", get(oauth::stats))
         .route("/oauth/me", get(oauth::me))
         .route("/echo", any(echo))
+        .route("/reject", any(reject))
         .route("/echo/{*rest}", any(echo))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), record))
@@ -594,6 +596,28 @@ async fn echo(
         "body": body_value(&bytes),
     }))
     .into_response()
+}
+
+async fn reject(headers: HeaderMap) -> Response {
+    let authorization = headers
+        .get("authorization")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let mut response = (
+        StatusCode::BAD_REQUEST,
+        Json(json!({
+            "error": "invalid_request",
+            "message": "the mock API rejects every request to /reject",
+            "echoed": { "authorization": authorization },
+        })),
+    )
+        .into_response();
+    let h = response.headers_mut();
+    h.insert("x-request-id", HeaderValue::from_static("mock-reject"));
+    if let Ok(v) = HeaderValue::from_str(&authorization) {
+        h.insert("x-echo-authorization", v);
+    }
+    response
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> Response {

@@ -428,6 +428,74 @@ describe('the editor', () => {
     page.off('dialog', accept);
   });
 
+  test('failed HTTP response shown: an execution opens a step on its run data, and the trigger shows the request and the answer', async () => {
+    const path = `e2e-reject-${RUN}`;
+    const yaml = [
+      `name: e2e-reject-${RUN}`,
+      `trigger: { type: webhook, path: ${path}, respond: sync }`,
+      'steps:',
+      '  - id: accept',
+      '    action: respond',
+      '    with: { status: 202, body: { accepted: "{{trigger.body.order}}" } }',
+      '  - id: call',
+      '    action: http',
+      `    with: { method: POST, url: "${MOCK}/reject", json: { order: "{{trigger.body.order}}" } }`,
+      '',
+    ].join('\n');
+    const created = await api('/api/v1/workflows', { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: yaml });
+    assert.equal(created.status, 201);
+    const workflow = await created.json();
+    assert.equal((await api(`/api/v1/workflows/${workflow.id}/activate`, { method: 'POST' })).status, 200);
+    const res = await fetch(`${WEFT_URL}/hooks/${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-E2e-Marker': 'from-the-e2e-test' },
+      body: JSON.stringify({ order: 4242 }),
+    });
+    assert.equal(res.status, 202, 'the respond step answered');
+    const executionId = res.headers.get('x-weft-execution-id') ?? (await (await api(`/api/v1/executions?workflow_id=${workflow.id}&limit=1`)).json()).items[0].id;
+    let execution;
+    for (let i = 0; i < 200 && !['succeeded', 'failed'].includes(execution?.status); i++) {
+      if (i) await new Promise((r) => setTimeout(r, 100));
+      execution = await (await api(`/api/v1/executions/${executionId}`)).json();
+    }
+    assert.equal(execution?.status, 'failed');
+
+    const accept = (dialog) => dialog.accept();
+    page.on('dialog', accept);
+    try {
+      await page.evaluate((hash) => (window.location.hash = hash), `#/workflows/${workflow.id}/executions/${executionId}`);
+      await page.locator('[data-testid="node-call"][data-status="failed"]').waitFor();
+      // A click on a step of an execution opens its run data, not its settings.
+      // (The canvas may still be fitting the view: click again until the step's panel opens.)
+      for (let i = 0; i < 5 && !(await byId('step-panel').isVisible()); i++) {
+        await node('call').click();
+        await byId('step-panel').waitFor({ timeout: 2000 }).catch(() => {});
+      }
+      await byId('step-run').waitFor();
+      assert.equal(await byId('tab-output').getAttribute('aria-selected'), 'true');
+      assert.match(await byId('step-run-error').innerText(), /answered 400 Bad Request/);
+      assert.equal(await byId('step-run-response-status').innerText(), '400');
+      assert.match(await byId('step-run-response-headers').innerText(), /x-request-id:\s*"mock-reject"/);
+      const body = await byId('step-run-response-body').innerText();
+      assert.match(body, /invalid_request/);
+      assert.match(body, /the mock API rejects every request to \/reject/);
+      await shot('failed-http-response');
+      // The trigger shows the request it received and the answer its caller got.
+      await page.locator('[data-testid="node-$trigger"]').click();
+      await byId('trigger-request').waitFor();
+      assert.equal(await byId('trigger-request-line').innerText(), `POST /hooks/${path}`);
+      assert.match(await byId('trigger-request-headers').innerText(), /x-e2e-marker:\s*"from-the-e2e-test"/);
+      assert.match(await byId('trigger-request-body').innerText(), /order:\s*4242/);
+      assert.equal(await byId('trigger-answer-status').innerText(), '202');
+      assert.match(await byId('trigger-answer-body').innerText(), /accepted:\s*4242/);
+      await shot('trigger-request');
+      await byId('back-to-draft').click();
+      await page.locator('[data-testid="view-banner"]').waitFor({ state: 'detached' });
+    } finally {
+      page.off('dialog', accept);
+    }
+  });
+
   test('shows a waiting execution with its resume URL; the form resumes it and the canvas follows', async () => {
     const yaml = [
       `name: e2e-approval-${RUN}`,

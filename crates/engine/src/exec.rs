@@ -683,6 +683,7 @@ async fn run_step(sh: &Shared<'_>, i: usize, snapshot: HashMap<String, Arc<Value
                 r.output = Some(Value::Object(o));
             }
             r.error = Some(e.message);
+            r.error_details = e.details.map(|d| *d);
         }
     }
     r.finished_at = Some(Utc::now());

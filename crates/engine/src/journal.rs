@@ -154,6 +154,11 @@ pub struct StepResult {
     pub output: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the action recorded with its failure (`ActionError::details`), e.g. the `status`,
+    /// `headers` and `body` of the answer an `http` step was refused with: bounded by the
+    /// action's own size caps, echoed credential secrets masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_details: Option<Value>,
     /// The output port taken, for branching actions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<String>,
@@ -180,6 +185,7 @@ impl StepResult {
             input: None,
             output: None,
             error: None,
+            error_details: None,
             port: None,
             response: None,
             started_at: None,

@@ -233,6 +233,7 @@ impl StoreJournal {
             input: Set(Some(JsonText(input.clone()))),
             output: Set(None),
             error: Set(None),
+            error_details: Set(None),
             port: Set(None),
             response: Set(None),
             started_at: Set(Some(micros(at))),
@@ -318,6 +319,7 @@ impl StoreJournal {
                                 input: Set(None),
                                 output: Set(None),
                                 error: Set(Some(message)),
+                                error_details: Set(None),
                                 port: Set(None),
                                 response: Set(None),
                                 started_at: Set(None),
@@ -537,7 +539,7 @@ async fn sweep(store: Store, open: std::sync::Weak<Mutex<OpenRows>>) {
 }
 
 /// The columns of a final step run, in the order of [`final_values`].
-const FINAL_COLUMNS: [step_run::Column; 17] = [
+const FINAL_COLUMNS: [step_run::Column; 18] = [
     step_run::Column::Id,
     step_run::Column::ExecutionId,
     step_run::Column::ExecutionAttempt,
@@ -550,6 +552,7 @@ const FINAL_COLUMNS: [step_run::Column; 17] = [
     step_run::Column::Input,
     step_run::Column::Output,
     step_run::Column::Error,
+    step_run::Column::ErrorDetails,
     step_run::Column::Port,
     step_run::Column::Response,
     step_run::Column::StartedAt,
@@ -580,6 +583,7 @@ fn final_values(
         json_text(r.input.as_ref())?,
         json_text(r.output.as_ref())?,
         DbValue::String(r.error.clone().map(Box::new)),
+        json_text(r.error_details.as_ref())?,
         DbValue::String(r.port.clone().map(Box::new)),
         json_text(r.response.as_ref())?,
         time(r.started_at),

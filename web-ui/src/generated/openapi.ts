@@ -402,6 +402,12 @@ export type StepResult = {
   /** Wall time in microseconds. */
   duration_us?: number;
   error?: string | null;
+  /**
+   * What the action recorded with its failure (`ActionError::details`), e.g. the `status`,
+   * `headers` and `body` of the answer an `http` step was refused with: bounded by the
+   * action's own size caps, echoed credential secrets masked.
+   */
+  error_details?: unknown;
   finished_at?: string | null;
   /** The rendered config (credentials are referenced by name, never inlined). */
   input?: unknown;
@@ -424,6 +430,11 @@ export type StepRunOut = {
   /** Wall time in microseconds. */
   duration_us: number | null;
   error: string | null;
+  /**
+   * What the action recorded with its failure, e.g. the `status`, `headers` and `body` of
+   * the answer a failed `http` step got (secrets masked).
+   */
+  error_details: unknown;
   /** Which take-up of the execution wrote it (0: copied by a retry from the failed step). */
   execution_attempt: number;
   execution_id: string;

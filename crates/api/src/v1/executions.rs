@@ -140,6 +140,10 @@ pub struct StepRunOut {
     pub output: Option<Value>,
     #[schema(required)]
     pub error: Option<String>,
+    /// What the action recorded with its failure, e.g. the `status`, `headers` and `body` of
+    /// the answer a failed `http` step got (secrets masked).
+    #[schema(required)]
+    pub error_details: Option<Value>,
     /// The output port taken, for branching actions.
     #[schema(required)]
     pub port: Option<String>,
@@ -169,6 +173,7 @@ impl From<store::StepRunRecord> for StepRunOut {
             input: r.input,
             output: r.output,
             error: r.error,
+            error_details: r.error_details,
             port: r.port,
             response: r.response,
             started_at: r.started_at,

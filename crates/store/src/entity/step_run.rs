@@ -11,7 +11,7 @@
 //! | `attempt` | 1, 2, … (on a final row: the attempts the step made, 0 if it never ran) |
 //! | `status` | `running`, `retrying` (this attempt failed, another follows), `succeeded`, `failed`, `skipped`, `cancelled` |
 //! | `is_final` | the step's result (`engine::StepResult`), which resume adopts; when an execution is resumed, the newest final row of a step wins |
-//! | `input`, `output`, `error`, `port`, `response` | as in `engine::StepResult` |
+//! | `input`, `output`, `error`, `error_details`, `port`, `response` | as in `engine::StepResult` (`error_details`: JSON, on final rows) |
 //! | `started_at`, `finished_at`, `duration_us` | UTC; wall time in microseconds |
 
 use sea_orm::entity::prelude::*;
@@ -38,6 +38,8 @@ pub struct Model {
     pub output: Option<JsonText>,
     #[sea_orm(column_type = "Text", nullable)]
     pub error: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub error_details: Option<JsonText>,
     pub port: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub response: Option<JsonText>,

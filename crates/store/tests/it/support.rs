@@ -141,6 +141,7 @@ pub fn step(id: &str, status: StepStatus, output: Option<Value>) -> StepResult {
         input: (status != StepStatus::Skipped).then(|| json!({ "value": id })),
         output,
         error: (status == StepStatus::Failed).then(|| format!("{id} failed")),
+        error_details: None,
         port: None,
         response: None,
         started_at: Some(started),

@@ -49,7 +49,10 @@ export function StepPanel({ node }: { node: StepNode }) {
   const live = useEditor((s) => s.run?.steps[id]);
   const problems = allProblems.filter((p) => p.step === id);
   const { withErrors, stepErrors } = fieldErrors(problems);
-  const [tab, setTab] = useState<Tab>('settings');
+  const inExecution = useEditor((s) => s.mode.kind === 'execution');
+  // Viewing an execution, a step opens on its run data (input, output, error) until a tab is picked.
+  const [picked, setTab] = useState<Tab | null>(null);
+  const tab: Tab = picked ?? (inExecution && live ? 'output' : 'settings');
   const [optionsOpen, setOptionsOpen] = useState(false);
   const shownTab: Tab = tab === 'output' && !live ? 'settings' : tab;
 

@@ -1,4 +1,5 @@
-// A step's last run: status, attempts, timings, and its rendered input, output and error.
+// A step's last run: status, attempts, timings, and its rendered input, output and error (with
+// the answer a failed HTTP call got: status, headers, body).
 import { href } from '../../app/router';
 import { deliveryId } from '../../features/deliveries/api';
 import { StatusPill } from '../../app/ui';
@@ -61,7 +62,7 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
           </a>
         </p>
       )}
-      {r?.error !== undefined && (
+      {r?.error !== undefined && r?.error !== null && (
         <div>
           <h3 className="section__title">Error</h3>
           <pre className="step-run__error" data-testid="step-run-error">
@@ -69,6 +70,7 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
           </pre>
         </div>
       )}
+      <FailedAnswer details={r?.error_details} />
       {deliveryId(r?.output) && (
         <p>
           <a href={href({ name: 'deliveries', id: deliveryId(r?.output)! })} data-testid="step-run-delivery">
@@ -98,3 +100,29 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
   );
 }
 
+
+/** What an `http` step recorded with its failure: `{status, headers, body}`; other details as JSON. */
+function FailedAnswer({ details }: { details: unknown }) {
+  if (details === undefined || details === null) return null;
+  const d = details as { status?: unknown; headers?: unknown; body?: unknown };
+  if (typeof d !== 'object' || typeof d.status !== 'number') {
+    return <JsonView title="Error details" value={details} testId="step-run-error-details" open={2} />;
+  }
+  return (
+    <div className="stack" data-testid="step-run-response">
+      <h3 className="section__title">
+        Response <span className="muted small">(recorded with the failure; secrets masked)</span>
+      </h3>
+      <dl className="facts">
+        <div>
+          <dt>Status</dt>
+          <dd>
+            <code data-testid="step-run-response-status">{d.status}</code>
+          </dd>
+        </div>
+      </dl>
+      <JsonView title="Response headers" value={d.headers} testId="step-run-response-headers" open={1} />
+      <JsonView title="Response body" value={d.body ?? undefined} testId="step-run-response-body" open={3} />
+    </div>
+  );
+}

@@ -1,11 +1,12 @@
 // The trigger: type, webhook URLs (production and test) with copy, methods, auth, respond mode,
-// rate limit, "Listen for a test event"; for schedules the cron with its next runs.
+// rate limit, "Listen for a test event"; for schedules the cron with its next runs. Viewing an
+// execution: the request it received and the answer its caller got.
 import { Ear, X } from 'lucide-react';
 import { useEffect, useRef, useState } from 'react';
 import { toast } from '../../app/toast';
 import { Button, CopyButton, Field, IconButton } from '../../app/ui';
 import { workflowsApi } from '../../features/workflows/api';
-import type { AuthKind, CapturedRequest, HmacPreset, Trigger, WebhookAuth, WebhookTrigger, Workflow } from '../../lib/types';
+import type { AuthKind, CapturedRequest, Execution, HmacPreset, Trigger, WebhookAuth, WebhookTrigger, Workflow } from '../../lib/types';
 import { ApiError, describeError, isAbort } from '../../lib/http';
 import { absoluteUrl, slug } from '../../lib/format';
 import { triggerMeta } from '../../nodes/actions';
@@ -39,6 +40,7 @@ export function TriggerPanel() {
   const select = useEditor((s) => s.select);
   const readOnly = useEditor((s) => s.mode.kind !== 'draft');
   const problems = useEditor((s) => s.problems);
+  const execution = useEditor((s) => (s.mode.kind === 'execution' ? s.run?.execution : undefined));
   const meta = triggerMeta(trigger.type);
 
   const setTrigger = (t: Trigger, key?: string) => updateMeta((m) => ({ ...m, trigger: t }), key ? `trigger.${key}` : undefined);
@@ -63,6 +65,7 @@ export function TriggerPanel() {
         <IconButton icon={X} label="Close panel" onClick={() => select([])} />
       </header>
       <div className="panel__body stack">
+        {execution && <ExecutionRequest execution={execution} respond={trigger.type === 'webhook' ? (trigger.respond ?? 'async') : null} />}
         <Field label="Type" htmlFor="trigger-type">
           <select id="trigger-type" value={trigger.type} disabled={readOnly} data-testid="trigger-type" onChange={(e) => changeType(e.target.value as Trigger['type'])}>
             <option value="webhook">Webhook</option>
@@ -91,6 +94,55 @@ export function TriggerPanel() {
         {trigger.type === 'manual' && <p className="muted">Started with “Run now” here, through <code>POST /api/v1/workflows/…/run</code>, or by <code>weft run</code>.</p>}
       </div>
     </section>
+  );
+}
+
+/** The request an execution received (method, path, headers, body) and the answer its caller got. */
+function ExecutionRequest({ execution, respond }: { execution: Execution; respond: 'sync' | 'async' | null }) {
+  const request = execution.request;
+  // A `respond` step answered the caller (before a failure, too); else the execution's answer
+  // (a failed one's `on_failure` answer).
+  const early = execution.steps.find((s) => s.response);
+  const answer = early?.response ?? execution.response;
+  return (
+    <div className="stack" data-testid="trigger-request">
+      <h3 className="section__title">Request received</h3>
+      <p>
+        <code data-testid="trigger-request-line">
+          {request.method} {request.path}
+        </code>
+        {Object.keys(request.query ?? {}).length > 0 && <span className="muted small"> with a query</span>}
+      </p>
+      <JsonView title="Headers (secret ones redacted)" value={request.headers} testId="trigger-request-headers" open={1} />
+      {Object.keys(request.query ?? {}).length > 0 && <JsonView title="Query" value={request.query} testId="trigger-request-query" open={1} />}
+      <JsonView title="Body" value={request.body ?? undefined} testId="trigger-request-body" open={3} />
+      {respond === 'sync' && answer ? (
+        <div className="stack" data-testid="trigger-answer">
+          <h3 className="section__title">
+            Answer <span className="muted small">(what the caller got{early ? <>, from step <code>{early.step_id}</code></> : null})</span>
+          </h3>
+          <p>
+            Status <code data-testid="trigger-answer-status">{answer.status}</code>
+          </p>
+          {answer.headers && Object.keys(answer.headers).length > 0 && <JsonView title="Answer headers" value={answer.headers} open={1} />}
+          <JsonView title="Answer body" value={answer.body ?? undefined} testId="trigger-answer-body" open={3} />
+        </div>
+      ) : respond === 'sync' ? (
+        <p className="muted small" data-testid="trigger-answer-none">
+          {execution.status === 'failed' ? (
+            <>
+              No respond step answered: the caller got the default <code>500 execution_failed</code> (not stored).
+            </>
+          ) : (
+            <>No respond step answered: the caller got the execution’s output (the exact reply is not stored).</>
+          )}
+        </p>
+      ) : respond === 'async' ? (
+        <p className="muted small" data-testid="trigger-answer-none">
+          Answered at once with <code>202</code> and the execution’s id.
+        </p>
+      ) : null}
+    </div>
   );
 }
 

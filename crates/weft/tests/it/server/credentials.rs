@@ -679,8 +679,71 @@ async fn client_credentials_get_a_token_and_a_refused_client_needs_reconnect(bac
     );
 }
 
+/// A failed `http` step keeps the answer it got (status, headers, body) in the execution
+/// record, with the credential's secret the API echoed masked there as in an output.
+async fn a_failed_http_step_records_the_answer_with_echoed_secrets_masked(backend: Backend) {
+    let secret = format!("tok-{}", uuid::Uuid::new_v4().simple());
+    let deployment = Deployment::new(backend).await;
+    let server = deployment.start().await;
+    create(
+        &server,
+        json!({"name": "crm", "type": "bearer", "data": {"token": secret},
+               "allowed_hosts": [host_port(&deployment.mock.base_url())]}),
+    )
+    .await
+    .expect_status(201);
+    server
+        .deploy(&calling(
+            "rejected",
+            "rejected",
+            "{{env.API_URL}}/reject",
+            "crm",
+        ))
+        .await;
+    let done = server.run_hook("rejected", &json!({})).await;
+    assert_eq!(done["status"], "failed", "{done:#}");
+    let step = &done["steps"][0];
+    assert!(
+        step["error"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("answered 400 Bad Request")),
+        "{done:#}"
+    );
+    let details = &step["error_details"];
+    assert_eq!(details["status"], 400, "{done:#}");
+    assert_eq!(
+        details["headers"]["x-request-id"], "mock-reject",
+        "{done:#}"
+    );
+    assert_eq!(
+        details["headers"]["x-echo-authorization"], "Bearer ***",
+        "{done:#}"
+    );
+    assert_eq!(
+        details["body"],
+        json!({
+            "error": "invalid_request",
+            "message": "the mock API rejects every request to /reject",
+            "echoed": {"authorization": "Bearer ***"},
+        }),
+        "{done:#}"
+    );
+    // The journal's final row holds the same, and the secret is nowhere in the record.
+    let id = done["id"].as_str().expect("an id");
+    let record = server.execution(id).await;
+    let last = record["attempts"]
+        .as_array()
+        .and_then(|a| a.iter().rfind(|r| r["is_final"] == true))
+        .expect("a final row")
+        .clone();
+    assert_eq!(last["error_details"], *details, "{record:#}");
+    assert!(!record.to_string().contains(&secret), "{record:#}");
+    assert_eq!(deployment.mock.count("GET", "/reject"), 1);
+}
+
 on_both_backends!(
     a_bearer_credential_is_sealed_bound_and_never_shown,
+    a_failed_http_step_records_the_answer_with_echoed_secrets_masked,
     the_api_keeps_secrets_write_only_and_refuses_what_is_wrong,
     rotating_the_key_reseals_while_the_server_runs_and_a_wrong_key_stops_the_start,
     oauth2_renews_once_per_expiry_and_after_a_401_and_needs_reconnect_once_revoked,
