@@ -928,6 +928,34 @@ describe('the editor', () => {
     }
   });
 
+  test('retries a failed execution from its failed step with the current version, once fixed', async () => {
+    const doc = (fixed) => [`name: e2e-fix-${RUN}`, 'trigger: { type: manual }', 'steps:', '  - id: first', '    action: set', '    with: { value: 1 }', '  - id: check', ...(fixed ? ['    action: set', '    with: { value: { fixed: true } }'] : ['    action: fail', '    with: { message: not yet }']), ''].join('\n');
+    const { workflow, executionId } = await createAndRun(doc(false));
+    let failed;
+    for (let i = 0; i < 100 && failed?.status !== 'failed'; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 100));
+      failed = await (await api(`/api/v1/executions/${executionId}`)).json();
+    }
+    assert.equal(failed.status, 'failed');
+    const put = await api(`/api/v1/workflows/${workflow.id}`, { method: 'PUT', headers: { 'Content-Type': 'application/yaml' }, body: doc(true) });
+    assert.equal(put.status, 200);
+    await page.evaluate((hash) => (window.location.hash = hash), `#/workflows/${workflow.id}/executions/${executionId}`);
+    const choice = byId('retry-version');
+    await choice.waitFor();
+    assert.equal(await choice.inputValue(), 'current');
+    await byId('retry-failed').click();
+    await page.waitForFunction((old) => !window.location.hash.endsWith(old), executionId);
+    const retried = decodeURIComponent(new URL(page.url()).hash.split('/').pop());
+    let e;
+    for (let i = 0; i < 100 && !['succeeded', 'failed'].includes(e?.status); i++) {
+      if (i) await new Promise((r) => setTimeout(r, 100));
+      e = await (await api(`/api/v1/executions/${retried}`)).json();
+    }
+    assert.equal(e.status, 'succeeded');
+    assert.equal(e.version, 2);
+    assert.equal(e.retry_of, executionId);
+  });
+
   test('logs no console errors', () => {
     assert.deepEqual(consoleErrors, []);
   });

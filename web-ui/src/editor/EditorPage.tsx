@@ -269,12 +269,16 @@ function ViewBanner() {
   const backToDraft = useEditor((s) => s.backToDraft);
   const [busy, setBusy] = useState<string | null>(null);
   const took = elapsedMs(run?.execution?.started_at, run?.execution?.finished_at);
+  // A version saved since the run (a fix, usually): retry with it unless told otherwise.
+  const changed = mode.kind === 'execution' && mode.version !== record.version;
+  const [version, setVersion] = useState<'original' | 'current'>('current');
+  const retryVersion = changed ? version : 'original';
 
   async function retry(from: 'start' | 'failed_step') {
     if (mode.kind !== 'execution') return;
     setBusy(from);
     try {
-      const accepted = await executionsApi.retry(mode.executionId, from);
+      const accepted = await executionsApi.retry(mode.executionId, from, retryVersion);
       toast.info(`Retrying as execution ${shortId(accepted.execution_id)}.`);
       navigate({ name: 'editor', id: record.id, executionId: accepted.execution_id });
     } catch (e) {
@@ -334,6 +338,12 @@ function ViewBanner() {
       )}
       {mode.kind === 'execution' && run && run.status !== 'running' && run.status !== 'queued' && run.status !== 'waiting' && (
         <>
+          {changed && (
+            <select className="view-banner__select" aria-label="Retry with which version" value={version} onChange={(e) => setVersion(e.target.value as 'original' | 'current')} data-testid="retry-version">
+              <option value="current">with the current version ({record.version})</option>
+              <option value="original">with the version it ran ({mode.version})</option>
+            </select>
+          )}
           <Button size="sm" icon={RotateCcw} onClick={() => void retry('start')} busy={busy === 'start'} data-testid="retry-start">
             Retry
           </Button>

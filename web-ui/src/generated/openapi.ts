@@ -357,7 +357,11 @@ export type RetryFrom = "start" | "failed_step";
 
 export type RetryIn = {
   from?: null | RetryFrom;
+  version?: null | RetryVersion;
 };
+
+/** Which version of the workflow a retry runs. */
+export type RetryVersion = "original" | "current";
 
 /** When a schedule workflow runs next. */
 export type ScheduleOut = {

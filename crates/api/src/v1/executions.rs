@@ -283,6 +283,21 @@ struct RetryIn {
     #[serde(default)]
     #[schema(value_type = Option<RetryFrom>)]
     from: Option<String>,
+    /// Read as text, like `from`.
+    #[serde(default)]
+    #[schema(value_type = Option<RetryVersion>)]
+    version: Option<String>,
+}
+
+/// Which version of the workflow a retry runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum RetryVersion {
+    /// The version the execution ran (the default).
+    #[default]
+    Original,
+    /// The workflow's current version: the fix saved since the failure.
+    Current,
 }
 
 /// Where a retry starts.
@@ -297,7 +312,8 @@ enum RetryFrom {
     FailedStep,
 }
 
-/// Run a finished execution again, as a new execution.
+/// Run a finished execution again, as a new execution: from the start or from the failed step,
+/// with the version it ran or the workflow's current one.
 #[utoipa::path(post, path = "/executions/{id}/retry", tag = "executions",
     params(("id" = Uuid, Path)),
     request_body(content = RetryIn),
@@ -312,7 +328,20 @@ async fn retry_execution(
     if !exec.status.is_finished() {
         return Err(ApiError::conflict("the execution has not finished yet"));
     }
-    let from = match body.and_then(|b| b.from).as_deref() {
+    let body = body.unwrap_or(RetryIn {
+        from: None,
+        version: None,
+    });
+    let version = match body.version.as_deref() {
+        None | Some("original") => RetryVersion::Original,
+        Some("current") => RetryVersion::Current,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "`version` is `original` or `current`, not `{other}`"
+            )));
+        }
+    };
+    let from = match body.from.as_deref() {
         None | Some("start") => RetryFrom::Start,
         Some("failed_step") => RetryFrom::FailedStep,
         Some(other) => {
@@ -322,7 +351,10 @@ async fn retry_execution(
         }
     };
     let from_failed = from == RetryFrom::FailedStep;
-    let new_id = state.store.retry_execution(id, from_failed).await?;
+    let new_id = state
+        .store
+        .retry_execution(id, from_failed, version == RetryVersion::Current)
+        .await?;
     state.dispatch.wake();
     Ok(accepted(new_id, &status_url(&state, new_id), false))
 }

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::entity::{JsonText, execution, step_run};
+use crate::entity::{JsonText, execution, step_run, workflow};
 use crate::error::{Error, Result};
 use crate::journal::{ExecutionEvent, ExecutionEventKind};
 use crate::records::{ExecutionRecord, ExecutionStatus, ExecutionSummary, StepRunRecord};
@@ -846,7 +846,15 @@ impl Store {
     /// succeeded or were skipped (and failed steps that continued on error) are copied as final
     /// results, so the engine resumes after them and runs the failed step again with the same
     /// inputs. The old execution must have finished ([`Error::Conflict`] otherwise).
-    pub async fn retry_execution(&self, id: Uuid, from_failed_step: bool) -> Result<Uuid> {
+    /// Queues a finished execution again as a new one (`retry_of` names the old): from the
+    /// start or from its failed step (the steps that succeeded are copied), with the version it
+    /// ran or, with `current_version`, the workflow's current version.
+    pub async fn retry_execution(
+        &self,
+        id: Uuid,
+        from_failed_step: bool,
+        current_version: bool,
+    ) -> Result<Uuid> {
         let new_id = Uuid::now_v7();
         let at = now();
         // The old execution may be a limited one (its group is copied).
@@ -863,10 +871,21 @@ impl Store {
                         status.as_str()
                     )));
                 }
+                let version = if current_version {
+                    let Some(w) = workflow::Entity::find_by_id(old.workflow_id)
+                        .one(txn)
+                        .await?
+                    else {
+                        return Err(Error::not_found("workflow", old.workflow_id));
+                    };
+                    w.current_version
+                } else {
+                    old.version
+                };
                 let row = execution::ActiveModel {
                     id: Set(new_id),
                     workflow_id: Set(old.workflow_id),
-                    version: Set(old.version),
+                    version: Set(version),
                     status: Set(ExecutionStatus::Queued),
                     trigger_kind: Set(old.trigger_kind),
                     request: Set(old.request),

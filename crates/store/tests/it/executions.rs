@@ -103,7 +103,7 @@ backends! {
         let old = store.execution(id).await.unwrap().unwrap();
         assert_eq!(old.error.as_ref().unwrap().step_id.as_deref(), Some("b"));
 
-        let retry = store.retry_execution(id, true).await.unwrap();
+        let retry = store.retry_execution(id, true, false).await.unwrap();
         let r = store.execution(retry).await.unwrap().unwrap();
         assert_eq!(r.status, ExecutionStatus::Queued);
         assert_eq!((r.workflow_id, r.version, r.retry_of), (w.id, old.version, Some(id)));
@@ -111,9 +111,9 @@ backends! {
         assert_eq!(store.finished_steps(retry).await.unwrap(), vec![a, s, soft]);
         assert!(store.step_runs(retry).await.unwrap().iter().all(|r| r.execution_attempt == 0));
 
-        let fresh = store.retry_execution(id, false).await.unwrap();
+        let fresh = store.retry_execution(id, false, false).await.unwrap();
         assert!(store.finished_steps(fresh).await.unwrap().is_empty());
-        let not_finished = store.retry_execution(retry, true).await;
+        let not_finished = store.retry_execution(retry, true, false).await;
         assert!(matches!(not_finished, Err(Error::Conflict { .. })), "{not_finished:?}");
     }
 

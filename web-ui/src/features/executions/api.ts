@@ -17,7 +17,9 @@ export const executionsApi = {
   get: (id: string, signal?: AbortSignal) => request<Execution>(at(id), { signal }),
   /** The execution: cancelled at once when queued, else `cancel_requested`. */
   cancel: (id: string) => request<Execution>(`${at(id)}/cancel`, { method: 'POST' }),
-  retry: (id: string, from: RetryFrom) => request<RunAccepted>(`${at(id)}/retry`, { method: 'POST', body: { from } }),
+  /** Runs it again from the start or its failed step, with the version it ran or the current one. */
+  retry: (id: string, from: RetryFrom, version: 'original' | 'current' = 'original') =>
+    request<RunAccepted>(`${at(id)}/retry`, { method: 'POST', body: { from, version } }),
   remove: (id: string) => request<null>(at(id), { method: 'DELETE' }),
   /** The SSE stream's address; EventSource sends the same-origin session cookie, so no token. */
   eventsUrl: (id: string) => `${at(id)}/events`,

@@ -416,6 +416,79 @@ steps:
     .expect_error(404, "not_found");
 }
 
+async fn a_retry_runs_the_version_it_ran_or_the_current_one(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let version = |fixed: bool| {
+        format!(
+            "name: Fix then retry\ntrigger: {{ type: manual }}\nsteps:\n  - id: create\n    action: http\n    with: {{ method: POST, url: \"{{{{env.API_URL}}}}/users\", json: {{ email: a@b.c }} }}\n  - id: check\n    action: {}\n",
+            if fixed {
+                "set\n    with: { value: { fixed: true, user: \"{{steps.create.body.id}}\" } }"
+            } else {
+                "fail\n    with: { message: not yet }"
+            }
+        )
+    };
+    let w = server.create_workflow(&version(false)).await;
+    let w = w["id"].as_str().unwrap().to_string();
+    let failed = send(
+        server
+            .post(&format!("/api/v1/workflows/{w}/run?wait=true"))
+            .json(&json!({})),
+    )
+    .await
+    .json();
+    assert_eq!(failed["status"], "failed", "{failed:#}");
+    let failed_id = failed["id"].as_str().unwrap().to_string();
+    // The fix is saved as version 2.
+    send(
+        server
+            .api(Method::PUT, &format!("/api/v1/workflows/{w}"))
+            .header("content-type", "application/yaml")
+            .body(version(true)),
+    )
+    .await
+    .expect_status(200);
+    let retry = |body: Value| {
+        send(
+            server
+                .post(&format!("/api/v1/executions/{failed_id}/retry"))
+                .json(&body),
+        )
+    };
+
+    // The version it ran fails again; the current one succeeds, without creating again.
+    let again = retry(json!({"from": "failed_step"})).await.json();
+    let e = server
+        .wait_finished(again["execution_id"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        (e["status"].clone(), e["version"].clone()),
+        (json!("failed"), json!(1)),
+        "{e:#}"
+    );
+    let fixed = retry(json!({"from": "failed_step", "version": "current"}))
+        .await
+        .json();
+    let e = server
+        .wait_finished(fixed["execution_id"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        (e["status"].clone(), e["version"].clone()),
+        (json!("succeeded"), json!(2)),
+        "{e:#}"
+    );
+    assert_eq!(e["output"], json!({"fixed": true, "user": 1}), "{e:#}");
+    assert_eq!(
+        d.mock.count("POST", "/users"),
+        1,
+        "the step that succeeded ran again"
+    );
+    retry(json!({"version": "newest"}))
+        .await
+        .expect_error(400, "bad_request");
+}
+
 async fn a_finished_execution_can_be_deleted_but_not_a_running_one(backend: Backend) {
     let d = Deployment::new(backend).await;
     let server = d.start().await;
@@ -593,6 +666,7 @@ on_both_backends!(
     an_execution_shows_each_steps_input_and_output_and_every_attempt_of_a_retried_step,
     queued_and_running_executions_can_be_cancelled,
     a_failed_execution_is_retried_from_the_start_or_from_the_failed_step,
+    a_retry_runs_the_version_it_ran_or_the_current_one,
     a_finished_execution_can_be_deleted_but_not_a_running_one,
     the_event_stream_sends_step_events_then_the_final_execution_event,
 );
