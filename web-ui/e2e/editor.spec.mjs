@@ -956,6 +956,52 @@ describe('the editor', () => {
     assert.equal(e.retry_of, executionId);
   });
 
+  test('drags a field of an earlier step onto a field, where it is dropped, quoted in JSON', async () => {
+    const yaml = [`name: e2e-drag-${RUN}`, 'trigger: { type: manual }', 'steps:', '  - id: a', '    action: set', '    with: { value: { id: 7 } }', '  - id: b', '    action: http', '    with: { url: "http://127.0.0.1:1/x/", method: POST }', ''].join('\n');
+    const created = await api('/api/v1/workflows', { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: yaml });
+    assert.equal(created.status, 201);
+    const workflow = await created.json();
+    await page.evaluate((hash) => (window.location.hash = hash), `#/workflows/${workflow.id}`);
+    // The canvas may still be fitting the view: click until the step's panel opens.
+    await node('b').waitFor();
+    for (let i = 0; i < 10 && !(await byId('step-panel').isVisible()); i++) {
+      await node('b').click();
+      await page.waitForTimeout(200);
+    }
+    await byId('step-panel').waitFor();
+    const field = byId('pick-steps.a.id');
+    await field.waitFor();
+    // The browser's drag events, carrying one DataTransfer from the field to the drop point.
+    const drag = (target, at) =>
+      page.evaluate(
+        ([targetId, at]) => {
+          const source = document.querySelector('[data-testid="pick-steps.a.id"]');
+          const el = document.querySelector(`[data-testid="${targetId}"]`);
+          const box = el.getBoundingClientRect();
+          const point = { clientX: at === 'end' ? box.right - 4 : box.left + 8, clientY: box.top + Math.min(12, box.height / 2), bubbles: true, cancelable: true };
+          const dataTransfer = new DataTransfer();
+          source.dispatchEvent(new DragEvent('dragstart', { dataTransfer, bubbles: true }));
+          el.dispatchEvent(new DragEvent('dragenter', { dataTransfer, ...point }));
+          const over = el.dispatchEvent(new DragEvent('dragover', { dataTransfer, ...point }));
+          el.dispatchEvent(new DragEvent('drop', { dataTransfer, ...point }));
+          source.dispatchEvent(new DragEvent('dragend', { dataTransfer, bubbles: true }));
+          return { accepted: !over, types: [...dataTransfer.types] };
+        },
+        [target, at],
+      );
+    // Onto the end of the URL.
+    const url = byId('with-url');
+    const onUrl = await drag('with-url', 'end');
+    assert.ok(onUrl.accepted, `the field takes the drop: ${JSON.stringify(onUrl)}`);
+    assert.equal(await url.inputValue(), 'http://127.0.0.1:1/x/{{steps.a.id}}');
+    // Onto an empty JSON body: outside any string, so it goes in quoted (valid JSON).
+    const body = byId('with-json');
+    await body.waitFor();
+    await drag('with-json', 'start');
+    assert.equal(await body.inputValue(), '"{{steps.a.id}}"');
+    await shot('dragged-field');
+  });
+
   test('logs no console errors', () => {
     assert.deepEqual(consoleErrors, []);
   });

@@ -1,5 +1,6 @@
 // JSON shown as a collapsible tree, with copy; with `onPick`, every key is a button that picks
 // its path (the data picker inserts `{{path}}` into a field).
+import { startReferenceDrag } from './dragRef';
 import type { ReactNode } from 'react';
 import { CopyButton } from '../app/ui';
 import { segment } from './completion';
@@ -43,8 +44,10 @@ function Key({ name, path, onPick }: { name: string; path: string; onPick?: (p: 
     <button
       type="button"
       className="j-key j-key--pick"
-      title={`Insert {{${path}}}`}
+      title={`Insert {{${path}}} (click, or drag it onto a field)`}
       data-testid={`pick-${path}`}
+      draggable
+      onDragStart={(e) => startReferenceDrag(e, path)}
       onClick={(e) => {
         e.preventDefault();
         e.stopPropagation();

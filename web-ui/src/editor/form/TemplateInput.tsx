@@ -2,8 +2,9 @@
 // the step can read (upstream steps, trigger, item, env, helpers), from real data when known.
 import { useEnvironment } from '../../features/environment/hooks';
 import { referenceForJson } from './jsonText';
+import { REF_TYPE, caretAt } from '../dragRef';
 import { Braces } from 'lucide-react';
-import { useId, useRef, useState, type KeyboardEvent } from 'react';
+import { useId, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
 import {
   applyCompletion,
   completionsFor,
@@ -69,6 +70,12 @@ export function TemplateInput({ id, value, onChange, stepId, multiline, rows = 3
   const selection = useRef({ start: value.length, end: value.length });
   const listId = useId();
   const [menu, setMenu] = useState<{ token: TemplateToken; items: Completion[]; active: number } | null>(null);
+  const placeCursor = (cursor: number) => {
+    const el = ref.current;
+    if (!el) return;
+    el.focus();
+    el.setSelectionRange(cursor, cursor);
+  };
 
   function remember() {
     const el = ref.current;
@@ -156,6 +163,28 @@ export function TemplateInput({ id, value, onChange, stepId, multiline, rows = 3
       onChange(e.target.value);
       selection.current = { start: e.target.selectionStart ?? 0, end: e.target.selectionStart ?? 0 };
       refresh(e.target.value, e.target.selectionStart ?? e.target.value.length);
+    },
+    onDragOver: (e: DragEvent) => {
+      if (!readOnly && e.dataTransfer.types.includes(REF_TYPE)) {
+        e.preventDefault();
+        e.dataTransfer.dropEffect = 'copy';
+      }
+    },
+    onDrop: (e: DragEvent<HTMLInputElement | HTMLTextAreaElement>) => {
+      const dropped = e.dataTransfer.getData(REF_TYPE);
+      if (!dropped || readOnly) return;
+      e.preventDefault();
+      const el = e.currentTarget;
+      const text = el.value;
+      // Where the pointer is in the text; else at the end.
+      const at = Math.min(caretAt(el, e.clientX, e.clientY) ?? text.length, text.length);
+      // In JSON outside a string it goes in quoted.
+      const inserted = json ? referenceForJson(text, at, dropped) : dropped;
+      const next = `${text.slice(0, at)}${inserted}${text.slice(at)}`;
+      onChange(next);
+      const cursor = at + inserted.length;
+      selection.current = { start: cursor, end: cursor };
+      window.requestAnimationFrame(() => placeCursor(cursor));
     },
     onKeyDown,
     onKeyUp: remember,

@@ -7,6 +7,7 @@ import { copyText } from '../../lib/format';
 import { actionMeta } from '../../nodes/actions';
 import { useEnvironment } from '../../features/environment/hooks';
 import { completionsFor, reference } from '../completion';
+import { startReferenceDrag } from '../dragRef';
 import { useDocument } from '../hooks';
 import { JsonView } from '../JsonView';
 import { upstreamSteps } from '../model';
@@ -63,7 +64,7 @@ export function DataPicker({ stepId }: { stepId: string }) {
               ) : (
                 <div className="picker__paths">
                   {shapePaths(src.path).map((p) => (
-                    <button type="button" key={p} className="chip" data-testid={`pick-${p}`} onClick={() => void pick(p)}>
+                    <button type="button" key={p} className="chip" data-testid={`pick-${p}`} draggable onDragStart={(e) => startReferenceDrag(e, p)} onClick={() => void pick(p)}>
                       {p.slice(src.path.length + 1)}
                     </button>
                   ))}
