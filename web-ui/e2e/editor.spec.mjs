@@ -907,6 +907,11 @@ describe('the editor', () => {
         return parseFloat(getComputedStyle(el).fontSize) * scale;
       });
       assert.ok(px >= 9.5, `node titles render at ${px.toFixed(1)} px at fit view`);
+      // Too wide to fit at that zoom: the view starts at the beginning, the trigger in sight.
+      const canvas = await byId('canvas').boundingBox();
+      const first = await page.locator('.react-flow__node').first().boundingBox();
+      const trigger = await page.locator('[data-testid^="node-"]').first().boundingBox();
+      assert.ok(Math.min(first.x, trigger.x) >= canvas.x - 1, `the first node starts at ${Math.min(first.x, trigger.x)}, the canvas at ${canvas.x}`);
       await shot('canvas-8-steps-1280x720');
 
       // The side panel resizes by its handle, and keeps its width when the editor opens again.

@@ -6,12 +6,13 @@ import {
   MarkerType,
   MiniMap,
   ReactFlow,
+  useNodesInitialized,
   useReactFlow,
   type Connection,
   type DefaultEdgeOptions,
   type IsValidConnection,
 } from '@xyflow/react';
-import { useCallback, useEffect, type DragEvent } from 'react';
+import { useCallback, useEffect, useRef, type DragEvent } from 'react';
 import { actionMeta } from '../nodes/actions';
 import { nodeTypes } from '../nodes/registry';
 import { toast } from '../app/toast';
@@ -47,13 +48,37 @@ export function Canvas() {
   const addStep = useEditor((s) => s.addStep);
   const fitRequest = useEditor((s) => s.fitRequest);
   const readOnly = useEditor((s) => s.mode.kind !== 'draft');
-  const { fitView, screenToFlowPosition } = useReactFlow();
+  const { fitView, screenToFlowPosition, getNodes, getNodesBounds, getViewport, setViewport } = useReactFlow();
+  const box = useRef<HTMLDivElement>(null);
+
+  // Fit; when the workflow is wider than the canvas at the smallest readable zoom, start at
+  // its beginning (the trigger) rather than its middle.
+  const fit = useCallback(
+    async (duration?: number) => {
+      await fitView({ ...FIT, duration });
+      const width = box.current?.clientWidth ?? 0;
+      const bounds = getNodesBounds(getNodes());
+      const { zoom, y } = getViewport();
+      if (width && bounds.width * zoom > width * (1 - 2 * FIT.padding)) {
+        await setViewport({ x: width * FIT.padding - bounds.x * zoom, y, zoom }, { duration });
+      }
+    },
+    [fitView, getNodes, getNodesBounds, getViewport, setViewport],
+  );
+
+  const initialized = useNodesInitialized();
+  const fitted = useRef(false);
+  useEffect(() => {
+    if (!initialized || fitted.current) return;
+    fitted.current = true;
+    void fit();
+  }, [initialized, fit]);
 
   useEffect(() => {
     if (!fitRequest) return;
-    const id = window.requestAnimationFrame(() => void fitView({ ...FIT, duration: 200 }));
+    const id = window.requestAnimationFrame(() => void fit(200));
     return () => window.cancelAnimationFrame(id);
-  }, [fitRequest, fitView]);
+  }, [fitRequest, fit]);
 
   const isValidConnection: IsValidConnection<WeftEdge> = useCallback((c) => canConnect(c as Connection) === null, [canConnect]);
 
@@ -78,7 +103,7 @@ export function Canvas() {
   );
 
   return (
-    <div className="canvas" data-testid="canvas" onDragOver={(e) => e.dataTransfer.types.includes(DRAG_TYPE) && e.preventDefault()} onDrop={onDrop}>
+    <div ref={box} className="canvas" data-testid="canvas" onDragOver={(e) => e.dataTransfer.types.includes(DRAG_TYPE) && e.preventDefault()} onDrop={onDrop}>
       <ReactFlow<WeftNode, WeftEdge>
         nodes={nodes}
         edges={edges}
@@ -102,7 +127,6 @@ export function Canvas() {
         snapToGrid
         snapGrid={[10, 10]}
         attributionPosition="top-right"
-        fitView
         fitViewOptions={FIT}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#d4d4d8" />
