@@ -520,7 +520,14 @@ impl Vault {
                 }
             }
         } else if !kind_changed {
-            kept.extend(kinds::secret_fields(&kind).unwrap_or(&[]).iter().copied());
+            // No `data`: every stored secret stays.
+            kept.extend(
+                kinds::secret_fields(&kind)
+                    .unwrap_or(&[])
+                    .iter()
+                    .copied()
+                    .filter(|f| data.contains_key(*f)),
+            );
         }
         let data_value = Value::Object(data.clone());
         let parsed = Data::parse(&kind, &data_value).map_err(|p| invalid(p.field, p.message))?;
@@ -809,11 +816,13 @@ impl Vault {
                 };
                 match fresh(self, &row, data.grant, stale) {
                     Ok(None) => {}
-                    done => {
+                    Ok(Some(token)) => {
                         let _ = self.release_lease(id).await;
-                        if let Some(token) = done? {
-                            return Ok(token);
-                        }
+                        return Ok(token);
+                    }
+                    Err(e) => {
+                        let _ = self.release_lease(id).await;
+                        return Err(e);
                     }
                 }
                 let tokens = self.open_token(&row).map_err(|m| unusable(name, m))?;

@@ -67,51 +67,33 @@ impl Secrets {
         Cow::Owned(text)
     }
 
-    fn found_in_key(&self, key: &str) -> bool {
-        let lower = key.to_lowercase();
-        self.0
-            .iter()
-            .any(|s| key.contains(s.as_str()) || lower.contains(&s.to_lowercase()))
-    }
-
-    /// `key` with every secret masked, matched without regard to case (header names arrive
-    /// lower-cased).
-    fn scrub_key(&self, key: &str) -> String {
-        let mut key = self.scrub(key).into_owned();
-        for secret in &self.0 {
-            let lower = secret.to_lowercase();
-            while let Some(at) = key.to_lowercase().find(&lower) {
-                // Only ASCII case differences keep byte offsets; otherwise mask the whole key.
-                if key.len() != key.to_lowercase().len() {
-                    return MASK.to_string();
-                }
-                key.replace_range(at..at + lower.len(), MASK);
-            }
-        }
-        key
-    }
-
     /// Scrubs every string value of `value` and every key, at any depth.
     pub fn scrub_json(&self, value: &mut Value) {
         if self.is_empty() {
             return;
         }
+        // Keys are matched without regard to ASCII case (header names arrive lower-cased).
+        let lowered: Vec<String> = self.0.iter().map(|s| s.to_ascii_lowercase()).collect();
+        self.scrub_value(value, &lowered);
+    }
+
+    fn scrub_value(&self, value: &mut Value, lowered: &[String]) {
         match value {
             Value::String(text) => {
                 if let Cow::Owned(scrubbed) = self.scrub(text) {
                     *text = scrubbed;
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.scrub_json(v)),
+            Value::Array(items) => items.iter_mut().for_each(|v| self.scrub_value(v, lowered)),
             Value::Object(fields) => {
-                fields.values_mut().for_each(|v| self.scrub_json(v));
-                // A secret may be a key too (`{"sessions": {"<token>": …}}`, a header named
-                // after it, lower-cased on the way).
-                if fields.keys().any(|k| self.found_in_key(k)) {
-                    let old = std::mem::take(fields);
-                    for (key, v) in old {
-                        let key = if self.found_in_key(&key) {
-                            self.scrub_key(&key)
+                fields
+                    .values_mut()
+                    .for_each(|v| self.scrub_value(v, lowered));
+                // A secret may be a key too (`{"sessions": {"<token>": …}}`).
+                if fields.keys().any(|k| key_holds(k, lowered)) {
+                    for (key, v) in std::mem::take(fields) {
+                        let key = if key_holds(&key, lowered) {
+                            scrub_key(key, lowered)
                         } else {
                             key
                         };
@@ -122,6 +104,31 @@ impl Secrets {
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
     }
+}
+
+/// `key`, lower-cased only when it has ASCII capitals (most keys are borrowed as they are).
+fn lower(key: &str) -> Cow<'_, str> {
+    if key.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(key.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(key)
+    }
+}
+
+fn key_holds(key: &str, lowered: &[String]) -> bool {
+    let key = lower(key);
+    lowered.iter().any(|s| key.contains(s.as_str()))
+}
+
+/// `key` with every secret (`lowered`, longest first) masked; ASCII lower-casing keeps the
+/// byte offsets, so a match in the lower-cased key is the same range in the key.
+fn scrub_key(mut key: String, lowered: &[String]) -> String {
+    for secret in lowered {
+        while let Some(at) = lower(&key).find(secret.as_str()) {
+            key.replace_range(at..at + secret.len(), MASK);
+        }
+    }
+    key
 }
 
 impl std::fmt::Debug for Secrets {

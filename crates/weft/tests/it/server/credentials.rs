@@ -406,6 +406,18 @@ async fn the_api_keeps_secrets_write_only_and_refuses_what_is_wrong(backend: Bac
     );
 }
 
+/// The credential shows `needs_reconnect` with the provider's reason.
+async fn needs_reconnect_because(server: &Server, name: &str, reason: &str) {
+    let view = send(server.get(&format!("/api/v1/credentials/{name}")))
+        .await
+        .json();
+    assert_eq!(view["status"], "needs_reconnect", "{view:#}");
+    assert!(
+        view["status_message"].as_str().unwrap().contains(reason),
+        "{view:#}"
+    );
+}
+
 fn key_lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .expect("the key file")
@@ -617,15 +629,7 @@ async fn oauth2_renews_once_per_expiry_and_after_a_401_and_needs_reconnect_once_
     let failed = server.run_hook("me", &json!({})).await;
     assert_eq!(failed["status"], "failed", "{failed:#}");
     assert!(failed.to_string().contains("reconnect"), "{failed:#}");
-    let view = send(server.get("/api/v1/credentials/oauth")).await.json();
-    assert_eq!(view["status"], "needs_reconnect", "{view:#}");
-    assert!(
-        view["status_message"]
-            .as_str()
-            .unwrap()
-            .contains("invalid_grant"),
-        "{view:#}"
-    );
+    needs_reconnect_because(&server, "oauth", "invalid_grant").await;
     // Further steps fail at once, without asking the provider again.
     let asked = deployment.mock.count("POST", "/oauth/token");
     assert_eq!(server.run_hook("me", &json!({})).await["status"], "failed");
@@ -668,15 +672,7 @@ async fn client_credentials_get_a_token_and_a_refused_client_needs_reconnect(bac
             .expect_status(200);
     }
     assert_eq!(server.run_hook("me", &json!({})).await["status"], "failed");
-    let view = send(server.get("/api/v1/credentials/oauth")).await.json();
-    assert_eq!(view["status"], "needs_reconnect", "{view:#}");
-    assert!(
-        view["status_message"]
-            .as_str()
-            .unwrap()
-            .contains("invalid_client"),
-        "{view:#}"
-    );
+    needs_reconnect_because(&server, "oauth", "invalid_client").await;
 }
 
 /// A failed `http` step keeps the answer it got (status, headers, body) in the execution
