@@ -1,4 +1,4 @@
-import { History, KeyRound, LogOut, Send, Workflow as WorkflowIcon } from 'lucide-react';
+import { History, KeyRound, LogOut, Send, Workflow as WorkflowIcon, type LucideIcon } from 'lucide-react';
 import { useEffect, type MouseEvent } from 'react';
 import { hasUnsavedChanges } from '../editor/hooks';
 import { useAuth } from '../features/auth/hooks';
@@ -18,6 +18,15 @@ import { IconButton } from './ui';
 /** Asks before leaving the editor with unsaved changes. */
 function guard(e: MouseEvent<HTMLAnchorElement>) {
   if (hasUnsavedChanges() && !window.confirm('Leave without saving? Your changes will be lost.')) e.preventDefault();
+}
+
+/** A page of the sidebar. */
+function NavLink({ to, active, label, title, icon: Icon }: { to: 'workflows' | 'executions' | 'deliveries' | 'credentials'; active: boolean; label: string; title?: string; icon: LucideIcon }) {
+  return (
+    <a className={`sidebar__link${active ? ' is-active' : ''}`} href={href({ name: to })} aria-label={label} title={title ?? label} data-testid={`nav-${to}`} onClick={guard}>
+      <Icon size={20} aria-hidden />
+    </a>
+  );
 }
 
 export function App() {
@@ -44,46 +53,10 @@ export function App() {
         <a className="sidebar__logo" href={href({ name: 'workflows' })} aria-label="Weft home" onClick={guard}>
           <Logo />
         </a>
-        <a
-          className={`sidebar__link${route.name === 'workflows' || route.name === 'editor' ? ' is-active' : ''}`}
-          href={href({ name: 'workflows' })}
-          aria-label="Workflows"
-          title="Workflows"
-          data-testid="nav-workflows"
-          onClick={guard}
-        >
-          <WorkflowIcon size={20} aria-hidden />
-        </a>
-        <a
-          className={`sidebar__link${route.name === 'executions' || route.name === 'execution' ? ' is-active' : ''}`}
-          href={href({ name: 'executions' })}
-          aria-label="Executions"
-          title="Executions"
-          data-testid="nav-executions"
-          onClick={guard}
-        >
-          <History size={20} aria-hidden />
-        </a>
-        <a
-          className={`sidebar__link${route.name === 'deliveries' ? ' is-active' : ''}`}
-          href={href({ name: 'deliveries' })}
-          aria-label="Deliveries"
-          title="Deliveries (outgoing webhooks)"
-          data-testid="nav-deliveries"
-          onClick={guard}
-        >
-          <Send size={20} aria-hidden />
-        </a>
-        <a
-          className={`sidebar__link${route.name === 'credentials' ? ' is-active' : ''}`}
-          href={href({ name: 'credentials' })}
-          aria-label="Credentials"
-          title="Credentials"
-          data-testid="nav-credentials"
-          onClick={guard}
-        >
-          <KeyRound size={20} aria-hidden />
-        </a>
+        <NavLink to="workflows" active={route.name === 'workflows' || route.name === 'editor'} label="Workflows" icon={WorkflowIcon} />
+        <NavLink to="executions" active={route.name === 'executions' || route.name === 'execution'} label="Executions" icon={History} />
+        <NavLink to="deliveries" active={route.name === 'deliveries'} label="Deliveries" title="Deliveries (outgoing webhooks)" icon={Send} />
+        <NavLink to="credentials" active={route.name === 'credentials'} label="Credentials" icon={KeyRound} />
         <span className="sidebar__spacer" />
         {scope === 'read' && (
           <span className="sidebar__badge" title="This API key is read-only: you can look, not change or run anything." data-testid="read-only-badge">

@@ -153,7 +153,8 @@ function runViewOf(execution: Execution): RunView {
   return { executionId: execution.id, status: execution.status, steps, execution };
 }
 
-export const useEditor = create<EditorState>((set, get) => ({
+/** The state of no open workflow (also what `close` returns to). */
+const closed = {
   record: null,
   meta: emptyMeta,
   nodes: [],
@@ -167,6 +168,10 @@ export const useEditor = create<EditorState>((set, get) => ({
   problems: [],
   run: null,
   lastRun: null,
+} satisfies Partial<EditorState>;
+
+export const useEditor = create<EditorState>((set, get) => ({
+  ...closed,
   fitRequest: 0,
 
   load: (record) => {
@@ -542,21 +547,7 @@ export const useEditor = create<EditorState>((set, get) => ({
   },
 
   close: () => {
-    set({
-      record: null,
-      meta: emptyMeta,
-      nodes: [],
-      edges: [],
-      savedJson: '',
-      mode: { kind: 'draft' },
-      stash: null,
-      past: [],
-      future: [],
-      lastCommit: null,
-      problems: [],
-      run: null,
-      lastRun: null,
-    });
+    set(closed);
   },
 }));
 
