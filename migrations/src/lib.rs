@@ -18,6 +18,7 @@ mod m20261202_000065_rate_limits;
 mod m20261202_000070_waits;
 mod m20261203_000080_credentials;
 mod m20261203_000090_step_error_details;
+mod m20261204_000100_processes;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000070_waits::Migration),
             Box::new(m20261203_000080_credentials::Migration),
             Box::new(m20261203_000090_step_error_details::Migration),
+            Box::new(m20261204_000100_processes::Migration),
         ]
     }
 

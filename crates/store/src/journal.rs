@@ -423,6 +423,7 @@ impl StoreJournal {
         } else {
             (fenced_insert(backend, values, execution_id, attempt), None)
         };
+        let fenced = self.store.inner.fenced.clone();
         let write: WriteFn<()> = Box::new(move |txn| {
             Box::pin(async move {
                 let mut written = txn.execute(first).await?.rows_affected();
@@ -432,7 +433,8 @@ impl StoreJournal {
                     written = txn.execute(insert).await?.rows_affected();
                 }
                 if written == 0 {
-                    // Fenced out: say why (claimed again, or gone).
+                    // Fenced out: counted, and said why (claimed again, or gone).
+                    fenced.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     ensure_attempt(txn, execution_id, attempt).await?;
                     return Err(Error::conflict(format!(
                         "the step run of execution {execution_id} could not be recorded"
@@ -470,7 +472,7 @@ impl StoreJournal {
                 tokio::spawn(async move {
                     let result = rx.await.unwrap_or(Err(Error::Closed));
                     if result.is_ok() {
-                        store.waiters().wake(id, Some(answer));
+                        store.tell_waiters(id, Some(answer));
                     }
                     let _ = tx.send(result);
                 });
@@ -480,7 +482,7 @@ impl StoreJournal {
             (queued, answer) => {
                 queued.wait().await?;
                 if let Some(answer) = answer {
-                    self.store.waiters().wake(self.execution_id, Some(answer));
+                    self.store.tell_waiters(self.execution_id, Some(answer));
                 }
             }
         }

@@ -24,6 +24,10 @@ pub mod entity;
 mod error;
 /// The journal of step runs and the in-process events of executions.
 mod journal;
+/// `LISTEN`/`NOTIFY` between the processes on a PostgreSQL database.
+mod notify;
+/// The processes sharing the database, with their heartbeats.
+mod processes;
 mod queue;
 /// Webhook rate limits: fixed-window counters ([`Store::take_rate_slot`]).
 mod rate_limits;
@@ -68,6 +72,9 @@ pub use executions::{
 };
 pub use journal::{ExecutionEvent, ExecutionEventKind, STARTED_DELAY, StoreJournal};
 pub use plans::{DEFAULT_PLANS, PlanError, Plans};
+pub use processes::{
+    DEAD_AFTER, HEARTBEAT_EVERY, ProcessInfo, ProcessKind, ProcessRecord, ProcessState,
+};
 pub use rate_limits::RateDecision;
 pub use records::{
     ExecutionRecord, ExecutionStatus, ExecutionSummary, LastExecution, RequestJson, Route,
@@ -146,6 +153,10 @@ struct Inner {
     /// SQLite: the webhook rate-limit counters of this process (PostgreSQL counts in the
     /// `rate_limits` table).
     rate_windows: rate_limits::Windows,
+    /// This process's writes the claim counter rejected (see [`Store::note_fenced`]).
+    fenced: Arc<std::sync::atomic::AtomicU64>,
+    /// Another process queued executions (PostgreSQL `NOTIFY`, see `notify`).
+    queued_elsewhere: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Store {
@@ -225,6 +236,8 @@ impl Store {
                 deliveries: Default::default(),
                 limited_queued: std::sync::atomic::AtomicBool::new(true),
                 rate_windows: Default::default(),
+                fenced: Default::default(),
+                queued_elsewhere: Default::default(),
             }),
         })
     }

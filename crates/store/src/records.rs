@@ -283,6 +283,8 @@ pub struct ExecutionSummary {
     pub test: bool,
     pub attempt: i32,
     pub retry_of: Option<Uuid>,
+    /// The process that runs it or ran it last (`executions.lease_owner`).
+    pub process: Option<String>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -300,6 +302,7 @@ impl From<ExecutionRecord> for ExecutionSummary {
             test: r.test,
             attempt: r.attempt,
             retry_of: r.retry_of,
+            process: r.lease_owner,
             created_at: r.created_at,
             started_at: r.started_at,
             finished_at: r.finished_at,

@@ -45,6 +45,16 @@ pub enum Command {
     },
     /// Start the server: API, webhooks, editor and workers in one process.
     Serve {
+        /// Run no executions here: they run on `weft worker` processes sharing the
+        /// PostgreSQL database (the API, webhooks, editor and schedules stay here).
+        #[arg(long)]
+        no_workers: bool,
+        #[command(flatten)]
+        flags: Flags,
+    },
+    /// Run executions and outgoing deliveries from the shared PostgreSQL queue (no API, no
+    /// listener); start as many as the load needs beside `weft serve --no-workers`.
+    Worker {
         #[command(flatten)]
         flags: Flags,
     },
@@ -171,8 +181,16 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             print!("{}", crate::openapi_text());
             ExitCode::SUCCESS
         }
-        Command::Serve { flags } => {
-            server_command(&flags, |c| async move { serve::serve(c).await }).await
+        Command::Serve { no_workers, flags } => {
+            let mode = if no_workers {
+                serve::Mode::NoWorkers
+            } else {
+                serve::Mode::All
+            };
+            server_command(&flags, |c| async move { serve::serve(c, mode).await }).await
+        }
+        Command::Worker { flags } => {
+            server_command(&flags, |c| async move { serve::worker(c).await }).await
         }
         Command::Migrate { flags } => {
             server_command(&flags, |c| async move { admin::migrate(&c).await }).await

@@ -1,5 +1,7 @@
 //! `weft serve`: one process with the API, the webhooks, the editor, the workers and the
-//! trigger runtime (what each trigger kind runs in the server).
+//! trigger runtime (what each trigger kind runs in the server); `weft serve --no-workers`
+//! without the workers, and `weft worker` with only them (both on a shared PostgreSQL
+//! database). Each process registers itself in `processes` and renews its heartbeat.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -141,50 +143,268 @@ async fn ensure_admin_key(store: &store::Store, config: &Config) -> Result<(), S
     Ok(())
 }
 
-pub async fn serve(config: Config) -> Result<(), String> {
-    let store = open_store(&config).await?;
-    ensure_admin_key(&store, &config).await?;
-    // One pooled client with the outbound policy, for the `http` action and the deliveries.
-    let client = actions::http_client_with(config.outbound.clone());
-    let registry = Arc::new(crate::registry_with_client(client.clone()));
-    let vault = vault(&config, &store, keyring(&config, true)?, client.clone()).await?;
-    let credentials: Arc<dyn engine::credentials::CredentialsProvider> = vault.clone();
-    let (env, missing) = crate::local::allowed_env(&config.allow_env);
-    if !missing.is_empty() {
-        eprintln!(
-            "warning: allow-listed for templates but not set: {}",
-            missing.join(", ")
-        );
+/// What a server process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `weft serve`: the API, webhooks, editor, trigger kinds, workers and deliveries.
+    All,
+    /// `weft serve --no-workers`: the API, webhooks, editor and trigger kinds; executions and
+    /// deliveries run on `weft worker` processes sharing the PostgreSQL database.
+    NoWorkers,
+    /// `weft worker`: executions and deliveries only, no listener.
+    Worker,
+}
+
+impl Mode {
+    fn kind(self) -> store::ProcessKind {
+        match self {
+            Mode::All => store::ProcessKind::Serve,
+            Mode::NoWorkers => store::ProcessKind::Api,
+            Mode::Worker => store::ProcessKind::Worker,
+        }
     }
-    let mut template_env: Vec<String> = env.keys().cloned().collect();
-    template_env.sort();
-    let env = Arc::new(env);
-    let plans = store::Plans::new(store.clone(), registry, store::DEFAULT_PLANS);
-    let resume_key = store
-        .resume_key()
-        .await
-        .map_err(|e| format!("cannot read the resume URL key: {e}"))?;
-    let worker = worker::Worker::new(
-        store.clone(),
-        plans.clone(),
-        credentials.clone(),
-        env,
-        worker::Config {
-            concurrency: config.concurrency,
-            lease: config.lease,
-            max_call_depth: config.max_call_depth,
-            resume_urls: Some(worker::ResumeUrls {
-                base: api::public_base(config.public_url.as_deref()),
-                key: resume_key.clone(),
-            }),
-            ..worker::Config::default()
-        },
+
+    fn runs_workers(self) -> bool {
+        self != Mode::NoWorkers
+    }
+}
+
+/// `serve --no-workers` and `worker` split one server across processes, which only a shared
+/// PostgreSQL database allows.
+fn check_mode(mode: Mode, config: &Config) -> Result<(), String> {
+    let split = match mode {
+        Mode::All => return Ok(()),
+        Mode::NoWorkers => "`weft serve --no-workers`",
+        Mode::Worker => "`weft worker`",
+    };
+    if config.database_url.starts_with("sqlite:") {
+        return Err(format!(
+            "{split} needs a PostgreSQL database shared with the other processes (--database-url postgres://…); a SQLite database belongs to one `weft serve`, which runs its workers itself"
+        ));
+    }
+    Ok(())
+}
+
+/// The parts every server process has: the store, the compiled plans, credentials and the
+/// worker (with no slots in an API-only process: its submits only enqueue).
+struct Core {
+    store: store::Store,
+    plans: Arc<store::Plans>,
+    client: actions::HttpClient,
+    vault: Arc<credentials::Vault>,
+    credentials: Arc<dyn engine::credentials::CredentialsProvider>,
+    template_env: Vec<String>,
+    resume_key: store::ResumeKey,
+    worker: worker::Worker,
+    process: store::ProcessInfo,
+}
+
+impl Core {
+    async fn open(config: &Config, mode: Mode) -> Result<Core, String> {
+        check_mode(mode, config)?;
+        let store = open_store(config).await?;
+        if mode != Mode::Worker {
+            ensure_admin_key(&store, config).await?;
+        }
+        // One pooled client with the outbound policy, for the `http` action and the deliveries.
+        let client = actions::http_client_with(config.outbound.clone());
+        let registry = Arc::new(crate::registry_with_client(client.clone()));
+        let vault = vault(config, &store, keyring(config, true)?, client.clone()).await?;
+        let credentials: Arc<dyn engine::credentials::CredentialsProvider> = vault.clone();
+        let (env, missing) = crate::local::allowed_env(&config.allow_env);
+        if !missing.is_empty() {
+            eprintln!(
+                "warning: allow-listed for templates but not set: {}",
+                missing.join(", ")
+            );
+        }
+        let mut template_env: Vec<String> = env.keys().cloned().collect();
+        template_env.sort();
+        let env = Arc::new(env);
+        let plans = store::Plans::new(store.clone(), registry, store::DEFAULT_PLANS);
+        let resume_key = store
+            .resume_key()
+            .await
+            .map_err(|e| format!("cannot read the resume URL key: {e}"))?;
+        let concurrency = if mode.runs_workers() {
+            config.concurrency
+        } else {
+            0
+        };
+        let id = format!("{}-{}", mode.kind().as_str(), uuid::Uuid::now_v7());
+        let worker = worker::Worker::new(
+            store.clone(),
+            plans.clone(),
+            credentials.clone(),
+            env,
+            worker::Config {
+                id: id.clone(),
+                concurrency,
+                lease: config.lease,
+                max_call_depth: config.max_call_depth,
+                resume_urls: Some(worker::ResumeUrls {
+                    base: api::public_base(config.public_url.as_deref()),
+                    key: resume_key.clone(),
+                }),
+                ..worker::Config::default()
+            },
+        );
+        let process = store::ProcessInfo {
+            id,
+            kind: mode.kind(),
+            host: host_name(),
+            pid: std::process::id(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            concurrency,
+        };
+        store
+            .register_process(&process)
+            .await
+            .map_err(|e| format!("cannot register this process in the database: {e}"))?;
+        Ok(Core {
+            store,
+            plans,
+            client,
+            vault,
+            credentials,
+            template_env,
+            resume_key,
+            worker,
+            process,
+        })
+    }
+
+    /// The workers' run loop, the delivery runner, the heartbeat and (PostgreSQL) the
+    /// other processes' notifications, until `stop`.
+    fn start_background_with(
+        &self,
+        mode: Mode,
+        stop: &watch::Receiver<bool>,
+        config: &Config,
+    ) -> Background {
+        let heartbeat = tokio::spawn(heartbeat(
+            self.store.clone(),
+            self.process.id.clone(),
+            stop.clone(),
+        ));
+        let listener = self.store.listen_to_other_processes();
+        if mode.runs_workers() && listener.is_some() {
+            // Executions queued by another process wake this one's workers at once.
+            let (store, worker) = (self.store.clone(), self.worker.clone());
+            tokio::spawn(async move {
+                loop {
+                    store.queued_elsewhere().await;
+                    worker.wake();
+                }
+            });
+        }
+        if !mode.runs_workers() {
+            return Background {
+                worker: None,
+                deliveries: None,
+                heartbeat,
+            };
+        }
+        Background {
+            worker: Some(tokio::spawn(self.worker.clone().run(stop.clone()))),
+            deliveries: Some(crate::deliveries::start(
+                self.store.clone(),
+                self.client.clone(),
+                self.credentials.clone(),
+                crate::deliveries::Settings {
+                    schedule: config.delivery_schedule.clone(),
+                    timeout: config.delivery_timeout,
+                    concurrency: DELIVERY_CONCURRENCY,
+                },
+                stop.clone(),
+            )),
+            heartbeat,
+        }
+    }
+}
+
+/// The background tasks of a server process.
+struct Background {
+    worker: Option<tokio::task::JoinHandle<()>>,
+    deliveries: Option<tokio::task::JoinHandle<()>>,
+    heartbeat: tokio::task::JoinHandle<()>,
+}
+
+impl Background {
+    /// Waits for the workers to finish or hand back their executions, then for the delivery
+    /// attempts in flight; the heartbeat records the stop last.
+    async fn stopped(self) {
+        if let Some(w) = self.worker {
+            let _ = w.await;
+        }
+        // In-flight webhook attempts finish (or are handed back) before the store's last flush.
+        if let Some(d) = self.deliveries {
+            let _ = d.await;
+        }
+        let _ = self.heartbeat.await;
+    }
+}
+
+/// Renews this process's heartbeat row until `stop`, then marks it stopped. A failed beat is
+/// logged and the next one tries again (a database outage).
+async fn heartbeat(store: store::Store, id: String, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(store::HEARTBEAT_EVERY) => {}
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+        if let Err(e) = store.process_heartbeat(&id).await {
+            tracing::warn!(error = %e, "cannot renew this process's heartbeat");
+        }
+    }
+    if let Err(e) = store.process_stopped(&id).await {
+        tracing::warn!(error = %e, "cannot record that this process stopped");
+    }
+}
+
+/// This machine's name, for the process list.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// `weft worker`: runs executions and deliveries from the shared queue until a signal.
+pub async fn worker(config: Config) -> Result<(), String> {
+    let core = Core::open(&config, Mode::Worker).await?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let background = core.start_background_with(Mode::Worker, &stop_rx, &config);
+    eprintln!(
+        "Weft worker {} runs up to {} executions at once; database: {}",
+        core.process.id,
+        core.process.concurrency,
+        redact_url(&config.database_url)
     );
+    shutdown_signal().await;
+    eprintln!("Shutting down: running executions get a moment to finish, or are handed back.");
+    let _ = stop_tx.send(true);
+    background.stopped().await;
+    core.store
+        .flush()
+        .await
+        .map_err(|e| format!("could not flush the database: {e}"))?;
+    eprintln!("Stopped.");
+    Ok(())
+}
+
+pub async fn serve(config: Config, mode: Mode) -> Result<(), String> {
+    let core = Core::open(&config, mode).await?;
     let state = api::AppState::new(
-        store.clone(),
-        plans.clone(),
-        vault,
-        Arc::new(LocalWorkers(worker.clone())),
+        core.store.clone(),
+        core.plans.clone(),
+        core.vault.clone(),
+        Arc::new(LocalWorkers(core.worker.clone())),
         api::Config {
             body_limit: config.body_limit,
             sync_wait: config.sync_wait,
@@ -192,8 +412,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
             ui_dir: config.ui_dir.clone(),
             intake_budget: config.intake_budget,
             redact_headers: config.redact_headers.clone(),
-            resume_key: Some(resume_key),
-            template_env,
+            resume_key: Some(core.resume_key.clone()),
+            template_env: core.template_env.clone(),
         },
     );
     let listener = tokio::net::TcpListener::bind(config.bind)
@@ -202,27 +422,21 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let trigger_runtime = TriggerRuntime::start(
-        plans.registry().triggers(),
+        core.plans.registry().triggers(),
         Arc::new(trigger_runtime::Host {
-            store: store.clone(),
-            plans: plans.clone(),
-            worker: worker.clone(),
+            store: core.store.clone(),
+            plans: core.plans.clone(),
+            worker: core.worker.clone(),
         }),
     );
-    let worker_task = tokio::spawn(worker.run(stop_rx.clone()));
-    let deliveries_task = crate::deliveries::start(
-        store.clone(),
-        client,
-        credentials.clone(),
-        crate::deliveries::Settings {
-            schedule: config.delivery_schedule.clone(),
-            timeout: config.delivery_timeout,
-            concurrency: DELIVERY_CONCURRENCY,
-        },
-        stop_rx.clone(),
-    );
+    let background = core.start_background_with(mode, &stop_rx, &config);
+    let workers = if mode.runs_workers() {
+        ""
+    } else {
+        "; no workers here: executions run on `weft worker` processes"
+    };
     eprintln!(
-        "Weft is listening on http://{addr} (editor at /, API at /api/v1, webhooks at /hooks/…); database: {}",
+        "Weft is listening on http://{addr} (editor at /, API at /api/v1, webhooks at /hooks/…); database: {}{workers}",
         redact_url(&config.database_url)
     );
     match api::Editor::of(&state.config) {
@@ -262,9 +476,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let _ = stop_tx.send(true);
     // The trigger kinds stop submitting first, then the workers finish or hand back theirs.
     trigger_runtime.stop().await;
-    let _ = worker_task.await;
-    // In-flight webhook attempts finish (or are handed back) before the store's last flush.
-    let _ = deliveries_task.await;
+    background.stopped().await;
     // Requests still open after that (an event stream, a caller whose execution was handed
     // back) get a moment more, then are cut.
     if tokio::time::timeout(Duration::from_secs(5), &mut server)
@@ -274,7 +486,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         server.abort();
     }
     // Journal rows still queued for the SQLite writer reach the disk before we exit.
-    store
+    core.store
         .flush()
         .await
         .map_err(|e| format!("could not flush the database: {e}"))?;

@@ -130,7 +130,7 @@ async fn a_panicking_execution_fails_and_frees_its_slot() {
         message.contains("the execution panicked: boom went the action"),
         "{failed:?}"
     );
-    assert!(failed.lease_owner.is_none(), "{failed:?}");
+    assert!(failed.lease_expires_at.is_none(), "{failed:?}");
     let ok = wait_for(&store, executions[1]).await;
     assert_eq!(ok.status, ExecutionStatus::Succeeded, "{ok:?}");
     stop.send(true).unwrap();

@@ -264,6 +264,11 @@ export type ExecutionSummaryOut = {
   error: null | ExecutionError;
   finished_at: string | null;
   id: string;
+  /**
+   * The process (see `GET /processes`) that runs it, or ran it last; `null` until a
+   * worker takes it up.
+   */
+  process: string | null;
   /** The execution this one retries. */
   retry_of: string | null;
   started_at: string | null;
@@ -344,6 +349,47 @@ export type Problem = {
   /** The step concerned, by id. */
   step?: string | null;
 };
+
+/** What a process runs. */
+export type ProcessKind = "serve" | "api" | "worker";
+
+/** `GET /processes`: the newest first. */
+export type ProcessList = {
+  items: ProcessOut[];
+  /** Pass it as `?cursor=` for the next page; `null` on the last page. */
+  next_cursor: string | null;
+};
+
+/** A process sharing the database. */
+export type ProcessOut = {
+  /** Its execution slots (0 for `api`). */
+  concurrency: number;
+  /**
+   * Its writes rejected because it had lost an execution's lease to another process, as
+   * of its last heartbeat.
+   */
+  fenced_writes: number;
+  heartbeat_at: string;
+  host: string;
+  /** Its id: what an execution's `process` says. */
+  id: string;
+  kind: ProcessKind;
+  pid: number;
+  /** Executions it holds a claim on now. */
+  running: number;
+  started_at: string;
+  /**
+   * `alive`: its heartbeat is recent; `stopped`: it shut down; `dead`: neither (killed,
+   * or paused for longer than a few heartbeats).
+   */
+  state: ProcessState;
+  stopped_at: string | null;
+  /** The Weft version it runs. */
+  version: string;
+};
+
+/** Alive (heartbeat recent), stopped (said so) or dead (neither). */
+export type ProcessState = "alive" | "stopped" | "dead";
 
 /** What a step answers to the caller of a sync webhook or `weft run`. */
 export type Response = {

@@ -40,6 +40,10 @@ pub struct ExecutionSummaryOut {
     /// The execution this one retries.
     #[schema(required)]
     pub retry_of: Option<Uuid>,
+    /// The process (see `GET /processes`) that runs it, or ran it last; `null` until a
+    /// worker takes it up.
+    #[schema(required)]
+    pub process: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     #[schema(required)]
     pub started_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -59,6 +63,7 @@ impl From<store::ExecutionSummary> for ExecutionSummaryOut {
             test: e.test,
             attempt: e.attempt,
             retry_of: e.retry_of,
+            process: e.process,
             created_at: e.created_at,
             started_at: e.started_at,
             finished_at: e.finished_at,

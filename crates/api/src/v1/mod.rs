@@ -7,6 +7,7 @@ mod credentials;
 mod deliveries;
 mod executions;
 mod meta;
+mod processes;
 mod sessions;
 mod workflows;
 
@@ -71,7 +72,8 @@ pub struct Accepted {
         (name = "executions", description = "Executions and their step runs"),
         (name = "credentials", description = "Credentials: secrets steps and triggers use by name (write-only), bound to hosts; OAuth2 connections"),
         (name = "deliveries", description = "Outgoing webhooks (`action: webhook`) and their attempts"),
-        (name = "meta", description = "Actions, trigger kinds and schemas")
+        (name = "meta", description = "Actions, trigger kinds and schemas"),
+        (name = "operations", description = "The processes sharing the database")
     )
 )]
 struct ApiDoc;
@@ -135,6 +137,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(deliveries::router())
                 .merge(credentials::router())
                 .merge(meta::router())
+                .merge(processes::router())
                 .merge(sessions::router()),
         )
         .split_for_parts();

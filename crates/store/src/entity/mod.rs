@@ -9,6 +9,7 @@ pub mod credential;
 pub mod delivery;
 pub mod delivery_attempt;
 pub mod execution;
+pub mod process;
 pub mod rate_limit;
 pub mod session;
 pub mod step_run;

@@ -311,6 +311,10 @@ impl Store {
         result
             .map(|mut e| {
                 if !e.duplicate {
+                    if claim.is_none() {
+                        // Queued for any worker: idle ones elsewhere start at once.
+                        self.tell_queued();
+                    }
                     e.claim = claim;
                 }
                 e
@@ -646,7 +650,7 @@ impl Store {
                 .col_expr(execution::Column::Output, v(2))
                 .col_expr(execution::Column::Error, v(3))
                 .col_expr(execution::Column::FinishedAt, v(4))
-                .col_expr(execution::Column::LeaseOwner, Expr::cust("NULL"))
+                // `lease_owner` stays: the process that ran it, shown by the API.
                 .col_expr(execution::Column::LeaseExpiresAt, Expr::cust("NULL"))
                 .filter(execution::Column::Id.eq(values[5].clone()))
                 .filter(execution::Column::Attempt.eq(values[6].clone()))
@@ -662,9 +666,12 @@ impl Store {
                 Box::pin(async move { Ok(txn.execute(update).await?.rows_affected()) })
             })
             .await?;
+        if updated == 0 {
+            self.note_fenced();
+        }
         if updated == 1 {
             // A waiter that registered after the check above is woken too, and reads.
-            self.waiters().wake(id, outcome.map(std::sync::Arc::new));
+            self.tell_waiters(id, outcome.map(std::sync::Arc::new));
             self.publish(|| ExecutionEvent {
                 execution_id: id,
                 kind: ExecutionEventKind::Finished { status },
@@ -687,6 +694,7 @@ impl Store {
             test: bool,
             attempt: i32,
             retry_of: Option<Uuid>,
+            lease_owner: Option<String>,
             created_at: DateTime<Utc>,
             started_at: Option<DateTime<Utc>>,
             finished_at: Option<DateTime<Utc>>,
@@ -717,6 +725,7 @@ impl Store {
                     test: r.test,
                     attempt: r.attempt,
                     retry_of: r.retry_of,
+                    process: r.lease_owner,
                     created_at: r.created_at,
                     started_at: r.started_at,
                     finished_at: r.finished_at,
@@ -791,7 +800,7 @@ impl Store {
             .await?;
         match record.status {
             ExecutionStatus::Cancelled if record.finished_at == Some(at) => {
-                self.waiters().wake(id, None);
+                self.tell_waiters(id, None);
                 self.publish(|| ExecutionEvent {
                     execution_id: id,
                     kind: ExecutionEventKind::Finished {
@@ -1110,6 +1119,7 @@ fn list_select(f: &ExecutionFilter) -> Result<sea_orm::Select<execution::Entity>
         execution::Column::Test,
         execution::Column::Attempt,
         execution::Column::RetryOf,
+        execution::Column::LeaseOwner,
         execution::Column::CreatedAt,
         execution::Column::StartedAt,
         execution::Column::FinishedAt,

@@ -48,7 +48,7 @@ impl From<ExecutionRecord> for Outcome {
 }
 
 /// What a waiter is woken with: the outcome when the finish happened in this process.
-type Wake = Option<Arc<Outcome>>;
+pub(crate) type Wake = Option<Arc<Outcome>>;
 
 /// Pending `wait_finished` calls by execution id.
 #[derive(Default)]

@@ -235,7 +235,7 @@ impl Store {
             // It holds no place of its workflow's concurrency limit any more, and a caller
             // waiting for its answer gets that it waits.
             self.note_limited_queued();
-            self.waiters().wake(id, None);
+            self.tell_waiters(id, None);
             self.publish(|| ExecutionEvent {
                 execution_id: id,
                 kind: ExecutionEventKind::Status { status },

@@ -47,6 +47,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/credential-types"),
     ("GET", "/api/v1/schema/workflow.json"),
     ("GET", "/api/v1/environment"),
+    ("GET", "/api/v1/processes"),
     ("GET", "/api/v1/session"),
     ("DELETE", "/api/v1/session"),
     ("POST", "/api/v1/stream-tokens"),

@@ -173,10 +173,15 @@ impl Deployment {
 
     /// Starts `weft serve` on this deployment and waits until `/readyz` answers.
     pub async fn start(&self) -> Server {
+        self.start_with(&[]).await
+    }
+
+    /// Starts `weft serve ARGS…` (e.g. `--no-workers`) and waits until `/readyz` answers.
+    pub async fn start_with(&self, args: &[&str]) -> Server {
         // The port is picked by binding and releasing it: another process may take it in
         // between, so a start that cannot listen is tried again on another port.
         for _ in 0..5 {
-            match self.try_start().await {
+            match self.try_start(args).await {
                 Ok(server) => return server,
                 Err(log) if log.contains("cannot listen") => continue,
                 Err(log) => panic!("weft serve did not start:\n{log}"),
@@ -185,19 +190,17 @@ impl Deployment {
         panic!("weft serve found no free port in 5 tries");
     }
 
-    async fn try_start(&self) -> Result<Server, String> {
-        let port = free_port();
-        let log_path = self.log_path();
+    /// `weft ARGS…` on this deployment's database with the servers' environment, its output
+    /// appended to `log_path` (from `log_start`, which it returns).
+    fn server_command(&self, args: &[OsString], log_path: &Path) -> (Command, u64) {
         let mut log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&log_path)
+            .open(log_path)
             .expect("open the server log");
         let log_start = log.seek(SeekFrom::End(0)).expect("seek the log");
         let mut cmd = Command::new(weft_bin());
-        cmd.arg("serve")
-            .arg("--bind")
-            .arg(format!("127.0.0.1:{port}"))
+        cmd.args(args)
             .args(self.database_flags())
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
@@ -223,6 +226,57 @@ impl Deployment {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        (cmd, log_start)
+    }
+
+    /// Starts `weft worker` on this deployment (its output in a log of its own, `name`.log)
+    /// and waits until it says it runs.
+    pub async fn start_worker(&self, name: &str) -> Worker {
+        let log = self.dir.path().join(format!("{name}.log"));
+        let (mut cmd, log_start) = self.server_command(&["worker".into()], &log);
+        let child = cmd.spawn().expect("spawn weft worker");
+        let mut worker = Worker {
+            child: Some(child),
+            log,
+            log_start,
+        };
+        let deadline = Instant::now() + START_LIMIT;
+        loop {
+            if let Some(status) = worker
+                .child
+                .as_mut()
+                .expect("the worker")
+                .try_wait()
+                .expect("poll the worker")
+            {
+                worker.child = None;
+                panic!(
+                    "weft worker exited with {status}:\n{}",
+                    worker.log_since_start()
+                );
+            }
+            if worker.log_since_start().contains("Weft worker ") {
+                return worker;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "weft worker did not start within {START_LIMIT:?}:\n{}",
+                worker.log_since_start()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn try_start(&self, args: &[&str]) -> Result<Server, String> {
+        let port = free_port();
+        let log_path = self.log_path();
+        let mut argv: Vec<OsString> = vec![
+            "serve".into(),
+            "--bind".into(),
+            format!("127.0.0.1:{port}").into(),
+        ];
+        argv.extend(args.iter().map(OsString::from));
+        let (mut cmd, log_start) = self.server_command(&argv, &log_path);
         let child = cmd.spawn().expect("spawn weft serve");
         let mut server = Server {
             child: Some(child),
@@ -522,6 +576,71 @@ impl Drop for Server {
                 "--- the last {} lines of the server log ({}) ---\n{}",
                 tail.len(),
                 self.url,
+                tail.join("\n")
+            );
+        }
+    }
+}
+
+/// A running `weft worker`; killed when dropped (and then, in a failing test, the tail of its
+/// log is printed).
+pub struct Worker {
+    child: Option<Child>,
+    log: PathBuf,
+    log_start: u64,
+}
+
+impl Worker {
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the worker process").id()
+    }
+
+    /// SIGKILL, and waits for it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends `signal` (`STOP`, `CONT`, `TERM`).
+    pub fn signal(&self, signal: &str) {
+        let pid = self.pid().to_string();
+        let sent = Command::new("kill")
+            .args([format!("-{signal}").as_str(), &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -{signal} {pid} failed");
+    }
+
+    /// What this worker wrote since it started.
+    pub fn log_since_start(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.seek(SeekFrom::Start(self.log_start));
+            let _ = f.read_to_string(&mut text);
+        }
+        text
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            // A stopped process gets SIGKILL too; continuing it first keeps `wait` simple.
+            let _ = Command::new("kill")
+                .args(["-CONT", &self.pid().to_string()])
+                .status();
+        }
+        self.kill();
+        if std::thread::panicking() {
+            let log = self.log_since_start();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(80)..];
+            eprintln!(
+                "--- the last {} lines of the worker log ({}) ---\n{}",
+                tail.len(),
+                self.log.display(),
                 tail.join("\n")
             );
         }

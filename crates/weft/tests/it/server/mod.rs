@@ -36,6 +36,7 @@ mod executions;
 mod failures;
 mod limits;
 mod ratelimit;
+mod scale;
 mod schedules;
 mod security;
 mod subworkflows;
