@@ -26,11 +26,25 @@ pub struct TempPostgres {
     /// `Some(uid, gid)` of `postgres` when we run as root.
     run_as: Option<(u32, u32)>,
     next_db: AtomicU32,
+    /// `fsync` and `synchronous_commit` on.
+    durable: bool,
 }
 
 impl TempPostgres {
-    /// Starts a new server. Panics with the reason (and the server log) if it cannot.
+    /// Starts a new server (`fsync` and `synchronous_commit` off: fast, and a crash of the
+    /// server may lose its last commits). Panics with the reason (and the server log) if it
+    /// cannot.
     pub fn start() -> TempPostgres {
+        TempPostgres::start_with(false)
+    }
+
+    /// Starts a new server that keeps every commit through a crash of its own (`fsync`,
+    /// `synchronous_commit` and `full_page_writes` on), for tests that stop it abruptly.
+    pub fn start_durable() -> TempPostgres {
+        TempPostgres::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> TempPostgres {
         let bin = find_bin().unwrap_or_else(|| {
             panic!(
                 "PostgreSQL is not installed: no initdb in /usr/lib/postgresql/*/bin \
@@ -58,6 +72,7 @@ impl TempPostgres {
             root,
             run_as,
             next_db: AtomicU32::new(0),
+            durable,
         };
         let data = pg.data_dir();
         pg.run(
@@ -75,13 +90,25 @@ impl TempPostgres {
                 "--no-sync",
             ],
         );
+        pg.pg_start();
+        pg
+    }
+
+    /// `pg_ctl start` on the cluster (waits until it accepts connections).
+    fn pg_start(&self) {
+        let data = self.data_dir();
+        let durability = if self.durable {
+            "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+        } else {
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        };
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-            path_str(&pg.root)
+            "-p {} -k {} -c listen_addresses=127.0.0.1 {durability} -c max_connections=300",
+            self.port,
+            path_str(&self.root)
         );
-        let log = pg.root.join("server.log");
-        pg.run(
+        let log = self.root.join("server.log");
+        self.run(
             "pg_ctl",
             &[
                 "-D",
@@ -96,7 +123,21 @@ impl TempPostgres {
                 "start",
             ],
         );
-        pg
+    }
+
+    /// Stops the server as an outage would (`pg_ctl stop -m immediate`: connections cut, no
+    /// checkpoint); [`TempPostgres::start_again`] brings it back with its data.
+    pub fn stop(&self) {
+        let data = self.data_dir();
+        self.run(
+            "pg_ctl",
+            &["-D", path_str(&data), "-m", "immediate", "-w", "stop"],
+        );
+    }
+
+    /// Starts a server stopped by [`TempPostgres::stop`] again, on the same port.
+    pub fn start_again(&self) {
+        self.pg_start();
     }
 
     /// One server for the whole test process, started on first use. A watchdog process stops

@@ -176,6 +176,18 @@ impl From<store::Error> for ApiError {
             ),
             // What the caller sent is wrong (e.g. a cursor that is not one).
             store::Error::Invalid { message } => ApiError::bad_request(message),
+            // The database is down or overloaded (a lost connection, a pool timeout, a failed
+            // group commit): nothing of this request was stored, and trying again shortly may
+            // work.
+            other if other.is_transient() => {
+                tracing::warn!(error = %other, "the database is unavailable; answered 503");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::Busy,
+                    "the database is unavailable right now; nothing was stored: try again shortly",
+                )
+                .header(header::RETRY_AFTER, "5")
+            }
             other => ApiError::internal(other),
         }
     }

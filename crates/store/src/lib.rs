@@ -33,6 +33,8 @@ mod queue;
 mod rate_limits;
 mod records;
 mod repos;
+/// Retention: pruning finished executions by age and count.
+mod retention;
 mod sqlite;
 
 // The parts by job: `repos` (workflows, API keys, sessions), `queue` (executions, waiting,
@@ -82,6 +84,7 @@ pub use records::{
     WorkflowSummary,
 };
 pub use repos::credentials::CredentialRow;
+pub use retention::{PRUNE_BATCH, Pruned, Retention};
 pub use sessions::{Session, SessionKind};
 pub use waiting::{Outcome, Watch};
 pub use waits::{CallbackWait, ResumeKey, Resumed};
@@ -217,8 +220,12 @@ impl Store {
             Backend::Postgres => {
                 migrate_postgres(url).await?;
                 let mut o = ConnectOptions::new(url);
+                // While the database is down a request waits this long for a connection,
+                // then fails as transient (a webhook answers 503), rather than hanging.
                 o.max_connections(options.max_connections)
                     .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(3))
+                    .connect_timeout(Duration::from_secs(3))
                     .sqlx_logging(false);
                 (Backend::Postgres, Database::connect(o).await?, None, None)
             }

@@ -399,3 +399,50 @@ pub async fn credentials(config: &Config, cmd: CredentialsCommand) -> Result<(),
     }
     Ok(())
 }
+
+/// `weft prune`: deletes (or with `dry_run` counts) the finished executions that the
+/// retention lets go: `--older-than` / `--keep`, else the `retention_*` settings.
+pub async fn prune(
+    config: &Config,
+    older_than: Option<&str>,
+    keep: Option<usize>,
+    dry_run: bool,
+) -> Result<(), String> {
+    let mut retention = config.retention;
+    if let Some(text) = older_than {
+        let age = engine::duration::parse(text).map_err(|e| format!("--older-than: {e}"))?;
+        retention.older_than = Some(age);
+    }
+    if let Some(n) = keep {
+        retention.keep = Some(n);
+    }
+    if retention.is_off() {
+        return Err(
+            "nothing to prune by: give --older-than DURATION and/or --keep N (or set retention_age / retention_count)"
+                .to_string(),
+        );
+    }
+    let store = crate::serve::open_store(config).await?;
+    let pruned = store
+        .prune_executions(retention, dry_run)
+        .await
+        .map_err(|e| format!("cannot prune: {e}"))?;
+    let names: std::collections::HashMap<uuid::Uuid, String> = store
+        .list_workflows()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|w| (w.id, w.name))
+        .collect();
+    let verb = if dry_run { "Would delete" } else { "Deleted" };
+    println!("{verb} {} finished executions.", pruned.total());
+    for (workflow, n) in &pruned.by_workflow {
+        let name = names.get(workflow).map_or("?", String::as_str);
+        println!("  {name} ({workflow}): {n}");
+    }
+    store
+        .flush()
+        .await
+        .map_err(|e| format!("could not flush the database: {e}"))?;
+    Ok(())
+}

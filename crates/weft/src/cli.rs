@@ -75,6 +75,22 @@ pub enum Command {
         #[command(flatten)]
         flags: Flags,
     },
+    /// Delete finished executions by age and/or count per workflow (the `retention_age` and
+    /// `retention_count` settings unless given here); `--dry-run` only says what it would
+    /// delete.
+    Prune {
+        /// Delete finished executions older than this (e.g. `30d`).
+        #[arg(long, value_name = "DURATION")]
+        older_than: Option<String>,
+        /// Keep the newest N finished executions of each workflow.
+        #[arg(long, value_name = "N")]
+        keep: Option<usize>,
+        /// Count what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        flags: Flags,
+    },
     /// Print a workflow (by name or id) as YAML.
     Export {
         #[arg(value_name = "NAME|ID")]
@@ -188,6 +204,17 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 serve::Mode::All
             };
             server_command(&flags, |c| async move { serve::serve(c, mode).await }).await
+        }
+        Command::Prune {
+            older_than,
+            keep,
+            dry_run,
+            flags,
+        } => {
+            server_command(&flags, |c| async move {
+                admin::prune(&c, older_than.as_deref(), keep, dry_run).await
+            })
+            .await
         }
         Command::Worker { flags } => {
             server_command(&flags, |c| async move { serve::worker(c).await }).await

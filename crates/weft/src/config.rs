@@ -69,6 +69,10 @@ pub struct Config {
     pub delivery_schedule: Vec<Duration>,
     /// How long one attempt of an outgoing webhook may take.
     pub delivery_timeout: Duration,
+    /// Which finished executions are kept (`retention_age`, `retention_count`).
+    pub retention: store::Retention,
+    /// How often the retention is applied.
+    pub retention_interval: Duration,
 }
 
 /// The settings as given: what the file's keys, the `WEFT_*` variables and the flags
@@ -143,6 +147,15 @@ pub struct Settings {
     /// How long one attempt of an outgoing webhook may take (reading the answer included).
     #[serde(deserialize_with = "parsed::<_, Dur>")]
     pub delivery_timeout: Duration,
+    /// Finished executions older than this are deleted; `0s`: kept whatever their age.
+    #[serde(deserialize_with = "parsed::<_, Dur>")]
+    pub retention_age: Duration,
+    /// Only the newest this many finished executions of each workflow are kept; `0`: no limit.
+    #[serde(deserialize_with = "parsed::<_, Number<usize>>")]
+    pub retention_count: usize,
+    /// How often the retention is applied (at least 1s).
+    #[serde(deserialize_with = "parsed::<_, Dur>")]
+    pub retention_interval: Duration,
 }
 
 const MIB: usize = 1024 * 1024;
@@ -174,6 +187,9 @@ impl Default for Settings {
             outbound_allow: Policy::deny_private(),
             delivery_schedule: crate::deliveries::DEFAULT_SCHEDULE.to_vec(),
             delivery_timeout: Duration::from_secs(15),
+            retention_age: Duration::ZERO,
+            retention_count: 0,
+            retention_interval: Duration::from_secs(300),
         }
     }
 }
@@ -312,6 +328,11 @@ impl Settings {
             outbound: self.outbound_allow,
             delivery_schedule: self.delivery_schedule,
             delivery_timeout: self.delivery_timeout,
+            retention: store::Retention {
+                older_than: (!self.retention_age.is_zero()).then_some(self.retention_age),
+                keep: (self.retention_count > 0).then_some(self.retention_count),
+            },
+            retention_interval: self.retention_interval.max(Duration::from_secs(1)),
         }
     }
 }

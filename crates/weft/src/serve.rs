@@ -298,6 +298,14 @@ impl Core {
                 }
             });
         }
+        if mode.runs_workers() && !config.retention.is_off() {
+            tokio::spawn(retention(
+                self.store.clone(),
+                config.retention,
+                config.retention_interval,
+                stop.clone(),
+            ));
+        }
         if !mode.runs_workers() {
             return Background {
                 worker: None,
@@ -362,6 +370,29 @@ async fn heartbeat(store: store::Store, id: String, mut stop: watch::Receiver<bo
     }
     if let Err(e) = store.process_stopped(&id).await {
         tracing::warn!(error = %e, "cannot record that this process stopped");
+    }
+}
+
+/// Applies the retention every `interval` (the first time one interval after the start) until
+/// `stop`; a failed pass is logged and the next one tries again.
+async fn retention(
+    store: store::Store,
+    retention: store::Retention,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => return,
+        }
+        match store.prune_executions(retention, false).await {
+            Ok(pruned) if pruned.total() > 0 => {
+                tracing::info!(executions = pruned.total(), "pruned finished executions")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot prune finished executions"),
+        }
     }
 }
 

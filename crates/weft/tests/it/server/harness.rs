@@ -96,6 +96,11 @@ impl Deployment {
                     .expect("create a PostgreSQL database"),
             ),
         };
+        Deployment::on(database_url).await
+    }
+
+    /// A deployment on database `url` (PostgreSQL), or on a fresh SQLite data dir (`None`).
+    pub async fn on(database_url: Option<String>) -> Deployment {
         Deployment {
             mock: MockApi::start().await,
             dir: tempfile::Builder::new()
