@@ -420,6 +420,12 @@ impl Request {
             })?;
             headers.insert("idempotency-key", key);
         }
+        // The execution's trace goes on, unless the step sets its own `traceparent`.
+        if !headers.contains_key("traceparent")
+            && let Ok(value) = HeaderValue::from_str(&ctx.trace.child())
+        {
+            headers.insert("traceparent", value);
+        }
 
         let body = match (config.json, config.form, config.body) {
             (Some(json), _, _) => Body::Json(json),

@@ -149,6 +149,7 @@ mod test_support {
             credentials,
             services: &engine::services::NoServices,
             resumed: None,
+            trace: &engine::trace::Trace::of(Uuid::nil(), None),
         };
         action.run(&ctx, &input).await
     }

@@ -91,6 +91,8 @@ pub struct ActionContext<'a> {
     /// host recorded of its wait (`{state, until, request?}`), given back when the step runs
     /// again after the execution resumed.
     pub resumed: Option<&'a Value>,
+    /// The execution's trace: outgoing calls send `traceparent` with [`crate::trace::Trace::child`].
+    pub trace: &'a crate::trace::Trace,
 }
 
 impl ActionContext<'_> {

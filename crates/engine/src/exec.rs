@@ -128,6 +128,8 @@ struct Shared<'p> {
     /// A journal write failed with a transient error (see [`ExecutionResult::interrupted`]).
     interrupted: std::sync::atomic::AtomicBool,
     execution: Value,
+    /// The W3C trace the execution belongs to (its trigger's `traceparent`, else its own).
+    trace: crate::trace::Trace,
     /// Steps that suspended the execution (`wait`).
     waits: std::sync::Mutex<Vec<crate::journal::Wait>>,
 }
@@ -197,10 +199,12 @@ impl<'p> Shared<'p> {
         if let Some(url) = &run.resume_url {
             execution["resume_url"] = Value::String(url.clone());
         }
+        let traceparent = run.trigger["headers"]["traceparent"].as_str();
         Shared {
             plan,
             run,
             interrupted: Default::default(),
+            trace: crate::trace::Trace::of(run.execution_id, traceparent),
             execution,
             waits: Default::default(),
         }
@@ -796,8 +800,11 @@ async fn attempt(
             credentials: run.credentials,
             services: run.services,
             resumed: run.resumed.get(&step.id),
+            trace: &sh.trace,
         };
-        let call = step.action.run(&ctx, input);
+        // Logs of the step (and of what its action calls) carry its id and attempt.
+        let span = tracing::info_span!("step", step_id = %step.id, attempt = n);
+        let call = tracing::Instrument::instrument(step.action.run(&ctx, input), span.clone());
         let res = match step.timeout {
             Some(t) => match tokio::time::timeout(t, call).await {
                 Ok(r) => r,
@@ -808,6 +815,12 @@ async fn attempt(
             },
             None => call.await,
         };
+        span.in_scope(|| match &res {
+            Ok(_) => tracing::debug!("step attempt succeeded"),
+            Err(e) => {
+                tracing::debug!(error = %e.message, retryable = e.retryable, "step attempt failed")
+            }
+        });
         match res {
             Err(e) if e.retryable && n < step.retry.max_attempts => {
                 let delay = e

@@ -16,6 +16,7 @@ pub mod redact;
 pub mod size;
 pub mod source;
 pub mod template;
+pub mod trace;
 pub mod trigger;
 
 pub use error::{Error, Location, Problem, Problems};

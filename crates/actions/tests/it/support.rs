@@ -231,6 +231,7 @@ impl Harness {
             },
             services: &engine::services::NoServices,
             resumed: None,
+            trace: &engine::trace::Trace::of(self.execution_id, None),
         };
         self.action.run(&ctx, &config).await
     }

@@ -35,6 +35,7 @@ mod deliveries;
 mod executions;
 mod failures;
 mod limits;
+mod observability;
 mod outage;
 mod ratelimit;
 mod retention;

@@ -1,4 +1,4 @@
-//! Schedules fire: every tick once (also with two processes on one PostgreSQL), deactivation
+//! Schedules fire: every tick once (also with two processes and a worker on one PostgreSQL), deactivation
 //! stops them, `catch_up` decides what happens to the ticks missed while Weft was down, and
 //! the API tells the next run times.
 
@@ -257,22 +257,37 @@ async fn catch_up_run_once_runs_the_missed_ticks_as_one_and_skip_drops_them(back
     );
 }
 
-/// Two processes on one database: each tick still runs once.
+/// Two processes on one database, one of them without workers (a worker runs its
+/// executions): each of 10 ticks runs once, none skipped.
 #[tokio::test]
 async fn two_processes_on_one_postgres_run_each_tick_once() {
     super::harness::bounded(async {
         let d = Deployment::new(Backend::Postgres).await;
         let a = d.start().await;
-        let b = d.start().await;
+        let b = d.start_with(&["--no-workers"]).await;
+        let _worker = d.start_worker("worker").await;
         let id = a.deploy(&every_second("shared", None)).await;
-        wait_for_executions(&a, &id, 4).await;
+        wait_for_executions(&b, &id, 11).await;
         let bodies = bodies(&b, &id).await;
-        let t = ticks(&bodies);
+        let t: Vec<chrono::DateTime<chrono::Utc>> = ticks(&bodies)
+            .iter()
+            .map(|t| t.parse().expect("an RFC 3339 tick"))
+            .collect();
         assert_eq!(
             t.iter().collect::<BTreeSet<_>>().len(),
             t.len(),
             "a tick ran twice: {t:?}"
         );
+        // The first 10 after the first: one second apart, none missing.
+        let mut sorted = t.clone();
+        sorted.sort();
+        for pair in sorted[..11].windows(2) {
+            assert_eq!(
+                pair[1] - pair[0],
+                chrono::Duration::seconds(1),
+                "{sorted:?}"
+            );
+        }
         drop(a);
     })
     .await;
