@@ -79,6 +79,17 @@ fn query_token(parts: &Parts) -> Option<String> {
     })
 }
 
+/// A valid API key in `Authorization: Bearer …` (what a process without the API, `weft
+/// worker`, asks of its `/metrics` scraper).
+pub(crate) async fn require_key(parts: &Parts, store: &store::Store) -> Result<(), ApiError> {
+    let secret = bearer(parts).ok_or_else(invalid_token)?;
+    store
+        .verify_api_key(secret)
+        .await?
+        .map(|_| ())
+        .ok_or_else(invalid_token)
+}
+
 fn invalid_token() -> ApiError {
     ApiError::unauthorized().header(
         header::WWW_AUTHENTICATE,

@@ -34,8 +34,22 @@ pub fn router(_config: &Config) -> Router<AppState> {
         .route("/hooks/{*path}", any(production))
         .route("/hooks-test/{*path}", any(test))
         .layer(axum::middleware::map_response(sandboxed))
+        .layer(axum::middleware::from_fn(timed))
         .merge(resume)
         .layer(axum::extract::DefaultBodyLimit::disable())
+}
+
+/// Records how long a webhook request took until its answer's head, by status
+/// (`weft_webhook_request_duration_seconds`).
+async fn timed(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    store::metrics().observe(
+        "weft_webhook_request_duration_seconds",
+        &[("status", res.status().as_str())],
+        started.elapsed().as_secs_f64(),
+    );
+    res
 }
 
 /// Whatever a workflow answers is not the editor's page: a `respond` step sending `text/html`

@@ -234,6 +234,7 @@ pub fn app(state: AppState) -> Router {
         .route("/oauth/callback", get(v1::oauth_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .merge(ui::router(&state.config))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::map_response(security_headers))
@@ -280,6 +281,53 @@ async fn unknown_api_route(uri: axum::http::Uri) -> ApiError {
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// What `weft worker --metrics-bind` serves: `/metrics` (behind an API key, as on the API
+/// process), `/healthz` and `/readyz` (the database answers).
+pub fn worker_app(store: store::Store) -> Router {
+    Router::new()
+        .route("/metrics", get(worker_metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(worker_readyz))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(store)
+}
+
+async fn worker_metrics(
+    axum::extract::State(store): axum::extract::State<store::Store>,
+    parts: axum::http::request::Parts,
+) -> ApiResult<axum::response::Response> {
+    auth::require_key(&parts, &store).await?;
+    metrics_of(&store).await
+}
+
+async fn worker_readyz(
+    axum::extract::State(store): axum::extract::State<store::Store>,
+) -> ApiResult<&'static str> {
+    store.ping().await?;
+    Ok("ready")
+}
+
+/// Prometheus' text format; an API key (`read` is enough) is required, as for the API.
+async fn metrics(
+    _: auth::Caller,
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> ApiResult<axum::response::Response> {
+    metrics_of(&state.store).await
+}
+
+async fn metrics_of(store: &store::Store) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let text = store.metrics_text().await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
 }
 
 async fn readyz(

@@ -858,6 +858,8 @@ impl Vault {
                 let answer = oauth::request_token(&self.client, data, grant).await;
                 return match answer {
                     Ok(issued) => {
+                        store::metrics()
+                            .inc("weft_oauth_refreshes_total", &[("result", "renewed")]);
                         let keep = tokens.and_then(|t| t.refresh_token);
                         let access = issued.access_token.clone();
                         self.save_tokens(id, issued, keep)
@@ -867,6 +869,8 @@ impl Vault {
                         Ok(access)
                     }
                     Err(TokenError::Refused(message)) => {
+                        store::metrics()
+                            .inc("weft_oauth_refreshes_total", &[("result", "refused")]);
                         tracing::warn!(credential = %name, %message, "OAuth2 renewal refused: needs reconnect");
                         let _ = self
                             .set_status(id, STATUS_NEEDS_RECONNECT, Some(&message), None)
@@ -877,6 +881,7 @@ impl Vault {
                         ))
                     }
                     Err(TokenError::Unreachable(message)) => {
+                        store::metrics().inc("weft_oauth_refreshes_total", &[("result", "failed")]);
                         let _ = self.release_lease(id).await;
                         Err(unavailable(message))
                     }

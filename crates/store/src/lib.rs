@@ -24,6 +24,8 @@ pub mod entity;
 mod error;
 /// The journal of step runs and the in-process events of executions.
 mod journal;
+/// The process's Prometheus metrics.
+mod metrics;
 /// `LISTEN`/`NOTIFY` between the processes on a PostgreSQL database.
 mod notify;
 /// The processes sharing the database, with their heartbeats.
@@ -73,6 +75,7 @@ pub use executions::{
     Claim, ClaimFor, Concurrency, Enqueued, ExecutionFilter, ExecutionPage, NewExecution, Submitted,
 };
 pub use journal::{ExecutionEvent, ExecutionEventKind, STARTED_DELAY, StoreJournal};
+pub use metrics::{Metrics, metrics};
 pub use plans::{DEFAULT_PLANS, PlanError, Plans};
 pub use processes::{
     DEAD_AFTER, HEARTBEAT_EVERY, ProcessInfo, ProcessKind, ProcessRecord, ProcessState,

@@ -55,6 +55,10 @@ pub enum Command {
     /// Run executions and outgoing deliveries from the shared PostgreSQL queue (no API, no
     /// listener); start as many as the load needs beside `weft serve --no-workers`.
     Worker {
+        /// Serve `/metrics` (behind an API key), `/healthz` and `/readyz` on this address
+        /// (none by default: a worker has no listener).
+        #[arg(long, value_name = "IP:PORT")]
+        metrics_bind: Option<std::net::SocketAddr>,
         #[command(flatten)]
         flags: Flags,
     },
@@ -216,8 +220,15 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             })
             .await
         }
-        Command::Worker { flags } => {
-            server_command(&flags, |c| async move { serve::worker(c).await }).await
+        Command::Worker {
+            metrics_bind,
+            flags,
+        } => {
+            server_command(
+                &flags,
+                |c| async move { serve::worker(c, metrics_bind).await },
+            )
+            .await
         }
         Command::Migrate { flags } => {
             server_command(&flags, |c| async move { admin::migrate(&c).await }).await

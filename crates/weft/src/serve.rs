@@ -407,9 +407,31 @@ fn host_name() -> String {
 }
 
 /// `weft worker`: runs executions and deliveries from the shared queue until a signal.
-pub async fn worker(config: Config) -> Result<(), String> {
+pub async fn worker(
+    config: Config,
+    metrics_bind: Option<std::net::SocketAddr>,
+) -> Result<(), String> {
     let core = Core::open(&config, Mode::Worker).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
+    let listener = match metrics_bind {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr} (--metrics-bind): {e}"))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            eprintln!("Metrics at http://{addr}/metrics (with an API key), /healthz, /readyz");
+            Some(tokio::spawn(crate::listen::serve(
+                listener,
+                api::worker_app(core.store.clone()),
+                crate::listen::Limits {
+                    header_timeout: config.header_timeout,
+                    max_connections: config.max_connections,
+                },
+                stop_rx.clone(),
+            )))
+        }
+        None => None,
+    };
     let background = core.start_background_with(Mode::Worker, &stop_rx, &config);
     eprintln!(
         "Weft worker {} runs up to {} executions at once; database: {}",
@@ -421,6 +443,9 @@ pub async fn worker(config: Config) -> Result<(), String> {
     eprintln!("Shutting down: running executions get a moment to finish, or are handed back.");
     let _ = stop_tx.send(true);
     background.stopped().await;
+    if let Some(listener) = listener {
+        listener.abort();
+    }
     core.store
         .flush()
         .await

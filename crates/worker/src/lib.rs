@@ -294,11 +294,17 @@ impl Worker {
                 let free = self.take_slots(usize::MAX);
                 let mut claimed = 0;
                 if free > 0 {
-                    match inner
+                    let started = std::time::Instant::now();
+                    let claimed_now = inner
                         .store
                         .claim(&inner.config.id, inner.config.lease, free)
-                        .await
-                    {
+                        .await;
+                    store::metrics().observe(
+                        "weft_claim_duration_seconds",
+                        &[],
+                        started.elapsed().as_secs_f64(),
+                    );
+                    match claimed_now {
                         Ok(claims) => {
                             claimed = claims.len();
                             for c in claims {
@@ -609,6 +615,21 @@ impl Worker {
         match inner.store.finish_execution(id, attempt, &result).await {
             Ok(true) => {
                 tracing::debug!(status = result.status.as_str(), "execution finished");
+                let metrics = store::metrics();
+                metrics.inc(
+                    "weft_executions_total",
+                    &[
+                        ("workflow", plan.workflow.name.as_str()),
+                        ("status", result.status.as_str()),
+                    ],
+                );
+                for step in result.steps.iter().filter(|s| s.finished_at.is_some()) {
+                    metrics.observe(
+                        "weft_step_duration_seconds",
+                        &[("action", step.action.as_str())],
+                        step.duration_us as f64 / 1e6,
+                    );
+                }
                 // Step results the engine queued and did not wait for committed before the
                 // finish (the writer keeps order); say if one of them failed.
                 if let Err(e) = engine::Journal::settle(&journal, id).await {

@@ -630,6 +630,21 @@ async fn oauth2_renews_once_per_expiry_and_after_a_401_and_needs_reconnect_once_
     assert_eq!(failed["status"], "failed", "{failed:#}");
     assert!(failed.to_string().contains("reconnect"), "{failed:#}");
     needs_reconnect_because(&server, "oauth", "invalid_grant").await;
+    // The renewals are counted in the metrics, the refusal too.
+    let metrics = send(server.get("/metrics")).await;
+    metrics.expect_status(200);
+    let text = metrics.text();
+    assert!(
+        text.contains(&format!(
+            "weft_oauth_refreshes_total{{result=\"renewed\"}} {}\n",
+            refreshes(&deployment.mock)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("weft_oauth_refreshes_total{result=\"refused\"} 1\n"),
+        "{text}"
+    );
     // Further steps fail at once, without asking the provider again.
     let asked = deployment.mock.count("POST", "/oauth/token");
     assert_eq!(server.run_hook("me", &json!({})).await["status"], "failed");

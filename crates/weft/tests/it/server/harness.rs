@@ -237,8 +237,15 @@ impl Deployment {
     /// Starts `weft worker` on this deployment (its output in a log of its own, `name`.log)
     /// and waits until it says it runs.
     pub async fn start_worker(&self, name: &str) -> Worker {
+        self.start_worker_with(name, &[]).await
+    }
+
+    /// [`Deployment::start_worker`] with `weft worker ARGS…`.
+    pub async fn start_worker_with(&self, name: &str, args: &[&str]) -> Worker {
         let log = self.dir.path().join(format!("{name}.log"));
-        let (mut cmd, log_start) = self.server_command(&["worker".into()], &log);
+        let mut argv: Vec<OsString> = vec!["worker".into()];
+        argv.extend(args.iter().map(OsString::from));
+        let (mut cmd, log_start) = self.server_command(&argv, &log);
         let child = cmd.spawn().expect("spawn weft worker");
         let mut worker = Worker {
             child: Some(child),
@@ -319,7 +326,7 @@ impl Deployment {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

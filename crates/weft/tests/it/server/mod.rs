@@ -35,6 +35,7 @@ mod deliveries;
 mod executions;
 mod failures;
 mod limits;
+mod metrics;
 mod observability;
 mod outage;
 mod ratelimit;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::harness::{Backend, Deployment, Server, bounded, client, send};
+use super::harness::{ADMIN_KEY, Backend, Deployment, Server, bounded, client, free_port, send};
 
 /// One call that names the execution, then a shaped output.
 fn workflow(slow_ms: u64) -> String {
@@ -124,7 +124,13 @@ async fn one_api_process_and_two_workers_run_each_execution_once() {
         const COUNT: usize = 2000;
         let d = Deployment::new(Backend::Postgres).await;
         let api = d.start_with(&["--no-workers"]).await;
-        let w1 = d.start_worker("worker-1").await;
+        let metrics_port = free_port();
+        let w1 = d
+            .start_worker_with(
+                "worker-1",
+                &["--metrics-bind", &format!("127.0.0.1:{metrics_port}")],
+            )
+            .await;
         let w2 = d.start_worker("worker-2").await;
         let workflow_id = api.deploy(&workflow(0)).await;
         let workers = alive(&api, "worker").await;
@@ -184,6 +190,30 @@ async fn one_api_process_and_two_workers_run_each_execution_once() {
             [w1.pid() as u64, w2.pid() as u64].into_iter().collect()
         );
         eprintln!("executions by process: {by_process:?}");
+
+        // The first worker's metrics count what it ran (behind the API key).
+        let metrics_url = format!("http://127.0.0.1:{metrics_port}/metrics");
+        send(client().get(&metrics_url)).await.expect_status(401);
+        let reply = send(client().get(&metrics_url).bearer_auth(ADMIN_KEY)).await;
+        reply.expect_status(200);
+        let text = reply.text();
+        let w1_id = list
+            .iter()
+            .find(|p| p["pid"] == w1.pid())
+            .and_then(|p| p["id"].as_str())
+            .unwrap()
+            .to_string();
+        let ran = by_process.get(&w1_id).copied().unwrap_or(0);
+        assert!(
+            text.contains(&format!(
+                "weft_executions_total{{workflow=\"Scaled\",status=\"succeeded\"}} {ran}\n"
+            )),
+            "{ran} expected in\n{text}"
+        );
+        assert!(
+            text.contains("weft_claim_duration_seconds_count "),
+            "{text}"
+        );
     })
     .await;
 }
