@@ -191,7 +191,17 @@ macro_rules! claim_limited {
 }
 
 const CLAIM_LIMITED_SQLITE: &str = claim_limited!("?1", "?2", "?3", "?4", "?5");
-const CLAIM_LIMITED_POSTGRES: &str = claim_limited!("$1", "$2", "$3", "$4::timestamptz", "$5");
+/// PostgreSQL measures leases by the database's clock: a lease ends `until - at` (the lease's
+/// length, whatever this process's clock says) after the database's `now()`, and a lease has
+/// run out when it ended before the database's `now()`. Processes whose clocks disagree then
+/// still agree on who holds an execution.
+const CLAIM_LIMITED_POSTGRES: &str = claim_limited!(
+    "$1",
+    "now() + ($2::timestamptz - $3::timestamptz)",
+    "$3",
+    "$4::timestamptz",
+    "$5"
+);
 
 /// Taken in the transaction of a limited claim on PostgreSQL: one limited claim at a time
 /// across every process on the database, so that two never count the same free places.
@@ -346,18 +356,20 @@ impl Store {
         let statements: &'static [&'static str] = match backend {
             Backend::Sqlite => &[CLAIM_SQLITE],
             Backend::Postgres => &[
+                // Leases by the database's clock (see `CLAIM_LIMITED_POSTGRES`).
                 concat!(
                     "UPDATE executions SET status = 'running', attempt = attempt + 1, \
-                     lease_owner = $1, lease_expires_at = $2, \
+                     lease_owner = $1, lease_expires_at = now() + ($2::timestamptz - $3::timestamptz), \
                      started_at = COALESCE(started_at, $3) \
                      WHERE id IN (SELECT id FROM executions WHERE status = 'running' AND ",
                     indexed_statuses!(),
-                    " AND lease_expires_at < $4 ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+                    " AND lease_expires_at < now() AND $4::timestamptz IS NOT NULL \
+                     ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
                      RETURNING id, attempt, resumes, workflow_id, version, request, retry_of"
                 ),
                 concat!(
                     "UPDATE executions SET status = 'running', attempt = attempt + 1, \
-                     lease_owner = $1, lease_expires_at = $2, \
+                     lease_owner = $1, lease_expires_at = now() + ($2::timestamptz - $3::timestamptz), \
                      started_at = COALESCE(started_at, $3) \
                      WHERE id IN (SELECT id FROM executions WHERE status = 'queued' AND ",
                     indexed_statuses!(),
@@ -492,13 +504,22 @@ impl Store {
         if ids.is_empty() {
             return Ok(());
         }
-        let until = now() + lease_duration(lease);
+        let at = now();
+        let until = at + lease_duration(lease);
         let worker = worker.to_string();
         let ids = ids.to_vec();
+        // PostgreSQL: by the database's clock (see `CLAIM_LIMITED_POSTGRES`).
+        let expires = match self.backend() {
+            Backend::Sqlite => Expr::value(until),
+            Backend::Postgres => Expr::cust_with_values(
+                "now() + ($1::timestamptz - $2::timestamptz)",
+                [DbValue::from(until), DbValue::from(at)],
+            ),
+        };
         self.write("heartbeat", false, move |txn| {
             Box::pin(async move {
                 execution::Entity::update_many()
-                    .col_expr(execution::Column::LeaseExpiresAt, Expr::value(until))
+                    .col_expr(execution::Column::LeaseExpiresAt, expires)
                     .filter(execution::Column::Id.is_in(ids))
                     .filter(execution::Column::LeaseOwner.eq(worker))
                     .filter(execution::Column::Status.eq(ExecutionStatus::Running))
