@@ -1007,6 +1007,25 @@ describe('the editor', () => {
     await shot('dragged-field');
   });
 
+  test('lists the processes with their state, and an execution names the process that ran it', async () => {
+    const processes = (await api('/api/v1/processes')).items;
+    const me = processes.find((p) => p.kind === 'serve' && p.state === 'alive');
+    assert.ok(me, `this weft serve is listed alive: ${JSON.stringify(processes)}`);
+    await byId('nav-processes').click();
+    await byId('processes-page').waitFor();
+    const row = page.locator(`[data-testid="process-row"][data-kind="serve"][data-state="alive"]`).first();
+    await row.waitFor();
+    assert.match(await row.innerText(), new RegExp(`${me.pid}`));
+    assert.match(await row.innerText(), /server and workers/);
+    await shot('processes');
+    // An execution that ran here says so in the list.
+    await byId('nav-executions').click();
+    await byId('executions-page').waitFor();
+    const ran = byId('execution-process').first();
+    await ran.waitFor();
+    assert.equal(await ran.innerText(), `serve ${me.id.slice(-4)}`);
+  });
+
   test('logs no console errors', () => {
     assert.deepEqual(consoleErrors, []);
   });

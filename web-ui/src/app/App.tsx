@@ -1,4 +1,4 @@
-import { History, KeyRound, LogOut, Send, Workflow as WorkflowIcon, type LucideIcon } from 'lucide-react';
+import { History, KeyRound, LogOut, Send, Server, Workflow as WorkflowIcon, type LucideIcon } from 'lucide-react';
 import { useEffect, type MouseEvent } from 'react';
 import { hasUnsavedChanges } from '../editor/hooks';
 import { useAuth } from '../features/auth/hooks';
@@ -8,6 +8,7 @@ import { EditorPage } from '../editor/EditorPage';
 import { CredentialsPage } from '../features/credentials/components/CredentialsPage';
 import { DeliveriesPage } from '../features/deliveries/components/DeliveriesPage';
 import { ExecutionsPage } from '../features/executions/components/ExecutionsPage';
+import { ProcessesPage } from '../features/processes/components/ProcessesPage';
 import { OpenExecution } from '../features/executions/components/OpenExecution';
 import { WorkflowsPage } from '../features/workflows/components/WorkflowsPage';
 import { href, useRoute } from './router';
@@ -21,7 +22,7 @@ function guard(e: MouseEvent<HTMLAnchorElement>) {
 }
 
 /** A page of the sidebar. */
-function NavLink({ to, active, label, title, icon: Icon }: { to: 'workflows' | 'executions' | 'deliveries' | 'credentials'; active: boolean; label: string; title?: string; icon: LucideIcon }) {
+function NavLink({ to, active, label, title, icon: Icon }: { to: 'workflows' | 'executions' | 'deliveries' | 'credentials' | 'processes'; active: boolean; label: string; title?: string; icon: LucideIcon }) {
   return (
     <a className={`sidebar__link${active ? ' is-active' : ''}`} href={href({ name: to })} aria-label={label} title={title ?? label} data-testid={`nav-${to}`} onClick={guard}>
       <Icon size={20} aria-hidden />
@@ -57,6 +58,7 @@ export function App() {
         <NavLink to="executions" active={route.name === 'executions' || route.name === 'execution'} label="Executions" icon={History} />
         <NavLink to="deliveries" active={route.name === 'deliveries'} label="Deliveries" title="Deliveries (outgoing webhooks)" icon={Send} />
         <NavLink to="credentials" active={route.name === 'credentials'} label="Credentials" icon={KeyRound} />
+        <NavLink to="processes" active={route.name === 'processes'} label="Processes" title="Processes (servers and workers)" icon={Server} />
         <span className="sidebar__spacer" />
         {scope === 'read' && (
           <span className="sidebar__badge" title="This API key is read-only: you can look, not change or run anything." data-testid="read-only-badge">
@@ -70,6 +72,7 @@ export function App() {
         {route.name === 'executions' && <ExecutionsPage />}
         {route.name === 'deliveries' && <DeliveriesPage key={route.id ?? ''} id={route.id} />}
         {route.name === 'credentials' && <CredentialsPage />}
+        {route.name === 'processes' && <ProcessesPage />}
         {route.name === 'execution' && <OpenExecution key={route.id} id={route.id} />}
         {route.name === 'editor' && <EditorPage key={route.id} id={route.id} executionId={route.executionId} />}
       </main>

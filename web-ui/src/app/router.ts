@@ -7,6 +7,7 @@ export type Route =
   | { name: 'executions' }
   | { name: 'deliveries'; id?: string }
   | { name: 'credentials' }
+  | { name: 'processes' }
   /** An execution by id alone (e.g. a child execution): opens it in its workflow's editor. */
   | { name: 'execution'; id: string }
   | { name: 'editor'; id: string; executionId?: string };
@@ -15,6 +16,7 @@ export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'executions') return { name: 'executions' };
   if (parts[0] === 'credentials') return { name: 'credentials' };
+  if (parts[0] === 'processes') return { name: 'processes' };
   if (parts[0] === 'deliveries') return parts[1] ? { name: 'deliveries', id: parts[1] } : { name: 'deliveries' };
   if (parts[0] === 'executions') return parts[1] ? { name: 'execution', id: parts[1] } : { name: 'executions' };
   if (parts[0] === 'workflows' && parts[1]) {
@@ -34,6 +36,8 @@ export function href(route: Route): string {
       return route.id ? `#/deliveries/${encodeURIComponent(route.id)}` : '#/deliveries';
     case 'credentials':
       return '#/credentials';
+    case 'processes':
+      return '#/processes';
     case 'execution':
       return `#/executions/${encodeURIComponent(route.id)}`;
     case 'editor':

@@ -2,7 +2,7 @@
 import { Check, Copy, LoaderCircle, X } from 'lucide-react';
 import type { LucideIcon } from 'lucide-react';
 import { useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from 'react';
-import type { DeliveryStatus, ExecutionStatus, StepStatus } from '../lib/types';
+import type { DeliveryStatus, ExecutionStatus, ProcessState, StepStatus } from '../lib/types';
 import { copyText } from '../lib/format';
 import { toast } from './toast';
 
@@ -105,7 +105,7 @@ export function ErrorState({ title, message, onRetry }: { title: string; message
   );
 }
 
-export function StatusPill({ status }: { status: ExecutionStatus | StepStatus | DeliveryStatus | 'never' }) {
+export function StatusPill({ status }: { status: ExecutionStatus | StepStatus | DeliveryStatus | ProcessState | 'never' }) {
   const label = status === 'never' ? 'never run' : status;
   return (
     <span className={`pill pill--${status}`} data-testid="status-pill" data-status={status}>

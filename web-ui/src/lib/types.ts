@@ -62,6 +62,9 @@ export type {
   DeliveryStatus,
   DeliveryAttemptOut as DeliveryAttempt,
   ListDeliveriesQuery,
+  ProcessOut as Process,
+  ProcessList,
+  ProcessState,
 } from '../generated/openapi';
 export type ApiErrorBody = api.ErrorBody;
 /** The data of an event stream's `step` events. */

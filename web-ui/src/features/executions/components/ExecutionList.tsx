@@ -5,6 +5,7 @@ import { Button, EmptyState, ErrorState, IconButton, Spinner, StatusPill } from 
 import type { ExecutionStatus } from '../../../lib/types';
 import { duration, elapsedMs, relativeTime, shortId } from '../../../lib/format';
 import { useExecutions } from '../hooks';
+import { processLabel } from '../../processes/api';
 
 const STATUSES: (ExecutionStatus | '')[] = ['', 'queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'];
 
@@ -52,6 +53,15 @@ export function ExecutionList({ workflowId, workflowNames, activeId, refreshKey 
                     {relativeTime(x.created_at)} · {x.test ? 'test ' : ''}
                     {x.trigger_kind} · v{x.version} · <code>{shortId(x.id)}</code>
                     {x.retry_of && <> · retry of <code>{shortId(x.retry_of)}</code></>}
+                    {x.process && (
+                      <>
+                        {' '}
+                        · on{' '}
+                        <code title={`ran on process ${x.process}`} data-testid="execution-process">
+                          {processLabel(x.process)}
+                        </code>
+                      </>
+                    )}
                   </span>
                   {x.error && (
                     <span className="exec-item__error small">
