@@ -1008,11 +1008,18 @@ describe('the editor', () => {
   });
 
   test('lists the processes with their state, and an execution names the process that ran it', async () => {
-    const processes = (await api('/api/v1/processes')).items;
+    const processes = (await (await api('/api/v1/processes')).json()).items;
     const me = processes.find((p) => p.kind === 'serve' && p.state === 'alive');
     assert.ok(me, `this weft serve is listed alive: ${JSON.stringify(processes)}`);
-    await byId('nav-processes').click();
-    await byId('processes-page').waitFor();
+    // The test before leaves an edited workflow open: leave it.
+    const accept = (d) => d.accept();
+    page.on('dialog', accept);
+    try {
+      await byId('nav-processes').click();
+      await byId('processes-page').waitFor();
+    } finally {
+      page.off('dialog', accept);
+    }
     const row = page.locator(`[data-testid="process-row"][data-kind="serve"][data-state="alive"]`).first();
     await row.waitFor();
     assert.match(await row.innerText(), new RegExp(`${me.pid}`));
