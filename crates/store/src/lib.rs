@@ -163,6 +163,9 @@ struct Inner {
     fenced: Arc<std::sync::atomic::AtomicU64>,
     /// Another process queued executions (PostgreSQL `NOTIFY`, see `notify`).
     queued_elsewhere: tokio::sync::Notify,
+    /// Other processes are alive on the database (see [`Store::set_peers`]): only then are
+    /// notifications sent. True until a heartbeat says otherwise.
+    peers: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -248,6 +251,7 @@ impl Store {
                 rate_windows: Default::default(),
                 fenced: Default::default(),
                 queued_elsewhere: Default::default(),
+                peers: std::sync::atomic::AtomicBool::new(true),
             }),
         })
     }

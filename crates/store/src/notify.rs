@@ -67,6 +67,19 @@ impl Store {
         }
     }
 
+    /// Says whether other processes are alive on the database (the heartbeat looks): a
+    /// process alone sends no notifications, which would cost the database a statement per
+    /// execution for nobody.
+    pub fn set_peers(&self, alive: bool) {
+        self.inner
+            .peers
+            .store(alive, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn has_peers(&self) -> bool {
+        self.inner.peers.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Resolves when another process tells that it queued executions (PostgreSQL).
     pub async fn queued_elsewhere(&self) {
         self.inner.queued_elsewhere.notified().await
@@ -75,7 +88,8 @@ impl Store {
     /// Wakes this process's waiters for execution `id` (with `outcome`, or to read it back);
     /// on PostgreSQL, when none of them waits here, tells the other processes.
     pub(crate) fn tell_waiters(&self, id: Uuid, outcome: Wake) {
-        if self.backend() == Backend::Postgres && !self.waiters().waits_for(id) {
+        if self.backend() == Backend::Postgres && self.has_peers() && !self.waiters().waits_for(id)
+        {
             self.notify(FINISHED, id.to_string());
         }
         self.waiters().wake(id, outcome);
@@ -83,7 +97,7 @@ impl Store {
 
     /// Tells the other processes that executions were queued for any worker (PostgreSQL).
     pub(crate) fn tell_queued(&self) {
-        if self.backend() == Backend::Postgres {
+        if self.backend() == Backend::Postgres && self.has_peers() {
             self.notify(QUEUED, String::new());
         }
     }

@@ -149,6 +149,20 @@ impl Store {
         .await
     }
 
+    /// Whether a process other than `id` is alive on the database (a recent heartbeat, no
+    /// stop).
+    pub async fn peers_alive(&self, id: &str) -> Result<bool> {
+        use sea_orm::PaginatorTrait;
+        let since = now() - chrono::Duration::from_std(DEAD_AFTER).unwrap_or_default();
+        let n = process::Entity::find()
+            .filter(process::Column::Id.ne(id))
+            .filter(process::Column::StoppedAt.is_null())
+            .filter(process::Column::HeartbeatAt.gt(since))
+            .count(self.db())
+            .await?;
+        Ok(n > 0)
+    }
+
     /// Records that process `id` stopped on its own (a graceful shutdown).
     pub async fn process_stopped(&self, id: &str) -> Result<()> {
         let id = id.to_string();

@@ -356,6 +356,13 @@ impl Background {
 /// Renews this process's heartbeat row until `stop`, then marks it stopped. A failed beat is
 /// logged and the next one tries again (a database outage).
 async fn heartbeat(store: store::Store, id: String, mut stop: watch::Receiver<bool>) {
+    let look_for_peers = |store: store::Store, id: String| async move {
+        match store.peers_alive(&id).await {
+            Ok(alive) => store.set_peers(alive),
+            Err(e) => tracing::debug!(error = %e, "cannot look for other processes"),
+        }
+    };
+    look_for_peers(store.clone(), id.clone()).await;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(store::HEARTBEAT_EVERY) => {}
@@ -367,6 +374,7 @@ async fn heartbeat(store: store::Store, id: String, mut stop: watch::Receiver<bo
         if let Err(e) = store.process_heartbeat(&id).await {
             tracing::warn!(error = %e, "cannot renew this process's heartbeat");
         }
+        look_for_peers(store.clone(), id.clone()).await;
     }
     if let Err(e) = store.process_stopped(&id).await {
         tracing::warn!(error = %e, "cannot record that this process stopped");
