@@ -18,7 +18,8 @@
 //! (`cargo build --release -p weft`; `WEFT_BIN=path` skips that). Settings (environment):
 //! `BENCH_SECS` (measured seconds per scenario, default 10), `BENCH_WARMUP_SECS` (default 2),
 //! `BENCH_CLIENTS` (default 32), `BENCH_ONLY` (comma-separated: `ceiling`, `sqlite-sync`,
-//! `sqlite-async`, `postgres-sync`, `postgres-async`). Figures are recorded in
+//! `sqlite-async`, `postgres-sync`, `postgres-async`, `postgres-durable-sync`, `postgres-durable-async`:
+//! a PostgreSQL server of its own with `fsync` and `synchronous_commit` on). Figures are recorded in
 //! docs/benchmarks.md. Not a test: nothing here asserts on time.
 
 use std::collections::{BTreeSet, HashMap};
@@ -141,6 +142,9 @@ impl Mode {
 enum Db {
     Sqlite,
     Postgres,
+    /// PostgreSQL with `fsync`, `synchronous_commit` and `full_page_writes` on: what a
+    /// production server does, and what SQLite's `synchronous=FULL` is compared with.
+    PostgresDurable,
 }
 
 impl Db {
@@ -148,6 +152,7 @@ impl Db {
         match self {
             Db::Sqlite => "sqlite",
             Db::Postgres => "postgres",
+            Db::PostgresDurable => "postgres-durable",
         }
     }
 }
@@ -230,7 +235,7 @@ fn main() {
         .build()
         .expect("the load generator's HTTP client");
 
-    let weft_wanted = [Db::Sqlite, Db::Postgres]
+    let weft_wanted = [Db::Sqlite, Db::Postgres, Db::PostgresDurable]
         .into_iter()
         .flat_map(|db| [(db, Mode::Sync), (db, Mode::Async)])
         .filter(|(db, mode)| settings.wants(&format!("{}-{}", db.name(), mode.name())))
@@ -248,9 +253,15 @@ fn main() {
             .iter()
             .any(|(db, _)| *db == Db::Postgres)
             .then(TempPostgres::shared);
+        // A server of its own, stopped when the run ends.
+        let durable = weft_wanted
+            .iter()
+            .any(|(db, _)| *db == Db::PostgresDurable)
+            .then(TempPostgres::start_durable);
         for (db, mode) in weft_wanted {
-            let database = match (db, pg) {
-                (Db::Postgres, Some(pg)) => Some((pg.fresh_database(), pg.port)),
+            let database = match (db, pg, &durable) {
+                (Db::Postgres, Some(pg), _) => Some((pg.fresh_database(), pg.port)),
+                (Db::PostgresDurable, _, Some(pg)) => Some((pg.fresh_database(), pg.port)),
                 _ => None,
             };
             outcomes.push(run_weft(
