@@ -98,6 +98,11 @@ pub struct ProcessRecord {
     pub fenced_writes: u64,
 }
 
+/// A process without a heartbeat since this time (and no stop) is dead.
+fn dead_before() -> DateTime<Utc> {
+    now() - chrono::Duration::from_std(DEAD_AFTER).unwrap_or_default()
+}
+
 impl Store {
     /// Records that this process started (and forgets processes that ended a week ago).
     pub async fn register_process(&self, info: &ProcessInfo) -> Result<()> {
@@ -132,17 +137,28 @@ impl Store {
 
     /// Renews the heartbeat of process `id` and records its fenced writes so far.
     pub async fn process_heartbeat(&self, id: &str) -> Result<()> {
+        self.beat("process_heartbeat", id, false).await
+    }
+
+    /// Records that process `id` stopped on its own (a graceful shutdown).
+    pub async fn process_stopped(&self, id: &str) -> Result<()> {
+        self.beat("process_stopped", id, true).await
+    }
+
+    /// The heartbeat (and with `stopped` the stop) of process `id`, with its fenced writes.
+    async fn beat(&self, what: &'static str, id: &str, stopped: bool) -> Result<()> {
         let id = id.to_string();
         let at = now();
         let fenced = i64::try_from(self.fenced_writes()).unwrap_or(i64::MAX);
-        self.write("process_heartbeat", false, move |txn| {
+        self.write(what, false, move |txn| {
             Box::pin(async move {
-                process::Entity::update_many()
+                let mut update = process::Entity::update_many()
                     .col_expr(process::Column::HeartbeatAt, Expr::value(at))
-                    .col_expr(process::Column::FencedWrites, Expr::value(fenced))
-                    .filter(process::Column::Id.eq(id))
-                    .exec(txn)
-                    .await?;
+                    .col_expr(process::Column::FencedWrites, Expr::value(fenced));
+                if stopped {
+                    update = update.col_expr(process::Column::StoppedAt, Expr::value(Some(at)));
+                }
+                update.filter(process::Column::Id.eq(id)).exec(txn).await?;
                 Ok(())
             })
         })
@@ -153,34 +169,13 @@ impl Store {
     /// stop).
     pub async fn peers_alive(&self, id: &str) -> Result<bool> {
         use sea_orm::PaginatorTrait;
-        let since = now() - chrono::Duration::from_std(DEAD_AFTER).unwrap_or_default();
         let n = process::Entity::find()
             .filter(process::Column::Id.ne(id))
             .filter(process::Column::StoppedAt.is_null())
-            .filter(process::Column::HeartbeatAt.gt(since))
+            .filter(process::Column::HeartbeatAt.gt(dead_before()))
             .count(self.db())
             .await?;
         Ok(n > 0)
-    }
-
-    /// Records that process `id` stopped on its own (a graceful shutdown).
-    pub async fn process_stopped(&self, id: &str) -> Result<()> {
-        let id = id.to_string();
-        let at = now();
-        let fenced = i64::try_from(self.fenced_writes()).unwrap_or(i64::MAX);
-        self.write("process_stopped", false, move |txn| {
-            Box::pin(async move {
-                process::Entity::update_many()
-                    .col_expr(process::Column::HeartbeatAt, Expr::value(at))
-                    .col_expr(process::Column::StoppedAt, Expr::value(Some(at)))
-                    .col_expr(process::Column::FencedWrites, Expr::value(fenced))
-                    .filter(process::Column::Id.eq(id))
-                    .exec(txn)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
     }
 
     /// The processes, the newest first, with what each holds now.
@@ -199,7 +194,7 @@ impl Store {
             .into_tuple()
             .all(self.db())
             .await?;
-        let dead_before = now() - chrono::Duration::from_std(DEAD_AFTER).unwrap_or_default();
+        let dead_before = dead_before();
         Ok(rows
             .into_iter()
             .map(|p| {

@@ -404,6 +404,17 @@ async fn retention(
     }
 }
 
+/// The last step of a shutdown: journal rows still queued for the SQLite writer reach the
+/// disk before the process exits.
+async fn stopped(store: &store::Store) -> Result<(), String> {
+    store
+        .flush()
+        .await
+        .map_err(|e| format!("could not flush the database: {e}"))?;
+    eprintln!("Stopped.");
+    Ok(())
+}
+
 /// This machine's name, for the process list.
 fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -454,12 +465,7 @@ pub async fn worker(
     if let Some(listener) = listener {
         listener.abort();
     }
-    core.store
-        .flush()
-        .await
-        .map_err(|e| format!("could not flush the database: {e}"))?;
-    eprintln!("Stopped.");
-    Ok(())
+    stopped(&core.store).await
 }
 
 pub async fn serve(config: Config, mode: Mode) -> Result<(), String> {
@@ -549,13 +555,7 @@ pub async fn serve(config: Config, mode: Mode) -> Result<(), String> {
     {
         server.abort();
     }
-    // Journal rows still queued for the SQLite writer reach the disk before we exit.
-    core.store
-        .flush()
-        .await
-        .map_err(|e| format!("could not flush the database: {e}"))?;
-    eprintln!("Stopped.");
-    Ok(())
+    stopped(&core.store).await
 }
 
 async fn shutdown_signal() {

@@ -366,12 +366,7 @@ impl Server {
 
     /// What this server wrote (stdout and stderr) since it started.
     pub fn log_since_start(&self) -> String {
-        let mut text = String::new();
-        if let Ok(mut f) = std::fs::File::open(&self.log) {
-            let _ = f.seek(SeekFrom::Start(self.log_start));
-            let _ = f.read_to_string(&mut text);
-        }
-        text
+        log_from(&self.log, self.log_start)
     }
 
     /// `METHOD {url}{path}` with the API key.
@@ -547,10 +542,7 @@ impl Server {
 
     /// SIGKILL: the process dies at once, with whatever it was doing.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        kill_child(&mut self.child);
     }
 
     /// SIGTERM, then waits (bounded) for the process to exit.
@@ -581,15 +573,7 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
         if std::thread::panicking() {
-            let log = self.log_since_start();
-            let lines: Vec<&str> = log.lines().collect();
-            let tail = &lines[lines.len().saturating_sub(120)..];
-            eprintln!(
-                "--- the last {} lines of the server log ({}) ---\n{}",
-                tail.len(),
-                self.url,
-                tail.join("\n")
-            );
+            print_tail("server", &self.url, &self.log_since_start(), 120);
         }
     }
 }
@@ -609,10 +593,7 @@ impl Worker {
 
     /// SIGKILL, and waits for it.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        kill_child(&mut self.child);
     }
 
     /// Sends `signal` (`STOP`, `CONT`, `TERM`).
@@ -627,12 +608,7 @@ impl Worker {
 
     /// What this worker wrote since it started.
     pub fn log_since_start(&self) -> String {
-        let mut text = String::new();
-        if let Ok(mut f) = std::fs::File::open(&self.log) {
-            let _ = f.seek(SeekFrom::Start(self.log_start));
-            let _ = f.read_to_string(&mut text);
-        }
-        text
+        log_from(&self.log, self.log_start)
     }
 }
 
@@ -646,17 +622,43 @@ impl Drop for Worker {
         }
         self.kill();
         if std::thread::panicking() {
-            let log = self.log_since_start();
-            let lines: Vec<&str> = log.lines().collect();
-            let tail = &lines[lines.len().saturating_sub(80)..];
-            eprintln!(
-                "--- the last {} lines of the worker log ({}) ---\n{}",
-                tail.len(),
-                self.log.display(),
-                tail.join("\n")
+            print_tail(
+                "worker",
+                &self.log.display().to_string(),
+                &self.log_since_start(),
+                80,
             );
         }
     }
+}
+
+/// SIGKILL to a child process, and waits for it.
+fn kill_child(child: &mut Option<Child>) {
+    if let Some(mut child) = child.take() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// What a log file holds from byte `start` on.
+fn log_from(path: &Path, start: u64) -> String {
+    let mut text = String::new();
+    if let Ok(mut f) = std::fs::File::open(path) {
+        let _ = f.seek(SeekFrom::Start(start));
+        let _ = f.read_to_string(&mut text);
+    }
+    text
+}
+
+/// Prints the last `n` lines of a process's log under a failing test.
+fn print_tail(what: &str, at: &str, log: &str, n: usize) {
+    let lines: Vec<&str> = log.lines().collect();
+    let tail = &lines[lines.len().saturating_sub(n)..];
+    eprintln!(
+        "--- the last {} lines of the {what} log ({at}) ---\n{}",
+        tail.len(),
+        tail.join("\n")
+    );
 }
 
 /// A whole HTTP answer.

@@ -92,6 +92,20 @@ async fn wait_all_finished(
     }
 }
 
+/// Every execution succeeded (else: how many did not, and the first of them).
+fn assert_all_succeeded(executions: &BTreeMap<String, Value>) {
+    let failed: Vec<&Value> = executions
+        .values()
+        .filter(|e| e["status"] != "succeeded")
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} failed: {:#}",
+        failed.len(),
+        json!(failed.first())
+    );
+}
+
 async fn processes(server: &Server) -> Vec<Value> {
     let reply = send(server.get("/api/v1/processes")).await;
     reply.expect_status(200);
@@ -144,16 +158,7 @@ async fn one_api_process_and_two_workers_run_each_execution_once() {
             wait_all_finished(&api, &workflow_id, COUNT, Duration::from_secs(180)).await;
 
         // Each exactly once: succeeded, and one call to the mock each.
-        let failed: Vec<&Value> = executions
-            .values()
-            .filter(|e| e["status"] != "succeeded")
-            .collect();
-        assert!(
-            failed.is_empty(),
-            "{} failed: {:#}",
-            failed.len(),
-            json!(failed.first())
-        );
+        assert_all_succeeded(&executions);
         let calls = calls_by_execution(&d);
         let expected: BTreeSet<&String> = ids.iter().collect();
         assert_eq!(calls.keys().collect::<BTreeSet<_>>(), expected);
@@ -268,16 +273,7 @@ async fn a_killed_and_a_paused_worker_lose_nothing_and_stale_writes_are_fenced()
 
         let executions =
             wait_all_finished(&api, &workflow_id, COUNT, Duration::from_secs(180)).await;
-        let failed: Vec<&Value> = executions
-            .values()
-            .filter(|e| e["status"] != "succeeded")
-            .collect();
-        assert!(
-            failed.is_empty(),
-            "{} failed: {:#}",
-            failed.len(),
-            json!(failed.first())
-        );
+        assert_all_succeeded(&executions);
         // Every execution made its call (a step cut by a death is made again: at least once).
         let calls = calls_by_execution(&d);
         for id in &ids {
