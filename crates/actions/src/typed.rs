@@ -55,11 +55,12 @@ pub struct Typed<A>(pub A);
 impl<A: TypedAction> Action for Typed<A> {
     fn info(&self) -> ActionInfo {
         ActionInfo {
-            kind: A::KIND,
-            title: A::TITLE,
-            description: A::DESCRIPTION,
+            kind: A::KIND.into(),
+            title: A::TITLE.into(),
+            description: A::DESCRIPTION.into(),
             config_schema: config::schema::<A::Config>(),
             ports: A::PORTS,
+            connector: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The action interface: what a step type implements, and the registry mapping kind → action.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,15 +17,50 @@ use crate::trigger::TriggerKinds;
 /// Describes an action kind for the CLI, the API and the editor's forms.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ActionInfo {
-    pub kind: &'static str,
-    pub title: &'static str,
-    pub description: &'static str,
+    /// The step's `action:` name: `http`, or `<connector>.<operation>` for an operation of an
+    /// imported connector.
+    #[schema(value_type = String)]
+    pub kind: Cow<'static, str>,
+    #[schema(value_type = String)]
+    pub title: Cow<'static, str>,
+    #[schema(value_type = String)]
+    pub description: Cow<'static, str>,
     /// JSON Schema of the `with:` config.
     pub config_schema: Value,
     /// For a branching action, how its output ports follow from its config; `null` for an
     /// action with a single, unnamed output.
     #[schema(required)]
     pub ports: Option<Ports>,
+    /// For an operation of an imported connector: where it comes from, its documentation,
+    /// the credential types it takes and the schema of its success answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connector: Option<ConnectorInfo>,
+}
+
+/// What an operation of an imported connector adds to its [`ActionInfo`].
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ConnectorInfo {
+    /// The connector's name (the part of the kind before the first `.`).
+    pub name: String,
+    /// The connector's version (1 for its first import).
+    pub version: i64,
+    /// The operation's id in the document (`operationId`, or a slug of method and path).
+    pub operation: String,
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path template, e.g. `/2010-04-01/Accounts/{AccountSid}/Messages.json`.
+    pub path: String,
+    /// The base URL requests go to.
+    pub base_url: String,
+    /// The credential types the operation's security schemes map to (`basic`, `bearer`,
+    /// `api_key`, `oauth2`); empty when it takes none.
+    pub credential_types: Vec<String>,
+    /// The operation's tags, for grouping.
+    pub tags: Vec<String>,
+    /// JSON Schema of the step's output (`{status, headers, body}`, the body as the
+    /// document's success answer describes it), when the document says.
+    #[schema(required)]
+    pub output_schema: Option<Value>,
 }
 
 /// How a branching action's output ports follow from its `with:`: the keys of one field of it,
@@ -245,8 +281,24 @@ pub trait Action: Send + Sync + 'static {
 /// ([`Registry::triggers`]), so that whatever compiles or serves workflows has both.
 #[derive(Clone, Default)]
 pub struct Registry {
-    actions: BTreeMap<&'static str, Arc<dyn Action>>,
+    actions: BTreeMap<Cow<'static, str>, Arc<dyn Action>>,
     triggers: TriggerKinds,
+    /// Actions that come and go while the process runs (the operations of imported
+    /// connectors), looked up after the built-in ones.
+    more: Option<Arc<dyn ActionSource>>,
+}
+
+/// A set of actions that changes while the process runs (imported connectors): consulted by
+/// [`Registry::get`] after the built-in actions.
+pub trait ActionSource: Send + Sync + 'static {
+    fn get(&self, kind: &str) -> Option<Arc<dyn Action>>;
+    /// Every action of the set, in kind order.
+    fn infos(&self) -> Vec<ActionInfo>;
+    /// How many actions the set holds (for messages).
+    fn count(&self) -> usize;
+    /// Why `kind` (one with a `.`) is unknown, e.g. no connector of that name, or no such
+    /// operation in it (with the nearest names).
+    fn why_unknown(&self, kind: &str) -> String;
 }
 
 impl Registry {
@@ -260,16 +312,59 @@ impl Registry {
         self
     }
 
-    pub fn get(&self, kind: &str) -> Option<&Arc<dyn Action>> {
-        self.actions.get(kind)
+    /// The action of a kind: a built-in one, else one of [`Registry::with_source`].
+    pub fn get(&self, kind: &str) -> Option<Arc<dyn Action>> {
+        match self.actions.get(kind) {
+            Some(a) => Some(a.clone()),
+            None => self.more.as_ref().and_then(|m| m.get(kind)),
+        }
     }
 
-    pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.actions.keys().copied()
+    /// The built-in kinds.
+    pub fn kinds(&self) -> impl Iterator<Item = &str> + '_ {
+        self.actions.keys().map(|k| k.as_ref())
     }
 
+    /// Every action: the built-in ones, then those of the source.
     pub fn infos(&self) -> Vec<ActionInfo> {
+        let mut infos = self.builtin_infos();
+        if let Some(more) = &self.more {
+            infos.extend(more.infos());
+        }
+        infos
+    }
+
+    /// The built-in actions only (what the workflow JSON Schema describes).
+    pub fn builtin_infos(&self) -> Vec<ActionInfo> {
         self.actions.values().map(|a| a.info()).collect()
+    }
+
+    /// Why a kind is not an action, for the step's problem.
+    pub fn why_unknown(&self, kind: &str) -> String {
+        if kind.contains('.') {
+            return match &self.more {
+                Some(more) => more.why_unknown(kind),
+                None => format!(
+                    "unknown action `{kind}`: no connectors are available here (`weft run` and \
+                     `weft validate` take them with `--connector FILE`)"
+                ),
+            };
+        }
+        format!(
+            "unknown action `{kind}`; known actions: {}",
+            self.kinds().collect::<Vec<_>>().join(", ")
+        )
+    }
+
+    /// How many actions the source holds.
+    pub fn source_count(&self) -> usize {
+        self.more.as_ref().map_or(0, |m| m.count())
+    }
+
+    /// Adds actions that change while the process runs (see [`ActionSource`]).
+    pub fn with_source(&mut self, source: Arc<dyn ActionSource>) -> &mut Self {
+        self.more = Some(source);
+        self
     }
 
     /// The trigger kinds workflows may use (none until [`Registry::with_triggers`]).

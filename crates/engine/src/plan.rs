@@ -382,18 +382,9 @@ fn check_actions(
 ) -> Vec<Option<Arc<dyn Action>>> {
     let mut actions: Vec<Option<Arc<dyn Action>>> = Vec::with_capacity(workflow.steps.len());
     for (i, s) in workflow.steps.iter().enumerate() {
-        let action = registry.get(&s.action).cloned();
+        let action = registry.get(&s.action);
         match &action {
-            None => c.step(
-                i,
-                &s.id,
-                "action",
-                format!(
-                    "unknown action `{}`; known actions: {}",
-                    s.action,
-                    registry.kinds().collect::<Vec<_>>().join(", ")
-                ),
-            ),
+            None => c.step(i, &s.id, "action", registry.why_unknown(&s.action)),
             Some(a) => {
                 let config = s
                     .config

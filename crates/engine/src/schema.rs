@@ -20,7 +20,7 @@ pub fn workflow_schema(registry: &Registry) -> Value {
     let mut defs = defs;
     let mut branches = Vec::new();
     let mut kinds = Vec::new();
-    for info in registry.infos() {
+    for info in registry.builtin_infos() {
         let prefix = format!("{}_", info.kind);
         let mut schema = info.config_schema.clone();
         rewrite_refs(&mut schema, &prefix);

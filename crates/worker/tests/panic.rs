@@ -18,11 +18,12 @@ struct Boom;
 impl engine::Action for Boom {
     fn info(&self) -> ActionInfo {
         ActionInfo {
-            kind: "boom",
-            title: "Boom",
-            description: "panics on demand",
+            kind: "boom".into(),
+            title: "Boom".into(),
+            description: "panics on demand".into(),
             config_schema: json!({}),
             ports: None,
+            connector: None,
         }
     }
     fn validate(&self, _: &Value) -> Vec<ConfigProblem> {
