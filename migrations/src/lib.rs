@@ -19,6 +19,7 @@ mod m20261202_000070_waits;
 mod m20261203_000080_credentials;
 mod m20261203_000090_step_error_details;
 mod m20261204_000100_processes;
+mod m20261205_000110_connectors;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000080_credentials::Migration),
             Box::new(m20261203_000090_step_error_details::Migration),
             Box::new(m20261204_000100_processes::Migration),
+            Box::new(m20261205_000110_connectors::Migration),
         ]
     }
 

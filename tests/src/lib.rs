@@ -274,6 +274,11 @@ fn router(state: Arc<Shared>) -> Router {
         .route("/echo", any(echo))
         .route("/reject", any(reject))
         .route("/echo/{*rest}", any(echo))
+        .route(
+            "/twilio/2010-04-01/Accounts/{sid}/Messages.json",
+            post(twilio_message),
+        )
+        .route("/pages/{kind}", get(pages))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), record))
         .with_state(state)
@@ -625,4 +630,144 @@ async fn not_found(method: Method, uri: axum::http::Uri) -> Response {
         StatusCode::NOT_FOUND,
         &format!("the mock API has no route {method} {}", uri.path()),
     )
+}
+
+/// The account and auth token the Twilio stand-in accepts (HTTP basic auth).
+pub const TWILIO_ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+pub const TWILIO_TOKEN: &str = "twilio-test-auth-token";
+
+/// A stand-in for Twilio's "create a message" (`POST /2010-04-01/Accounts/{sid}/Messages.json`
+/// under `/twilio`): checks basic auth (the account as user, [`TWILIO_TOKEN`] as password)
+/// and a form-urlencoded body with `To` and `Body`, and answers 201 with a message resource.
+async fn twilio_message(Path(sid): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
+    use base64::Engine as _;
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{TWILIO_ACCOUNT}:{TWILIO_TOKEN}"))
+    );
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if auth != Some(expected.as_str()) || sid != TWILIO_ACCOUNT {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"code": 20003, "message": "Authenticate", "status": 401})),
+        )
+            .into_response();
+    }
+    let form = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Twilio takes application/x-www-form-urlencoded",
+        );
+    }
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(&bytes).into_owned().collect();
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let (Some(to), Some(body)) = (field("To"), field("Body")) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"code": 21604, "message": "A 'To' phone number and a 'Body' are required.", "status": 400})),
+        )
+            .into_response();
+    };
+    (
+        StatusCode::CREATED,
+        Json(json!({
+            "sid": "SM0123456789abcdef0123456789abcdef",
+            "account_sid": sid,
+            "to": to,
+            "from": field("From"),
+            "body": body,
+            "status": "queued",
+            "num_segments": "1",
+        })),
+    )
+        .into_response()
+}
+
+/// Pages of a list of 7 items (`{"id": 1}` … `{"id": 7}`), 3 per page, each kind of
+/// pagination: `next` (`body.next`: the next page's absolute URL), `link` (a `Link` header
+/// with `rel="next"`), `cursor` (`body.meta.next_cursor`, sent back as `?cursor=`), `page`
+/// (`?page=N` from 1, an empty page after the last), `offset` (`?offset=&limit=`), and
+/// `endless` (a full page and a next URL, always).
+async fn pages(
+    Path(kind): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    const TOTAL: u64 = 7;
+    const SIZE: u64 = 3;
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let num = |k: &str, d: u64| q.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(d);
+    let slice = |from: u64, n: u64| -> Vec<Value> {
+        (from..(from + n).min(TOTAL))
+            .map(|i| json!({"id": i + 1}))
+            .collect()
+    };
+    match kind.as_str() {
+        "next" => {
+            let p = num("p", 0);
+            let next = (p + 1) * SIZE < TOTAL;
+            Json(json!({
+                "data": slice(p * SIZE, SIZE),
+                "next": next.then(|| format!("http://{host}/pages/next?p={}", p + 1)),
+            }))
+            .into_response()
+        }
+        "link" => {
+            let p = num("p", 0);
+            let mut res = Json(json!(slice(p * SIZE, SIZE))).into_response();
+            if (p + 1) * SIZE < TOTAL {
+                let link = format!(
+                    "</pages/link?p={}>; rel=\"next\", </pages/link?p=0>; rel=\"first\"",
+                    p + 1
+                );
+                res.headers_mut().insert(
+                    "link",
+                    HeaderValue::from_str(&link).expect("a header value"),
+                );
+            }
+            res
+        }
+        "cursor" => {
+            let p = match q.get("cursor") {
+                None => 0,
+                Some(c) => match c.strip_prefix("c").and_then(|n| n.parse::<u64>().ok()) {
+                    Some(n) => n,
+                    None => return error(StatusCode::BAD_REQUEST, "unknown cursor"),
+                },
+            };
+            let next = ((p + 1) * SIZE < TOTAL).then(|| format!("c{}", p + 1));
+            Json(json!({"data": slice(p * SIZE, SIZE), "meta": {"next_cursor": next}}))
+                .into_response()
+        }
+        "page" => {
+            let p = num("page", 1).max(1) - 1;
+            Json(json!({"items": slice(p * SIZE, SIZE)})).into_response()
+        }
+        "offset" => {
+            let (offset, limit) = (num("offset", 0), num("limit", SIZE));
+            Json(json!({"results": slice(offset, limit.min(50))})).into_response()
+        }
+        "endless" => {
+            let p = num("p", 0);
+            Json(json!({
+                "data": (0..SIZE).map(|i| json!({"id": p * SIZE + i + 1})).collect::<Vec<_>>(),
+                "next": format!("/pages/endless?p={}", p + 1),
+            }))
+            .into_response()
+        }
+        _ => error(StatusCode::NOT_FOUND, "no such pagination"),
+    }
 }

@@ -72,7 +72,74 @@ pub struct Config {
     /// when absent. A larger body fails the step.
     #[serde(default)]
     pub max_response_size: Option<Templated<ByteSize>>,
+    /// Reads a list over several pages: one of `next_url`, `cursor`, `page` or `offset`,
+    /// with `items` (where each answer holds its list) and `max_pages`. The output is then
+    /// `{items, pages}`: every page's items in order, and each page request (`url`,
+    /// `status`, `items`).
+    #[serde(default)]
+    pub paginate: Option<Paginate>,
 }
+
+/// How a list is read page by page. It stops at an empty page, a missing next URL or
+/// cursor, or `max_pages`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Paginate {
+    /// Where the next page's URL is: a path in the answer (`body.next`,
+    /// `body.links.next`, `headers.x-next-page`), or `link` for the `Link` header's
+    /// `rel="next"`. A relative URL is read against the current one.
+    #[serde(default)]
+    pub next_url: Option<String>,
+    /// A cursor read from each answer and sent as a query parameter of the next request.
+    #[serde(default)]
+    pub cursor: Option<CursorPaging>,
+    /// A page number sent as a query parameter, counting up from `start`.
+    #[serde(default)]
+    pub page: Option<PagePaging>,
+    /// An offset sent as a query parameter, growing by `limit` (sent as `limit_param`).
+    #[serde(default)]
+    pub offset: Option<OffsetPaging>,
+    /// Where each answer holds its list, e.g. `body.data`; the body itself when absent.
+    #[serde(default)]
+    pub items: Option<String>,
+    /// The most pages read; 100 when absent.
+    #[serde(default)]
+    pub max_pages: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CursorPaging {
+    /// A path in the answer, e.g. `body.meta.next_cursor`.
+    pub from: String,
+    /// The query parameter the cursor is sent as, e.g. `cursor`.
+    pub param: String,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PagePaging {
+    /// The query parameter, e.g. `page`.
+    pub param: String,
+    /// The first page's number; 1 when absent.
+    #[serde(default)]
+    pub start: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OffsetPaging {
+    /// The query parameter of the offset, e.g. `offset`.
+    pub param: String,
+    /// The query parameter of the page size, e.g. `limit` (not sent when absent).
+    #[serde(default)]
+    pub limit_param: Option<String>,
+    /// The page size: the offset grows by it.
+    pub limit: u64,
+}
+
+/// The most pages a `paginate` reads when `max_pages` is absent.
+pub const DEFAULT_MAX_PAGES: u32 = 100;
 
 /// How long a call (every redirect hop, and reading the response) may take when neither the
 /// step nor `timeout` says.
@@ -167,6 +234,43 @@ impl config::Config for Config {
                     bodies[0], bodies[1]
                 ),
             ));
+        }
+        if let Some(p) = &self.paginate {
+            let kinds: Vec<&str> = [
+                ("next_url", p.next_url.is_some()),
+                ("cursor", p.cursor.is_some()),
+                ("page", p.page.is_some()),
+                ("offset", p.offset.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(n, set)| set.then_some(n))
+            .collect();
+            match kinds.len() {
+                0 => problems.push(ConfigProblem::new(
+                    "paginate",
+                    "say how pages follow: one of `next_url`, `cursor`, `page` or `offset`",
+                )),
+                1 => {}
+                _ => problems.push(ConfigProblem::new(
+                    format!("paginate.{}", kinds[1]),
+                    format!(
+                        "`{}` and `{}` both say how pages follow; use one",
+                        kinds[0], kinds[1]
+                    ),
+                )),
+            }
+            if p.max_pages == Some(0) {
+                problems.push(ConfigProblem::new(
+                    "paginate.max_pages",
+                    "read at least 1 page",
+                ));
+            }
+            if p.offset.as_ref().is_some_and(|o| o.limit == 0) {
+                problems.push(ConfigProblem::new(
+                    "paginate.offset.limit",
+                    "the page size must be at least 1",
+                ));
+            }
         }
         if let Some(Templated::Value(headers)) = &self.headers {
             for (name, _) in &headers.0 {
@@ -325,9 +429,24 @@ impl TypedAction for Http {
     async fn run(
         &self,
         ctx: &ActionContext<'_>,
-        config: Config,
+        mut config: Config,
     ) -> Result<ActionOutput, ActionError> {
+        let paginate = config.paginate.take();
         let request = Request::from_config(config, ctx)?;
+        match paginate {
+            None => self.call(ctx, &request).await,
+            Some(p) => self.pages(ctx, request, p).await,
+        }
+    }
+}
+
+impl Http {
+    /// One request (sent once more after a 401 its credential's provider renewed).
+    async fn call(
+        &self,
+        ctx: &ActionContext<'_>,
+        request: &Request,
+    ) -> Result<ActionOutput, ActionError> {
         let Some(name) = request.credential.clone() else {
             return request
                 .send(&self.client, None)
@@ -361,6 +480,148 @@ impl TypedAction for Http {
             .map_err(|e| scrub_error(e, &secrets))?
             .finish(&secrets)
     }
+
+    /// Reads a list page by page (see [`Paginate`]): `{items, pages}`.
+    async fn pages(
+        &self,
+        ctx: &ActionContext<'_>,
+        mut request: Request,
+        p: Paginate,
+    ) -> Result<ActionOutput, ActionError> {
+        let max = p.max_pages.unwrap_or(DEFAULT_MAX_PAGES).max(1);
+        let mut number = p.page.as_ref().map_or(1, |pg| pg.start.unwrap_or(1));
+        let mut offset = 0u64;
+        if let Some(pg) = &p.page {
+            request.set_param(&pg.param, number.to_string());
+        }
+        if let Some(o) = &p.offset {
+            request.set_param(&o.param, "0".into());
+            if let Some(lp) = &o.limit_param {
+                request.set_param(lp, o.limit.to_string());
+            }
+        }
+        let mut items: Vec<Value> = Vec::new();
+        let mut pages: Vec<Value> = Vec::new();
+        loop {
+            let shown = request.page_url();
+            let answer = self.call(ctx, &request).await.map_err(|mut e| {
+                e.message = format!("page {}: {}", pages.len() + 1, e.message);
+                e
+            })?;
+            let answer = answer.value;
+            let list = match &p.items {
+                Some(path) => at_path(&answer, path),
+                None => answer.get("body"),
+            };
+            let list: Vec<Value> = match list {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(a)) => a.clone(),
+                Some(other) => {
+                    return Err(ActionError::permanent(format!(
+                        "page {} of {shown}: `paginate.items` ({}) is {}, not a list",
+                        pages.len() + 1,
+                        p.items.as_deref().unwrap_or("body"),
+                        json_kind(other)
+                    )));
+                }
+            };
+            let count = list.len();
+            pages.push(json!({ "url": shown, "status": answer["status"], "items": count }));
+            items.extend(list);
+            if count == 0 || pages.len() >= max as usize {
+                break;
+            }
+            if let Some(path) = &p.next_url {
+                let next = if path.eq_ignore_ascii_case("link") {
+                    answer["headers"]
+                        .get("link")
+                        .and_then(Value::as_str)
+                        .and_then(next_link)
+                } else {
+                    at_path(&answer, path)
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.trim().is_empty())
+                        .map(str::to_string)
+                };
+                let Some(next) = next else { break };
+                let Ok(url) = request.url.join(next.trim()) else {
+                    return Err(ActionError::permanent(format!(
+                        "page {} of {shown}: the next page's URL `{next}` is not a URL",
+                        pages.len()
+                    )));
+                };
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(ActionError::permanent(format!(
+                        "page {} of {shown}: the next page's URL `{next}` is not http:// or https://",
+                        pages.len()
+                    )));
+                }
+                request.shown_url = url.to_string();
+                request.url = url;
+                request.query.clear();
+            } else if let Some(c) = &p.cursor {
+                let cursor = match at_path(&answer, &c.from) {
+                    None | Some(Value::Null) => break,
+                    Some(Value::String(s)) if s.is_empty() => break,
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                };
+                request.set_param(&c.param, cursor);
+            } else if let Some(pg) = &p.page {
+                number += 1;
+                request.set_param(&pg.param, number.to_string());
+            } else if let Some(o) = &p.offset {
+                offset += o.limit;
+                request.set_param(&o.param, offset.to_string());
+            }
+        }
+        Ok(ActionOutput::value(
+            json!({ "items": items, "pages": pages }),
+        ))
+    }
+}
+
+/// The value at a dotted path of a step's answer (`body.meta.next`, `headers.link`,
+/// `body.items.0.id`).
+fn at_path<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    let mut at = value;
+    for key in path.split('.').filter(|k| !k.is_empty()) {
+        at = match at {
+            Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
+            Value::Object(m) => m.get(key).or_else(|| {
+                // Header names are lowercase in the output.
+                m.get(&key.to_ascii_lowercase())
+            })?,
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}
+
+/// The `rel="next"` target of a `Link` header (RFC 8288).
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.trim().split_once('>')?;
+        let target = target.trim().strip_prefix('<')?;
+        let is_next = params.split(';').any(|p| {
+            let p = p.trim().to_ascii_lowercase();
+            p.strip_prefix("rel=")
+                .map(|v| v.trim_matches('"').split_whitespace().any(|r| r == "next"))
+                .unwrap_or(false)
+        });
+        is_next.then(|| target.to_string())
+    })
 }
 
 /// A request ready to be built, from the rendered config. Holds no secret: the credential is
@@ -390,6 +651,35 @@ enum Body {
 }
 
 impl Request {
+    /// Sets a query parameter for the next page: replaces it in the URL's own query and in
+    /// `query`.
+    fn set_param(&mut self, name: &str, value: String) {
+        if self.url.query_pairs().any(|(k, _)| k == name) {
+            let kept: Vec<(String, String)> = self
+                .url
+                .query_pairs()
+                .filter(|(k, _)| k != name)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            if kept.is_empty() {
+                self.url.set_query(None);
+            } else {
+                self.url.query_pairs_mut().clear().extend_pairs(kept);
+            }
+        }
+        self.query.retain(|(k, _)| k != name);
+        self.query.push((name.to_string(), value));
+    }
+
+    /// The URL of a page as requested (its query included), for the step's record.
+    fn page_url(&self) -> String {
+        let mut url = self.url.clone();
+        if !self.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&self.query);
+        }
+        url.to_string()
+    }
+
     fn from_config(config: Config, ctx: &ActionContext<'_>) -> Result<Request, ActionError> {
         let method = match config.method {
             Some(m) => resolve("method", m)?.0,

@@ -41,6 +41,9 @@ pub enum ErrorCode {
     InvalidBody,
     /// 422: the workflow document is not valid (`details.problems`, each located).
     InvalidWorkflow,
+    /// 422: an OpenAPI document cannot be imported as a connector (`details.problems`, each
+    /// with its JSON pointer and line).
+    InvalidDocument,
     /// 422: a webhook secret is missing or too weak (`details.problems`).
     WeakSecret,
     /// 422: this `Idempotency-Key` was used with another request.

@@ -6,6 +6,7 @@
 //! process or others) do the running.
 
 mod auth;
+pub mod catalog;
 mod error;
 mod hooks;
 pub use hooks::public_base;
@@ -122,6 +123,8 @@ pub struct Inner {
     /// Workflow documents by (id, version): a saved version never changes.
     /// Compiled plans of workflow versions, shared with the workers.
     plans: Arc<store::Plans>,
+    /// The imported connectors (the registry's source of connector actions).
+    pub catalog: Arc<catalog::Catalog>,
 }
 
 impl std::ops::Deref for AppState {
@@ -135,6 +138,7 @@ impl AppState {
     pub fn new(
         store: store::Store,
         plans: Arc<store::Plans>,
+        catalog: Arc<catalog::Catalog>,
         vault: Arc<credentials::Vault>,
         dispatch: Arc<dyn Dispatch>,
         config: Config,
@@ -149,6 +153,7 @@ impl AppState {
             config,
             test_listeners: Mutex::new(HashMap::new()),
             plans,
+            catalog,
         }))
     }
 

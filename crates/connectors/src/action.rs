@@ -118,7 +118,7 @@ fn check_value(
             .iter()
             .any(|o| o == value || o.as_str() == Some(&text(value)))
     {
-        let shown: Vec<String> = options.iter().take(12).map(|o| text(o)).collect();
+        let shown: Vec<String> = options.iter().take(12).map(text).collect();
         out.push(at(&format!(
             "`{}` is not one of: {}{}",
             text(value),

@@ -313,10 +313,10 @@ fn build(
                         .or(op_base)
                         .or(path_base.clone())
                         .or(doc_base.clone());
-                    let Some(base_url) = base_url else {
+                    let base_url = base_url.unwrap_or_else(|| {
                         problems.push(Problem::new(&op_ptr, "no server URL: the document has no `servers` (or `host`) for this operation; give a base URL at import"));
-                        continue;
-                    };
+                        String::new()
+                    });
                     let mut operation = doc.operation(
                         method,
                         path,
@@ -1093,18 +1093,16 @@ impl Doc<'_> {
         })?;
         let ptr = push(&push(op_ptr, "responses"), code);
         let answer = self.param(&responses[code], &ptr, problems)?;
-        let schema = match self.flavour {
-            Flavour::V2 => answer.get("schema")?,
+        let (schema, at) = match self.flavour {
+            Flavour::V2 => (answer.get("schema")?, push(&ptr, "schema")),
             Flavour::V3 => {
                 let content = answer.get("content")?.as_object()?;
-                content
-                    .iter()
-                    .find(|(m, _)| is_json(m))
-                    .map(|(_, c)| c)?
-                    .get("schema")?
+                let (media, c) = content.iter().find(|(m, _)| is_json(m))?;
+                let at = push(&push(&push(&ptr, "content"), media), "schema");
+                (c.get("schema")?, at)
             }
         };
-        Some(self.schema(schema, &push(&ptr, "schema"), refs, problems, 0))
+        Some(self.schema(schema, &at, refs, problems, 0))
     }
 
     /// The named schemas and every schema they refer to, transitively.

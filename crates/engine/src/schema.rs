@@ -49,7 +49,24 @@ pub fn workflow_schema(registry: &Registry) -> Value {
         if let Some(Value::Object(props)) = step.get_mut("properties")
             && let Some(Value::Object(action)) = props.get_mut("action")
         {
-            action.insert("enum".into(), Value::Array(kinds));
+            // A built-in kind, or an operation of an imported connector (checked by the
+            // server or `weft validate --connector`, which know the connectors).
+            let description = action.remove("description");
+            action.clear();
+            action.insert(
+                "anyOf".into(),
+                json!([
+                    { "enum": kinds },
+                    {
+                        "type": "string",
+                        "pattern": "^[a-z][a-z0-9_]*\\.[A-Za-z0-9_.-]+$",
+                        "description": "An operation of an imported connector: `<connector>.<operation>`."
+                    }
+                ]),
+            );
+            if let Some(d) = description {
+                action.insert("description".into(), d);
+            }
         }
     }
     let obj = root.as_object_mut().expect("object");

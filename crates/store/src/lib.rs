@@ -86,6 +86,7 @@ pub use records::{
     SourceFormat, StepRunRecord, VersionRecord, VersionSummary, WorkflowDoc, WorkflowRecord,
     WorkflowSummary,
 };
+pub use repos::connectors::{ConnectorHead, NewConnector};
 pub use repos::credentials::CredentialRow;
 pub use retention::{PRUNE_BATCH, Pruned, Retention};
 pub use sessions::{Session, SessionKind};

@@ -43,19 +43,31 @@ pub async fn import(
     files: &[PathBuf],
     activate: bool,
 ) -> Result<(), String> {
-    let registry = crate::registry();
+    // Checked with the connectors of where the workflows go: the database's here; a server
+    // checks them itself.
+    let registry = match &target.server {
+        None => {
+            let store = crate::serve::open_store(config).await?;
+            registry_with_stored_connectors(&store).await?
+        }
+        Some(_) => crate::registry(),
+    };
     let mut failed = false;
     let mut docs = Vec::new();
     for f in files {
         let name = f.display().to_string();
         let text = std::fs::read_to_string(f).map_err(|e| format!("cannot read {name}: {e}"))?;
-        match engine::load(&text, Some(&name), &registry) {
-            Ok(plan) => docs.push((
+        let checked = match &target.server {
+            None => engine::load(&text, Some(&name), &registry).map(|p| p.workflow),
+            Some(_) => engine::parse(&text, Some(&name)).map(|(w, _)| w),
+        };
+        match checked {
+            Ok(workflow) => docs.push((
                 name,
                 store::WorkflowDoc {
                     source: text,
                     format: format_of(f),
-                    workflow: plan.workflow,
+                    workflow,
                 },
             )),
             Err(problems) => {
@@ -265,7 +277,17 @@ impl Client {
         );
         if let Some(problems) = body["error"]["details"]["problems"].as_array() {
             for p in problems {
-                msg.push_str(&format!("\n  {}", p["message"].as_str().unwrap_or("")));
+                let at = match (
+                    p["pointer"].as_str(),
+                    p["line"].as_u64(),
+                    p["path"].as_str(),
+                ) {
+                    (Some(ptr), Some(line), _) => format!("{ptr} (line {line}): "),
+                    (Some(ptr), None, _) if !ptr.is_empty() => format!("{ptr}: "),
+                    (_, _, Some(path)) if !path.is_empty() => format!("{path}: "),
+                    _ => String::new(),
+                };
+                msg.push_str(&format!("\n  {at}{}", p["message"].as_str().unwrap_or("")));
             }
         }
         Err(msg)
@@ -293,6 +315,19 @@ impl Client {
             .json()
             .await
             .map_err(|e| e.to_string())
+    }
+
+    /// A request whose answer has no body (204).
+    async fn send_empty(&self, method: &str, path: &str) -> Result<(), String> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let res = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach {}: {e}", self.base))?;
+        Self::check(res).await.map(|_| ())
     }
 
     async fn find(&self, name: &str) -> Result<Option<String>, String> {
@@ -445,4 +480,209 @@ pub async fn prune(
         .await
         .map_err(|e| format!("could not flush the database: {e}"))?;
     Ok(())
+}
+
+/// The registry with the connectors stored in the database.
+async fn registry_with_stored_connectors(store: &store::Store) -> Result<engine::Registry, String> {
+    let mut registry = crate::registry();
+    let set = api::catalog::Catalog::install(&mut registry);
+    let catalog =
+        api::catalog::Catalog::new(store.clone(), std::sync::Arc::new(crate::registry()), set);
+    catalog
+        .load()
+        .await
+        .map_err(|e| format!("cannot read the connectors: {e}"))?;
+    Ok(registry)
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ConnectorCommand {
+    /// Import an OpenAPI 3.0 / 3.1 or Swagger 2.0 document (JSON or YAML) as a connector; a
+    /// name already imported gets a new version.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The connector's name (from the document's title when absent).
+        #[arg(long)]
+        name: Option<String>,
+        /// Where its requests go instead of the document's servers.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+    },
+    /// List the imported connectors.
+    List,
+    /// Delete a connector (refused while a workflow uses it).
+    Delete {
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+pub async fn connector(
+    config: &Config,
+    target: &Target,
+    cmd: ConnectorCommand,
+) -> Result<(), String> {
+    if let Some(server) = &target.server {
+        let client = Client::new(server, target.api_key.as_deref())?;
+        return match cmd {
+            ConnectorCommand::Import {
+                file,
+                name,
+                base_url,
+            } => {
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                let mut path = "/api/v1/connectors".to_string();
+                let mut sep = '?';
+                for (k, v) in [("name", name), ("base_url", base_url)] {
+                    if let Some(v) = v {
+                        path.push_str(&format!(
+                            "{sep}{k}={}",
+                            percent_encoding::utf8_percent_encode(
+                                &v,
+                                percent_encoding::NON_ALPHANUMERIC
+                            )
+                        ));
+                        sep = '&';
+                    }
+                }
+                let content_type = if text.trim_start().starts_with('{') {
+                    "application/json"
+                } else {
+                    "application/yaml"
+                };
+                let out = client.send("POST", &path, content_type, text).await?;
+                let c = &out["connector"];
+                report_connector(
+                    c["name"].as_str().unwrap_or(""),
+                    c["version"].as_i64().unwrap_or(0),
+                    c["operations"].as_u64().unwrap_or(0) as usize,
+                    c["base_url"].as_str().unwrap_or(""),
+                );
+                for w in out["workflows_with_problems"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    eprintln!(
+                        "warning: workflow `{}` has problems with this version:",
+                        w["workflow"].as_str().unwrap_or("")
+                    );
+                    for p in w["problems"].as_array().into_iter().flatten() {
+                        eprintln!(
+                            "  {}: {}",
+                            p["path"].as_str().unwrap_or(""),
+                            p["message"].as_str().unwrap_or("")
+                        );
+                    }
+                }
+                Ok(())
+            }
+            ConnectorCommand::List => {
+                let out = client
+                    .send(
+                        "GET",
+                        "/api/v1/connectors",
+                        "application/json",
+                        String::new(),
+                    )
+                    .await?;
+                for c in out["items"].as_array().into_iter().flatten() {
+                    println!(
+                        "{:<24} v{:<4} {:>5} operations  {}",
+                        c["name"].as_str().unwrap_or(""),
+                        c["version"].as_i64().unwrap_or(0),
+                        c["operations"].as_u64().unwrap_or(0),
+                        c["base_url"].as_str().unwrap_or("")
+                    );
+                }
+                Ok(())
+            }
+            ConnectorCommand::Delete { name } => {
+                client
+                    .send_empty("DELETE", &format!("/api/v1/connectors/{name}"))
+                    .await?;
+                eprintln!("Deleted connector `{name}`.");
+                Ok(())
+            }
+        };
+    }
+    let store = crate::serve::open_store(config).await?;
+    let mut registry = crate::registry();
+    let set = api::catalog::Catalog::install(&mut registry);
+    let catalog = api::catalog::Catalog::new(store.clone(), std::sync::Arc::new(registry), set);
+    catalog
+        .load()
+        .await
+        .map_err(|e| format!("cannot read the connectors: {e}"))?;
+    let r = match cmd {
+        ConnectorCommand::Import {
+            file,
+            name,
+            base_url,
+        } => {
+            let shown = file.display().to_string();
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("cannot read {shown}: {e}"))?;
+            match catalog.import(text, name, base_url).await {
+                Ok(i) => {
+                    report_connector(
+                        &i.connector.name,
+                        i.head.version,
+                        i.connector.operations.len(),
+                        &i.connector.base_url,
+                    );
+                    Ok(())
+                }
+                Err(api::catalog::ImportError::Store(e)) => Err(e.to_string()),
+                Err(api::catalog::ImportError::Problems(problems)) => {
+                    for p in &problems {
+                        eprintln!("{shown}: {p}");
+                    }
+                    Err(format!(
+                        "{shown} was not imported: {} problem(s)",
+                        problems.len()
+                    ))
+                }
+            }
+        }
+        ConnectorCommand::List => {
+            for c in catalog.set().connectors() {
+                println!(
+                    "{:<24} v{:<4} {:>5} operations  {}",
+                    c.name,
+                    c.version,
+                    c.operations.len(),
+                    c.base_url
+                );
+            }
+            Ok(())
+        }
+        ConnectorCommand::Delete { name } => {
+            let used = catalog.used_by(&name).await.map_err(|e| e.to_string())?;
+            if !used.is_empty() {
+                return Err(format!(
+                    "connector `{name}` is used by {}: change them first",
+                    used.join(", ")
+                ));
+            }
+            match catalog.delete(&name).await.map_err(|e| e.to_string())? {
+                0 => Err(format!("no connector named `{name}`")),
+                _ => {
+                    eprintln!("Deleted connector `{name}`.");
+                    Ok(())
+                }
+            }
+        }
+    };
+    store.flush().await.map_err(|e| e.to_string())?;
+    r
+}
+
+fn report_connector(name: &str, version: i64, operations: usize, base_url: &str) {
+    eprintln!(
+        "Imported connector `{name}` version {version}: {operations} operations, requests to {base_url}."
+    );
+    println!("{name}");
 }

@@ -31,6 +31,8 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        #[command(flatten)]
+        connectors: ConnectorFiles,
     },
     /// Run a workflow once, as if its trigger fired, and print the result.
     Run(RunArgs),
@@ -42,6 +44,18 @@ pub enum Command {
     Actions {
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        connectors: ConnectorFiles,
+    },
+    /// Manage connectors (OpenAPI documents imported as actions) in the database or, with
+    /// `--server`, through a running server's API.
+    Connector {
+        #[command(subcommand)]
+        command: admin::ConnectorCommand,
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        flags: Flags,
     },
     /// Start the server: API, webhooks, editor and workers in one process.
     Serve {
@@ -155,6 +169,19 @@ pub enum Format {
     Json,
 }
 
+/// Connectors read from files, for commands without a server (`run`, `validate`, `actions`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConnectorFiles {
+    /// An OpenAPI 3.x or Swagger 2.0 document to use as a connector, `[NAME=]FILE` (the name
+    /// from the document's title when absent); repeatable.
+    #[arg(long = "connector", value_name = "[NAME=]FILE")]
+    pub connector_files: Vec<String>,
+    /// The base URL of a connector's requests instead of the document's servers,
+    /// `NAME=URL`; repeatable.
+    #[arg(long = "connector-base-url", value_name = "NAME=URL")]
+    pub connector_base_urls: Vec<String>,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// The workflow file (YAML).
@@ -183,6 +210,8 @@ pub struct RunArgs {
     /// Print the whole execution record (every step's input and output) as JSON instead.
     #[arg(long)]
     pub record: bool,
+    #[command(flatten)]
+    pub connectors: ConnectorFiles,
     /// What the `http` action may call besides public addresses: comma-separated CIDRs and
     /// `host[:port]` entries, e.g. `127.0.0.1:4010` [env WEFT_OUTBOUND_ALLOW].
     #[arg(long, value_name = "LIST")]
@@ -191,7 +220,24 @@ pub struct RunArgs {
 
 pub async fn dispatch(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Validate { files, format } => validate(&files, format),
+        Command::Validate {
+            files,
+            format,
+            connectors,
+        } => match local::with_connectors(crate::registry(), &connectors) {
+            Ok(registry) => validate(&registry, &files, format),
+            Err(e) => usage_error(e),
+        },
+        Command::Connector {
+            command,
+            target,
+            flags,
+        } => {
+            server_command(&flags, |c| async move {
+                admin::connector(&c, &target, command).await
+            })
+            .await
+        }
         Command::Run(args) => run(args).await,
         Command::Schema => {
             print!("{}", crate::workflow_schema_text());
@@ -265,8 +311,12 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             )
             .await
         }
-        Command::Actions { json } => {
-            let infos = crate::registry().infos();
+        Command::Actions { json, connectors } => {
+            let registry = match local::with_connectors(crate::registry(), &connectors) {
+                Ok(r) => r,
+                Err(e) => return usage_error(e),
+            };
+            let infos = registry.infos();
             if json {
                 println!(
                     "{}",
@@ -301,8 +351,7 @@ where
     }
 }
 
-fn validate(files: &[PathBuf], format: Format) -> ExitCode {
-    let registry = crate::registry();
+fn validate(registry: &engine::Registry, files: &[PathBuf], format: Format) -> ExitCode {
     let mut any = false;
     let mut report = Vec::new();
     for file in files {
@@ -313,7 +362,7 @@ fn validate(files: &[PathBuf], format: Format) -> ExitCode {
                 p.file = Some(name.clone());
                 vec![p]
             }
-            Ok(text) => match engine::load(&text, Some(&name), &registry) {
+            Ok(text) => match engine::load(&text, Some(&name), registry) {
                 Ok(_) => Vec::new(),
                 Err(p) => p.0,
             },
@@ -357,7 +406,10 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return usage_error(e),
     };
-    let registry = crate::registry_with(policy);
+    let registry = match local::with_connectors(crate::registry_with(policy), &args.connectors) {
+        Ok(r) => r,
+        Err(e) => return usage_error(e),
+    };
     let plan = match engine::load(&text, Some(&name), &registry) {
         Ok(p) => p,
         Err(problems) => {

@@ -1,5 +1,6 @@
 //! Credentials for `weft run`: a local YAML or JSON file mapping names to credentials, and
-//! `WEFT_CREDENTIAL_<NAME>` environment variables holding one credential as JSON.
+//! `WEFT_CREDENTIAL_<NAME>` environment variables holding one credential as JSON. Connectors
+//! from files (`--connector [NAME=]FILE`) for the commands that run without a server.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -132,6 +133,76 @@ fn resolved(mut value: Value) -> Result<Resolved, Entry> {
         credential,
         allowed_hosts,
     })
+}
+
+/// `registry` with the connectors of `--connector` files (and their `--connector-base-url`s).
+/// A document with problems is refused with each problem located (file, line, pointer).
+pub fn with_connectors(
+    mut registry: engine::Registry,
+    files: &crate::cli::ConnectorFiles,
+) -> Result<engine::Registry, String> {
+    if files.connector_files.is_empty() {
+        return Ok(registry);
+    }
+    let mut base_urls = BTreeMap::new();
+    for spec in &files.connector_base_urls {
+        let Some((name, url)) = spec.split_once('=') else {
+            return Err(format!(
+                "--connector-base-url `{spec}`: expected NAME=URL, e.g. twilio=http://127.0.0.1:4010"
+            ));
+        };
+        base_urls.insert(name.trim().to_string(), url.trim().to_string());
+    }
+    let set = connectors::Connectors::new(&registry);
+    for spec in &files.connector_files {
+        let (name, path) = match spec.split_once('=') {
+            Some((n, p)) if !n.contains('/') => (Some(n.trim().to_string()), p),
+            _ => (None, spec.as_str()),
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--connector {path}: cannot read the file: {e}"))?;
+        let options = |name: Option<String>, base_url| connectors::Options {
+            name,
+            base_url,
+            version: 1,
+        };
+        // The name decides the base URL override: read it from the document first if needed.
+        let probe = connectors::import(&text, &options(name.clone(), None), &registry);
+        let connector = match probe {
+            Ok(c) => match base_urls.get(&c.name) {
+                Some(url) => connectors::import(
+                    &text,
+                    &options(Some(c.name.clone()), Some(url.clone())),
+                    &registry,
+                ),
+                None => Ok(c),
+            },
+            Err(p) => Err(p),
+        }
+        .map_err(|problems| {
+            let lines: Vec<String> = problems.iter().map(|p| format!("  {path}: {p}")).collect();
+            format!(
+                "--connector {path}: the document cannot be used:\n{}",
+                lines.join("\n")
+            )
+        })?;
+        if set.get_connector(&connector.name).is_some() {
+            return Err(format!(
+                "--connector {path}: a connector named `{}` is given twice; name one `NAME=FILE`",
+                connector.name
+            ));
+        }
+        set.insert(connector);
+    }
+    for name in base_urls.keys() {
+        if set.get_connector(name).is_none() {
+            return Err(format!(
+                "--connector-base-url {name}=…: no --connector is named `{name}`"
+            ));
+        }
+    }
+    registry.with_source(set);
+    Ok(registry)
 }
 
 #[cfg(test)]

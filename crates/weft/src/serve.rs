@@ -197,6 +197,7 @@ struct Core {
     resume_key: store::ResumeKey,
     worker: worker::Worker,
     process: store::ProcessInfo,
+    catalog: Arc<api::catalog::Catalog>,
 }
 
 impl Core {
@@ -208,7 +209,17 @@ impl Core {
         }
         // One pooled client with the outbound policy, for the `http` action and the deliveries.
         let client = actions::http_client_with(config.outbound.clone());
-        let registry = Arc::new(crate::registry_with_client(client.clone()));
+        let mut registry = crate::registry_with_client(client.clone());
+        let set = api::catalog::Catalog::install(&mut registry);
+        let registry = Arc::new(registry);
+        let catalog = api::catalog::Catalog::new(store.clone(), registry.clone(), set);
+        let connectors = catalog
+            .load()
+            .await
+            .map_err(|e| format!("cannot read the connectors: {e}"))?;
+        if connectors > 0 {
+            tracing::info!(connectors, "connectors loaded");
+        }
         let vault = vault(config, &store, keyring(config, true)?, client.clone()).await?;
         let credentials: Arc<dyn engine::credentials::CredentialsProvider> = vault.clone();
         let (env, missing) = crate::local::allowed_env(&config.allow_env);
@@ -222,6 +233,7 @@ impl Core {
         template_env.sort();
         let env = Arc::new(env);
         let plans = store::Plans::new(store.clone(), registry, store::DEFAULT_PLANS);
+        catalog.forget_plans_of(plans.clone());
         let resume_key = store
             .resume_key()
             .await
@@ -271,6 +283,7 @@ impl Core {
             resume_key,
             worker,
             process,
+            catalog,
         })
     }
 
@@ -285,6 +298,7 @@ impl Core {
         let heartbeat = tokio::spawn(heartbeat(
             self.store.clone(),
             self.process.id.clone(),
+            self.catalog.clone(),
             stop.clone(),
         ));
         let listener = self.store.listen_to_other_processes();
@@ -354,12 +368,26 @@ impl Background {
 }
 
 /// Renews this process's heartbeat row until `stop`, then marks it stopped. A failed beat is
-/// logged and the next one tries again (a database outage).
-async fn heartbeat(store: store::Store, id: String, mut stop: watch::Receiver<bool>) {
-    let look_for_peers = |store: store::Store, id: String| async move {
-        match store.peers_alive(&id).await {
-            Ok(alive) => store.set_peers(alive),
-            Err(e) => tracing::debug!(error = %e, "cannot look for other processes"),
+/// logged and the next one tries again (a database outage). While other processes share the
+/// database, each beat also picks up the connectors they imported or deleted.
+async fn heartbeat(
+    store: store::Store,
+    id: String,
+    catalog: Arc<api::catalog::Catalog>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let look_for_peers = |store: store::Store, id: String| {
+        let catalog = catalog.clone();
+        async move {
+            match store.peers_alive(&id).await {
+                Ok(alive) => {
+                    store.set_peers(alive);
+                    if alive && let Err(e) = catalog.refresh().await {
+                        tracing::warn!(error = %e, "cannot read the connectors");
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "cannot look for other processes"),
+            }
         }
     };
     look_for_peers(store.clone(), id.clone()).await;
@@ -473,6 +501,7 @@ pub async fn serve(config: Config, mode: Mode) -> Result<(), String> {
     let state = api::AppState::new(
         core.store.clone(),
         core.plans.clone(),
+        core.catalog.clone(),
         core.vault.clone(),
         Arc::new(LocalWorkers(core.worker.clone())),
         api::Config {

@@ -14,7 +14,12 @@ export type Accepted = {
 export type ActionInfo = {
   /** JSON Schema of the `with:` config. */
   config_schema: unknown;
+  connector?: null | ConnectorInfo;
   description: string;
+  /**
+   * The step's `action:` name: `http`, or `<connector>.<operation>` for an operation of an
+   * imported connector.
+   */
   kind: string;
   ports: null | Ports;
   title: string;
@@ -27,11 +32,89 @@ export type ActionList = {
   next_cursor: string | null;
 };
 
+/** A workflow whose steps no longer fit the connector's new version. */
+export type AffectedWorkflowOut = {
+  problems: Problem[];
+  workflow: string;
+};
+
 /** `POST /credentials/{name}/connect`: the provider's page to open. */
 export type ConnectOut = {
   authorize_url: string;
   /** Where the provider sends the browser back (register it at the provider). */
   redirect_uri: string;
+};
+
+/** A connector with its operations and versions. */
+export type ConnectorDetailOut = {
+  connector: ConnectorOut;
+  operations: OperationOut[];
+  /** Newest first. */
+  versions: ConnectorVersionOut[];
+};
+
+/** What an operation of an imported connector adds to its [`ActionInfo`]. */
+export type ConnectorInfo = {
+  /** The base URL requests go to. */
+  base_url: string;
+  /**
+   * The credential types the operation's security schemes map to (`basic`, `bearer`,
+   * `api_key`, `oauth2`); empty when it takes none.
+   */
+  credential_types: string[];
+  /** `GET`, `POST`, … */
+  method: string;
+  /** The connector's name (the part of the kind before the first `.`). */
+  name: string;
+  /** The operation's id in the document (`operationId`, or a slug of method and path). */
+  operation: string;
+  /**
+   * JSON Schema of the step's output (`{status, headers, body}`, the body as the
+   * document's success answer describes it), when the document says.
+   */
+  output_schema: unknown;
+  /** The path template, e.g. `/2010-04-01/Accounts/{AccountSid}/Messages.json`. */
+  path: string;
+  /** The operation's tags, for grouping. */
+  tags: string[];
+  /** The connector's version (1 for its first import). */
+  version: number;
+};
+
+/** `GET /connectors`: by name. */
+export type ConnectorList = {
+  items: ConnectorOut[];
+  /** Pass it as `?cursor=` for the next page; `null` on the last page. */
+  next_cursor: string | null;
+};
+
+/** A connector (its newest version). */
+export type ConnectorOut = {
+  /** Where requests go (unless an operation's own `servers` say otherwise). */
+  base_url: string;
+  /** The base URL was given at import, instead of the document's servers. */
+  base_url_overridden: boolean;
+  created_at: string;
+  /** The credential types its operations take. */
+  credential_types: string[];
+  /** `OpenAPI 3.0.1`, `Swagger 2.0`, … */
+  format: string;
+  /** Its actions are `<name>.<operation>`. */
+  name: string;
+  operations: number;
+  security: SecuritySchemeOut[];
+  /** The document's title. */
+  title: string;
+  /** The workflows with a step of this connector, by name. */
+  used_by: string[];
+  version: number;
+};
+
+/** A stored version. */
+export type ConnectorVersionOut = {
+  created_at: string;
+  operations: number;
+  version: number;
 };
 
 /** A credential to create. */
@@ -181,7 +264,7 @@ export type ErrorBody = {
 };
 
 /** Every `error.code` the API answers with. Clients branch on the code, never on the message. */
-export type ErrorCode = "bad_request" | "malformed_json" | "malformed_body" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "payload_too_large" | "unsupported_media_type" | "invalid_body" | "invalid_workflow" | "weak_secret" | "idempotency_key_reused" | "rate_limited" | "execution_failed" | "internal" | "still_running" | "busy";
+export type ErrorCode = "bad_request" | "malformed_json" | "malformed_body" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "payload_too_large" | "unsupported_media_type" | "invalid_body" | "invalid_workflow" | "invalid_document" | "weak_secret" | "idempotency_key_reused" | "rate_limited" | "execution_failed" | "internal" | "still_running" | "busy";
 
 export type ErrorOut = {
   code: ErrorCode;
@@ -282,6 +365,16 @@ export type ExecutionSummaryOut = {
   workflow_id: string;
 };
 
+/** The answer of an import. */
+export type ImportedOut = {
+  connector: ConnectorOut;
+  /**
+   * The workflows using the connector that have problems with this version (each
+   * located); empty when they all still fit.
+   */
+  workflows_with_problems: AffectedWorkflowOut[];
+};
+
 /** A credential type as `GET /credential-types` lists it. */
 export type KindInfo = {
   description: string;
@@ -306,6 +399,19 @@ export type LastExecutionOut = {
 export type Location = {
   column: number;
   line: number;
+};
+
+/** An operation of a connector. */
+export type OperationOut = {
+  credential_types: string[];
+  deprecated: boolean;
+  id: string;
+  /** The action: `<connector>.<id>`. */
+  kind: string;
+  method: string;
+  path: string;
+  summary: string;
+  tags: string[];
 };
 
 /**
@@ -424,6 +530,17 @@ export type ScheduleOut = {
 
 /** What a key (and the sessions and stream tokens made with it) may do. */
 export type Scope = "admin" | "read";
+
+/** A security scheme of the document and the credential type that serves it. */
+export type SecuritySchemeOut = {
+  /** `basic`, `bearer`, `api_key`, `header` or `oauth2`. */
+  credential_type: string;
+  /** For `api_key`: `header` or `query`. */
+  key_in: string | null;
+  /** For `api_key`: the header or query parameter's name. */
+  key_name: string | null;
+  name: string;
+};
 
 export type SessionIn = {
   /** The API key to sign in with. */
@@ -645,6 +762,17 @@ export type WorkflowSummaryOut = {
   trigger: TriggerOut;
   updated_at: string;
   version: number;
+};
+
+/** The query string of `import_connector`. */
+export type ImportConnectorQuery = {
+  /**
+   * The connector's name (its actions are `<name>.<operation>`); from the document's title
+   * when absent. An existing name gets a new version.
+   */
+  name?: string;
+  /** Where requests go instead of the document's `servers` (e.g. a test server). */
+  base_url?: string;
 };
 
 /** The query string of `list_deliveries`. */

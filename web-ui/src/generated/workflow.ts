@@ -115,7 +115,7 @@ export type Step = {
   /** `[a-z_][a-z0-9_]*`, unique in the workflow; templates read the output as `steps.<id>`. */
   id: string;
   /** The step type: `http`, `set`, `if`, `switch`, `respond`, `delay`, `fail`, `workflow`, …. */
-  action: "delay" | "fail" | "http" | "if" | "respond" | "set" | "switch" | "wait" | "webhook" | "workflow";
+  action: ("delay" | "fail" | "http" | "if" | "respond" | "set" | "switch" | "wait" | "webhook" | "workflow") | string;
   /** A human label for the editor. */
   name?: string | null;
   description?: string | null;
@@ -184,6 +184,52 @@ export type action_fail = {
 /** A template such as `{{steps.get_user.body.id}}`, rendered when the step runs. */
 export type http_Template = string;
 
+/**
+ * How a list is read page by page. It stops at an empty page, a missing next URL or
+ * cursor, or `max_pages`.
+ */
+export type http_Paginate = {
+  /**
+   * Where the next page's URL is: a path in the answer (`body.next`,
+   * `body.links.next`, `headers.x-next-page`), or `link` for the `Link` header's
+   * `rel="next"`. A relative URL is read against the current one.
+   */
+  next_url?: string | null;
+  /** A cursor read from each answer and sent as a query parameter of the next request. */
+  cursor?: http_CursorPaging | null;
+  /** A page number sent as a query parameter, counting up from `start`. */
+  page?: http_PagePaging | null;
+  /** An offset sent as a query parameter, growing by `limit` (sent as `limit_param`). */
+  offset?: http_OffsetPaging | null;
+  /** Where each answer holds its list, e.g. `body.data`; the body itself when absent. */
+  items?: string | null;
+  /** The most pages read; 100 when absent. */
+  max_pages?: number | null;
+};
+
+export type http_CursorPaging = {
+  /** A path in the answer, e.g. `body.meta.next_cursor`. */
+  from: string;
+  /** The query parameter the cursor is sent as, e.g. `cursor`. */
+  param: string;
+};
+
+export type http_PagePaging = {
+  /** The query parameter, e.g. `page`. */
+  param: string;
+  /** The first page's number; 1 when absent. */
+  start?: number | null;
+};
+
+export type http_OffsetPaging = {
+  /** The query parameter of the offset, e.g. `offset`. */
+  param: string;
+  /** The query parameter of the page size, e.g. `limit` (not sent when absent). */
+  limit_param?: string | null;
+  /** The page size: the offset grows by it. */
+  limit: number;
+};
+
 /** Calls an HTTP API and returns {status, headers, body}; the body is parsed when the response is JSON. */
 export type action_http = {
   /** The HTTP method; GET when absent. */
@@ -219,6 +265,13 @@ export type action_http = {
    * when absent. A larger body fails the step.
    */
   max_response_size?: ((string | number) | http_Template) | null;
+  /**
+   * Reads a list over several pages: one of `next_url`, `cursor`, `page` or `offset`,
+   * with `items` (where each answer holds its list) and `max_pages`. The output is then
+   * `{items, pages}`: every page's items in order, and each page request (`url`,
+   * `status`, `items`).
+   */
+  paginate?: http_Paginate | null;
 };
 
 /** Takes port `true` when the condition is truthy, else port `false`. */

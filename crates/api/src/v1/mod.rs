@@ -3,6 +3,7 @@
 //! cannot exist without its documentation.
 
 mod body;
+mod connectors;
 mod credentials;
 mod deliveries;
 mod executions;
@@ -71,6 +72,7 @@ pub struct Accepted {
         (name = "workflows", description = "Workflows, their versions, manual and test runs"),
         (name = "executions", description = "Executions and their step runs"),
         (name = "credentials", description = "Credentials: secrets steps and triggers use by name (write-only), bound to hosts; OAuth2 connections"),
+        (name = "connectors", description = "OpenAPI documents imported as connectors: one action per operation"),
         (name = "deliveries", description = "Outgoing webhooks (`action: webhook`) and their attempts"),
         (name = "meta", description = "Actions, trigger kinds and schemas"),
         (name = "operations", description = "The processes sharing the database")
@@ -136,6 +138,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(executions::router())
                 .merge(deliveries::router())
                 .merge(credentials::router())
+                .merge(connectors::router())
                 .merge(meta::router())
                 .merge(processes::router())
                 .merge(sessions::router()),

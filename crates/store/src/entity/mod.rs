@@ -5,6 +5,7 @@
 //! `deliveries.status` the store's `DeliveryStatus`; the columns stay text in the database.
 
 pub mod api_key;
+pub mod connector;
 pub mod credential;
 pub mod delivery;
 pub mod delivery_attempt;

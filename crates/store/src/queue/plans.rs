@@ -63,6 +63,12 @@ impl Plans {
         self.len() == 0
     }
 
+    /// Forgets every compiled plan (the actions they were compiled with changed: a connector
+    /// was imported or deleted); the next use compiles again.
+    pub fn clear(&self) {
+        self.cache.lock().expect("lock").plans.clear();
+    }
+
     /// The registry plans are compiled with.
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry

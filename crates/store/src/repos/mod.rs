@@ -2,6 +2,7 @@
 //! editor's sessions), each converted from its entities at this boundary.
 
 pub(crate) mod api_keys;
+pub(crate) mod connectors;
 pub(crate) mod credentials;
 pub(crate) mod sessions;
 pub(crate) mod workflows;

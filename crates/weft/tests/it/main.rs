@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod config;
+mod connectors;
 mod engine;
 mod examples;
 mod run;

@@ -12,6 +12,10 @@ use super::harness::{Backend, Deployment, on_both_backends, send};
 /// Every route of `/api/v1` the tests use (and the OpenAPI document must list).
 const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/workflows"),
+    ("GET", "/api/v1/connectors"),
+    ("POST", "/api/v1/connectors"),
+    ("GET", "/api/v1/connectors/{name}"),
+    ("DELETE", "/api/v1/connectors/{name}"),
     ("POST", "/api/v1/workflows"),
     ("POST", "/api/v1/workflows/validate"),
     ("GET", "/api/v1/workflows/{id}"),
@@ -158,6 +162,11 @@ async fn every_api_route_refuses_a_request_without_a_valid_key(backend: Backend)
         if path.ends_with("{id}/schedule") {
             // The route's own answer for the webhook workflow used here.
             reply.expect_error(409, "conflict");
+            continue;
+        }
+        if path == "/api/v1/connectors/{name}" {
+            // No connector is imported here: the route's own answer.
+            reply.expect_error(404, "not_found");
             continue;
         }
         if path.starts_with("/api/v1/deliveries/") {

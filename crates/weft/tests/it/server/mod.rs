@@ -29,6 +29,7 @@ mod api;
 mod bad_requests;
 mod bounds;
 mod cli;
+mod connectors;
 mod crash;
 mod credentials;
 mod deliveries;

@@ -1,0 +1,192 @@
+//! The process's connectors: the `connectors` crate's set (installed in the registry as its
+//! [`engine::action::ActionSource`]) kept in step with the store's `connectors` table. An
+//! import or delete here changes the set at once; another process's shows after
+//! [`Catalog::refresh`] (which `weft serve` and `weft worker` run every few seconds, a query
+//! of the table's revision).
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use connectors::{Connector, Connectors, Options, Problem};
+
+/// What an import changed.
+pub struct Imported {
+    pub head: store::ConnectorHead,
+    pub connector: Connector,
+}
+
+/// Why an import failed.
+pub enum ImportError {
+    /// The document cannot be used: every problem, located.
+    Problems(Vec<Problem>),
+    Store(store::Error),
+}
+
+pub struct Catalog {
+    store: store::Store,
+    registry: Arc<engine::Registry>,
+    set: Arc<Connectors>,
+    plans: Mutex<Option<Arc<store::Plans>>>,
+    revision: Mutex<(u64, Option<DateTime<Utc>>)>,
+}
+
+impl Catalog {
+    /// The set of `registry` (made with [`Catalog::install`]).
+    pub fn new(
+        store: store::Store,
+        registry: Arc<engine::Registry>,
+        set: Arc<Connectors>,
+    ) -> Arc<Catalog> {
+        Arc::new(Catalog {
+            store,
+            registry,
+            set,
+            plans: Mutex::new(None),
+            revision: Mutex::new((0, None)),
+        })
+    }
+
+    /// A new set for `registry`, installed as its source.
+    pub fn install(registry: &mut engine::Registry) -> Arc<Connectors> {
+        let set = Connectors::new(registry);
+        registry.with_source(set.clone());
+        set
+    }
+
+    /// The plans to forget when the actions change.
+    pub fn forget_plans_of(&self, plans: Arc<store::Plans>) {
+        *self.plans.lock().expect("lock") = Some(plans);
+    }
+
+    pub fn set(&self) -> &Arc<Connectors> {
+        &self.set
+    }
+
+    pub fn registry(&self) -> &Arc<engine::Registry> {
+        &self.registry
+    }
+
+    fn changed(&self) {
+        if let Some(plans) = self.plans.lock().expect("lock").as_ref() {
+            plans.clear();
+        }
+    }
+
+    /// Reads every connector's newest version from the store into the set. A stored document
+    /// that no longer imports (it should not happen: it imported once) is logged and left out.
+    pub async fn load(&self) -> Result<usize, store::Error> {
+        let revision = self.store.connectors_revision().await?;
+        let heads = self.store.current_connectors().await?;
+        let mut loaded = Vec::new();
+        for head in heads {
+            let current = self.set.get_connector(&head.name);
+            if let Some(c) = current.filter(|c| c.version == head.version) {
+                loaded.push((*c).clone());
+                continue;
+            }
+            let Some(text) = self.store.connector_document(head.id).await? else {
+                continue;
+            };
+            match self.read(&text, &head) {
+                Ok(c) => loaded.push(c),
+                Err(problems) => tracing::error!(
+                    connector = %head.name,
+                    version = head.version,
+                    problems = problems.len(),
+                    "a stored connector no longer imports; its actions are unavailable"
+                ),
+            }
+        }
+        let n = loaded.len();
+        self.set.replace_all(loaded);
+        *self.revision.lock().expect("lock") = revision;
+        self.changed();
+        Ok(n)
+    }
+
+    /// Loads again if another process imported or deleted a connector since the last look.
+    pub async fn refresh(&self) -> Result<bool, store::Error> {
+        let revision = self.store.connectors_revision().await?;
+        if *self.revision.lock().expect("lock") == revision {
+            return Ok(false);
+        }
+        self.load().await?;
+        Ok(true)
+    }
+
+    fn read(&self, text: &str, head: &store::ConnectorHead) -> Result<Connector, Vec<Problem>> {
+        connectors::import(
+            text,
+            &Options {
+                name: Some(head.name.clone()),
+                base_url: head.base_url.clone(),
+                version: head.version,
+            },
+            &self.registry,
+        )
+    }
+
+    /// Imports a document as the next version of `name` (the document's title, made a slug,
+    /// when absent): checked first, stored, then in the set.
+    pub async fn import(
+        &self,
+        text: String,
+        name: Option<String>,
+        base_url: Option<String>,
+    ) -> Result<Imported, ImportError> {
+        let options = Options {
+            name,
+            base_url: base_url.clone(),
+            version: 1,
+        };
+        let mut connector =
+            connectors::import(&text, &options, &self.registry).map_err(ImportError::Problems)?;
+        let head = self
+            .store
+            .save_connector(store::NewConnector {
+                name: connector.name.clone(),
+                title: connector.title.clone(),
+                format: connector.format.clone(),
+                operations: connector.operations.len(),
+                base_url,
+                document: text,
+            })
+            .await
+            .map_err(ImportError::Store)?;
+        connector.version = head.version;
+        self.set.insert(connector.clone());
+        if let Ok(revision) = self.store.connectors_revision().await {
+            *self.revision.lock().expect("lock") = revision;
+        }
+        self.changed();
+        Ok(Imported { head, connector })
+    }
+
+    /// Deletes every version of a connector.
+    pub async fn delete(&self, name: &str) -> Result<u64, store::Error> {
+        let n = self.store.delete_connector(name).await?;
+        self.set.remove(name);
+        if let Ok(revision) = self.store.connectors_revision().await {
+            *self.revision.lock().expect("lock") = revision;
+        }
+        self.changed();
+        Ok(n)
+    }
+
+    /// The current workflows with a step of connector `name`, by name.
+    pub async fn used_by(&self, name: &str) -> Result<Vec<String>, store::Error> {
+        let prefix = format!("{name}.");
+        let mut out = Vec::new();
+        for w in self.store.current_workflows().await? {
+            if w.doc
+                .workflow
+                .steps
+                .iter()
+                .any(|s| s.action.starts_with(&prefix))
+            {
+                out.push(w.name.clone());
+            }
+        }
+        Ok(out)
+    }
+}
