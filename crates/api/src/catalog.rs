@@ -53,8 +53,10 @@ impl Catalog {
         set
     }
 
-    /// The plans to forget when the actions change.
-    pub fn forget_plans_of(&self, plans: Arc<store::Plans>) {
+    /// The plans to forget when the actions change; they ask this catalog to refresh when a
+    /// version does not compile (its connector may be newer than this process's copy).
+    pub fn forget_plans_of(self: &Arc<Self>, plans: Arc<store::Plans>) {
+        plans.set_refresher(Arc::new(Refresher(self.clone())));
         *self.plans.lock().expect("lock") = Some(plans);
     }
 
@@ -188,5 +190,20 @@ impl Catalog {
             }
         }
         Ok(out)
+    }
+}
+
+struct Refresher(Arc<Catalog>);
+
+#[async_trait::async_trait]
+impl store::Refresh for Refresher {
+    async fn refresh(&self) -> bool {
+        match self.0.refresh().await {
+            Ok(changed) => changed,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the connectors");
+                false
+            }
+        }
     }
 }

@@ -76,7 +76,7 @@ pub use executions::{
 };
 pub use journal::{ExecutionEvent, ExecutionEventKind, STARTED_DELAY, StoreJournal};
 pub use metrics::{Metrics, metrics};
-pub use plans::{DEFAULT_PLANS, PlanError, Plans};
+pub use plans::{DEFAULT_PLANS, PlanError, Plans, Refresh};
 pub use processes::{
     DEAD_AFTER, HEARTBEAT_EVERY, ProcessInfo, ProcessKind, ProcessRecord, ProcessState,
 };

@@ -31,6 +31,16 @@ pub struct Plans {
     registry: Arc<Registry>,
     capacity: usize,
     cache: Mutex<Cache>,
+    /// Asked to bring the registry's changing actions up to date when a version does not
+    /// compile (a connector another process imported a moment ago).
+    refresher: Mutex<Option<Arc<dyn Refresh>>>,
+}
+
+/// Brings a registry's changing actions (its [`engine::action::ActionSource`]) up to date.
+#[async_trait::async_trait]
+pub trait Refresh: Send + Sync + 'static {
+    /// Whether anything changed.
+    async fn refresh(&self) -> bool;
 }
 
 #[derive(Default)]
@@ -47,7 +57,13 @@ impl Plans {
             registry,
             capacity: capacity.max(1),
             cache: Mutex::new(Cache::default()),
+            refresher: Mutex::new(None),
         })
+    }
+
+    /// What to ask before a version that does not compile is given up on.
+    pub fn set_refresher(&self, refresher: Arc<dyn Refresh>) {
+        *self.refresher.lock().expect("lock") = Some(refresher);
     }
 
     pub fn capacity(&self) -> usize {
@@ -90,10 +106,22 @@ impl Plans {
             })?
             .doc
             .workflow;
-        let plan = Arc::new(
-            engine::compile(workflow, &self.registry)
-                .map_err(|p| PlanError::Invalid(engine::Problems(p)))?,
-        );
+        let compiled = match engine::compile(workflow.clone(), &self.registry) {
+            Ok(plan) => plan,
+            Err(problems) => {
+                let refresher = self.refresher.lock().expect("lock").clone();
+                let changed = match refresher {
+                    Some(r) => r.refresh().await,
+                    None => false,
+                };
+                if !changed {
+                    return Err(PlanError::Invalid(engine::Problems(problems)));
+                }
+                engine::compile(workflow, &self.registry)
+                    .map_err(|p| PlanError::Invalid(engine::Problems(p)))?
+            }
+        };
+        let plan = Arc::new(compiled);
         self.insert(workflow_id, version, plan.clone());
         Ok(plan)
     }

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 use tests::{TWILIO_ACCOUNT, TWILIO_TOKEN};
 
-use super::harness::{Backend, Deployment, Server, on_both_backends, send};
+use super::harness::{Backend, Deployment, Server, bounded, on_both_backends, send};
 use crate::connectors::shared;
 
 fn sms_workflow() -> String {
@@ -265,3 +265,43 @@ async fn imports_runs_versions_and_deletes_connectors(backend: Backend) {
 }
 
 on_both_backends!(imports_runs_versions_and_deletes_connectors);
+
+/// A connector imported on the API process reaches a worker that started before it: the
+/// worker's copy is refreshed when a version does not compile with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_runs_a_connector_imported_on_the_api_process() {
+    bounded(async {
+        let d = Deployment::new(Backend::Postgres).await;
+        let api = d.start_with(&["--no-workers"]).await;
+        let _worker = d.start_worker("worker-1").await;
+        let twilio = std::fs::read_to_string(shared("twilio/twilio_api_v2010.yaml")).unwrap();
+        let base = format!("{}/twilio", d.mock.base_url());
+        import(
+            &api,
+            &format!("?name=twilio&base_url={base}"),
+            "application/yaml",
+            twilio,
+        )
+        .await
+        .expect_status(201);
+        send(api.post("/api/v1/credentials").json(&json!({
+            "name": "twilio",
+            "type": "basic",
+            "data": { "username": TWILIO_ACCOUNT, "password": TWILIO_TOKEN },
+            "allowed_hosts": ["127.0.0.1"],
+        })))
+        .await
+        .expect_status(201);
+        api.deploy(&sms_workflow()).await;
+        let done = api
+            .run_hook("sms", &json!({"phone": "+15551230000", "name": "Ada"}))
+            .await;
+        assert_eq!(done["status"], "succeeded", "{done:#}");
+        assert!(
+            done["process"].as_str().unwrap().starts_with("worker-"),
+            "{done:#}"
+        );
+        assert_eq!(d.mock.requests_to("POST", "/twilio/").len(), 1);
+    })
+    .await;
+}
