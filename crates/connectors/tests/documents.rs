@@ -1,4 +1,4 @@
-//! The real documents of `../shared/openapi/` (Twilio's 2010 API and Lookups, OpenAPI 3.0.1;
+//! The real documents of `tests/openapi/` (copies of `../shared/openapi/`: Twilio's 2010 API and Lookups, OpenAPI 3.0.1;
 //! Slack's Web API, Swagger 2.0) import without problems, one action per operation, each with
 //! a config schema that is valid JSON Schema.
 
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 fn shared(path: &str) -> String {
     let p = format!(
-        "{}/../../../shared/openapi/{path}",
+        "{}/../../tests/openapi/{path}",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))

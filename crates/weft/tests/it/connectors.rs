@@ -11,7 +11,7 @@ use crate::support::{TempFiles, run, weft, workflow_file};
 
 pub fn shared(path: &str) -> String {
     format!(
-        "{}/../../../shared/openapi/{path}",
+        "{}/../../tests/openapi/{path}",
         env!("CARGO_MANIFEST_DIR")
     )
 }
