@@ -1033,6 +1033,88 @@ describe('the editor', () => {
     assert.equal(await ran.innerText(), `serve ${me.id.slice(-4)}`);
   });
 
+  test('imports an OpenAPI document, adds an operation from the palette search, maps a field and runs it', async () => {
+    // The Twilio stand-in of the mock API checks basic auth with these (tests/src/lib.rs).
+    const ACCOUNT = 'AC0123456789abcdef0123456789abcdef';
+    const TOKEN = 'twilio-test-auth-token';
+    const accept = (d) => d.accept();
+    page.on('dialog', accept);
+    try {
+      await byId('nav-connectors').click();
+      await byId('connectors-page').waitFor();
+    } finally {
+      page.off('dialog', accept);
+    }
+    await byId('connector-file').setInputFiles(join(here, '..', '..', 'tests', 'openapi', 'twilio', 'twilio_api_v2010.yaml'));
+    await byId('connector-name').fill('twilio');
+    await byId('connector-base-url').fill(`${MOCK}/twilio`);
+    await byId('connector-import-submit').click();
+    const row = page.locator('[data-testid="connector-row"][data-name="twilio"]');
+    await row.waitFor({ timeout: 30_000 });
+    assert.match(await row.innerText(), /197/);
+    await shot('connectors');
+    // A document that cannot be used says where (JSON pointer and line).
+    await byId('connector-file').setInputFiles({
+      name: 'broken.yaml',
+      mimeType: 'application/yaml',
+      buffer: Buffer.from("openapi: 3.0.3\ninfo: {title: Broken, version: '1'}\nservers: [{url: 'http://127.0.0.1:9'}]\npaths:\n  /a:\n    get:\n      parameters:\n        - {in: query}\n"),
+    });
+    await byId('connector-name').fill('broken');
+    await byId('connector-import-submit').click();
+    await byId('connector-problems').waitFor();
+    assert.match(await byId('connector-problems').innerText(), /\/paths\/~1a\/get\/parameters\/0 \(line 8\)/);
+
+    const credential = `twilio-${RUN}`;
+    const created = await api('/api/v1/credentials', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: credential, type: 'basic', data: { username: ACCOUNT, password: TOKEN }, allowed_hosts: [new URL(MOCK).hostname] }),
+    });
+    assert.equal(created.status, 201);
+    const { workflow } = await createAndRun(`name: E2E SMS ${RUN}\ntrigger: { type: manual }\nsteps:\n  - id: contact\n    action: set\n    with:\n      value: { phone: "+15551230000", name: Ada }\n`);
+    await page.goto(`${WEFT_URL}/#/workflows/${workflow.id}`);
+    await byId('editor').waitFor();
+    // A run in the editor gives the upstream step output to map from.
+    await clickCanvas();
+    await byId('tab-run').click();
+    await byId('run-now').click();
+    await page.locator('[data-testid="node-contact"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+
+    await node('contact').click();
+    if ((await byId('palette-toggle').getAttribute('aria-expanded')) === 'false') await byId('palette-toggle').click();
+    await page.getByLabel('Filter actions').fill('send a message');
+    await byId('palette-twilio.CreateMessage').click();
+    await byId('step-panel').waitFor();
+    await renameSelectedStep('sms');
+    assert.match(await byId('operation-doc').innerText(), /POST .*\/twilio\/2010-04-01\/Accounts\/\{AccountSid\}\/Messages\.json/);
+    await byId('with-AccountSid').fill(ACCOUNT);
+    await byId('with-credential').fill(credential);
+    await byId('with-body-add').click();
+    await byId('with-body-key-0').fill('To');
+    const to = byId('with-body-value-0');
+    await to.click();
+    await byId('pick-steps.contact.phone').click();
+    assert.equal(await to.inputValue(), '{{steps.contact.phone}}');
+    await byId('with-body-add').click();
+    await byId('with-body-key-1').fill('Body');
+    await byId('with-body-value-1').fill('Hello {{steps.contact.name}}');
+    await shot('connector-step');
+    await save();
+
+    await clickCanvas();
+    await byId('tab-run').click();
+    await byId('run-now').click();
+    await page.locator('[data-testid="node-sms"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    await node('sms').click();
+    await byId('tab-output').click();
+    const output = byId('step-run-output');
+    await output.waitFor();
+    const text = await output.innerText();
+    assert.match(text, /queued/);
+    assert.match(text, /\+15551230000/);
+    assert.match(text, /Hello Ada/);
+  });
+
   test('logs no console errors', () => {
     assert.deepEqual(consoleErrors, []);
   });

@@ -1,4 +1,4 @@
-import { History, KeyRound, LogOut, Send, Server, Workflow as WorkflowIcon, type LucideIcon } from 'lucide-react';
+import { History, KeyRound, LogOut, Plug, Send, Server, Workflow as WorkflowIcon, type LucideIcon } from 'lucide-react';
 import { useEffect, type MouseEvent } from 'react';
 import { hasUnsavedChanges } from '../editor/hooks';
 import { useAuth } from '../features/auth/hooks';
@@ -9,6 +9,7 @@ import { CredentialsPage } from '../features/credentials/components/CredentialsP
 import { DeliveriesPage } from '../features/deliveries/components/DeliveriesPage';
 import { ExecutionsPage } from '../features/executions/components/ExecutionsPage';
 import { ProcessesPage } from '../features/processes/components/ProcessesPage';
+import { ConnectorsPage } from '../features/connectors/components/ConnectorsPage';
 import { OpenExecution } from '../features/executions/components/OpenExecution';
 import { WorkflowsPage } from '../features/workflows/components/WorkflowsPage';
 import { href, useRoute } from './router';
@@ -22,7 +23,7 @@ function guard(e: MouseEvent<HTMLAnchorElement>) {
 }
 
 /** A page of the sidebar. */
-function NavLink({ to, active, label, title, icon: Icon }: { to: 'workflows' | 'executions' | 'deliveries' | 'credentials' | 'processes'; active: boolean; label: string; title?: string; icon: LucideIcon }) {
+function NavLink({ to, active, label, title, icon: Icon }: { to: 'workflows' | 'executions' | 'deliveries' | 'credentials' | 'connectors' | 'processes'; active: boolean; label: string; title?: string; icon: LucideIcon }) {
   return (
     <a className={`sidebar__link${active ? ' is-active' : ''}`} href={href({ name: to })} aria-label={label} title={title ?? label} data-testid={`nav-${to}`} onClick={guard}>
       <Icon size={20} aria-hidden />
@@ -58,6 +59,7 @@ export function App() {
         <NavLink to="executions" active={route.name === 'executions' || route.name === 'execution'} label="Executions" icon={History} />
         <NavLink to="deliveries" active={route.name === 'deliveries'} label="Deliveries" title="Deliveries (outgoing webhooks)" icon={Send} />
         <NavLink to="credentials" active={route.name === 'credentials'} label="Credentials" icon={KeyRound} />
+        <NavLink to="connectors" active={route.name === 'connectors'} label="Connectors" title="Connectors (APIs imported from OpenAPI documents)" icon={Plug} />
         <NavLink to="processes" active={route.name === 'processes'} label="Processes" title="Processes (servers and workers)" icon={Server} />
         <span className="sidebar__spacer" />
         {scope === 'read' && (
@@ -73,6 +75,7 @@ export function App() {
         {route.name === 'deliveries' && <DeliveriesPage key={route.id ?? ''} id={route.id} />}
         {route.name === 'credentials' && <CredentialsPage />}
         {route.name === 'processes' && <ProcessesPage />}
+        {route.name === 'connectors' && <ConnectorsPage />}
         {route.name === 'execution' && <OpenExecution key={route.id} id={route.id} />}
         {route.name === 'editor' && <EditorPage key={route.id} id={route.id} executionId={route.executionId} />}
       </main>

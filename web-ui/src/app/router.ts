@@ -8,6 +8,7 @@ export type Route =
   | { name: 'deliveries'; id?: string }
   | { name: 'credentials' }
   | { name: 'processes' }
+  | { name: 'connectors' }
   /** An execution by id alone (e.g. a child execution): opens it in its workflow's editor. */
   | { name: 'execution'; id: string }
   | { name: 'editor'; id: string; executionId?: string };
@@ -17,6 +18,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'executions') return { name: 'executions' };
   if (parts[0] === 'credentials') return { name: 'credentials' };
   if (parts[0] === 'processes') return { name: 'processes' };
+  if (parts[0] === 'connectors') return { name: 'connectors' };
   if (parts[0] === 'deliveries') return parts[1] ? { name: 'deliveries', id: parts[1] } : { name: 'deliveries' };
   if (parts[0] === 'executions') return parts[1] ? { name: 'execution', id: parts[1] } : { name: 'executions' };
   if (parts[0] === 'workflows' && parts[1]) {
@@ -38,6 +40,8 @@ export function href(route: Route): string {
       return '#/credentials';
     case 'processes':
       return '#/processes';
+    case 'connectors':
+      return '#/connectors';
     case 'execution':
       return `#/executions/${encodeURIComponent(route.id)}`;
     case 'editor':

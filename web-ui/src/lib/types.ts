@@ -65,6 +65,11 @@ export type {
   ProcessOut as Process,
   ProcessList,
   ProcessState,
+  ConnectorOut as Connector,
+  ConnectorList,
+  ConnectorDetailOut as ConnectorDetail,
+  ImportedOut as ConnectorImported,
+  ConnectorInfo,
 } from '../generated/openapi';
 export type ApiErrorBody = api.ErrorBody;
 /** The data of an event stream's `step` events. */

@@ -111,6 +111,20 @@ export function StepPanel({ node }: { node: StepNode }) {
                 />
               </Field>
             </div>
+            {info?.connector && (
+              <div className="operation-doc" data-testid="operation-doc">
+                <code>
+                  {info.connector.method} {info.connector.base_url}
+                  {info.connector.path}
+                </code>
+                <span className="muted small">
+                  {' '}
+                  · {info.connector.name} v{info.connector.version}
+                  {info.connector.credential_types.length > 0 && ` · credential: ${info.connector.credential_types.join(' or ')}`}
+                </span>
+                {info.description && <p>{info.description}</p>}
+              </div>
+            )}
             {info ? (
               <SchemaForm
                 schema={info.config_schema}
@@ -119,7 +133,7 @@ export function StepPanel({ node }: { node: StepNode }) {
                 readOnly={readOnly}
                 errors={withErrors}
                 primary={meta.primary}
-                credentialKinds={meta.credentialKinds}
+                credentialKinds={info.connector ? (info.connector.credential_types.length ? info.connector.credential_types : undefined) : meta.credentialKinds}
                 onChange={(value, field) => updateStep(id, (s) => ({ ...s, with: value }), `with.${field}`)}
               />
             ) : (
