@@ -241,11 +241,7 @@ impl Action for OperationAction {
             }
         };
         let mut out = Vec::new();
-        let defs = op
-            .config_schema
-            .get("$defs")
-            .cloned()
-            .unwrap_or(Value::Null);
+        let defs = &op.defs;
         for p in &op.params {
             match config.get(&p.field) {
                 None | Some(Value::Null) if p.required => out.push(ConfigProblem::new(
@@ -261,7 +257,7 @@ impl Action for OperationAction {
                         self.kind
                     ),
                 )),
-                Some(v) => check_value(v, &p.schema, &defs, &p.field, 0, &mut out),
+                Some(v) => check_value(v, &p.schema, defs, &p.field, 0, &mut out),
                 None => {}
             }
         }
@@ -277,7 +273,7 @@ impl Action for OperationAction {
                 if b.media == Media::Multipart {
                     out.push(ConfigProblem::new("body", "this operation takes a multipart/form-data body, which Weft does not send yet; use an `http` step"));
                 } else {
-                    check_value(v, &b.schema, &defs, "body", 0, &mut out);
+                    check_value(v, &b.schema, defs, "body", 0, &mut out);
                 }
             }
             (None, Some(_)) => out.push(ConfigProblem::new(

@@ -61,6 +61,10 @@ pub struct Operation {
     pub config_schema: Value,
     /// The schema of the step's output, when the document describes the success answer.
     pub output_schema: Option<Value>,
+    /// The document's schemas the parameters and body refer to (`#/$defs/…`), as the document
+    /// says (the config schema's copies also accept templates): what steps are checked with.
+    #[serde(skip)]
+    pub defs: Value,
 }
 
 /// Where a parameter goes.
@@ -1022,6 +1026,7 @@ impl Doc<'_> {
             credential_types,
             config_schema,
             output_schema,
+            defs: Value::Object(defs),
         })
     }
 

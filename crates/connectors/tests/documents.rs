@@ -9,10 +9,7 @@ use engine::action::ActionSource;
 use serde_json::{Value, json};
 
 fn shared(path: &str) -> String {
-    let p = format!(
-        "{}/../../tests/openapi/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let p = format!("{}/../../tests/openapi/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
 }
 

@@ -10,10 +10,7 @@ use tests::{MockApi, TWILIO_ACCOUNT, TWILIO_TOKEN};
 use crate::support::{TempFiles, run, weft, workflow_file};
 
 pub fn shared(path: &str) -> String {
-    format!(
-        "{}/../../tests/openapi/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    format!("{}/../../tests/openapi/{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
 const SMS: &str = r#"
@@ -307,4 +304,36 @@ async fn a_paginate_without_a_rule_is_a_located_problem() {
     out.exit_code(1);
     assert!(out.stderr.contains("paginate.page"), "{out}");
     assert!(out.stderr.contains("use one"), "{out}");
+}
+
+#[tokio::test]
+async fn the_connector_example_runs_with_its_connector() {
+    let mock = MockApi::start().await;
+    let files = TempFiles::new();
+    let creds = twilio_credentials(&files);
+    let example = format!(
+        "{}/../../workflows-examples/connectors/text-new-contacts.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = run(std::path::Path::new(&example), &mock)
+        .arg("--connector")
+        .arg(format!("twilio={}", shared("twilio/twilio_api_v2010.yaml")))
+        .arg("--connector-base-url")
+        .arg(format!("twilio={}/twilio", mock.base_url()))
+        .arg("--credentials")
+        .arg(&creds)
+        .env_var("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT)
+        .env_var("TWILIO_FROM", "+15005550006")
+        .input(&json!({"name": "Ada", "phone": "+15551230000"}))
+        .output()
+        .await;
+    out.success();
+    let answer = out.json();
+    assert_eq!(answer["status"], 201, "{out}");
+    let contact = mock.contacts()[0]["id"].clone();
+    assert_eq!(answer["body"]["contact_id"], contact, "{out}");
+    assert_eq!(answer["body"]["message_status"], "queued", "{out}");
+    let sent = mock.requests_to("POST", "/twilio/");
+    let body = sent[0].body.as_str().unwrap();
+    assert!(body.contains(&format!("number+is+{contact}")), "{body}");
 }
