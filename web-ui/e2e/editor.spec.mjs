@@ -1099,6 +1099,14 @@ describe('the editor', () => {
     await byId('with-body-key-1').fill('Body');
     await byId('with-body-value-1').fill('Hello {{steps.contact.name}}');
     await shot('connector-step');
+    // Before it ever ran, the next step can map its answer's fields: from the operation's
+    // response schema.
+    await page.getByLabel('Filter actions').fill('');
+    await byId('palette-respond').click();
+    await renameSelectedStep('reply');
+    await byId('picker-sms').waitFor();
+    await byId('pick-steps.sms.body.sid').waitFor();
+    await byId('with-status').fill('201');
     await save();
 
     await clickCanvas();

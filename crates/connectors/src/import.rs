@@ -1166,6 +1166,10 @@ fn config_schema(
             s = json!({ "anyOf": [s, TEMPLATE.clone()] });
         }
         s["description"] = Value::String(format!("The request body, sent as {}.", b.content_type));
+        if b.media == Media::Json {
+            // Nested JSON reads best as JSON text in the editor.
+            s["x-weft-widget"] = Value::String("json".into());
+        }
         properties.insert("body".into(), s);
         if b.required {
             required.push(Value::String("body".into()));

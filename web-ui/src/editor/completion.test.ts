@@ -118,3 +118,27 @@ describe('template tokens', () => {
     expect(g[0]).toBe('steps.create_user');
   });
 });
+
+describe('a connector step that has not run', () => {
+  it('offers the fields of its output schema', () => {
+    const doc = {
+      name: 'w',
+      trigger: { type: 'manual' },
+      steps: [
+        { id: 'sms', action: 'twilio.CreateMessage', with: {} },
+        { id: 'next', action: 'set', with: { value: 1 } },
+      ],
+    } as unknown as WorkflowDocument;
+    const outputSchemas = {
+      'twilio.CreateMessage': {
+        type: 'object',
+        properties: { status: { type: 'integer' }, body: { $ref: '#/$defs/message' } },
+        $defs: { message: { type: 'object', properties: { sid: { type: ['string', 'null'] }, media: { type: 'array', items: { $ref: '#/$defs/message' } } } } },
+      },
+    };
+    const labels = completionsFor({ doc, stepId: 'next', lastRun: null, outputSchemas }).map((c) => c.label);
+    expect(labels).toContain('steps.sms.body.sid');
+    expect(labels).toContain('steps.sms.body.media.0.sid');
+    expect(labels).toContain('steps.sms.status');
+  });
+});

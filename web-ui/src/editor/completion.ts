@@ -1,6 +1,7 @@
 // Template completion: the paths a step's `{{…}}` templates may read, and where in a text the
 // cursor's expression starts. Pure functions: no React, no IO.
 import type { CapturedRequest, Step, WorkflowDocument } from '../lib/types';
+import type { JsonSchema } from './form/jsonSchema';
 import { upstreamSteps } from './model';
 
 export const HELPERS: readonly string[] = [
@@ -33,6 +34,9 @@ export interface CompletionInput {
   lastRun?: LastRunData | null;
   /** The allow-listed environment variables (`GET /api/v1/environment`). */
   env?: string[] | null;
+  /** Output JSON Schemas by action kind (connector operations describe their answer), for
+   * the fields of a step that has not run yet. */
+  outputSchemas?: Record<string, JsonSchema> | null;
 }
 
 const MAX_DEPTH = 6;
@@ -93,9 +97,43 @@ export function usedPaths(doc: WorkflowDocument, root: string): string[] {
   return [...found].sort();
 }
 
+/** A value of a schema's shape (empty strings, zeros, one item per list), to list its paths. */
+export function sampleOf(schema: JsonSchema | undefined, root: JsonSchema, depth = 0): unknown {
+  if (!schema || depth > 8) return undefined;
+  let s = schema;
+  for (let i = 0; s.$ref && i < 10; i++) {
+    const m = /^#\/\$defs\/(.+)$/.exec(s.$ref);
+    const defs = root.$defs as Record<string, JsonSchema> | undefined;
+    const name = m ? decodeURIComponent(m[1]).replace(/~1/g, '/').replace(/~0/g, '~') : undefined;
+    const target = name && defs ? defs[name] : undefined;
+    if (!target) return undefined;
+    s = target;
+  }
+  const alts = s.anyOf ?? s.oneOf;
+  if (alts) {
+    const real = alts.find((a) => !(a.type === 'null'));
+    return sampleOf(real, root, depth + 1);
+  }
+  const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
+  if (s.properties || type === 'object' || s.allOf) {
+    const out: Record<string, unknown> = {};
+    for (const part of [s, ...(s.allOf ?? [])]) {
+      for (const [k, v] of Object.entries(part.properties ?? {})) out[k] = sampleOf(v, root, depth + 1) ?? null;
+    }
+    return out;
+  }
+  if (type === 'array') return s.items ? [sampleOf(s.items, root, depth + 1) ?? null] : [];
+  if (type === 'integer' || type === 'number') return 0;
+  if (type === 'boolean') return false;
+  if (type === 'string') return '';
+  return undefined;
+}
+
 /** The shape of a step's output when there is no real data: what the action is known to return. */
-function outputShape(step: Step): unknown {
+function outputShape(step: Step, outputSchemas?: Record<string, JsonSchema> | null): unknown {
   const withCfg = (step.with ?? {}) as Record<string, unknown>;
+  const schema = outputSchemas?.[step.action];
+  if (schema) return sampleOf(schema, schema);
   switch (step.action) {
     case 'http':
       return { status: 200, headers: {}, body: {} };
@@ -113,7 +151,7 @@ function outputShape(step: Step): unknown {
 }
 
 /** The completable paths for the templates of `stepId`, most useful first. */
-export function completionsFor({ doc, stepId, lastRun, env }: CompletionInput): Completion[] {
+export function completionsFor({ doc, stepId, lastRun, env, outputSchemas }: CompletionInput): Completion[] {
   const out: Completion[] = [];
   const seen = new Set<string>();
   const push = (c: Completion) => {
@@ -129,12 +167,12 @@ export function completionsFor({ doc, stepId, lastRun, env }: CompletionInput): 
     for (const id of upstreamSteps(steps, step.id)) {
       const up = steps.find((s) => s.id === id)!;
       const real = lastRun?.outputs && id in lastRun.outputs;
-      const value = real ? lastRun!.outputs![id] : outputShape(up);
+      const value = real ? lastRun!.outputs![id] : outputShape(up, outputSchemas);
       const isList = up.for_each !== undefined && up.for_each !== null;
       push({ label: `steps.${id}`, kind: 'step', detail: real ? preview(value) : isList ? 'array' : up.action });
       if (isList && !real) {
         push({ label: `steps.${id}.0`, kind: 'step', detail: up.action });
-        walkPaths(outputShape(up), `steps.${id}.0`).forEach(push);
+        walkPaths(outputShape(up, outputSchemas), `steps.${id}.0`).forEach(push);
       } else {
         walkPaths(value, `steps.${id}`).forEach(push);
       }

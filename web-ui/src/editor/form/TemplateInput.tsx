@@ -1,6 +1,7 @@
 // A text field for values that may hold `{{…}}` templates: typing inside `{{` offers the paths
 // the step can read (upstream steps, trigger, item, env, helpers), from real data when known.
 import { useEnvironment } from '../../features/environment/hooks';
+import { outputSchemas, useActions } from '../../features/actions/hooks';
 import { referenceForJson } from './jsonText';
 import { REF_TYPE, caretAt } from '../dragRef';
 import { Braces } from 'lucide-react';
@@ -86,7 +87,7 @@ export function TemplateInput({ id, value, onChange, stepId, multiline, rows = 3
     const token = tokenAt(text, cursor);
     if (!token) return setMenu(null);
     const s = useEditor.getState();
-    const all = completionsFor({ doc: currentDocument(), stepId, lastRun: s.lastRun, env: useEnvironment.getState().variables });
+    const all = completionsFor({ doc: currentDocument(), stepId, lastRun: s.lastRun, env: useEnvironment.getState().variables, outputSchemas: outputSchemas(useActions.getState().actions) });
     const items = filterCompletions(all, token.prefix, 40);
     setMenu(items.length ? { token, items, active: 0 } : null);
   }

@@ -83,7 +83,8 @@ export function formFields(schema: JsonSchema): FormField[] {
   const required = new Set(s.required ?? []);
   return Object.entries(s.properties ?? {}).map(([name, prop]) => {
     const resolved = resolve(prop, root);
-    const { kind, templated } = fieldKind(prop, root);
+    // A field that asks for JSON text (a connector operation's JSON body): any value, typed as JSON.
+    const { kind, templated } = prop['x-weft-widget'] === 'json' ? { kind: { kind: 'any' } as FieldKind, templated: true } : fieldKind(prop, root);
     return { name, required: required.has(name), description: resolved.description, kind, templated };
   });
 }

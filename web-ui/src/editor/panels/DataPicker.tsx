@@ -6,6 +6,7 @@ import { toast } from '../../app/toast';
 import { copyText } from '../../lib/format';
 import { actionMeta } from '../../nodes/actions';
 import { useEnvironment } from '../../features/environment/hooks';
+import { outputSchemas, useActions } from '../../features/actions/hooks';
 import { completionsFor, reference } from '../completion';
 import { startReferenceDrag } from '../dragRef';
 import { useDocument } from '../hooks';
@@ -27,7 +28,8 @@ export function DataPicker({ stepId }: { stepId: string }) {
     if (await copyText(ref)) toast.info(`Copied ${ref}. Click into a field first to insert it there.`);
   }
 
-  const known = completionsFor({ doc, stepId, lastRun: null, env: useEnvironment.getState().variables });
+  const actions = useActions((s) => s.actions);
+  const known = completionsFor({ doc, stepId, lastRun: null, env: useEnvironment.getState().variables, outputSchemas: outputSchemas(actions) });
   const shapePaths = (prefix: string) =>
     known.filter((c) => c.label.startsWith(`${prefix}.`) && c.label.split('.').length <= prefix.split('.').length + 2).map((c) => c.label);
 

@@ -2,6 +2,7 @@
 import { useEffect } from 'react';
 import { create } from 'zustand';
 import type { ActionInfo } from '../../lib/types';
+import type { JsonSchema } from '../../editor/form/jsonSchema';
 import { describeError } from '../../lib/http';
 import { actionsApi } from './api';
 
@@ -39,4 +40,11 @@ export function useActionCatalog(): ActionsState {
 
 export function useActionInfo(kind: string): ActionInfo | undefined {
   return useActions((s) => s.actions?.find((a) => a.kind === kind));
+}
+
+/** The output schemas of the actions that describe their answer (connector operations). */
+export function outputSchemas(actions: ActionInfo[] | null): Record<string, JsonSchema> {
+  const out: Record<string, JsonSchema> = {};
+  for (const a of actions ?? []) if (a.connector?.output_schema) out[a.kind] = a.connector.output_schema as JsonSchema;
+  return out;
 }
