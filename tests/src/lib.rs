@@ -696,8 +696,9 @@ async fn twilio_message(Path(sid): Path<String>, headers: HeaderMap, bytes: Byte
 /// Pages of a list of 7 items (`{"id": 1}` … `{"id": 7}`), 3 per page, each kind of
 /// pagination: `next` (`body.next`: the next page's absolute URL), `link` (a `Link` header
 /// with `rel="next"`), `cursor` (`body.meta.next_cursor`, sent back as `?cursor=`), `page`
-/// (`?page=N` from 1, an empty page after the last), `offset` (`?offset=&limit=`), and
-/// `endless` (a full page and a next URL, always).
+/// (`?page=N` from 1, an empty page after the last), `offset` (`?offset=&limit=`),
+/// `elsewhere` (a next URL on another origin, `?to=PORT`) and `endless` (a full page and a
+/// next URL, always).
 async fn pages(
     Path(kind): Path<String>,
     Query(q): Query<BTreeMap<String, String>>,
@@ -759,6 +760,15 @@ async fn pages(
         "offset" => {
             let (offset, limit) = (num("offset", 0), num("limit", SIZE));
             Json(json!({"results": slice(offset, limit.min(50))})).into_response()
+        }
+        // A first page whose next URL is on another origin (`?to=PORT` on 127.0.0.1).
+        "elsewhere" => {
+            let to = num("to", 9);
+            Json(json!({
+                "data": slice(0, SIZE),
+                "next": format!("http://127.0.0.1:{to}/pages/next?p=1"),
+            }))
+            .into_response()
         }
         "endless" => {
             let p = num("p", 0);

@@ -140,6 +140,8 @@ pub struct OffsetPaging {
 
 /// The most pages a `paginate` reads when `max_pages` is absent.
 pub const DEFAULT_MAX_PAGES: u32 = 100;
+/// The most pages a `paginate` may read.
+pub const MAX_PAGES: u32 = 10_000;
 
 /// How long a call (every redirect hop, and reading the response) may take when neither the
 /// step nor `timeout` says.
@@ -259,10 +261,10 @@ impl config::Config for Config {
                     ),
                 )),
             }
-            if p.max_pages == Some(0) {
+            if p.max_pages == Some(0) || p.max_pages.is_some_and(|n| n > MAX_PAGES) {
                 problems.push(ConfigProblem::new(
                     "paginate.max_pages",
-                    "read at least 1 page",
+                    format!("read from 1 to {MAX_PAGES} pages"),
                 ));
             }
             if p.offset.as_ref().is_some_and(|o| o.limit == 0) {
@@ -502,6 +504,12 @@ impl Http {
         }
         let mut items: Vec<Value> = Vec::new();
         let mut pages: Vec<Value> = Vec::new();
+        // Pages stay on the first page's origin: a next URL comes from the remote side and
+        // must not take the request (and its credential or headers) elsewhere.
+        let origin = request.url.origin();
+        // The whole list is bounded like one answer: `max_response_size` for every page's
+        // items together.
+        let mut total: u64 = 0;
         loop {
             let shown = request.page_url();
             let answer = self.call(ctx, &request).await.map_err(|mut e| {
@@ -526,6 +534,14 @@ impl Http {
                 }
             };
             let count = list.len();
+            total += serde_json::to_vec(&list).map_or(0, |b| b.len() as u64);
+            if total > request.max_size {
+                return Err(ActionError::permanent(format!(
+                    "page {} of {shown}: the items read so far exceed {} (max_response_size, for every page together)",
+                    pages.len() + 1,
+                    ByteSize(request.max_size)
+                )));
+            }
             pages.push(json!({ "url": shown, "status": answer["status"], "items": count }));
             items.extend(list);
             if count == 0 || pages.len() >= max as usize {
@@ -550,10 +566,11 @@ impl Http {
                         pages.len()
                     )));
                 };
-                if !matches!(url.scheme(), "http" | "https") {
+                if url.origin() != origin {
                     return Err(ActionError::permanent(format!(
-                        "page {} of {shown}: the next page's URL `{next}` is not http:// or https://",
-                        pages.len()
+                        "page {} of {shown}: the next page's URL `{next}` is on another origin than the first page ({}); pages are read from one origin",
+                        pages.len(),
+                        origin.ascii_serialization()
                     )));
                 }
                 request.shown_url = url.to_string();
@@ -611,17 +628,27 @@ fn json_kind(v: &Value) -> &'static str {
 
 /// The `rel="next"` target of a `Link` header (RFC 8288).
 fn next_link(header: &str) -> Option<String> {
-    header.split(',').find_map(|part| {
-        let (target, params) = part.trim().split_once('>')?;
-        let target = target.trim().strip_prefix('<')?;
-        let is_next = params.split(';').any(|p| {
+    // Links are `<target>; params`, separated by commas outside the brackets (a target may
+    // hold commas).
+    let mut rest = header;
+    loop {
+        let start = rest.find('<')?;
+        let end = start + rest[start..].find('>')?;
+        let target = &rest[start + 1..end];
+        let after = &rest[end + 1..];
+        let params_end = after.find('<').unwrap_or(after.len());
+        let params = &after[..params_end];
+        let is_next = params.split([';', ',']).any(|p| {
             let p = p.trim().to_ascii_lowercase();
             p.strip_prefix("rel=")
                 .map(|v| v.trim_matches('"').split_whitespace().any(|r| r == "next"))
                 .unwrap_or(false)
         });
-        is_next.then(|| target.to_string())
-    })
+        if is_next {
+            return Some(target.to_string());
+        }
+        rest = &after[params_end..];
+    }
 }
 
 /// A request ready to be built, from the rendered config. Holds no secret: the credential is
@@ -1219,6 +1246,31 @@ mod tests {
 
     fn fields(config: Value) -> Vec<String> {
         problems(config).into_iter().map(|p| p.field).collect()
+    }
+
+    #[test]
+    fn the_next_link_is_found_with_commas_in_targets_and_relations() {
+        let h = r#"<https://a.example/?ids=1,2&page=1>; rel="prev", <https://a.example/?ids=1,2&page=3>; rel="next last""#;
+        assert_eq!(
+            next_link(h).as_deref(),
+            Some("https://a.example/?ids=1,2&page=3")
+        );
+        assert_eq!(next_link("</p?x=2>; rel=next").as_deref(), Some("/p?x=2"));
+        assert_eq!(next_link(r#"</first>; rel="first""#), None);
+        assert_eq!(next_link("garbage, <unclosed; rel=next"), None);
+        assert_eq!(next_link(""), None);
+    }
+
+    #[test]
+    fn max_pages_is_bounded() {
+        let f = |n: u64| {
+            fields(
+                json!({"url": "https://x.example", "paginate": {"page": {"param": "p"}, "max_pages": n}}),
+            )
+        };
+        assert_eq!(f(0), vec!["paginate.max_pages"]);
+        assert_eq!(f(u64::from(MAX_PAGES) + 1), vec!["paginate.max_pages"]);
+        assert!(f(5).is_empty());
     }
 
     #[test]

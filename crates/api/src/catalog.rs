@@ -27,7 +27,12 @@ pub struct Catalog {
     registry: Arc<engine::Registry>,
     set: Arc<Connectors>,
     plans: Mutex<Option<Arc<store::Plans>>>,
+    /// The table's revision as of the last [`Catalog::load`] (only `load` sets it, so that a
+    /// change another process made meanwhile is never taken as seen).
     revision: Mutex<(u64, Option<DateTime<Utc>>)>,
+    /// The stored version (row id) each connector of the set was read from: a version number
+    /// can come back after a delete, a row id cannot.
+    loaded: Mutex<std::collections::HashMap<String, uuid::Uuid>>,
 }
 
 impl Catalog {
@@ -43,6 +48,7 @@ impl Catalog {
             set,
             plans: Mutex::new(None),
             revision: Mutex::new((0, None)),
+            loaded: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -80,17 +86,22 @@ impl Catalog {
         let revision = self.store.connectors_revision().await?;
         let heads = self.store.current_connectors().await?;
         let mut loaded = Vec::new();
+        let mut ids = std::collections::HashMap::new();
         for head in heads {
-            let current = self.set.get_connector(&head.name);
-            if let Some(c) = current.filter(|c| c.version == head.version) {
+            let same = self.loaded.lock().expect("lock").get(&head.name) == Some(&head.id);
+            if let Some(c) = self.set.get_connector(&head.name).filter(|_| same) {
                 loaded.push((*c).clone());
+                ids.insert(head.name.clone(), head.id);
                 continue;
             }
             let Some(text) = self.store.connector_document(head.id).await? else {
                 continue;
             };
-            match self.read(&text, &head) {
-                Ok(c) => loaded.push(c),
+            match self.read(text, &head).await {
+                Ok(c) => {
+                    ids.insert(head.name.clone(), head.id);
+                    loaded.push(c)
+                }
                 Err(problems) => tracing::error!(
                     connector = %head.name,
                     version = head.version,
@@ -101,6 +112,7 @@ impl Catalog {
         }
         let n = loaded.len();
         self.set.replace_all(loaded);
+        *self.loaded.lock().expect("lock") = ids;
         *self.revision.lock().expect("lock") = revision;
         self.changed();
         Ok(n)
@@ -116,16 +128,31 @@ impl Catalog {
         Ok(true)
     }
 
-    fn read(&self, text: &str, head: &store::ConnectorHead) -> Result<Connector, Vec<Problem>> {
-        connectors::import(
-            text,
-            &Options {
-                name: Some(head.name.clone()),
-                base_url: head.base_url.clone(),
-                version: head.version,
-            },
-            &self.registry,
-        )
+    async fn read(
+        &self,
+        text: String,
+        head: &store::ConnectorHead,
+    ) -> Result<Connector, Vec<Problem>> {
+        let options = Options {
+            name: Some(head.name.clone()),
+            base_url: head.base_url.clone(),
+            version: head.version,
+        };
+        self.import_blocking(text, options).await.map(|(c, _)| c)
+    }
+
+    /// An import off the async threads (a large document takes a while to read).
+    async fn import_blocking(
+        &self,
+        text: String,
+        options: Options,
+    ) -> Result<(Connector, String), Vec<Problem>> {
+        let registry = self.registry.clone();
+        tokio::task::spawn_blocking(move || {
+            connectors::import(&text, &options, &registry).map(|c| (c, text))
+        })
+        .await
+        .unwrap_or_else(|e| Err(vec![Problem::new("", format!("the import stopped: {e}"))]))
     }
 
     /// Imports a document as the next version of `name` (the document's title, made a slug,
@@ -141,8 +168,10 @@ impl Catalog {
             base_url: base_url.clone(),
             version: 1,
         };
-        let mut connector =
-            connectors::import(&text, &options, &self.registry).map_err(ImportError::Problems)?;
+        let (mut connector, text) = self
+            .import_blocking(text, options)
+            .await
+            .map_err(ImportError::Problems)?;
         let head = self
             .store
             .save_connector(store::NewConnector {
@@ -157,9 +186,10 @@ impl Catalog {
             .map_err(ImportError::Store)?;
         connector.version = head.version;
         self.set.insert(connector.clone());
-        if let Ok(revision) = self.store.connectors_revision().await {
-            *self.revision.lock().expect("lock") = revision;
-        }
+        self.loaded
+            .lock()
+            .expect("lock")
+            .insert(head.name.clone(), head.id);
         self.changed();
         Ok(Imported { head, connector })
     }
@@ -168,9 +198,7 @@ impl Catalog {
     pub async fn delete(&self, name: &str) -> Result<u64, store::Error> {
         let n = self.store.delete_connector(name).await?;
         self.set.remove(name);
-        if let Ok(revision) = self.store.connectors_revision().await {
-            *self.revision.lock().expect("lock") = revision;
-        }
+        self.loaded.lock().expect("lock").remove(name);
         self.changed();
         Ok(n)
     }

@@ -53,20 +53,27 @@ fn kind_of(v: &Value) -> &'static str {
 
 /// How deep a body is checked against its schema.
 const MAX_CHECK_DEPTH: usize = 16;
+/// How many (value, schema) checks one step's config may take.
+const MAX_CHECKS: usize = 20_000;
 
 /// Checks a value (templates pass) against a schema: its type, enum, required properties and,
 /// when the schema closes the object, unknown properties. `defs` resolves `#/$defs/…`.
+#[allow(clippy::too_many_arguments)]
 fn check_value(
     value: &Value,
     schema: &Value,
     defs: &Value,
     field: &str,
     depth: usize,
+    budget: &mut usize,
     out: &mut Vec<ConfigProblem>,
 ) {
-    if depth > MAX_CHECK_DEPTH || is_template(value) {
+    // Bounded in depth and in total work: schemas whose `allOf`s refer to each other would
+    // otherwise multiply the checks.
+    if depth > MAX_CHECK_DEPTH || *budget == 0 || is_template(value) {
         return;
     }
+    *budget -= 1;
     let schema = match schema.get("$ref").and_then(Value::as_str) {
         Some(r) => match r
             .strip_prefix("#/$defs/")
@@ -79,7 +86,7 @@ fn check_value(
     };
     if let Some(Value::Array(all)) = schema.get("allOf") {
         for s in all {
-            check_value(value, s, defs, field, depth + 1, out);
+            check_value(value, s, defs, field, depth + 1, budget, out);
         }
     }
     let types: Vec<&str> = match schema.get("type") {
@@ -114,9 +121,7 @@ fn check_value(
     }
     if let Some(Value::Array(options)) = schema.get("enum")
         && !value.is_null()
-        && !options
-            .iter()
-            .any(|o| o == value || o.as_str() == Some(&text(value)))
+        && !options.iter().any(|o| o == value || text(o) == text(value))
     {
         let shown: Vec<String> = options.iter().take(12).map(text).collect();
         out.push(at(&format!(
@@ -142,7 +147,7 @@ fn check_value(
             }
             for (k, v) in m {
                 match props.and_then(|p| p.get(k)) {
-                    Some(s) => check_value(v, s, defs, &join(field, k), depth + 1, out),
+                    Some(s) => check_value(v, s, defs, &join(field, k), depth + 1, budget, out),
                     None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
                         let known: Vec<&str> = props
                             .map(|p| p.keys().map(String::as_str).collect())
@@ -159,7 +164,7 @@ fn check_value(
         Value::Array(items) => {
             if let Some(s) = schema.get("items") {
                 for (i, v) in items.iter().enumerate() {
-                    check_value(v, s, defs, &format!("{field}[{i}]"), depth + 1, out);
+                    check_value(v, s, defs, &format!("{field}[{i}]"), depth + 1, budget, out);
                 }
             }
         }
@@ -242,6 +247,7 @@ impl Action for OperationAction {
         };
         let mut out = Vec::new();
         let defs = &op.defs;
+        let mut budget = MAX_CHECKS;
         for p in &op.params {
             match config.get(&p.field) {
                 None | Some(Value::Null) if p.required => out.push(ConfigProblem::new(
@@ -257,26 +263,34 @@ impl Action for OperationAction {
                         self.kind
                     ),
                 )),
-                Some(v) => check_value(v, &p.schema, defs, &p.field, 0, &mut out),
-                None => {}
+                // Left out (a template that rendered to null, too): not sent.
+                None | Some(Value::Null) => {}
+                Some(Value::String(s)) if s.is_empty() && p.location == In::Path => {
+                    out.push(ConfigProblem::new(
+                        &p.field,
+                        format!("`{}` is empty: a path parameter names a resource, and an empty one would call another endpoint", p.field),
+                    ))
+                }
+                Some(v) => check_value(v, &p.schema, defs, &p.field, 0, &mut budget, &mut out),
             }
         }
         match (&op.body, config.get("body")) {
-            (Some(b), None) if b.required => out.push(ConfigProblem::new(
+            (Some(b), None | Some(Value::Null)) if b.required => out.push(ConfigProblem::new(
                 "body",
                 format!(
                     "missing field `body` (`{}` takes a request body)",
                     self.kind
                 ),
             )),
+            (Some(_), Some(Value::Null)) => {}
             (Some(b), Some(v)) => {
                 if b.media == Media::Multipart {
                     out.push(ConfigProblem::new("body", "this operation takes a multipart/form-data body, which Weft does not send yet; use an `http` step"));
                 } else {
-                    check_value(v, &b.schema, defs, "body", 0, &mut out);
+                    check_value(v, &b.schema, defs, "body", 0, &mut budget, &mut out);
                 }
             }
-            (None, Some(_)) => out.push(ConfigProblem::new(
+            (None, Some(v)) if !v.is_null() => out.push(ConfigProblem::new(
                 "body",
                 format!("`{}` takes no request body", self.kind),
             )),
@@ -338,16 +352,23 @@ impl Action for OperationAction {
             let Some(v) = input.get(&p.field).filter(|v| !v.is_null()) else {
                 continue;
             };
+            // A list: the name repeated, or its items joined as the parameter's style says.
+            let joined = |v: &Value| match (v, &p.join) {
+                (Value::Array(items), Some(sep)) => {
+                    Value::String(items.iter().map(text).collect::<Vec<_>>().join(sep))
+                }
+                (v, _) => texts(v),
+            };
             match p.location {
                 In::Path => {
-                    let encoded = utf8_percent_encode(&text(v), SEGMENT).to_string();
+                    let encoded = utf8_percent_encode(&text(&joined(v)), SEGMENT).to_string();
                     path = path.replace(&format!("{{{}}}", p.name), &encoded);
                 }
                 In::Query => {
-                    query.insert(p.name.clone(), texts(v));
+                    query.insert(p.name.clone(), joined(v));
                 }
                 In::Header => {
-                    headers.insert(p.name.clone(), Value::String(text(v)));
+                    headers.insert(p.name.clone(), Value::String(text(&joined(v))));
                 }
             }
         }
@@ -360,6 +381,12 @@ impl Action for OperationAction {
         if let (Some(b), Some(body)) = (&op.body, input.get("body").filter(|b| !b.is_null())) {
             match b.media {
                 Media::Json => {
+                    // `application/json`, or the JSON type the operation names (`…+json`).
+                    if b.content_type != "application/json" {
+                        headers
+                            .entry("content-type")
+                            .or_insert_with(|| Value::String(b.content_type.clone()));
+                    }
                     http.insert("json".into(), body.clone());
                 }
                 Media::Form => {
@@ -515,6 +542,9 @@ impl ActionSource for Connectors {
     }
 
     fn why_unknown(&self, kind: &str) -> String {
+        // Names are short: a long one is cut for the message and the "nearest" search.
+        let kind: String = kind.chars().take(200).collect();
+        let kind = kind.as_str();
         let (name, op) = kind.split_once('.').unwrap_or((kind, ""));
         let set = self.set.read().expect("connectors lock");
         let Some(loaded) = set.get(name) else {
@@ -534,6 +564,9 @@ impl ActionSource for Connectors {
         let mut near: Vec<(usize, &str)> = loaded
             .actions
             .keys()
+            .filter(|k| {
+                k.len().abs_diff(lower.len()) <= 3 || k.to_ascii_lowercase().contains(&lower)
+            })
             .map(|k| (distance(&k.to_ascii_lowercase(), &lower), k.as_str()))
             .filter(|(d, k)| {
                 *d <= 3 || (!lower.is_empty() && k.to_ascii_lowercase().contains(&lower))

@@ -73,7 +73,7 @@ pub fn parse(text: &str) -> Result<Value, Vec<Problem>> {
             pointer: String::new(),
             line: Some(at.line),
             column: Some(at.column),
-            message,
+            message: message.replace("in a workflow", "in a document Weft imports"),
         }]);
     }
     let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {

@@ -2,7 +2,7 @@
 //! operation, with JSON Schemas made from the document's (local `$ref`s kept as references
 //! into `$defs`, so recursive schemas stay finite).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -88,6 +88,11 @@ pub struct Param {
     pub required: bool,
     /// Its JSON Schema (refs into the config schema's `$defs`).
     pub schema: Value,
+    /// How a list goes: `None`, the name repeated (`a=1&a=2`); else its items joined by this
+    /// (`a=1,2`): Swagger's `collectionFormat`, OpenAPI's `explode: false` and delimited
+    /// styles; headers and path segments always join with `,`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -165,7 +170,16 @@ struct Doc<'a> {
     schemas_at: &'static str,
     /// Each schema of the document, converted, with the names it refers to.
     defs: BTreeMap<String, (Value, BTreeSet<String>)>,
+    /// The references being followed inline now (a reference to one of them is a loop).
+    inlining: std::cell::RefCell<Vec<String>>,
+    /// What converting may still produce (nodes, and text by 64 bytes): a document whose
+    /// references multiply it is refused instead of filling the memory.
+    budget: std::cell::Cell<usize>,
 }
+
+/// How much converting one document's schemas may produce (see `Doc::budget`): far above
+/// what the real documents of `tests/openapi/` need.
+const SCHEMA_BUDGET: usize = 4_000_000;
 
 fn build(
     root: &Value,
@@ -228,6 +242,8 @@ fn build(
         flavour,
         schemas_at,
         defs: BTreeMap::new(),
+        inlining: std::cell::RefCell::new(Vec::new()),
+        budget: std::cell::Cell::new(SCHEMA_BUDGET),
     };
     let schemas_ptr = match flavour {
         Flavour::V3 => "/components/schemas",
@@ -266,7 +282,7 @@ fn build(
     let default_security = root.get("security");
 
     let mut operations: Vec<Operation> = Vec::new();
-    let mut taken: HashMap<String, usize> = HashMap::new();
+    let mut taken: HashSet<String> = HashSet::new();
     match root.get("paths") {
         Some(Value::Object(paths)) => {
             for (path, item) in paths {
@@ -337,11 +353,15 @@ fn build(
                     let Some(op) = operation.as_mut() else {
                         continue;
                     };
-                    let n = taken.entry(op.id.clone()).or_insert(0);
-                    *n += 1;
-                    if *n > 1 {
-                        op.id = format!("{}_{}", op.id, n);
+                    // Unique: a second `list` is `list_2` (and a later `list_2` is `list_2_2`).
+                    let mut id = op.id.clone();
+                    let mut n = 2;
+                    while taken.contains(&id) {
+                        id = format!("{}_{n}", op.id);
+                        n += 1;
                     }
+                    taken.insert(id.clone());
+                    op.id = id;
                     operations.extend(operation);
                 }
             }
@@ -516,6 +536,22 @@ impl Doc<'_> {
         problems: &mut Vec<Problem>,
         depth: usize,
     ) -> Value {
+        let cost = match v {
+            Value::String(text) => 1 + text.len() / 64,
+            _ => 1,
+        };
+        let left = self.budget.get();
+        if left < cost {
+            if left > 0 {
+                problems.push(Problem::new(
+                    ptr,
+                    "the document's schemas expand beyond what Weft imports (references that multiply them?)",
+                ));
+            }
+            self.budget.set(0);
+            return json!({});
+        }
+        self.budget.set(left - cost);
         let Value::Object(m) = v else {
             return v.clone();
         };
@@ -558,7 +594,19 @@ impl Doc<'_> {
                     ));
                     json!({})
                 }
-                Some(target) => self.schema(target, ptr, refs, problems, depth + 1),
+                Some(_) if self.inlining.borrow().contains(r) => {
+                    problems.push(Problem::new(
+                        push(ptr, "$ref"),
+                        format!("`{r}` refers to itself: a schema that contains itself must live in the document's schemas (`{}`)", self.schemas_at),
+                    ));
+                    json!({})
+                }
+                Some(target) => {
+                    self.inlining.borrow_mut().push(r.clone());
+                    let out = self.schema(target, ptr, refs, problems, depth + 1);
+                    self.inlining.borrow_mut().pop();
+                    out
+                }
                 None => {
                     problems.push(Problem::new(
                         push(ptr, "$ref"),
@@ -635,7 +683,12 @@ impl Doc<'_> {
                     ts.push(json!("null"));
                     out.insert("type".into(), Value::Array(ts));
                 }
-                _ => {}
+                Some(_) => {}
+                // No type of its own (`allOf: [$ref]`, a `$ref` beside `nullable`): null or it.
+                None => {
+                    let inner = Value::Object(std::mem::take(&mut out));
+                    out.insert("anyOf".into(), json!([inner, {"type": "null"}]));
+                }
             }
         }
         for (flag, bound) in [
@@ -839,12 +892,37 @@ impl Doc<'_> {
                 ));
                 continue;
             }
+            let join = match (location, self.flavour) {
+                (In::Header | In::Path, _) => Some(",".to_string()),
+                (In::Query, Flavour::V2) => match p.get("collectionFormat").and_then(Value::as_str)
+                {
+                    Some("multi") => None,
+                    Some("ssv") => Some(" ".into()),
+                    Some("tsv") => Some("\t".into()),
+                    Some("pipes") => Some("|".into()),
+                    _ => Some(",".into()),
+                },
+                (In::Query, Flavour::V3) => {
+                    let style = p.get("style").and_then(Value::as_str).unwrap_or("form");
+                    let explode = p
+                        .get("explode")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(style == "form");
+                    match (style, explode) {
+                        ("spaceDelimited", _) => Some(" ".into()),
+                        ("pipeDelimited", _) => Some("|".into()),
+                        (_, true) => None,
+                        (_, false) => Some(",".into()),
+                    }
+                }
+            };
             params.push(Param {
                 field: name.to_string(),
                 name: name.to_string(),
                 location,
                 required,
                 schema,
+                join,
             });
         }
         // Placeholders of the path without a declared parameter: strings, required.
@@ -864,6 +942,7 @@ impl Doc<'_> {
                     location: In::Path,
                     required: true,
                     schema: json!({"type": "string"}),
+                    join: Some(",".into()),
                 });
             }
             rest = &rest[start + len..];
@@ -875,7 +954,7 @@ impl Doc<'_> {
                 p.field = format!("param_{}", p.name);
             }
             if seen.contains(&p.field) {
-                p.field = format!(
+                let base = format!(
                     "{}_{}",
                     match p.location {
                         In::Path => "path",
@@ -884,6 +963,13 @@ impl Doc<'_> {
                     },
                     p.name
                 );
+                let mut field = base.clone();
+                let mut n = 2;
+                while seen.contains(&field) || STEP_FIELDS.contains(&field.as_str()) {
+                    field = format!("{base}_{n}");
+                    n += 1;
+                }
+                p.field = field;
             }
             seen.insert(p.field.clone());
         }

@@ -166,26 +166,24 @@ pub fn with_connectors(
             base_url,
             version: 1,
         };
-        // The name decides the base URL override: read it from the document first if needed.
-        let probe = connectors::import(&text, &options(name.clone(), None), &registry);
-        let connector = match probe {
-            Ok(c) => match base_urls.get(&c.name) {
-                Some(url) => connectors::import(
-                    &text,
-                    &options(Some(c.name.clone()), Some(url.clone())),
-                    &registry,
-                ),
-                None => Ok(c),
-            },
-            Err(p) => Err(p),
-        }
-        .map_err(|problems| {
-            let lines: Vec<String> = problems.iter().map(|p| format!("  {path}: {p}")).collect();
-            format!(
-                "--connector {path}: the document cannot be used:\n{}",
-                lines.join("\n")
-            )
-        })?;
+        // The name decides the base URL override: the one given, else the title's slug.
+        let name = name.or_else(|| {
+            connectors::document::parse(&text).ok().and_then(|d| {
+                d.pointer("/info/title")
+                    .and_then(|t| t.as_str())
+                    .map(connectors::slug)
+            })
+        });
+        let base_url = name.as_ref().and_then(|n| base_urls.get(n)).cloned();
+        let connector =
+            connectors::import(&text, &options(name, base_url), &registry).map_err(|problems| {
+                let lines: Vec<String> =
+                    problems.iter().map(|p| format!("  {path}: {p}")).collect();
+                format!(
+                    "--connector {path}: the document cannot be used:\n{}",
+                    lines.join("\n")
+                )
+            })?;
         if set.get_connector(&connector.name).is_some() {
             return Err(format!(
                 "--connector {path}: a connector named `{}` is given twice; name one `NAME=FILE`",

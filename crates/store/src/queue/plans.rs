@@ -34,6 +34,8 @@ pub struct Plans {
     /// Asked to bring the registry's changing actions up to date when a version does not
     /// compile (a connector another process imported a moment ago).
     refresher: Mutex<Option<Arc<dyn Refresh>>>,
+    /// Counts [`Plans::clear`]s: a plan compiled before one is not cached after it.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 /// Brings a registry's changing actions (its [`engine::action::ActionSource`]) up to date.
@@ -58,6 +60,7 @@ impl Plans {
             capacity: capacity.max(1),
             cache: Mutex::new(Cache::default()),
             refresher: Mutex::new(None),
+            generation: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -82,7 +85,10 @@ impl Plans {
     /// Forgets every compiled plan (the actions they were compiled with changed: a connector
     /// was imported or deleted); the next use compiles again.
     pub fn clear(&self) {
-        self.cache.lock().expect("lock").plans.clear();
+        let mut cache = self.cache.lock().expect("lock");
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        cache.plans.clear();
     }
 
     /// The registry plans are compiled with.
@@ -96,6 +102,7 @@ impl Plans {
         if let Some(plan) = self.cached(workflow_id, version) {
             return Ok(plan);
         }
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
         let workflow = self
             .store
             .version(workflow_id, version)
@@ -122,7 +129,7 @@ impl Plans {
             }
         };
         let plan = Arc::new(compiled);
-        self.insert(workflow_id, version, plan.clone());
+        self.insert(workflow_id, version, plan.clone(), generation);
         Ok(plan)
     }
 
@@ -165,8 +172,12 @@ impl Plans {
             })
     }
 
-    fn insert(&self, workflow_id: Uuid, version: i32, plan: Arc<Plan>) {
+    /// Caches a plan compiled at `generation`, unless a [`Plans::clear`] came since.
+    fn insert(&self, workflow_id: Uuid, version: i32, plan: Arc<Plan>, generation: u64) {
         let mut cache = self.cache.lock().expect("lock");
+        if self.generation.load(std::sync::atomic::Ordering::SeqCst) != generation {
+            return;
+        }
         cache.clock += 1;
         let now = cache.clock;
         if cache.plans.len() >= self.capacity

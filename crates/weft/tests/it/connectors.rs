@@ -337,3 +337,93 @@ async fn the_connector_example_runs_with_its_connector() {
     let body = sent[0].body.as_str().unwrap();
     assert!(body.contains(&format!("number+is+{contact}")), "{body}");
 }
+
+#[tokio::test]
+async fn query_and_path_parameters_go_encoded_as_the_operation_says() {
+    let mock = MockApi::start().await;
+    let (_files, file) = workflow_file(
+        r#"
+name: Look up a number
+trigger: { type: manual }
+steps:
+  - id: lookup
+    action: lookups.FetchPhoneNumber
+    with:
+      PhoneNumber: "{{trigger.body.number}}"
+      Fields: "caller_name,sim_swap"
+      FirstName: "Ada & Bo"
+"#,
+    );
+    let out = run(&file, &mock)
+        .arg("--connector")
+        .arg(format!(
+            "lookups={}",
+            shared("twilio/twilio_lookups_v2.yaml")
+        ))
+        .arg("--connector-base-url")
+        .arg(format!("lookups={}/echo", mock.base_url()))
+        .input(&json!({"number": "+1 555/123?x#y"}))
+        .output()
+        .await;
+    out.success();
+    let sent = mock.requests_to("GET", "/echo/");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].path,
+        "/echo/v2/PhoneNumbers/%2B1%20555%2F123%3Fx%23y"
+    );
+    assert_eq!(
+        sent[0].query,
+        "Fields=caller_name%2Csim_swap&FirstName=Ada+%26+Bo"
+    );
+    assert!(
+        sent[0].idempotency_key().is_none(),
+        "a GET carries no Idempotency-Key"
+    );
+}
+
+#[tokio::test]
+async fn a_connector_step_paginates_like_an_http_step() {
+    let mock = MockApi::start().await;
+    let files = TempFiles::new();
+    let doc = files.write(
+        "things.yaml",
+        &format!(
+            "openapi: 3.0.3\ninfo: {{title: Things, version: '1'}}\nservers: [{{url: '{}'}}]\npaths:\n  /pages/cursor:\n    get:\n      operationId: listThings\n      parameters:\n        - {{name: cursor, in: query, schema: {{type: string}}}}\n      responses:\n        '200': {{description: ok}}\n",
+            mock.base_url()
+        ),
+    );
+    let wf = files.write(
+        "wf.yaml",
+        "name: All things\ntrigger: {type: manual}\nsteps:\n  - id: list\n    action: things.listThings\n    with:\n      paginate: {cursor: {from: body.meta.next_cursor, param: cursor}, items: body.data, max_pages: 10}\n",
+    );
+    let out = run(&wf, &mock)
+        .arg("--connector")
+        .arg(&doc)
+        .arg("--record")
+        .output()
+        .await;
+    out.success();
+    let record = out.json();
+    let output = &record["steps"][0]["output"];
+    assert_eq!(ids(output), (1..=7).collect::<Vec<_>>(), "{output}");
+    assert_eq!(output["pages"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_next_page_on_another_origin_is_refused_before_anything_is_sent_there() {
+    let mock = MockApi::start().await;
+    let other = MockApi::start().await;
+    let (_files, file) = workflow_file(&format!(
+        "name: Pages\ntrigger: {{type: manual}}\nsteps:\n  - id: list\n    action: http\n    with:\n      url: \"{{{{env.API_URL}}}}/pages/elsewhere?to={}\"\n      paginate: {{next_url: body.next, items: body.data}}\n",
+        other.addr().port()
+    ));
+    let out = run(&file, &mock).output().await;
+    out.exit_code(1);
+    assert!(out.stderr.contains("another origin"), "{out}");
+    assert_eq!(
+        other.requests().len(),
+        0,
+        "nothing reached the other origin"
+    );
+}
