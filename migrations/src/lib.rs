@@ -20,6 +20,7 @@ mod m20261203_000080_credentials;
 mod m20261203_000090_step_error_details;
 mod m20261204_000100_processes;
 mod m20261205_000110_connectors;
+mod m20261205_000120_version_messages;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000090_step_error_details::Migration),
             Box::new(m20261204_000100_processes::Migration),
             Box::new(m20261205_000110_connectors::Migration),
+            Box::new(m20261205_000120_version_messages::Migration),
         ]
     }
 

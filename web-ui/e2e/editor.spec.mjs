@@ -339,6 +339,15 @@ describe('the editor', () => {
     await shot('version-diff');
     await page.keyboard.press('Escape');
     await byId('version-diff').waitFor({ state: 'detached' });
+    // A version says what it changed: described here, kept by the server.
+    await byId('version-describe-2').click();
+    await byId('version-message-input-2').fill('Moved the read step');
+    await byId('version-message-input-2').press('Enter');
+    await byId('version-message-2').waitFor();
+    assert.equal(await byId('version-message-2').innerText(), 'Moved the read step');
+    const id = page.url().match(/#\/workflows\/([^/]+)/)[1];
+    const listed = await (await api(`/api/v1/workflows/${id}/versions`)).json();
+    assert.equal(listed.items.find((v) => v.version === 2).message, 'Moved the read step');
   });
 
   test('shows a bad reference and a cycle on the node', async () => {

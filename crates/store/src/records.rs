@@ -142,6 +142,8 @@ pub struct VersionSummary {
     pub created_at: DateTime<Utc>,
     /// Whether this is the workflow's current version.
     pub current: bool,
+    /// What the save changed, in its author's words.
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -149,6 +151,7 @@ pub struct VersionRecord {
     pub workflow_id: Uuid,
     pub version: i32,
     pub created_at: DateTime<Utc>,
+    pub message: Option<String>,
     pub doc: WorkflowDoc,
 }
 

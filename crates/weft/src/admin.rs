@@ -42,7 +42,18 @@ pub async fn import(
     target: &Target,
     files: &[PathBuf],
     activate: bool,
+    message: Option<&str>,
 ) -> Result<(), String> {
+    let message = message.map(str::trim).filter(|m| !m.is_empty());
+    if message.is_some_and(|m| m.chars().count() > 500) {
+        return Err("--message may be at most 500 characters".into());
+    }
+    let query = message.map_or(String::new(), |m| {
+        format!(
+            "?message={}",
+            percent_encoding::utf8_percent_encode(m, percent_encoding::NON_ALPHANUMERIC)
+        )
+    });
     // Checked with the connectors of where the workflows go: the database's here; a server
     // checks them itself.
     let registry = match &target.server {
@@ -93,7 +104,7 @@ pub async fn import(
                         client
                             .send(
                                 "PUT",
-                                &format!("/api/v1/workflows/{id}"),
+                                &format!("/api/v1/workflows/{id}{query}"),
                                 content_type,
                                 doc.source,
                             )
@@ -101,7 +112,12 @@ pub async fn import(
                     }
                     None => {
                         client
-                            .send("POST", "/api/v1/workflows", content_type, doc.source)
+                            .send(
+                                "POST",
+                                &format!("/api/v1/workflows{query}"),
+                                content_type,
+                                doc.source,
+                            )
                             .await?
                     }
                 };
@@ -136,6 +152,12 @@ pub async fn import(
                     None => store.create_workflow(doc).await,
                 }
                 .map_err(|e| format!("{name}: {e}"))?;
+                if let Some(m) = message {
+                    store
+                        .label_version(w.id, w.version, Some(m.to_string()))
+                        .await
+                        .map_err(|e| format!("{name}: {e}"))?;
+                }
                 if activate {
                     store
                         .set_active(w.id, true)

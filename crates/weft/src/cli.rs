@@ -88,6 +88,9 @@ pub enum Command {
         /// Activate them (start serving their webhooks).
         #[arg(long)]
         activate: bool,
+        /// What this import changes, kept with each new version (at most 500 characters).
+        #[arg(long, short)]
+        message: Option<String>,
         #[command(flatten)]
         target: Target,
         #[command(flatten)]
@@ -282,11 +285,12 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
         Command::Import {
             files,
             activate,
+            message,
             target,
             flags,
         } => {
             server_command(&flags, |c| async move {
-                admin::import(&c, &target, &files, activate).await
+                admin::import(&c, &target, &files, activate, message.as_deref()).await
             })
             .await
         }

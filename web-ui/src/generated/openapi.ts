@@ -708,10 +708,18 @@ export type VersionList = {
 /** One saved version with its document. */
 export type VersionOut = {
   created_at: string;
+  /** What the save changed, in its author's words. */
+  message: string | null;
   source_format: SourceFormat;
   version: number;
   /** The workflow document, as in the YAML format. */
   workflow: Record<string, unknown>;
+};
+
+/** `PATCH /workflows/{id}/versions/{version}`. */
+export type VersionPatchIn = {
+  /** The version's message; `null` or empty clears it. */
+  message: string | null;
 };
 
 /** A saved version in a list. */
@@ -719,6 +727,11 @@ export type VersionSummaryOut = {
   created_at: string;
   /** Whether this is the workflow's current version. */
   current: boolean;
+  /**
+   * What the save changed, in its author's words (`?message=` on a save, or `PATCH` on the
+   * version later).
+   */
+  message: string | null;
   source_format: SourceFormat;
   version: number;
 };
@@ -814,6 +827,18 @@ export type PreviewScheduleQuery = {
   timezone?: string;
   /** How many run times (default 5, at most 100). */
   count?: number;
+};
+
+/** The query string of `create_workflow`. */
+export type CreateWorkflowQuery = {
+  /** What this save changes, shown beside the version (at most 500 characters). */
+  message?: string;
+};
+
+/** The query string of `update_workflow`. */
+export type UpdateWorkflowQuery = {
+  /** What this save changes, shown beside the version (at most 500 characters). */
+  message?: string;
 };
 
 /** The query string of `run_workflow`. */

@@ -160,6 +160,46 @@ pub struct VersionSummaryOut {
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Whether this is the workflow's current version.
     pub current: bool,
+    /// What the save changed, in its author's words (`?message=` on a save, or `PATCH` on the
+    /// version later).
+    #[schema(required)]
+    pub message: Option<String>,
+}
+
+/// The longest version message.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+/// `?message=` of a save: what it changed.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SaveQuery {
+    /// What this save changes, shown beside the version (at most 500 characters).
+    message: Option<String>,
+}
+
+/// `PATCH /workflows/{id}/versions/{version}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionPatchIn {
+    /// The version's message; `null` or empty clears it.
+    #[schema(required)]
+    pub message: Option<String>,
+}
+
+/// A message as stored: trimmed, empty as none, bounded.
+fn message_of(message: Option<String>) -> ApiResult<Option<String>> {
+    let message = message
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty());
+    if let Some(m) = &message
+        && m.chars().count() > MAX_MESSAGE_CHARS
+    {
+        return Err(ApiError::bad_request(format!(
+            "a version message may be at most {MAX_MESSAGE_CHARS} characters (this one has {})",
+            m.chars().count()
+        )));
+    }
+    Ok(message)
 }
 
 super::list_of!(
@@ -173,6 +213,9 @@ super::list_of!(
 pub struct VersionOut {
     pub version: i32,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// What the save changed, in its author's words.
+    #[schema(required)]
+    pub message: Option<String>,
     pub source_format: store::SourceFormat,
     /// The workflow document, as in the YAML format.
     #[schema(value_type = Object)]
@@ -298,7 +341,7 @@ async fn list_workflows(_: Caller, State(state): State<AppState>) -> ApiResult<J
 }
 
 /// Create a workflow from a JSON or YAML document (version 1, inactive).
-#[utoipa::path(post, path = "/workflows", tag = "workflows",
+#[utoipa::path(post, path = "/workflows", tag = "workflows", params(SaveQuery),
     request_body(content((Object = "application/json"), (String = "application/yaml")), description = "The workflow document"),
     responses(
         (status = 201, body = WorkflowOut),
@@ -308,10 +351,15 @@ async fn list_workflows(_: Caller, State(state): State<AppState>) -> ApiResult<J
 async fn create_workflow(
     _: Caller,
     State(state): State<AppState>,
+    QueryParams(q): QueryParams<SaveQuery>,
     body: WorkflowBody,
 ) -> ApiResult<Response> {
+    let message = message_of(q.message)?;
     let doc = document(&state, body).await?;
     let w = state.store.create_workflow(doc).await?;
+    if message.is_some() {
+        state.store.label_version(w.id, w.version, message).await?;
+    }
     let out = workflow_out(&state, w);
     let location = format!("/api/v1/workflows/{}", out.id);
     let mut res = (StatusCode::CREATED, Json(out)).into_response();
@@ -377,18 +425,56 @@ async fn get_workflow(
 
 /// Save a new version of a workflow.
 #[utoipa::path(put, path = "/workflows/{id}", tag = "workflows",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), SaveQuery),
     request_body(content((Object = "application/json"), (String = "application/yaml")), description = "The workflow document"),
     responses((status = 200, body = WorkflowOut), (status = 404), (status = 409), (status = 422)))]
 async fn update_workflow(
     _: Caller,
     State(state): State<AppState>,
     PathParams(id): PathParams<Uuid>,
+    QueryParams(q): QueryParams<SaveQuery>,
     body: WorkflowBody,
 ) -> ApiResult<Json<WorkflowOut>> {
+    let message = message_of(q.message)?;
     let doc = document(&state, body).await?;
     let w = state.store.update_workflow(id, doc).await?;
+    if message.is_some() {
+        state.store.label_version(w.id, w.version, message).await?;
+    }
     Ok(Json(workflow_out(&state, w)))
+}
+
+/// Set (or clear) the message of a saved version.
+#[utoipa::path(patch, path = "/workflows/{id}/versions/{version}", tag = "workflows",
+    params(("id" = Uuid, Path), ("version" = i32, Path)),
+    request_body = VersionPatchIn,
+    responses((status = 200, body = VersionSummaryOut), (status = 404)))]
+async fn label_version(
+    _: Caller,
+    State(state): State<AppState>,
+    PathParams((id, version)): PathParams<(Uuid, i32)>,
+    OptionalJson(body): OptionalJson<VersionPatchIn>,
+) -> ApiResult<Json<VersionSummaryOut>> {
+    let message = message_of(body.and_then(|b| b.message))?;
+    if !state.store.label_version(id, version, message).await? {
+        return Err(ApiError::not_found(format!(
+            "workflow {id} has no version {version}"
+        )));
+    }
+    let v = state
+        .store
+        .versions(id)
+        .await?
+        .into_iter()
+        .find(|v| v.version == version)
+        .ok_or_else(|| ApiError::not_found(format!("workflow {id} has no version {version}")))?;
+    Ok(Json(VersionSummaryOut {
+        version: v.version,
+        source_format: v.format,
+        created_at: v.created_at,
+        current: v.current,
+        message: v.message,
+    }))
 }
 
 /// Delete a workflow with its versions and executions.
@@ -450,6 +536,7 @@ async fn list_versions(
                 source_format: v.format,
                 created_at: v.created_at,
                 current: v.current,
+                message: v.message,
             })
             .collect(),
     )))
@@ -481,6 +568,7 @@ async fn get_version(
         Some(_) => Ok(Json(VersionOut {
             version: v.version,
             created_at: v.created_at,
+            message: v.message,
             source_format: v.doc.format,
             workflow: v.doc.workflow,
         })
@@ -499,7 +587,18 @@ async fn restore_version(
     PathParams((id, version)): PathParams<(Uuid, i32)>,
 ) -> ApiResult<Json<WorkflowOut>> {
     let v = find_version(&state, id, version).await?;
+    let message = match &v.message {
+        Some(m) => format!(
+            "Restored version {version}: {}",
+            m.chars().take(MAX_MESSAGE_CHARS - 40).collect::<String>()
+        ),
+        None => format!("Restored version {version}"),
+    };
     let w = state.store.update_workflow(id, v.doc).await?;
+    state
+        .store
+        .label_version(w.id, w.version, message_of(Some(message))?)
+        .await?;
     Ok(Json(workflow_out(&state, w)))
 }
 
@@ -719,7 +818,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(activate_workflow))
         .routes(routes!(deactivate_workflow))
         .routes(routes!(list_versions))
-        .routes(routes!(get_version))
+        .routes(routes!(get_version, label_version))
         .routes(routes!(restore_version))
         .routes(routes!(run_workflow))
         .routes(routes!(listen_test_event))

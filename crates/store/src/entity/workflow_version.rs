@@ -7,6 +7,7 @@
 //! | `source_format` | `yaml` or `json` |
 //! | `definition` | the parsed `engine::Workflow` as JSON |
 //! | `created_at` | UTC |
+//! | `message` | what the save changed, in its author's words (optional) |
 
 use sea_orm::entity::prelude::*;
 
@@ -25,6 +26,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub definition: JsonText,
     pub created_at: DateTimeUtc,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub message: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

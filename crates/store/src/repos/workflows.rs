@@ -344,19 +344,21 @@ impl Store {
                 workflow_version::Column::Version,
                 workflow_version::Column::SourceFormat,
                 workflow_version::Column::CreatedAt,
+                workflow_version::Column::Message,
             ])
             .filter(workflow_version::Column::WorkflowId.eq(id))
             .order_by_desc(workflow_version::Column::Version)
-            .into_tuple::<(i32, String, chrono::DateTime<chrono::Utc>)>()
+            .into_tuple::<(i32, String, chrono::DateTime<chrono::Utc>, Option<String>)>()
             .all(self.db())
             .await?;
         rows.into_iter()
-            .map(|(version, format, created_at)| {
+            .map(|(version, format, created_at, message)| {
                 Ok(VersionSummary {
                     version,
                     format: crate::records::SourceFormat::parse(&format)?,
                     created_at,
                     current: version == w.current_version,
+                    message,
                 })
             })
             .collect()
@@ -374,8 +376,34 @@ impl Store {
             workflow_id: v.workflow_id,
             version: v.version,
             created_at: v.created_at,
+            message: v.message.clone(),
             doc: doc_of(v)?,
         }))
+    }
+
+    /// Sets (or, with `None`, clears) the message of a saved version; false if there is no
+    /// such version.
+    pub async fn label_version(
+        &self,
+        id: Uuid,
+        version: i32,
+        message: Option<String>,
+    ) -> Result<bool> {
+        self.write("label_version", false, move |txn| {
+            Box::pin(async move {
+                let r = workflow_version::Entity::update_many()
+                    .col_expr(
+                        workflow_version::Column::Message,
+                        sea_orm::prelude::Expr::value(message),
+                    )
+                    .filter(workflow_version::Column::WorkflowId.eq(id))
+                    .filter(workflow_version::Column::Version.eq(version))
+                    .exec(txn)
+                    .await?;
+                Ok(r.rows_affected == 1)
+            })
+        })
+        .await
     }
 }
 
@@ -398,6 +426,7 @@ fn version_row(
         source_format: Set(doc.format.as_str().to_string()),
         definition: Set(JsonText(definition)),
         created_at: Set(at),
+        message: Set(None),
     }
 }
 

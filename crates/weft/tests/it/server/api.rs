@@ -12,6 +12,7 @@ use super::harness::{Backend, Deployment, on_both_backends, send};
 /// Every route of `/api/v1` the tests use (and the OpenAPI document must list).
 const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/workflows"),
+    ("PATCH", "/api/v1/workflows/{id}/versions/{version}"),
     ("GET", "/api/v1/connectors"),
     ("POST", "/api/v1/connectors"),
     ("GET", "/api/v1/connectors/{name}"),

@@ -86,10 +86,20 @@ async fn import_and_export_give_back_every_example_byte_for_byte_directly_and_th
     // Importing a workflow of the same name saves a new version.
     let changed = text.replace("{v: 1}", "{v: 2}");
     std::fs::write(&file, &changed).unwrap();
-    let out = remote(&["import", &file]).output().await;
+    let out = remote(&["import", &file, "--message", "v is 2 now & then"])
+        .output()
+        .await;
     out.success();
     assert!(out.stderr.contains("updated"), "{out}");
     assert!(out.stderr.contains("(version 2)"), "{out}");
+    let id = e["workflow_id"].as_str().unwrap().to_string();
+    let versions = send(server.get(&format!("/api/v1/workflows/{id}/versions")))
+        .await
+        .json();
+    assert_eq!(
+        versions["items"][0]["message"], "v is 2 now & then",
+        "{versions:#}"
+    );
     let e = server.run_hook("remote", &json!({})).await;
     assert_eq!(e["output"], json!({ "v": 2 }), "{e:#}");
     let export = remote(&["export", "Remote import"]).output().await;

@@ -406,6 +406,111 @@ async fn versions_are_listed_read_and_restored(backend: Backend) {
     assert_eq!(versions, [3, 2]);
 }
 
+async fn versions_carry_the_message_of_their_save(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let created = send(
+        server
+            .post("/api/v1/workflows?message=First%20draft")
+            .header("content-type", "application/yaml")
+            .body(tagged("Labelled", "labelled", "first")),
+    )
+    .await;
+    created.expect_status(201);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    send(
+        server
+            .api(
+                Method::PUT,
+                &format!("/api/v1/workflows/{id}?message=Tag%20them%20second"),
+            )
+            .header("content-type", "application/yaml")
+            .body(tagged("Labelled", "labelled", "second")),
+    )
+    .await
+    .expect_status(200);
+    put_yaml(&server, &id, &tagged("Labelled", "labelled", "third"))
+        .await
+        .expect_status(200);
+    let messages = |v: &Value| -> Vec<Value> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["message"].clone())
+            .collect()
+    };
+    let list = send(server.get(&format!("/api/v1/workflows/{id}/versions")))
+        .await
+        .json();
+    assert_eq!(
+        messages(&list),
+        [Value::Null, json!("Tag them second"), json!("First draft")],
+        "{list:#}"
+    );
+
+    // Labelled afterwards, and cleared.
+    let reply = send(
+        server
+            .api(Method::PATCH, &format!("/api/v1/workflows/{id}/versions/3"))
+            .json(&json!({"message": "  Third, for the demo  "})),
+    )
+    .await;
+    reply.expect_status(200);
+    assert_eq!(reply.json()["message"], "Third, for the demo");
+    send(
+        server
+            .api(Method::PATCH, &format!("/api/v1/workflows/{id}/versions/1"))
+            .json(&json!({"message": null})),
+    )
+    .await
+    .expect_status(200);
+    let one = send(server.get(&format!("/api/v1/workflows/{id}/versions/2")))
+        .await
+        .json();
+    assert_eq!(one["message"], "Tag them second");
+    // A restore says what it restored.
+    send(server.post(&format!("/api/v1/workflows/{id}/versions/2/restore")))
+        .await
+        .expect_status(200);
+    let list = send(server.get(&format!("/api/v1/workflows/{id}/versions")))
+        .await
+        .json();
+    assert_eq!(
+        messages(&list),
+        [
+            json!("Restored version 2: Tag them second"),
+            json!("Third, for the demo"),
+            json!("Tag them second"),
+            Value::Null
+        ],
+        "{list:#}"
+    );
+    // Bad input is named.
+    let long = "x".repeat(501);
+    send(
+        server
+            .api(Method::PATCH, &format!("/api/v1/workflows/{id}/versions/1"))
+            .json(&json!({"message": long})),
+    )
+    .await
+    .expect_error(400, "bad_request");
+    send(
+        server
+            .api(Method::PATCH, &format!("/api/v1/workflows/{id}/versions/9"))
+            .json(&json!({"message": "x"})),
+    )
+    .await
+    .expect_error(404, "not_found");
+    send(
+        server
+            .api(Method::PATCH, &format!("/api/v1/workflows/{id}/versions/1"))
+            .json(&json!({"msg": "x"})),
+    )
+    .await
+    .expect_status(422);
+}
+
 async fn a_workflow_is_read_updated_and_deleted(backend: Backend) {
     let d = Deployment::new(backend).await;
     let server = d.start().await;
@@ -563,6 +668,7 @@ on_both_backends!(
     activation_serves_the_webhook_and_deactivation_stops_it,
     two_active_workflows_cannot_share_a_webhook_path,
     versions_are_listed_read_and_restored,
+    versions_carry_the_message_of_their_save,
     a_workflow_is_read_updated_and_deleted,
     a_manual_run_answers_202_or_with_the_finished_execution_when_asked_to_wait,
     a_listener_receives_the_next_call_to_the_test_url,

@@ -1,16 +1,18 @@
-import { Eye, GitCompare, History, RotateCcw } from 'lucide-react';
+import { Check, Eye, GitCompare, History, Pencil, RotateCcw, X } from 'lucide-react';
 import { useCallback, useState } from 'react';
 import { toast } from '../../../app/toast';
 import { Button, ConfirmDialog, EmptyState, ErrorState, IconButton, Spinner } from '../../../app/ui';
 import { dateTime, relativeTime } from '../../../lib/format';
 import { useAsync } from '../../../lib/useAsync';
 import { useEditor } from '../../../editor/store';
+import { useAuth } from '../../auth/hooks';
 import { versionsApi } from '../api';
 import { VersionDiff } from './VersionDiff';
 
 /**
- * The workflow's saved versions, each with its number, date and origin (the API keeps no
- * message yet): view one on the canvas (read-only), compare it with the one before, or restore it.
+ * The workflow's saved versions, each with its number, date, origin and message (what the save
+ * changed, editable here): view one on the canvas (read-only), compare it with the one before,
+ * or restore it.
  */
 export function VersionsPanel({ workflowId }: { workflowId: string }) {
   const current = useEditor((s) => s.record?.version);
@@ -23,6 +25,18 @@ export function VersionsPanel({ workflowId }: { workflowId: string }) {
   const [restoring, setRestoring] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
   const [comparing, setComparing] = useState<{ from: number; to: number } | null>(null);
+  const [labelling, setLabelling] = useState<{ version: number; text: string } | null>(null);
+  const readOnly = useAuth((s) => s.session?.scope === 'read');
+
+  async function label(version: number, text: string) {
+    try {
+      await versionsApi.label(workflowId, version, text);
+      setLabelling(null);
+      list.reload();
+    } catch (e) {
+      toast.error(`Could not label version ${version}.`, e);
+    }
+  }
 
   async function open(version: number) {
     try {
@@ -77,7 +91,35 @@ export function VersionsPanel({ workflowId }: { workflowId: string }) {
                     {dateTime(v.created_at)}
                   </span>
                   <span className="muted small">{v.source_format === 'yaml' ? 'Imported from YAML' : 'Saved in the editor'}</span>
+                  {labelling?.version === v.version ? (
+                    <span className="version__label-edit">
+                      <input
+                        autoFocus
+                        value={labelling.text}
+                        maxLength={500}
+                        placeholder="What this version changed"
+                        aria-label={`Message of version ${v.version}`}
+                        data-testid={`version-message-input-${v.version}`}
+                        onChange={(e) => setLabelling({ version: v.version, text: e.target.value })}
+                        onKeyDown={(e) => {
+                          if (e.key === 'Enter') void label(v.version, labelling.text);
+                          if (e.key === 'Escape') setLabelling(null);
+                        }}
+                      />
+                      <IconButton icon={Check} label="Save the message" onClick={() => void label(v.version, labelling.text)} data-testid={`version-message-save-${v.version}`} />
+                      <IconButton icon={X} label="Cancel" onClick={() => setLabelling(null)} />
+                    </span>
+                  ) : (
+                    v.message && (
+                      <span className="version__message" data-testid={`version-message-${v.version}`}>
+                        {v.message}
+                      </span>
+                    )
+                  )}
                 </span>
+                {!readOnly && labelling?.version !== v.version && (
+                  <IconButton icon={Pencil} label={`Describe version ${v.version}`} onClick={() => setLabelling({ version: v.version, text: v.message ?? '' })} data-testid={`version-describe-${v.version}`} />
+                )}
                 <IconButton icon={Eye} label={`View version ${v.version}`} onClick={() => void open(v.version)} data-testid="version-view" />
                 {previous !== undefined && (
                   <IconButton
