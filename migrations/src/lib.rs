@@ -21,6 +21,7 @@ mod m20261203_000090_step_error_details;
 mod m20261204_000100_processes;
 mod m20261205_000110_connectors;
 mod m20261205_000120_version_messages;
+mod m20261205_000130_workflow_drafts;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000100_processes::Migration),
             Box::new(m20261205_000110_connectors::Migration),
             Box::new(m20261205_000120_version_messages::Migration),
+            Box::new(m20261205_000130_workflow_drafts::Migration),
         ]
     }
 

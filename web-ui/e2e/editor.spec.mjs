@@ -78,7 +78,7 @@ async function renameSelectedStep(id) {
 
 async function save() {
   await page.keyboard.press('Control+s');
-  await page.locator('[data-testid="save-state"]', { hasText: 'Saved' }).waitFor();
+  await page.locator('[data-testid="save-state"]', { hasText: /^Saved · v\d+$/ }).waitFor();
 }
 
 before(async () => {
@@ -1130,6 +1130,42 @@ describe('the editor', () => {
     assert.match(text, /queued/);
     assert.match(text, /\+15551230000/);
     assert.match(text, /Hello Ada/);
+  });
+
+  test('saves a workflow with problems as a draft; the version that runs stays; the draft comes back and can be discarded', async () => {
+    const id = page.url().match(/#\/workflows\/([^/]+)/)[1];
+    const before = await (await api(`/api/v1/workflows/${id}`)).json();
+    const steps = page.locator('.react-flow__node');
+    const count = await steps.count();
+    await node('reply').click();
+    await byId('palette-http').click();
+    await byId('step-panel').waitFor();
+    await byId('problem-count').waitFor();
+    await page.keyboard.press('Control+s');
+    await page.locator('[data-testid="save-state"]', { hasText: 'Draft saved' }).waitFor();
+    const draft = await (await api(`/api/v1/workflows/${id}/draft`)).json();
+    assert.ok(draft.problems.length > 0, JSON.stringify(draft));
+    assert.equal(draft.version, before.version);
+    const after = await (await api(`/api/v1/workflows/${id}`)).json();
+    assert.equal(after.version, before.version, 'no version was made');
+    await shot('draft-saved');
+
+    // Reopened, the editor shows the draft, not the version.
+    await page.reload();
+    await byId('editor').waitFor();
+    await page.locator('[data-testid="save-state"]', { hasText: 'Draft saved' }).waitFor();
+    assert.equal(await steps.count(), count + 1);
+    const accept = (d) => d.accept();
+    page.on('dialog', accept);
+    try {
+      await byId('discard-draft').click();
+      await byId('discard-draft').waitFor({ state: 'detached' });
+      assert.equal(await byId('save-state').innerText(), `Saved · v${before.version}`);
+    } finally {
+      page.off('dialog', accept);
+    }
+    assert.equal(await steps.count(), count);
+    assert.equal((await api(`/api/v1/workflows/${id}/draft`)).status, 404);
   });
 
   test('logs no console errors', () => {

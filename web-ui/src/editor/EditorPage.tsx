@@ -13,9 +13,9 @@ import { executionsApi } from '../features/executions/api';
 import { versionsApi } from '../features/versions/api';
 import { workflowsApi } from '../features/workflows/api';
 import { exportWorkflow } from '../features/workflows/hooks';
-import type { Workflow } from '../lib/types';
+import type { Workflow, WorkflowDocument } from '../lib/types';
 import { describeError } from '../lib/http';
-import { duration, elapsedMs, shortId } from '../lib/format';
+import { dateTime, duration, elapsedMs, shortId } from '../lib/format';
 import { Canvas } from './Canvas';
 import { followExecution, loadLastRun, stopFollowingExecution, useDirty, useDocument, useLiveValidation, useSave } from './hooks';
 import { Palette } from './Palette';
@@ -34,10 +34,10 @@ export function EditorPage({ id, executionId }: { id: string; executionId?: stri
     let cancelled = false;
     // The action catalog first: it says which steps branch and into which ports.
     void useEnvironment.getState().load();
-    Promise.all([workflowsApi.get(id), useActions.getState().load()]).then(
-      ([record]) => {
+    Promise.all([workflowsApi.get(id), workflowsApi.draft(id), useActions.getState().load()]).then(
+      ([record, draft]) => {
         if (cancelled) return;
-        load(record);
+        load(record, draft?.document ? { document: draft.document as WorkflowDocument, saved_at: draft.saved_at } : null);
         setState({ kind: 'ready' });
         void loadLastRun(record.id);
       },
@@ -204,7 +204,19 @@ function Topbar({ record, dirty, saving, onSave }: { record: Workflow; dirty: bo
   const problems = useEditor((s) => s.problems.length);
   const readOnly = useEditor((s) => s.mode.kind !== 'draft');
   const setRecord = useEditor((s) => s.setRecord);
+  const draftSavedAt = useEditor((s) => s.draftSavedAt);
   const [toggling, setToggling] = useState(false);
+
+  async function discardDraft() {
+    if (!window.confirm(`Discard the draft? The editor goes back to version ${record.version}.`)) return;
+    try {
+      await workflowsApi.discardDraft(record.id);
+      useEditor.getState().load(await workflowsApi.get(record.id));
+      toast.success(`Draft discarded: back to version ${record.version}.`);
+    } catch (e) {
+      toast.error('Could not discard the draft.', e);
+    }
+  }
 
   const back = useCallback(() => {
     if (dirty && !window.confirm('Leave without saving? Your changes will be lost.')) return;
@@ -236,9 +248,14 @@ function Topbar({ record, dirty, saving, onSave }: { record: Workflow; dirty: bo
         data-testid="editor-name"
         onChange={(e) => updateMeta((m) => ({ ...m, name: e.target.value }), 'name')}
       />
-      <span className={`save-state${dirty ? ' is-dirty' : ''}`} data-testid="save-state">
-        {dirty ? 'Unsaved changes' : `Saved · v${record.version}`}
+      <span className={`save-state${dirty ? ' is-dirty' : ''}`} data-testid="save-state" title={draftSavedAt ? `A draft with problems, saved ${dateTime(draftSavedAt)}; version ${record.version} is the one that runs` : undefined}>
+        {dirty ? 'Unsaved changes' : draftSavedAt ? `Draft saved · v${record.version} runs` : `Saved · v${record.version}`}
       </span>
+      {draftSavedAt && !readOnly && (
+        <Button size="sm" onClick={() => void discardDraft()} data-testid="discard-draft">
+          Discard draft
+        </Button>
+      )}
       {problems > 0 && (
         <span className="problem-count" title="Problems found by validation" data-testid="problem-count">
           <CircleAlert size={14} aria-hidden /> {problems} problem{problems > 1 ? 's' : ''}

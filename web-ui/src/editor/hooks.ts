@@ -45,12 +45,24 @@ export async function saveDraft(): Promise<boolean> {
     const saved = await workflowsApi.update(s.record.id, doc);
     useEditor.getState().setRecord(saved, doc);
     useEditor.getState().setProblems([]);
+    useEditor.setState({ draftSavedAt: null });
     toast.success(`Saved as version ${saved.version}.`);
     return true;
   } catch (e) {
     if (e instanceof ApiError && e.problems.length) {
+      // Kept as a draft with its problems: the current version runs on until it is valid.
       useEditor.getState().setProblems(e.problems);
-      toast.error(`Not saved: ${e.problems.length} problem${e.problems.length > 1 ? 's' : ''} to fix.`, e.problems[0].message);
+      try {
+        const draft = await workflowsApi.saveDraft(s.record.id, doc);
+        useEditor.getState().setRecord(s.record, doc);
+        useEditor.setState({ draftSavedAt: draft.saved_at });
+        const n = e.problems.length;
+        toast.info(`Saved as a draft with ${n} problem${n > 1 ? 's' : ''}: version ${s.record.version} keeps running until the workflow is valid.`);
+      } catch (d) {
+        toast.error('Could not save the draft.', d);
+      }
+      // Not a new version: whatever waited for one (activation) does not go on.
+      return false;
     } else {
       toast.error('Could not save the workflow.', e);
     }

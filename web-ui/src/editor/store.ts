@@ -82,6 +82,9 @@ export interface EditorState {
   edges: WeftEdge[];
   /** JSON of the last saved document, to tell unsaved changes. */
   savedJson: string;
+  /** When the draft (work in progress kept with its problems) was saved; null when the
+   * editor holds the current version. */
+  draftSavedAt: string | null;
   mode: ViewMode;
   /** The draft, put aside while a version or an execution is shown. */
   stash: (Snapshot & { past: Snapshot[]; future: Snapshot[]; problems: Problem[] }) | null;
@@ -94,7 +97,8 @@ export interface EditorState {
   /** Bumped to ask the canvas to fit the view (after load or layout). */
   fitRequest: number;
 
-  load: (record: Workflow) => void;
+  /** Opens a workflow: its current version, or its draft when it has one. */
+  load: (record: Workflow, draft?: { document: WorkflowDocument; saved_at: string } | null) => void;
   setRecord: (record: Workflow, savedDoc?: WorkflowDocument) => void;
   document: () => WorkflowDocument;
   commit: (key?: string) => void;
@@ -160,6 +164,7 @@ const closed = {
   nodes: [],
   edges: [],
   savedJson: '',
+  draftSavedAt: null,
   mode: { kind: 'draft' },
   stash: null,
   past: [],
@@ -174,14 +179,15 @@ export const useEditor = create<EditorState>((set, get) => ({
   ...closed,
   fitRequest: 0,
 
-  load: (record) => {
-    const g = toGraph(record.workflow);
+  load: (record, draft) => {
+    const g = toGraph(draft ? draft.document : record.workflow);
     set({
       record,
       meta: g.meta,
       nodes: g.nodes,
       edges: g.edges,
       savedJson: JSON.stringify(fromGraph(g.meta, g.nodes, g.edges)),
+      draftSavedAt: draft ? draft.saved_at : null,
       mode: { kind: 'draft' },
       stash: null,
       past: [],

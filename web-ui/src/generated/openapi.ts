@@ -249,6 +249,21 @@ export type DeliveryOut = {
 /** Where a delivery is. */
 export type DeliveryStatus = "pending" | "delivered" | "failed";
 
+/**
+ * A workflow's draft: the editor's work in progress, kept with its problems. The current
+ * version (the one that runs, and that activation serves) stays the last valid save.
+ */
+export type DraftOut = {
+  /** The draft document as far as it reads (`null` when it does not parse: see `problems`). */
+  document: Record<string, unknown>;
+  /** What keeps it from being saved as a version, each located; empty when it is valid. */
+  problems: Problem[];
+  saved_at: string;
+  source_format: SourceFormat;
+  /** The current version, which runs until the draft is saved as a valid version. */
+  version: number;
+};
+
 /** `GET /environment`: what templates may read from the server's environment. */
 export type EnvironmentOut = {
   /**

@@ -70,6 +70,7 @@ export type {
   ConnectorDetailOut as ConnectorDetail,
   ImportedOut as ConnectorImported,
   ConnectorInfo,
+  DraftOut as Draft,
 } from '../generated/openapi';
 export type ApiErrorBody = api.ErrorBody;
 /** The data of an event stream's `step` events. */

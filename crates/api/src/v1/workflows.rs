@@ -166,6 +166,42 @@ pub struct VersionSummaryOut {
     pub message: Option<String>,
 }
 
+/// A workflow's draft: the editor's work in progress, kept with its problems. The current
+/// version (the one that runs, and that activation serves) stays the last valid save.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DraftOut {
+    pub saved_at: chrono::DateTime<chrono::Utc>,
+    pub source_format: store::SourceFormat,
+    /// The draft document as far as it reads (`null` when it does not parse: see `problems`).
+    #[schema(value_type = Object, required)]
+    pub document: Option<Value>,
+    /// What keeps it from being saved as a version, each located; empty when it is valid.
+    pub problems: Vec<engine::Problem>,
+    /// The current version, which runs until the draft is saved as a valid version.
+    pub version: i32,
+}
+
+fn draft_out(
+    state: &AppState,
+    source: String,
+    format: store::SourceFormat,
+    saved_at: chrono::DateTime<chrono::Utc>,
+    version: i32,
+) -> DraftOut {
+    let body = WorkflowBody { text: source, format };
+    let problems = match body.parse(&state.registry) {
+        Ok(_) => Vec::new(),
+        Err(p) => p.0,
+    };
+    DraftOut {
+        saved_at,
+        source_format: format,
+        document: serde_yaml::from_str::<Value>(&body.text).ok(),
+        problems,
+        version,
+    }
+}
+
 /// The longest version message.
 pub const MAX_MESSAGE_CHARS: usize = 500;
 
@@ -442,6 +478,55 @@ async fn update_workflow(
         state.store.label_version(w.id, w.version, message).await?;
     }
     Ok(Json(workflow_out(&state, w)))
+}
+
+/// Keep a draft of the workflow, problems and all (the current version stays as it is; a
+/// valid save of a version removes the draft).
+#[utoipa::path(put, path = "/workflows/{id}/draft", tag = "workflows",
+    params(("id" = Uuid, Path)),
+    request_body(content((Object = "application/json"), (String = "application/yaml")), description = "The workflow document, valid or not"),
+    responses((status = 200, body = DraftOut), (status = 404), (status = 415)))]
+async fn save_draft(
+    _: Caller,
+    State(state): State<AppState>,
+    PathParams(id): PathParams<Uuid>,
+    body: WorkflowBody,
+) -> ApiResult<Json<DraftOut>> {
+    let w = find(&state, id).await?;
+    let saved_at = state.store.save_draft(id, body.text.clone(), body.format).await?;
+    Ok(Json(draft_out(&state, body.text, body.format, saved_at, w.version)))
+}
+
+/// The workflow's draft, with its problems (404 when it has none).
+#[utoipa::path(get, path = "/workflows/{id}/draft", tag = "workflows",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = DraftOut), (status = 404)))]
+async fn get_draft(
+    _: Caller,
+    State(state): State<AppState>,
+    PathParams(id): PathParams<Uuid>,
+) -> ApiResult<Json<DraftOut>> {
+    let w = find(&state, id).await?;
+    let Some((source, format, saved_at)) = state.store.draft(id).await? else {
+        return Err(ApiError::not_found(format!("workflow {id} has no draft")));
+    };
+    Ok(Json(draft_out(&state, source, format, saved_at, w.version)))
+}
+
+/// Discard the workflow's draft.
+#[utoipa::path(delete, path = "/workflows/{id}/draft", tag = "workflows",
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404)))]
+async fn discard_draft(
+    _: Caller,
+    State(state): State<AppState>,
+    PathParams(id): PathParams<Uuid>,
+) -> ApiResult<StatusCode> {
+    find(&state, id).await?;
+    if !state.store.discard_draft(id).await? {
+        return Err(ApiError::not_found(format!("workflow {id} has no draft")));
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Set (or clear) the message of a saved version.
@@ -819,6 +904,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deactivate_workflow))
         .routes(routes!(list_versions))
         .routes(routes!(get_version, label_version))
+        .routes(routes!(get_draft, save_draft, discard_draft))
         .routes(routes!(restore_version))
         .routes(routes!(run_workflow))
         .routes(routes!(listen_test_event))

@@ -12,14 +12,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entity::{JsonText, execution, workflow, workflow_version};
+use crate::entity::{JsonText, execution, workflow, workflow_draft, workflow_version};
 use crate::error::{Error, Result};
 use crate::records::{
     LastExecution, Route, VersionRecord, VersionSummary, WorkflowDoc, WorkflowRecord,
     WorkflowSummary, doc_of,
 };
 use crate::writer::Tx;
-use crate::{Store, now};
+use crate::{SourceFormat, Store, now};
 
 impl Store {
     /// Saves a new workflow as version 1, inactive.
@@ -94,7 +94,60 @@ impl Store {
                     .exec(txn)
                     .await
                     .map_err(|e| path_conflict(Error::from(e), row.webhook_path.as_deref()))?;
+                // A valid version supersedes the draft it came from.
+                workflow_draft::Entity::delete_by_id(id).exec(txn).await?;
                 Ok(WorkflowRecord::with_doc(row, doc))
+            })
+        })
+        .await
+    }
+
+    /// Keeps the editor's draft of a workflow (valid or not), replacing the one before; the
+    /// current version stays as it is.
+    pub async fn save_draft(
+        &self,
+        id: Uuid,
+        source: String,
+        format: SourceFormat,
+    ) -> Result<chrono::DateTime<chrono::Utc>> {
+        let at = now();
+        self.write("save_draft", true, move |txn| {
+            Box::pin(async move {
+                if workflow::Entity::find_by_id(id).one(txn).await?.is_none() {
+                    return Err(Error::not_found("workflow", id));
+                }
+                workflow_draft::Entity::delete_by_id(id).exec(txn).await?;
+                workflow_draft::Entity::insert(workflow_draft::ActiveModel {
+                    workflow_id: Set(id),
+                    source: Set(source),
+                    source_format: Set(format.as_str().to_string()),
+                    saved_at: Set(at),
+                })
+                .exec_without_returning(txn)
+                .await?;
+                Ok(at)
+            })
+        })
+        .await
+    }
+
+    /// The workflow's draft: its text, format and when it was saved.
+    pub async fn draft(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(String, SourceFormat, chrono::DateTime<chrono::Utc>)>> {
+        let Some(d) = workflow_draft::Entity::find_by_id(id).one(self.db()).await? else {
+            return Ok(None);
+        };
+        Ok(Some((d.source, SourceFormat::parse(&d.source_format)?, d.saved_at)))
+    }
+
+    /// Drops the workflow's draft; false if it had none.
+    pub async fn discard_draft(&self, id: Uuid) -> Result<bool> {
+        self.write("discard_draft", false, move |txn| {
+            Box::pin(async move {
+                let r = workflow_draft::Entity::delete_by_id(id).exec(txn).await?;
+                Ok(r.rows_affected == 1)
             })
         })
         .await

@@ -1,5 +1,5 @@
-import type { RunAccepted, ScheduleOut, TestEvent, ValidationResult, Workflow, WorkflowDocument, WorkflowList } from '../../lib/types';
-import { request } from '../../lib/http';
+import type { Draft, RunAccepted, ScheduleOut, TestEvent, ValidationResult, Workflow, WorkflowDocument, WorkflowList } from '../../lib/types';
+import { ApiError, request } from '../../lib/http';
 
 const base = '/api/v1/workflows';
 const at = (id: string) => `${base}/${encodeURIComponent(id)}`;
@@ -17,6 +17,17 @@ export const workflowsApi = {
   update: (id: string, doc: WorkflowDocument | string) =>
     request<Workflow>(at(id), { method: 'PUT', body: doc, yaml: typeof doc === 'string' }),
   remove: (id: string) => request<null>(at(id), { method: 'DELETE' }),
+  /** The workflow's draft (work in progress kept with its problems), or null when it has none. */
+  draft: async (id: string): Promise<Draft | null> => {
+    try {
+      return await request<Draft>(`${at(id)}/draft`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    }
+  },
+  saveDraft: (id: string, doc: WorkflowDocument) => request<Draft>(`${at(id)}/draft`, { method: 'PUT', body: doc }),
+  discardDraft: (id: string) => request<null>(`${at(id)}/draft`, { method: 'DELETE' }),
   validate: (doc: WorkflowDocument | string, signal?: AbortSignal) =>
     request<ValidationResult>(`${base}/validate`, { method: 'POST', body: doc, yaml: typeof doc === 'string', signal }),
   activate: (id: string) => request<Workflow>(`${at(id)}/activate`, { method: 'POST' }),

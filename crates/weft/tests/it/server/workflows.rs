@@ -511,6 +511,70 @@ async fn versions_carry_the_message_of_their_save(backend: Backend) {
     .expect_status(422);
 }
 
+async fn a_draft_keeps_its_problems_while_the_current_version_runs(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let id = server.deploy(&tagged("Drafted", "drafted", "first")).await;
+    let draft_url = format!("/api/v1/workflows/{id}/draft");
+    send(server.get(&draft_url)).await.expect_error(404, "not_found");
+
+    // Work in progress with a problem: kept, with the problem located; v1 still runs.
+    let broken = "name: Drafted\ntrigger: {type: webhook, path: drafted}\nsteps:\n  - id: call\n    action: http\n    with: {}\n";
+    let reply = send(
+        server
+            .api(Method::PUT, &draft_url)
+            .header("content-type", "application/yaml")
+            .body(broken),
+    )
+    .await;
+    reply.expect_status(200);
+    let draft = reply.json();
+    assert_eq!(draft["version"], 1, "{draft:#}");
+    assert_eq!(draft["problems"][0]["step"], "call", "{draft:#}");
+    assert_eq!(draft["problems"][0]["location"]["line"], 6, "{draft:#}");
+    assert_eq!(draft["document"]["steps"][0]["action"], "http", "{draft:#}");
+    let again = send(server.get(&draft_url)).await;
+    again.expect_status(200);
+    assert_eq!(again.json()["problems"], draft["problems"]);
+    let e = server.run_hook("drafted", &json!({})).await;
+    assert_eq!((e["version"].clone(), e["output"].clone()), (json!(1), json!({"tag": "first"})));
+    let w = send(server.get(&format!("/api/v1/workflows/{id}"))).await.json();
+    assert_eq!((w["version"].clone(), w["active"].clone()), (json!(1), json!(true)));
+
+    // Text that does not even parse is kept too.
+    let reply = send(
+        server
+            .api(Method::PUT, &draft_url)
+            .header("content-type", "application/yaml")
+            .body("name: Drafted\nsteps: [\n"),
+    )
+    .await;
+    reply.expect_status(200);
+    assert_eq!(reply.json()["document"], Value::Null);
+    assert!(!reply.json()["problems"].as_array().unwrap().is_empty());
+
+    // A valid save makes version 2 and supersedes the draft.
+    put_yaml(&server, &id, &tagged("Drafted", "drafted", "second")).await.expect_status(200);
+    send(server.get(&draft_url)).await.expect_error(404, "not_found");
+    let e = server.run_hook("drafted", &json!({})).await;
+    assert_eq!(e["output"], json!({"tag": "second"}));
+
+    // Discarded on request.
+    send(
+        server
+            .api(Method::PUT, &draft_url)
+            .header("content-type", "application/json")
+            .body(r#"{"name": "Drafted"}"#),
+    )
+    .await
+    .expect_status(200);
+    send(server.api(Method::DELETE, &draft_url)).await.expect_status(204);
+    send(server.api(Method::DELETE, &draft_url)).await.expect_error(404, "not_found");
+    send(server.api(Method::PUT, "/api/v1/workflows/00000000-0000-7000-8000-000000000000/draft").header("content-type", "application/yaml").body("name: x"))
+        .await
+        .expect_error(404, "not_found");
+}
+
 async fn a_workflow_is_read_updated_and_deleted(backend: Backend) {
     let d = Deployment::new(backend).await;
     let server = d.start().await;
@@ -669,6 +733,7 @@ on_both_backends!(
     two_active_workflows_cannot_share_a_webhook_path,
     versions_are_listed_read_and_restored,
     versions_carry_the_message_of_their_save,
+    a_draft_keeps_its_problems_while_the_current_version_runs,
     a_workflow_is_read_updated_and_deleted,
     a_manual_run_answers_202_or_with_the_finished_execution_when_asked_to_wait,
     a_listener_receives_the_next_call_to_the_test_url,
