@@ -188,7 +188,10 @@ fn draft_out(
     saved_at: chrono::DateTime<chrono::Utc>,
     version: i32,
 ) -> DraftOut {
-    let body = WorkflowBody { text: source, format };
+    let body = WorkflowBody {
+        text: source,
+        format,
+    };
     let problems = match body.parse(&state.registry) {
         Ok(_) => Vec::new(),
         Err(p) => p.0,
@@ -493,8 +496,17 @@ async fn save_draft(
     body: WorkflowBody,
 ) -> ApiResult<Json<DraftOut>> {
     let w = find(&state, id).await?;
-    let saved_at = state.store.save_draft(id, body.text.clone(), body.format).await?;
-    Ok(Json(draft_out(&state, body.text, body.format, saved_at, w.version)))
+    let saved_at = state
+        .store
+        .save_draft(id, body.text.clone(), body.format)
+        .await?;
+    Ok(Json(draft_out(
+        &state,
+        body.text,
+        body.format,
+        saved_at,
+        w.version,
+    )))
 }
 
 /// The workflow's draft, with its problems (404 when it has none).

@@ -136,10 +136,17 @@ impl Store {
         &self,
         id: Uuid,
     ) -> Result<Option<(String, SourceFormat, chrono::DateTime<chrono::Utc>)>> {
-        let Some(d) = workflow_draft::Entity::find_by_id(id).one(self.db()).await? else {
+        let Some(d) = workflow_draft::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+        else {
             return Ok(None);
         };
-        Ok(Some((d.source, SourceFormat::parse(&d.source_format)?, d.saved_at)))
+        Ok(Some((
+            d.source,
+            SourceFormat::parse(&d.source_format)?,
+            d.saved_at,
+        )))
     }
 
     /// Drops the workflow's draft; false if it had none.

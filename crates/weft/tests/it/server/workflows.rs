@@ -516,7 +516,9 @@ async fn a_draft_keeps_its_problems_while_the_current_version_runs(backend: Back
     let server = d.start().await;
     let id = server.deploy(&tagged("Drafted", "drafted", "first")).await;
     let draft_url = format!("/api/v1/workflows/{id}/draft");
-    send(server.get(&draft_url)).await.expect_error(404, "not_found");
+    send(server.get(&draft_url))
+        .await
+        .expect_error(404, "not_found");
 
     // Work in progress with a problem: kept, with the problem located; v1 still runs.
     let broken = "name: Drafted\ntrigger: {type: webhook, path: drafted}\nsteps:\n  - id: call\n    action: http\n    with: {}\n";
@@ -537,9 +539,17 @@ async fn a_draft_keeps_its_problems_while_the_current_version_runs(backend: Back
     again.expect_status(200);
     assert_eq!(again.json()["problems"], draft["problems"]);
     let e = server.run_hook("drafted", &json!({})).await;
-    assert_eq!((e["version"].clone(), e["output"].clone()), (json!(1), json!({"tag": "first"})));
-    let w = send(server.get(&format!("/api/v1/workflows/{id}"))).await.json();
-    assert_eq!((w["version"].clone(), w["active"].clone()), (json!(1), json!(true)));
+    assert_eq!(
+        (e["version"].clone(), e["output"].clone()),
+        (json!(1), json!({"tag": "first"}))
+    );
+    let w = send(server.get(&format!("/api/v1/workflows/{id}")))
+        .await
+        .json();
+    assert_eq!(
+        (w["version"].clone(), w["active"].clone()),
+        (json!(1), json!(true))
+    );
 
     // Text that does not even parse is kept too.
     let reply = send(
@@ -554,8 +564,12 @@ async fn a_draft_keeps_its_problems_while_the_current_version_runs(backend: Back
     assert!(!reply.json()["problems"].as_array().unwrap().is_empty());
 
     // A valid save makes version 2 and supersedes the draft.
-    put_yaml(&server, &id, &tagged("Drafted", "drafted", "second")).await.expect_status(200);
-    send(server.get(&draft_url)).await.expect_error(404, "not_found");
+    put_yaml(&server, &id, &tagged("Drafted", "drafted", "second"))
+        .await
+        .expect_status(200);
+    send(server.get(&draft_url))
+        .await
+        .expect_error(404, "not_found");
     let e = server.run_hook("drafted", &json!({})).await;
     assert_eq!(e["output"], json!({"tag": "second"}));
 
@@ -568,11 +582,23 @@ async fn a_draft_keeps_its_problems_while_the_current_version_runs(backend: Back
     )
     .await
     .expect_status(200);
-    send(server.api(Method::DELETE, &draft_url)).await.expect_status(204);
-    send(server.api(Method::DELETE, &draft_url)).await.expect_error(404, "not_found");
-    send(server.api(Method::PUT, "/api/v1/workflows/00000000-0000-7000-8000-000000000000/draft").header("content-type", "application/yaml").body("name: x"))
+    send(server.api(Method::DELETE, &draft_url))
+        .await
+        .expect_status(204);
+    send(server.api(Method::DELETE, &draft_url))
         .await
         .expect_error(404, "not_found");
+    send(
+        server
+            .api(
+                Method::PUT,
+                "/api/v1/workflows/00000000-0000-7000-8000-000000000000/draft",
+            )
+            .header("content-type", "application/yaml")
+            .body("name: x"),
+    )
+    .await
+    .expect_error(404, "not_found");
 }
 
 async fn a_workflow_is_read_updated_and_deleted(backend: Backend) {
