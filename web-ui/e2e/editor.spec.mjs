@@ -1166,6 +1166,15 @@ describe('the editor', () => {
     }
     assert.equal(await steps.count(), count);
     assert.equal((await api(`/api/v1/workflows/${id}/draft`)).status, 404);
+
+    // A draft that does not read as a workflow (kept through the API) does not stop the editor.
+    const put = await api(`/api/v1/workflows/${id}/draft`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"name": "no trigger", "steps": {}}' });
+    assert.equal(put.status, 200);
+    await page.reload();
+    await byId('editor').waitFor();
+    assert.equal(await byId('save-state').innerText(), `Saved · v${before.version}`);
+    assert.equal(await steps.count(), count);
+    await api(`/api/v1/workflows/${id}/draft`, { method: 'DELETE' });
   });
 
   test('logs no console errors', () => {

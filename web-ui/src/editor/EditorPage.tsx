@@ -14,7 +14,8 @@ import { versionsApi } from '../features/versions/api';
 import { workflowsApi } from '../features/workflows/api';
 import { exportWorkflow } from '../features/workflows/hooks';
 import type { Workflow, WorkflowDocument } from '../lib/types';
-import { describeError } from '../lib/http';
+import { ApiError, describeError } from '../lib/http';
+import { useAuth } from '../features/auth/hooks';
 import { dateTime, duration, elapsedMs, shortId } from '../lib/format';
 import { Canvas } from './Canvas';
 import { followExecution, loadLastRun, stopFollowingExecution, useDirty, useDocument, useLiveValidation, useSave } from './hooks';
@@ -24,6 +25,16 @@ import { TriggerPanel } from './panels/TriggerPanel';
 import { WorkflowPanel, type WorkflowTab } from './panels/WorkflowPanel';
 import { selectedNode, useEditor } from './store';
 import { isStepNode } from './types';
+
+/** Whether a draft's document reads as a workflow the canvas can draw. */
+function openable(document: unknown): boolean {
+  if (!document || typeof document !== 'object' || Array.isArray(document)) return false;
+  const d = document as Record<string, unknown>;
+  const trigger = d.trigger as Record<string, unknown> | undefined;
+  if (!trigger || typeof trigger !== 'object' || typeof trigger.type !== 'string') return false;
+  if (d.steps === undefined || d.steps === null) return true;
+  return Array.isArray(d.steps) && d.steps.every((s) => !!s && typeof s === 'object' && typeof (s as Record<string, unknown>).id === 'string');
+}
 
 export function EditorPage({ id, executionId }: { id: string; executionId?: string }) {
   const [state, setState] = useState<{ kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'ready' }>({ kind: 'loading' });
@@ -37,7 +48,14 @@ export function EditorPage({ id, executionId }: { id: string; executionId?: stri
     Promise.all([workflowsApi.get(id), workflowsApi.draft(id), useActions.getState().load()]).then(
       ([record, draft]) => {
         if (cancelled) return;
-        load(record, draft?.document ? { document: draft.document as WorkflowDocument, saved_at: draft.saved_at } : null);
+        const opened = !!draft && openable(draft.document);
+        try {
+          load(record, draft && opened ? { document: draft.document as WorkflowDocument, saved_at: draft.saved_at } : null);
+        } catch {
+          load(record);
+        }
+        if (draft && !opened)
+          toast.info(`This workflow has a draft the editor cannot show (its document does not read as a workflow); version ${record.version} is shown. Saving replaces the draft.`);
         setState({ kind: 'ready' });
         void loadLastRun(record.id);
       },
@@ -205,14 +223,19 @@ function Topbar({ record, dirty, saving, onSave }: { record: Workflow; dirty: bo
   const readOnly = useEditor((s) => s.mode.kind !== 'draft');
   const setRecord = useEditor((s) => s.setRecord);
   const draftSavedAt = useEditor((s) => s.draftSavedAt);
+  const readKey = useAuth((s) => s.session?.scope === 'read');
   const [toggling, setToggling] = useState(false);
 
   async function discardDraft() {
     if (!window.confirm(`Discard the draft? The editor goes back to version ${record.version}.`)) return;
     try {
-      await workflowsApi.discardDraft(record.id);
-      useEditor.getState().load(await workflowsApi.get(record.id));
-      toast.success(`Draft discarded: back to version ${record.version}.`);
+      // Gone already (a valid save elsewhere replaced it): nothing left to discard.
+      await workflowsApi.discardDraft(record.id).catch((e) => {
+        if (!(e instanceof ApiError && e.status === 404)) throw e;
+      });
+      const current = await workflowsApi.get(record.id);
+      useEditor.getState().load(current);
+      toast.success(`Draft discarded: back to version ${current.version}.`);
     } catch (e) {
       toast.error('Could not discard the draft.', e);
     }
@@ -226,7 +249,8 @@ function Topbar({ record, dirty, saving, onSave }: { record: Workflow; dirty: bo
   async function setActive(active: boolean) {
     setToggling(true);
     try {
-      if (active && dirty && !(await onSave())) return;
+      // A draft is not what activation serves: it must become a valid version first.
+      if (active && (dirty || draftSavedAt) && !(await onSave())) return;
       const updated = active ? await workflowsApi.activate(record.id) : await workflowsApi.deactivate(record.id);
       setRecord(updated);
       toast.success(active ? 'Active: the production webhook URL now answers.' : 'Inactive: the production webhook URL no longer answers.');
@@ -251,7 +275,7 @@ function Topbar({ record, dirty, saving, onSave }: { record: Workflow; dirty: bo
       <span className={`save-state${dirty ? ' is-dirty' : ''}`} data-testid="save-state" title={draftSavedAt ? `A draft with problems, saved ${dateTime(draftSavedAt)}; version ${record.version} is the one that runs` : undefined}>
         {dirty ? 'Unsaved changes' : draftSavedAt ? `Draft saved · v${record.version} runs` : `Saved · v${record.version}`}
       </span>
-      {draftSavedAt && !readOnly && (
+      {draftSavedAt && !readOnly && !readKey && (
         <Button size="sm" onClick={() => void discardDraft()} data-testid="discard-draft">
           Discard draft
         </Button>

@@ -231,6 +231,13 @@ fn message_of(message: Option<String>) -> ApiResult<Option<String>> {
         .map(|m| m.trim().to_string())
         .filter(|m| !m.is_empty());
     if let Some(m) = &message
+        && m.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(ApiError::bad_request(
+            "a version message may not hold control characters (new lines and tabs are fine)",
+        ));
+    }
+    if let Some(m) = &message
         && m.chars().count() > MAX_MESSAGE_CHARS
     {
         return Err(ApiError::bad_request(format!(
@@ -496,6 +503,11 @@ async fn save_draft(
     body: WorkflowBody,
 ) -> ApiResult<Json<DraftOut>> {
     let w = find(&state, id).await?;
+    if body.text.contains('\0') {
+        return Err(ApiError::bad_request(
+            "the draft holds a NUL character, which no workflow document may hold",
+        ));
+    }
     let saved_at = state
         .store
         .save_draft(id, body.text.clone(), body.format)

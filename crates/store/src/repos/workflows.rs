@@ -116,13 +116,19 @@ impl Store {
                 if workflow::Entity::find_by_id(id).one(txn).await?.is_none() {
                     return Err(Error::not_found("workflow", id));
                 }
-                workflow_draft::Entity::delete_by_id(id).exec(txn).await?;
+                // One statement: two saves at once replace each other, never collide.
+                use workflow_draft::Column as C;
                 workflow_draft::Entity::insert(workflow_draft::ActiveModel {
                     workflow_id: Set(id),
                     source: Set(source),
                     source_format: Set(format.as_str().to_string()),
                     saved_at: Set(at),
                 })
+                .on_conflict(
+                    sea_orm::sea_query::OnConflict::column(C::WorkflowId)
+                        .update_columns([C::Source, C::SourceFormat, C::SavedAt])
+                        .to_owned(),
+                )
                 .exec_without_returning(txn)
                 .await?;
                 Ok(at)

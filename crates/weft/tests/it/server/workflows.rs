@@ -497,6 +497,13 @@ async fn versions_carry_the_message_of_their_save(backend: Backend) {
     .expect_error(400, "bad_request");
     send(
         server
+            .api(Method::PATCH, &format!("/api/v1/workflows/{id}/versions/1"))
+            .json(&json!({"message": "a\u{0}b"})),
+    )
+    .await
+    .expect_error(400, "bad_request");
+    send(
+        server
             .api(Method::PATCH, &format!("/api/v1/workflows/{id}/versions/9"))
             .json(&json!({"message": "x"})),
     )
@@ -588,6 +595,20 @@ async fn a_draft_keeps_its_problems_while_the_current_version_runs(backend: Back
     send(server.api(Method::DELETE, &draft_url))
         .await
         .expect_error(404, "not_found");
+    // Two saves at once replace each other.
+    let put = |body: &'static str| {
+        send(
+            server
+                .api(Method::PUT, &draft_url)
+                .header("content-type", "application/yaml")
+                .body(body),
+        )
+    };
+    let (a, b) = tokio::join!(put("name: A\n"), put("name: B\n"));
+    a.expect_status(200);
+    b.expect_status(200);
+    // What no document holds is refused, not stored.
+    put("name: \0\n").await.expect_error(400, "bad_request");
     send(
         server
             .api(
