@@ -11,10 +11,11 @@ use crate::config::Config;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Target {
     /// Talk to this running server instead of the database (e.g. http://127.0.0.1:8080).
-    #[arg(long, env = "WEFT_SERVER")]
+    /// Global, so that it may follow a subcommand (`weft connector list --server URL`).
+    #[arg(long, env = "WEFT_SERVER", global = true)]
     pub server: Option<String>,
     /// API key for `--server`.
-    #[arg(long, env = "WEFT_API_KEY", hide_env_values = true)]
+    #[arg(long, env = "WEFT_API_KEY", hide_env_values = true, global = true)]
     pub api_key: Option<String>,
 }
 
