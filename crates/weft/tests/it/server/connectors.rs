@@ -251,11 +251,21 @@ async fn imports_runs_versions_and_deletes_connectors(backend: Backend) {
 
     // The CLI through the server: `--server` may follow the subcommand.
     let out = d
-        .cli(["connector", "list", "--server", &server.url, "--api-key", &server.key])
+        .cli([
+            "connector",
+            "list",
+            "--server",
+            &server.url,
+            "--api-key",
+            &server.key,
+        ])
         .output()
         .await;
     out.success();
-    assert!(out.stdout.contains("twilio") && out.stdout.contains("v3"), "{out}");
+    assert!(
+        out.stdout.contains("twilio") && out.stdout.contains("v3"),
+        "{out}"
+    );
 
     // Unused: deleted, and its actions are gone.
     send(server.api(reqwest::Method::DELETE, "/api/v1/connectors/lookups"))
