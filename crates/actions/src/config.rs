@@ -98,7 +98,8 @@ fn deserialize<C: DeserializeOwned>(config: &Value) -> Result<C, ConfigProblem> 
     })
 }
 
-fn kind_of(value: &Value) -> &'static str {
+/// A value's JSON kind in words (`a string`, `a map`, …), for messages.
+pub fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -529,7 +529,7 @@ impl Http {
                         "page {} of {shown}: `paginate.items` ({}) is {}, not a list",
                         pages.len() + 1,
                         p.items.as_deref().unwrap_or("body"),
-                        json_kind(other)
+                        config::kind_of(other)
                     )));
                 }
             };
@@ -613,17 +613,6 @@ fn at_path<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
         };
     }
     Some(at)
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a map",
-    }
 }
 
 /// The `rel="next"` target of a `Link` header (RFC 8288).

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use engine::action::Registry;
 
-pub use config::{Config, DurationText, Pairs, Status, Templated, Text, Texts};
+pub use config::{Config, DurationText, Pairs, Status, Templated, Text, Texts, kind_of};
 pub use delay::{Delay, MAX_DELAY};
 pub use fail::Fail;
 pub use http::{Http, HttpMethod, HttpUrl};

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
+use actions::kind_of;
 use async_trait::async_trait;
 use engine::action::{
     Action, ActionContext, ActionError, ActionInfo, ActionOutput, ActionSource, ConfigProblem,
@@ -38,17 +39,6 @@ impl OperationAction {
 
 fn is_template(v: &Value) -> bool {
     matches!(v, Value::String(s) if s.contains("{{"))
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a map",
-    }
 }
 
 /// How deep a body is checked against its schema.
