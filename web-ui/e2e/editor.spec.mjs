@@ -311,13 +311,41 @@ describe('the editor', () => {
     await page.mouse.move(box.x + 60, box.y + 140, { steps: 8 });
     await page.mouse.up();
     await save();
-    const saved = parse(await exported());
+    const text = await exported();
+    const saved = parse(text);
     const moved = saved.steps.find((s) => s.id === 'get_user');
     assert.ok(moved.ui && typeof moved.ui.x === 'number', 'the moved step has a ui position');
     delete moved.ui;
     assert.deepEqual(saved, parse(original));
     const record = await (await api(`/api/v1/workflows/${id}`)).json();
     assert.equal(record.workflow.steps.length, 4);
+
+    // Comments and layout kept: the YAML is edited in place, only what changed is written.
+    // One more edit, a rename (the step's id and the references to it change).
+    const lines = (t) => t.split('\n');
+    const missing = (a, b) => {
+      const left = lines(b);
+      return lines(a).filter((l) => {
+        const i = left.indexOf(l);
+        if (i >= 0) left.splice(i, 1);
+        return i < 0;
+      });
+    };
+    assert.deepEqual(missing(original, text), [], 'every line of the import is still there');
+    const added = missing(text, original);
+    assert.equal(added.length, 1, `one line added, the position: ${JSON.stringify(added)}`);
+    assert.match(added[0], /^ {4}ui: \{ ?x: -?[\d.]+, y: -?[\d.]+ ?\}$/);
+    await node('tag_user').click();
+    await renameSelectedStep('tag_customer');
+    await save();
+    const renamed = await exported();
+    const comments = (t) => lines(t).filter((l) => l.trimStart().startsWith('#'));
+    assert.ok(comments(original).length >= 2);
+    assert.deepEqual(comments(renamed), comments(original), 'every comment kept after the edits');
+    for (const l of missing(original, renamed)) assert.match(l, /tag_user/, `only lines naming the renamed step changed, not ${JSON.stringify(l)}`);
+    for (const l of missing(renamed, original)) assert.match(l, /tag_customer|ui: /, `only the rename and the position were written, not ${JSON.stringify(l)}`);
+    const versions = await (await api(`/api/v1/workflows/${id}`)).json();
+    assert.equal(versions.source_format, 'yaml', 'the editor saved YAML');
   });
 
   test('labels each version and shows the changes between two as a diff of their YAML', async () => {
@@ -900,28 +928,28 @@ describe('the editor', () => {
     await page.keyboard.press('Escape');
   });
 
-  test('keeps node titles readable at fit view with many steps, at 1280x720', async () => {
-    const steps = Array.from({ length: 8 }, (_, i) => [`  - id: step_${i}`, '    action: set', `    with: { value: ${i} }`].join('\n'));
+  test('keeps node titles readable at fit view with 10 steps, at 1280x720', async () => {
+    const steps = Array.from({ length: 10 }, (_, i) => [`  - id: step_${i}`, '    action: set', `    with: { value: ${i} }`].join('\n'));
     const created = await api('/api/v1/workflows', { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: [`name: e2e-wide-${RUN}`, 'trigger: { type: manual }', 'steps:', ...steps, ''].join('\n') });
     assert.equal(created.status, 201, await created.clone().text());
     const workflow = await created.json();
     await page.setViewportSize({ width: 1280, height: 720 });
     try {
       await page.evaluate((hash) => (window.location.hash = hash), `#/workflows/${workflow.id}`);
-      await node('step_7').waitFor();
+      await node('step_9').waitFor();
       await page.waitForTimeout(400);
       const px = await page.locator('[data-testid="node-step_0"] .wf-node__title').evaluate((el) => {
         const viewport = el.closest('.react-flow__viewport');
         const scale = new DOMMatrixReadOnly(getComputedStyle(viewport).transform).a;
         return parseFloat(getComputedStyle(el).fontSize) * scale;
       });
-      assert.ok(px >= 9.5, `node titles render at ${px.toFixed(1)} px at fit view`);
+      assert.ok(px >= 11, `node titles render at ${px.toFixed(1)} px at fit view`);
       // Too wide to fit at that zoom: the view starts at the beginning, the trigger in sight.
       const canvas = await byId('canvas').boundingBox();
       const first = await page.locator('.react-flow__node').first().boundingBox();
       const trigger = await page.locator('[data-testid^="node-"]').first().boundingBox();
       assert.ok(Math.min(first.x, trigger.x) >= canvas.x - 1, `the first node starts at ${Math.min(first.x, trigger.x)}, the canvas at ${canvas.x}`);
-      await shot('canvas-8-steps-1280x720');
+      await shot('canvas-10-steps-1280x720');
 
       // The side panel resizes by its handle, and keeps its width when the editor opens again.
       const panel = byId('editor-panel');
@@ -934,7 +962,7 @@ describe('the editor', () => {
       const wider = (await panel.boundingBox()).width;
       assert.ok(Math.abs(wider - before - 150) <= 12, `the panel went from ${before} to ${wider} px`);
       await page.reload();
-      await node('step_7').waitFor();
+      await node('step_9').waitFor();
       assert.ok(Math.abs((await panel.boundingBox()).width - wider) <= 2, 'the width is kept');
       await page.evaluate(() => window.localStorage.removeItem('weft.panelWidth'));
     } finally {
@@ -1175,6 +1203,39 @@ describe('the editor', () => {
     assert.equal(await byId('save-state').innerText(), `Saved · v${before.version}`);
     assert.equal(await steps.count(), count);
     await api(`/api/v1/workflows/${id}/draft`, { method: 'DELETE' });
+  });
+
+  test('writes screenshots of the main screens at 1280x720 and 1920x1080', async () => {
+    const yaml = readFileSync(EXAMPLE, 'utf8').replace('path: new-user', `path: e2e-shots-${RUN}`).replace('name: Create and tag a user', `name: Screens ${RUN}`);
+    const { workflow, executionId } = await createAndRun(yaml);
+    for (let i = 0; i < 100; i++) {
+      const e = await (await api(`/api/v1/executions/${executionId}`)).json();
+      if (['succeeded', 'failed'].includes(e.status)) break;
+      await page.waitForTimeout(100);
+    }
+    const screens = [
+      ['workflows', '#/workflows', 'workflows-page'],
+      ['editor', `#/workflows/${workflow.id}`, 'node-tag_user'],
+      ['execution', `#/workflows/${workflow.id}/executions/${executionId}`, 'node-tag_user'],
+      ['executions', '#/executions', 'executions-page'],
+      ['credentials', '#/credentials', 'credentials-page'],
+      ['deliveries', '#/deliveries', 'deliveries-page'],
+      ['connectors', '#/connectors', 'connectors-page'],
+      ['processes', '#/processes', 'processes-page'],
+    ];
+    try {
+      for (const [width, height] of [[1280, 720], [1920, 1080]]) {
+        await page.setViewportSize({ width, height });
+        for (const [name, hash, ready] of screens) {
+          await page.evaluate((h) => (window.location.hash = h), hash);
+          await byId(ready).waitFor();
+          await shot(`${name}-${width}x${height}`);
+        }
+      }
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+      await page.evaluate(() => (window.location.hash = '#/workflows'));
+    }
   });
 
   test('logs no console errors', () => {

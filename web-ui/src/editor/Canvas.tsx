@@ -34,7 +34,7 @@ function miniMapColor(node: WeftNode): string {
 
 /** Fit view never shrinks the nodes below readable text (about 10 px at 0.75): a larger
  * workflow is panned (the mini map shows where) rather than drawn too small to read. */
-const FIT = { padding: 0.12, maxZoom: 1, minZoom: 0.75 } as const;
+const FIT = { padding: 0.12, maxZoom: 1, minZoom: 0.8 } as const;
 
 export function Canvas() {
   const nodes = useEditor((s) => s.nodes);

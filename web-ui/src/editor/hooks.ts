@@ -1,7 +1,8 @@
 // The editor's conversations with the server: save, live validation, runs followed over SSE.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { toast } from '../app/toast';
-import type { ExecutionEvent, ExecutionStatus, StatusEvent, StepEvent, WorkflowDocument } from '../lib/types';
+import type { ExecutionEvent, ExecutionStatus, StatusEvent, StepEvent, Workflow, WorkflowDocument } from '../lib/types';
+import { patchYaml } from '../lib/yamlPatch';
 import { ApiError, isAbort } from '../lib/http';
 import { executionsApi } from '../features/executions/api';
 import { workflowsApi } from '../features/workflows/api';
@@ -35,6 +36,21 @@ export function hasUnsavedChanges(): boolean {
   return !!doc && JSON.stringify(doc) !== s.savedJson;
 }
 
+/** What to save: for a workflow written in YAML, its text with the edit applied in place
+ * (comments and layout kept where nothing changed); else, or when that cannot be done, the
+ * document. */
+async function asWritten(record: Workflow, doc: WorkflowDocument): Promise<WorkflowDocument | string> {
+  if (record.source_format !== 'yaml') return doc;
+  try {
+    const [text, current] = await Promise.all([workflowsApi.getYaml(record.id), workflowsApi.get(record.id)]);
+    // Saved elsewhere since it was opened: the text is not what this edit started from.
+    if (current.version !== record.version) return doc;
+    return patchYaml(text, current.workflow, doc) ?? doc;
+  } catch {
+    return doc;
+  }
+}
+
 /** Saves the draft as a new version; server problems go onto the nodes and fields. */
 export async function saveDraft(): Promise<boolean> {
   const s = useEditor.getState();
@@ -42,7 +58,7 @@ export async function saveDraft(): Promise<boolean> {
   const doc = s.document();
   saving = true;
   try {
-    const saved = await workflowsApi.update(s.record.id, doc);
+    const saved = await workflowsApi.update(s.record.id, await asWritten(s.record, doc));
     useEditor.getState().setRecord(saved, doc);
     useEditor.getState().setProblems([]);
     useEditor.setState({ draftSavedAt: null });
