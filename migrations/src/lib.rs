@@ -22,6 +22,7 @@ mod m20261204_000100_processes;
 mod m20261205_000110_connectors;
 mod m20261205_000120_version_messages;
 mod m20261205_000130_workflow_drafts;
+mod m20261206_000140_workflow_pins;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000110_connectors::Migration),
             Box::new(m20261205_000120_version_messages::Migration),
             Box::new(m20261205_000130_workflow_drafts::Migration),
+            Box::new(m20261206_000140_workflow_pins::Migration),
         ]
     }
 

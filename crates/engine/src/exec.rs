@@ -20,7 +20,7 @@ use crate::action::{ActionContext, ActionError, ActionOutput};
 use crate::credentials::CredentialsProvider;
 use crate::journal::{
     ExecutionError, ExecutionResult, ExecutionStatus, Journal, JournalError, StepEvent, StepResult,
-    StepStatus, TriggerEvent,
+    StepStatus, TestData, TriggerEvent,
 };
 use crate::plan::{Plan, PlannedStep};
 use crate::services::{NoServices, Services};
@@ -95,19 +95,23 @@ pub struct Run<'a> {
     pub resume_url: Option<String>,
     pub cancel: Option<Cancel>,
     pub limits: Limits,
+    /// A test run's pins and its one step ([`TriggerEvent::test`], taken by [`Run::new`]).
+    pub test: Option<TestData>,
 }
 
 impl<'a> Run<'a> {
     /// A run with no journal, no credentials, no resume and default limits.
     pub fn new(
         execution_id: Uuid,
-        trigger: TriggerEvent,
+        mut trigger: TriggerEvent,
         env: &'a Map<String, Value>,
         credentials: &'a dyn CredentialsProvider,
         journal: &'a dyn Journal,
     ) -> Self {
+        let test = trigger.test.take();
         Run {
             execution_id,
+            test,
             trigger: trigger.into_value(),
             env,
             credentials,
@@ -283,6 +287,28 @@ impl<'s> State<'s> {
         if let Some(prior) = self.resume.remove(&step.id) {
             return Some(prior);
         }
+        if let Some(test) = &run.test {
+            if let Some(pin) = test.pins.get(&step.id) {
+                let now = Utc::now();
+                let pinned = StepResult {
+                    input: Some(json!({ "pinned": true })),
+                    output: Some(pin.clone()),
+                    started_at: Some(now),
+                    finished_at: Some(now),
+                    ..StepResult::new(&step.id, &step.action_kind, StepStatus::Succeeded)
+                };
+                return Some(self.queue_finished(pinned).await);
+            }
+            match &test.only {
+                // The one step runs whatever its inputs did (they are pinned or skipped).
+                Some(only) if *only == step.id => return None,
+                Some(_) => {
+                    let skipped = StepResult::new(&step.id, &step.action_kind, StepStatus::Skipped);
+                    return Some(self.queue_finished(skipped).await);
+                }
+                None => {}
+            }
+        }
         if step.inputs.is_empty()
             || step
                 .inputs
@@ -292,11 +318,17 @@ impl<'s> State<'s> {
             return None;
         }
         let skipped = StepResult::new(&step.id, &step.action_kind, StepStatus::Skipped);
+        Some(self.queue_finished(skipped).await)
+    }
+
+    /// A result the executor made without running the step, queued in the journal.
+    async fn queue_finished(&mut self, r: StepResult) -> StepResult {
+        let run = self.sh.run;
         self.unsettled = true;
-        if let Err(e) = run.journal.queue_finished(run.execution_id, &skipped).await {
-            self.failure = Some(self.sh.journal_failure(&step.id, e));
+        if let Err(e) = run.journal.queue_finished(run.execution_id, &r).await {
+            self.failure = Some(self.sh.journal_failure(&r.step_id, e));
         }
-        Some(skipped)
+        r
     }
 
     /// Output commit: an effect outside Weft never builds on a result that a crash could still

@@ -388,6 +388,24 @@ pub struct TriggerEvent {
     /// For a child execution (`action: workflow`): the execution and step that started it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<ParentRef>,
+    /// For a test run from the editor: pinned step outputs, or the one step to run. Only the
+    /// API's test run sets it (never a webhook, a schedule or a plain run); templates do not
+    /// see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<TestData>,
+}
+
+/// What a test run uses instead of calling out: see [`TriggerEvent::test`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+pub struct TestData {
+    /// Outputs that stand for these steps (by step id): a pinned step is not run, its result
+    /// is `succeeded` with this output and `{"pinned": true}` as its input.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub pins: BTreeMap<String, Value>,
+    /// Run only this step: every other one is pinned or skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<String>,
 }
 
 /// The execution and step that started a child execution; templates read it as

@@ -30,7 +30,7 @@ pub use action::{Action, ActionContext, ActionError, ActionOutput, Registry, Res
 pub use exec::{Cancel, Limits, Run, execute, execute_catching};
 pub use journal::{
     ExecutionResult, ExecutionStatus, Journal, NoJournal, ParentRef, StepEvent, StepResult,
-    StepStatus, TriggerEvent,
+    StepStatus, TestData, TriggerEvent,
 };
 pub use load::{load, parse};
 pub use model::Workflow;

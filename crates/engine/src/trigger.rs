@@ -153,6 +153,7 @@ pub fn manual_event_with(
         query: input.query,
         body: input.body,
         parent: None,
+        test: None,
     }
 }
 

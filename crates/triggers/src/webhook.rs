@@ -39,6 +39,7 @@ pub fn webhook_event(
         query: query_map(query),
         body: parse_body(content_type.as_deref(), body)?,
         parent: None,
+        test: None,
     })
 }
 

@@ -68,6 +68,7 @@ impl ExecutionServices {
             query: Default::default(),
             body,
             parent: None,
+            test: None,
         };
         let new = store::NewExecution {
             workflow_id: target.id,
@@ -140,6 +141,7 @@ impl Services for ExecutionServices {
                 item_index: request.item_index,
                 depth,
             }),
+            test: None,
         };
         let new = store::NewExecution {
             workflow_id: child.id,

@@ -10,6 +10,7 @@ mod executions;
 mod meta;
 mod processes;
 mod sessions;
+mod testing;
 mod workflows;
 
 pub(crate) use credentials::oauth_callback;
@@ -135,6 +136,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             "/api/v1",
             OpenApiRouter::new()
                 .merge(workflows::router())
+                .merge(testing::router())
                 .merge(executions::router())
                 .merge(deliveries::router())
                 .merge(credentials::router())

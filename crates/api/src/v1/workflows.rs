@@ -434,7 +434,7 @@ async fn validate_workflow(
     }))
 }
 
-async fn find(state: &AppState, id: Uuid) -> ApiResult<store::WorkflowRecord> {
+pub(super) async fn find(state: &AppState, id: Uuid) -> ApiResult<store::WorkflowRecord> {
     state
         .store
         .workflow(id)
@@ -713,11 +713,11 @@ async fn restore_version(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct RunQuery {
+pub(super) struct RunQuery {
     /// Wait for the result (up to the server's sync wait, or until it waits: `action: wait`)
     /// instead of answering 202 at once.
     #[serde(default)]
-    wait: bool,
+    pub(super) wait: bool,
 }
 
 /// Run the current version now; the JSON body is the trigger body.
@@ -758,9 +758,22 @@ async fn run_workflow(
             event.body.to_string().as_bytes(),
         )
     });
+    run_event(&state, &w, event, (key, fingerprint), false, q.wait).await
+}
+
+/// Queues a run of the workflow's current version from `event` (by hand: `manual`); with
+/// `wait`, answers with the execution once it settles (or 202 if it does not in time).
+pub(super) async fn run_event(
+    state: &AppState,
+    w: &store::WorkflowRecord,
+    event: engine::TriggerEvent,
+    (key, fingerprint): (Option<String>, Option<String>),
+    test: bool,
+    wait: bool,
+) -> ApiResult<Response> {
     let request = std::sync::Arc::new(event);
     let (enqueued, _) = enqueue(
-        &state,
+        state,
         store::NewExecution {
             workflow_id: w.id,
             version: w.version,
@@ -768,15 +781,15 @@ async fn run_workflow(
             request,
             idempotency_key: key,
             fingerprint,
-            test: false,
+            test,
             claim_for: None,
             concurrency: None,
         },
         false,
     )
     .await?;
-    let url = status_url(&state, enqueued.execution_id);
-    if q.wait
+    let url = status_url(state, enqueued.execution_id);
+    if wait
         && let Some(exec) = state
             .store
             .wait_settled(enqueued.execution_id, state.config.sync_wait)

@@ -16,6 +16,7 @@ pub mod session;
 pub mod step_run;
 pub mod workflow;
 pub mod workflow_draft;
+pub mod workflow_pin;
 pub mod workflow_version;
 
 use sea_orm::sea_query::{ArrayType, ColumnType, Nullable, ValueType, ValueTypeErr};

@@ -1223,6 +1223,7 @@ mod tests {
             query: [("q".to_string(), "v".to_string())].into(),
             body: serde_json::json!({ "zeta": 1, "alpha": [1, 2], "nul": "a\u{0}b" }),
             parent: None,
+            test: None,
         };
         let text = request_text(&event).unwrap();
         // Byte for byte the text of the `Value` form rows were written from before.

@@ -12,7 +12,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entity::{JsonText, execution, workflow, workflow_draft, workflow_version};
+use crate::entity::{
+    JsonText, execution, workflow, workflow_draft, workflow_pin, workflow_version,
+};
 use crate::error::{Error, Result};
 use crate::records::{
     LastExecution, Route, VersionRecord, VersionSummary, WorkflowDoc, WorkflowRecord,
@@ -160,6 +162,62 @@ impl Store {
         self.write("discard_draft", false, move |txn| {
             Box::pin(async move {
                 let r = workflow_draft::Entity::delete_by_id(id).exec(txn).await?;
+                Ok(r.rows_affected == 1)
+            })
+        })
+        .await
+    }
+
+    /// Keeps the workflow's test data (the editor's pins: JSON, shaped by the API), replacing
+    /// what it had.
+    pub async fn save_pins(
+        &self,
+        id: Uuid,
+        pins: serde_json::Value,
+    ) -> Result<chrono::DateTime<chrono::Utc>> {
+        let at = now();
+        let text = pins.to_string();
+        self.write("save_pins", true, move |txn| {
+            Box::pin(async move {
+                if workflow::Entity::find_by_id(id).one(txn).await?.is_none() {
+                    return Err(Error::not_found("workflow", id));
+                }
+                use workflow_pin::Column as C;
+                workflow_pin::Entity::insert(workflow_pin::ActiveModel {
+                    workflow_id: Set(id),
+                    pins: Set(text),
+                    saved_at: Set(at),
+                })
+                .on_conflict(
+                    sea_orm::sea_query::OnConflict::column(C::WorkflowId)
+                        .update_columns([C::Pins, C::SavedAt])
+                        .to_owned(),
+                )
+                .exec_without_returning(txn)
+                .await?;
+                Ok(at)
+            })
+        })
+        .await
+    }
+
+    /// The workflow's test data and when it was saved, if it has any.
+    pub async fn pins(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(serde_json::Value, chrono::DateTime<chrono::Utc>)>> {
+        let Some(p) = workflow_pin::Entity::find_by_id(id).one(self.db()).await? else {
+            return Ok(None);
+        };
+        let pins = serde_json::from_str(&p.pins).map_err(Error::corrupt)?;
+        Ok(Some((pins, p.saved_at)))
+    }
+
+    /// Drops the workflow's test data; false if it had none.
+    pub async fn discard_pins(&self, id: Uuid) -> Result<bool> {
+        self.write("discard_pins", false, move |txn| {
+            Box::pin(async move {
+                let r = workflow_pin::Entity::delete_by_id(id).exec(txn).await?;
                 Ok(r.rows_affected == 1)
             })
         })

@@ -97,6 +97,7 @@ pub fn request(body: Value) -> std::sync::Arc<engine::TriggerEvent> {
         query: Default::default(),
         body,
         parent: None,
+        test: None,
     })
 }
 

@@ -45,6 +45,7 @@ mod scale;
 mod schedules;
 mod security;
 mod subworkflows;
+mod testing;
 mod waits;
 mod webhook_auth;
 mod webhooks;
