@@ -353,9 +353,11 @@ describe('the editor', () => {
     await byId('tab-versions').click();
     const v2 = byId('version-2');
     await v2.waitFor();
-    assert.match(await v2.getByTestId('version-label').innerText(), /Version 2\s*current/);
-    assert.match(await byId('version-1').innerText(), /Imported from YAML/);
-    assert.match(await v2.innerText(), /Saved in the editor/);
+    // Version 3 renamed a step (the test before); a YAML workflow stays YAML text when saved.
+    assert.match(await byId('version-3').getByTestId('version-label').innerText(), /Version 3\s*current/);
+    assert.doesNotMatch(await v2.getByTestId('version-label').innerText(), /current/);
+    assert.match(await byId('version-1').innerText(), /YAML text/);
+    assert.match(await v2.innerText(), /YAML text/);
     assert.ok((await v2.getByTestId('version-date').innerText()).length > 0, 'a version shows its date');
     await v2.getByTestId('version-compare').click();
     const lines = byId('version-diff-lines');
@@ -1203,6 +1205,172 @@ describe('the editor', () => {
     assert.equal(await byId('save-state').innerText(), `Saved · v${before.version}`);
     assert.equal(await steps.count(), count);
     await api(`/api/v1/workflows/${id}/draft`, { method: 'DELETE' });
+  });
+
+  test('imports a file with problems as a draft, which opens in the editor with its problems', async () => {
+    const name = `e2e-import-draft-${RUN}`;
+    const text = [`name: ${name}`, 'trigger: { type: manual }', 'steps:', '  - id: call', '    action: http', '    with:', '      url: "{{steps.missing.body.url}}"', ''].join('\n');
+    await page.evaluate(() => (window.location.hash = '#/workflows'));
+    await byId('import-open').click();
+    await byId('tab-paste').click();
+    await byId('import-text').fill(text);
+    await byId('import-submit').click();
+    assert.match(await byId('import-error').innerText(), /not valid/);
+    await byId('import-as-draft').click();
+    await byId('editor').waitFor();
+    await node('call').waitFor();
+    await page.locator('[data-testid="node-call"][data-problems="true"]').waitFor();
+    const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
+    const record = await (await api(`/api/v1/workflows/${id}`)).json();
+    assert.equal(record.name, name);
+    assert.equal(record.active, false);
+    assert.deepEqual(record.workflow.steps ?? [], [], 'version 1 runs nothing');
+    const draft = await api(`/api/v1/workflows/${id}/draft`);
+    assert.equal(draft.status, 200);
+    const kept = await draft.json();
+    assert.equal(kept.document.steps[0].with.url, '{{steps.missing.body.url}}');
+    assert.ok(kept.problems.some((p) => p.step === 'call'), JSON.stringify(kept.problems));
+    await shot('imported-as-draft');
+  });
+
+  test('pins a test event and a step output, previews templated fields, runs one step from its panel', async () => {
+    const yaml = [
+      `name: e2e-pins-${RUN}`,
+      'trigger: { type: manual }',
+      'steps:',
+      '  - id: create_user',
+      '    action: http',
+      '    with:',
+      '      method: POST',
+      `      url: "${MOCK}/users"`,
+      '      json: { email: "{{trigger.body.email}}" }',
+      '  - id: get_user',
+      '    action: http',
+      '    with:',
+      `      url: "${MOCK}/users/{{steps.create_user.body.id}}"`,
+      '',
+    ].join('\n');
+    const created = await api('/api/v1/workflows', { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: yaml });
+    assert.equal(created.status, 201, await created.clone().text());
+    const workflow = await created.json();
+    await page.evaluate((hash) => (window.location.hash = hash), `#/workflows/${workflow.id}`);
+    await node('get_user').waitFor();
+
+    // A typed test event, pinned on the trigger: previews read it before any run.
+    await node('$trigger').click();
+    await byId('pin-trigger-body').fill('{"email": "pinned@example.com"}');
+    await byId('pin-trigger').click();
+    await byId('pin-badge-$trigger').waitFor();
+    await byId('pinned-trigger').waitFor();
+    await node('create_user').click();
+    const preview = byId('step-panel').getByTestId('template-preview');
+    await preview.first().waitFor();
+    assert.match(await preview.first().innerText(), /pinned@example\.com/, 'the JSON body previews with the pinned event');
+
+    // Run that one step from its panel: it runs alone, for real; the next one does not run.
+    await byId('run-step').click();
+    await page.locator('[data-testid="node-create_user"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="node-get_user"][data-status="skipped"]').waitFor();
+    await byId('tab-output').click();
+    assert.match(await byId('step-run-output').innerText(), /pinned@example\.com/);
+    await shot('run-one-step');
+
+    // Pin its output: the canvas shows the pin, the next step's URL previews with its id.
+    await byId('pin-output').click();
+    await byId('pin-badge-create_user').waitFor();
+    const pins = await (await api(`/api/v1/workflows/${workflow.id}/pins`)).json();
+    const pinnedId = pins.steps.create_user.body.id;
+    assert.ok(pinnedId !== undefined, JSON.stringify(pins));
+    await node('get_user').click();
+    const urlPreview = byId('step-panel').getByTestId('template-preview').first();
+    await page.waitForFunction((id) => [...document.querySelectorAll('[data-testid="step-panel"] [data-testid="template-preview"]')].some((e) => e.textContent.endsWith(`/users/${id}`)), pinnedId);
+    // A template that cannot render says why, under the field.
+    await byId('with-url').fill(`${MOCK}/users/{{steps.nope.id}}`);
+    await page.locator('[data-testid="step-panel"] .template-preview.is-error').waitFor();
+    assert.match(await urlPreview.innerText(), /steps\.nope/);
+    await byId('with-url').fill(`${MOCK}/users/{{steps.create_user.body.id}}`);
+    await shot('pinned-and-preview');
+
+    // A run with pins is a test run: the pinned step is not called again.
+    await clickCanvas();
+    await byId('tab-run').click();
+    await byId('run-uses-pins').waitFor();
+    await byId('run-now').click();
+    await page.locator('[data-testid="node-get_user"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    const list = await (await api(`/api/v1/executions?workflow_id=${workflow.id}`)).json();
+    const last = await (await api(`/api/v1/executions/${list.items[0].id}`)).json();
+    assert.equal(last.test, true);
+    const first = last.steps.find((x) => x.step_id === 'create_user');
+    assert.deepEqual(first.input, { pinned: true });
+    assert.equal(last.steps.find((x) => x.step_id === 'get_user').output.body.email, 'pinned@example.com');
+
+    // Unpinned, the canvas says so.
+    await node('create_user').click();
+    await byId('unpin-step').click();
+    await byId('pin-badge-create_user').waitFor({ state: 'detached' });
+  });
+
+  test('builds webhook → create user → update it with the id → notify → respond in at most 30 UI actions', async () => {
+    // Every click, fill, choice and key press counts as one action.
+    let actions = 0;
+    const act = async (what) => {
+      actions += 1;
+      await what;
+    };
+    const path = `e2e-thirty-${RUN}`;
+    const addStep = async (palette, id) => {
+      await act(byId(palette).click());
+      await byId('step-panel').waitFor();
+      if (id) {
+        await act(byId('step-id').fill(id));
+        await act(byId('step-id').press('Enter'));
+        await node(id).waitFor();
+      }
+    };
+    await page.evaluate(() => (window.location.hash = '#/workflows'));
+    await act(byId('new-workflow').first().click());
+    await act(byId('workflow-name-input').fill(`Thirty actions ${RUN}`));
+    await act(byId('workflow-trigger-select').selectOption('webhook'));
+    await act(byId('workflow-path-input').fill(path));
+    await act(byId('create-workflow').click());
+    await byId('editor').waitFor();
+    await act(node('$trigger').click());
+    await act(byId('trigger-respond').selectOption('sync'));
+
+    await addStep('palette-http', 'create_user');
+    await act(byId('with-method').selectOption('POST'));
+    await act(byId('with-url').fill(`${MOCK}/users`));
+    await act(byId('with-json').fill('{"email": "{{trigger.body.email}}"}'));
+
+    await addStep('palette-http', 'update_user');
+    await act(byId('with-method').selectOption('PATCH'));
+    await act(byId('with-url').fill(`${MOCK}/users/{{steps.create_user.body.id}}`));
+    await act(byId('with-json').fill('{"tag": "customer"}'));
+
+    await addStep('palette-http', 'notify');
+    await act(byId('with-method').selectOption('POST'));
+    await act(byId('with-url').fill(`${MOCK}/notify`));
+    await act(byId('with-json').fill('{"text": "New user {{steps.update_user.body.id}}"}'));
+
+    await addStep('palette-respond', null);
+    await act(byId('with-status').fill('201'));
+    await act(byId('with-body').fill('{"id": "{{steps.update_user.body.id}}", "tag": "{{steps.update_user.body.tag}}"}'));
+    await act(page.keyboard.press('Control+s'));
+    await page.locator('[data-testid="save-state"]', { hasText: /^Saved · v\d+$/ }).waitFor();
+    await shot('built-in-thirty-actions');
+    assert.ok(actions <= 30, `building took ${actions} UI actions`);
+    console.log(`note: the five-step workflow took ${actions} UI actions`);
+
+    // It works: activated and called, it answers with the created, tagged user.
+    const list = await (await api('/api/v1/workflows')).json();
+    const mine = list.items.find((w) => w.trigger.path === path);
+    assert.equal((await api(`/api/v1/workflows/${mine.id}/activate`, { method: 'POST' })).status, 200);
+    const res = await fetch(`${WEFT_URL}/hooks/${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'thirty@example.com' }) });
+    const text = await res.text();
+    assert.equal(res.status, 201, text);
+    const answer = JSON.parse(text);
+    assert.equal(answer.tag, 'customer', text);
+    assert.ok(answer.id, text);
   });
 
   test('writes screenshots of the main screens at 1280x720 and 1920x1080', async () => {

@@ -24,6 +24,7 @@ import { StepPanel } from './panels/StepPanel';
 import { TriggerPanel } from './panels/TriggerPanel';
 import { WorkflowPanel, type WorkflowTab } from './panels/WorkflowPanel';
 import { selectedNode, useEditor } from './store';
+import { usePins } from './pins';
 import { isStepNode } from './types';
 
 /** Whether a draft's document reads as a workflow the canvas can draw. */
@@ -58,6 +59,7 @@ export function EditorPage({ id, executionId }: { id: string; executionId?: stri
           toast.info(`This workflow has a draft the editor cannot show (its document does not read as a workflow); version ${record.version} is shown. Saving replaces the draft.`);
         setState({ kind: 'ready' });
         void loadLastRun(record.id);
+        void usePins.getState().load(record.id);
       },
       (e) => !cancelled && setState({ kind: 'error', message: describeError(e) }),
     );

@@ -8,6 +8,7 @@ import { executionsApi } from '../features/executions/api';
 import { workflowsApi } from '../features/workflows/api';
 import { fromGraph } from './model';
 import { lastRunOf, useEditor } from './store';
+import { hasPins, sampleData, usePins } from './pins';
 
 const FINAL: ExecutionStatus[] = ['succeeded', 'failed', 'cancelled'];
 
@@ -236,11 +237,43 @@ export async function runNow(body: unknown): Promise<string | null> {
   const s = useEditor.getState();
   if (!s.record) return null;
   try {
-    const accepted = await workflowsApi.run(s.record.id, body);
+    // With test data pinned, a test run: the pinned steps stand in for their calls.
+    const pins = usePins.getState();
+    const accepted = hasPins(pins)
+      ? await workflowsApi.testRun(s.record.id, { trigger: { ...(pins.trigger ?? {}), body: body ?? {} } })
+      : await workflowsApi.run(s.record.id, body);
     followExecution(accepted.execution_id);
     return accepted.execution_id;
   } catch (e) {
     toast.error('Could not start the run.', e);
+    return null;
+  }
+}
+
+/** Runs one step alone (a test run), with its inputs from the pins and the last run. */
+export async function runStep(stepId: string): Promise<string | null> {
+  const s = useEditor.getState();
+  if (!s.record) return null;
+  if (hasUnsavedChanges()) {
+    if (!(await saveDraft())) return null;
+  }
+  const data = sampleData(s.lastRun, usePins.getState());
+  const steps = { ...(data?.outputs ?? {}) };
+  delete steps[stepId];
+  // Only the steps of the saved version: a step added since has no output to give.
+  const saved = new Set((useEditor.getState().record?.workflow.steps ?? []).map((x) => x.id));
+  for (const id of Object.keys(steps)) if (!saved.has(id) || steps[id] === undefined) delete steps[id];
+  const request = data?.request;
+  try {
+    const accepted = await workflowsApi.testRun(s.record.id, {
+      step: stepId,
+      steps,
+      trigger: request ? { body: request.body ?? {}, headers: request.headers ?? {}, query: request.query ?? {} } : undefined,
+    });
+    followExecution(accepted.execution_id);
+    return accepted.execution_id;
+  } catch (e) {
+    toast.error(`Could not run step ${stepId}.`, e);
     return null;
   }
 }

@@ -442,6 +442,20 @@ export type ParentRef = {
   workflow: string;
 };
 
+/** A workflow's test data: used by test runs from the editor, never by production runs. */
+export type PinsIn = {
+  /** Outputs that stand for these steps in test runs (they are not run), by step id. */
+  steps?: Record<string, unknown>;
+  trigger?: null | TriggerPin;
+};
+
+export type PinsOut = {
+  /** When the pins were saved; null when the workflow has none. */
+  saved_at: string | null;
+  steps: Record<string, unknown>;
+  trigger: null | TriggerPin;
+};
+
 /**
  * How a branching action's output ports follow from its `with:`: the keys of one field of it,
  * in order, then fixed names (a key equal to a fixed name counts once, as the fixed one). The
@@ -511,6 +525,34 @@ export type ProcessOut = {
 
 /** Alive (heartbeat recent), stopped (said so) or dead (neither). */
 export type ProcessState = "alive" | "stopped" | "dead";
+
+/** One template that did not render. */
+export type RenderError = {
+  message: string;
+  /** Where it is, e.g. `with.url`. */
+  path: string;
+  template: string;
+};
+
+/** Templates to preview, and the data they read. */
+export type RenderIn = {
+  /** `item` (and `index`), for a `for_each` step. */
+  item?: unknown;
+  /** Where `value` is, prefixing the paths of errors (e.g. `with`). */
+  path?: string;
+  /** Step outputs, by step id (`steps.<id>`). */
+  steps?: Record<string, unknown>;
+  /** `trigger` as templates read it (`body`, `headers`, `query`, …). */
+  trigger?: unknown;
+  /** Any JSON; its strings may be templates (e.g. a step's `with`). */
+  value: unknown;
+};
+
+export type RenderOut = {
+  errors: RenderError[];
+  /** `value` rendered; a template that failed stays as written. */
+  value: unknown;
+};
 
 /** What a step answers to the caller of a sync webhook or `weft run`. */
 export type Response = {
@@ -649,6 +691,17 @@ export type StreamTokenOut = {
   token: string;
 };
 
+/** What a test run uses instead of calling out: see [`TriggerEvent::test`]. */
+export type TestData = {
+  /** Run only this step: every other one is pinned or skipped. */
+  only?: string | null;
+  /**
+   * Outputs that stand for these steps (by step id): a pinned step is not run, its result
+   * is `succeeded` with this output and `{"pinned": true}` as its input.
+   */
+  pins?: Record<string, unknown>;
+};
+
 /** A call captured at the test URL. */
 export type TestEventOut = {
   execution_id: string;
@@ -670,6 +723,17 @@ export type TestResult = {
   status?: number | null;
 };
 
+/** A test run: what it starts from and what stands in for calls. */
+export type TestRunIn = {
+  /** Use the workflow's pins (default true). */
+  pins?: boolean;
+  /** Run only this step (for real), with the others pinned or skipped. */
+  step?: string | null;
+  /** Step outputs that stand for these steps (over the pinned ones), e.g. the last run's. */
+  steps?: Record<string, unknown>;
+  trigger?: null | TriggerPin;
+};
+
 /** The trigger event as templates see it under `trigger`. */
 export type TriggerEvent = {
   body: unknown;
@@ -681,6 +745,7 @@ export type TriggerEvent = {
   parent?: null | ParentRef;
   path: string;
   query: Record<string, string>;
+  test?: null | TestData;
 };
 
 /** `GET /triggers`: every trigger kind. */
@@ -704,6 +769,16 @@ export type TriggerOut = {
   path: string | null;
   /** `webhook`, `schedule` or `manual`. */
   type: string;
+};
+
+/** A trigger event to test with: what a caller would send (a captured test event, or typed). */
+export type TriggerPin = {
+  /** `trigger.body`. */
+  body?: unknown;
+  /** `trigger.headers` (names in any case; templates read them lower-case). */
+  headers?: Record<string, string>;
+  /** `trigger.query`. */
+  query?: Record<string, string>;
 };
 
 /** The answer of `POST /workflows/validate`. */
@@ -875,4 +950,13 @@ export type GetScheduleQuery = {
 export type ListenTestEventQuery = {
   /** Seconds to wait for a call to the test URL (default 60, at most 300). */
   timeout?: number;
+};
+
+/** The query string of `test_run`. */
+export type TestRunQuery = {
+  /**
+   * Wait for the result (up to the server's sync wait, or until it waits: `action: wait`)
+   * instead of answering 202 at once.
+   */
+  wait?: boolean;
 };

@@ -71,6 +71,13 @@ export type {
   ImportedOut as ConnectorImported,
   ConnectorInfo,
   DraftOut as Draft,
+  PinsIn,
+  PinsOut as Pins,
+  TriggerPin,
+  TestRunIn,
+  RenderIn,
+  RenderOut,
+  RenderError,
 } from '../generated/openapi';
 export type ApiErrorBody = api.ErrorBody;
 /** The data of an event stream's `step` events. */

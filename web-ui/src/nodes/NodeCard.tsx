@@ -1,8 +1,9 @@
 // The body shared by every node: icon tile, title, summary, run status and problems.
-import { CircleAlert, CircleCheck, CircleDashed, CircleX, Hourglass, LoaderCircle, RotateCw, Unplug } from 'lucide-react';
+import { CircleAlert, CircleCheck, CircleDashed, CircleX, Hourglass, LoaderCircle, Pin, RotateCw, Unplug } from 'lucide-react';
 import type { LucideIcon } from 'lucide-react';
 import type { ReactNode } from 'react';
 import { useEditor } from '../editor/store';
+import { usePins } from '../editor/pins';
 
 export interface NodeCardProps {
   id: string;
@@ -32,6 +33,7 @@ export function NodeCard({ id, icon: Icon, tint, title, subtitle, kind, selected
   const live = useEditor((s) => s.run?.steps[id]);
   const problems = useEditor((s) => s.problems.filter((p) => p.step === id).map((p) => p.message).join('\n'));
   const orphan = useEditor((s) => !!checkInputs && s.mode.kind === 'draft' && !s.edges.some((e) => e.target === id));
+  const pinned = usePins((s) => (variant === 'trigger' ? !!s.trigger : s.steps[id] !== undefined));
   const status = live?.status;
   const StatusIcon = status ? STATUS_ICON[status] : null;
   const classes = ['wf-node', `wf-node--${variant}`, selected ? 'is-selected' : '', status ? `is-${status}` : '', problems ? 'has-problems' : '']
@@ -49,6 +51,11 @@ export function NodeCard({ id, icon: Icon, tint, title, subtitle, kind, selected
             {subtitle || kind}
           </span>
         </span>
+        {pinned && (
+          <span className="wf-node__pin" data-testid={`pin-badge-${id}`} title={variant === 'trigger' ? 'A test event is pinned: test runs start from it' : 'Output pinned: test runs use it instead of running this step'}>
+            <Pin size={14} aria-label="pinned" />
+          </span>
+        )}
         {StatusIcon && (
           <span className={`wf-node__status is-${status}`} title={`${status}${live?.attempt && live.attempt > 1 ? ` (attempt ${live.attempt})` : ''}`}>
             <StatusIcon size={18} aria-label={status} className={status === 'running' ? 'spin' : undefined} />

@@ -15,6 +15,8 @@ import {
   type TemplateToken,
 } from '../completion';
 import { currentDocument, useEditor } from '../store';
+import { sampleData, usePins } from '../pins';
+import { TemplatePreview } from './TemplatePreview';
 
 // The field that last had focus: the data picker inserts references there.
 interface ActiveField {
@@ -87,7 +89,7 @@ export function TemplateInput({ id, value, onChange, stepId, multiline, rows = 3
     const token = tokenAt(text, cursor);
     if (!token) return setMenu(null);
     const s = useEditor.getState();
-    const all = completionsFor({ doc: currentDocument(), stepId, lastRun: s.lastRun, env: useEnvironment.getState().variables, outputSchemas: outputSchemas(useActions.getState().actions) });
+    const all = completionsFor({ doc: currentDocument(), stepId, lastRun: sampleData(s.lastRun, usePins.getState()), env: useEnvironment.getState().variables, outputSchemas: outputSchemas(useActions.getState().actions) });
     const items = filterCompletions(all, token.prefix, 40);
     setMenu(items.length ? { token, items, active: 0 } : null);
   }
@@ -233,6 +235,7 @@ export function TemplateInput({ id, value, onChange, stepId, multiline, rows = 3
           <Braces size={13} aria-hidden />
         </button>
       )}
+      <TemplatePreview value={value} />
       {menu && (
         <ul className="completions" role="listbox" id={listId} data-testid="completions">
           {menu.items.map((item, i) => (

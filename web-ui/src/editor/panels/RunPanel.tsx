@@ -1,5 +1,5 @@
 // "Run now" with a JSON input; the run's steps light up on the canvas as they go.
-import { Play } from 'lucide-react';
+import { Pin, Play } from 'lucide-react';
 import { useState } from 'react';
 import { href } from '../../app/router';
 import { toast } from '../../app/toast';
@@ -8,6 +8,7 @@ import { shortId } from '../../lib/format';
 import { actionMeta } from '../../nodes/actions';
 import { runNow, saveDraft, useDirty } from '../hooks';
 import { useEditor } from '../store';
+import { usePins } from '../pins';
 import { isStepNode } from '../types';
 import { WaitNote } from './WaitNote';
 
@@ -16,11 +17,14 @@ export function RunPanel() {
   const run = useEditor((s) => s.run);
   const nodes = useEditor((s) => s.nodes);
   const lastBody = useEditor((s) => s.lastRun?.request?.body);
+  const pinnedBody = usePins((s) => s.trigger?.body);
+  const pinnedSteps = usePins((s) => Object.keys(s.steps).length);
   const select = useEditor((s) => s.select);
   const dirty = useDirty();
   const [input, setInput] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const text = input ?? (lastBody !== undefined ? JSON.stringify(lastBody, null, 2) : '{\n  \n}');
+  const sample = pinnedBody !== undefined ? pinnedBody : lastBody;
+  const text = input ?? (sample !== undefined ? JSON.stringify(sample, null, 2) : '{\n  \n}');
   let parseError: string | null = null;
   try {
     if (text.trim()) JSON.parse(text);
@@ -46,6 +50,11 @@ export function RunPanel() {
       <Field label="Trigger body (JSON)" htmlFor="run-input" hint="Sent as the trigger’s body, read as {{trigger.body…}}" error={parseError ? `Not valid JSON: ${parseError}` : undefined}>
         <textarea id="run-input" className="code-area" rows={7} spellCheck={false} value={text} onChange={(e) => setInput(e.target.value)} data-testid="run-input" />
       </Field>
+      {(pinnedSteps > 0 || pinnedBody !== undefined) && (
+        <p className="muted small" data-testid="run-uses-pins">
+          <Pin size={12} aria-hidden /> A test run: {pinnedSteps > 0 ? `${pinnedSteps} pinned step${pinnedSteps > 1 ? 's' : ''} stand${pinnedSteps > 1 ? '' : 's'} in for ${pinnedSteps > 1 ? 'their' : 'its'} calls` : 'from the pinned test event'}.
+        </p>
+      )}
       <Button variant="primary" icon={Play} onClick={() => void start()} busy={busy} disabled={!!parseError || !record} data-testid="run-now">
         {dirty ? 'Save and run' : 'Run now'}
       </Button>

@@ -1,6 +1,6 @@
 // The selected step: its config form (from the action's JSON Schema), per-step options, the data
 // picker, its last run, and its raw YAML.
-import { ChevronDown, ChevronRight, Trash2, X } from 'lucide-react';
+import { ChevronDown, ChevronRight, Pin, Play, Trash2, X } from 'lucide-react';
 import { useState } from 'react';
 import { parseDocument, stringify } from 'yaml';
 import { Button, Field, IconButton, Tabs } from '../../app/ui';
@@ -11,7 +11,9 @@ import { actionMeta } from '../../nodes/actions';
 import { display, numberOrText } from '../form/fields';
 import { SchemaForm } from '../form/SchemaForm';
 import { TemplateInput } from '../form/TemplateInput';
-import { useDocument } from '../hooks';
+import { runStep, useDocument } from '../hooks';
+import { JsonView } from '../JsonView';
+import { usePins } from '../pins';
 import { useEditor } from '../store';
 import type { StepNode } from '../types';
 import { DataPicker } from './DataPicker';
@@ -81,6 +83,7 @@ export function StepPanel({ node }: { node: StepNode }) {
           <h2>{step.name || id}</h2>
           <span className="muted small">{meta.title !== step.action ? meta.title : (info?.title ?? step.action)}</span>
         </div>
+        {!readOnly && <RunStepButton id={id} />}
         {!readOnly && <IconButton icon={Trash2} label={`Delete step ${id}`} variant="danger" onClick={deleteSelection} data-testid="delete-step" />}
         <IconButton icon={X} label="Close panel" onClick={() => select([])} />
       </header>
@@ -150,6 +153,7 @@ export function StepPanel({ node }: { node: StepNode }) {
               </button>
               {optionsVisible && <StepOptions step={step} readOnly={readOnly} errors={stepErrors} setOption={setOption} />}
             </div>
+            <PinnedOutput id={id} />
             <div className="section">
               <h3 className="section__title">Insert data</h3>
               <DataPicker stepId={id} />
@@ -160,6 +164,46 @@ export function StepPanel({ node }: { node: StepNode }) {
         {shownTab === 'yaml' && <StepYaml key={id} id={id} readOnly={readOnly} />}
       </div>
     </section>
+  );
+}
+
+/** Runs this step alone, with its inputs from the pins and the last run. */
+function RunStepButton({ id }: { id: string }) {
+  const [busy, setBusy] = useState(false);
+  const running = useEditor((s) => s.run?.status === 'running' || s.run?.status === 'queued');
+  return (
+    <IconButton
+      icon={Play}
+      label={`Run step ${id} alone (inputs from pinned data or the last run)`}
+      disabled={busy || running}
+      data-testid="run-step"
+      onClick={async () => {
+        setBusy(true);
+        try {
+          await runStep(id);
+        } finally {
+          setBusy(false);
+        }
+      }}
+    />
+  );
+}
+
+/** The step's pinned output, if it has one: what test runs use instead of running it. */
+function PinnedOutput({ id }: { id: string }) {
+  const pinned = usePins((s) => s.steps[id]);
+  const unpinStep = usePins((s) => s.unpinStep);
+  if (pinned === undefined) return null;
+  return (
+    <div className="section pinned" data-testid="pinned-output">
+      <h3 className="section__title">
+        <Pin size={13} aria-hidden /> Pinned output <span className="muted small">test runs use it instead of running the step; production runs never do</span>
+      </h3>
+      <JsonView title="Pinned" value={pinned} open={1} />
+      <Button size="sm" onClick={() => void unpinStep(id)} data-testid="unpin-step">
+        Unpin
+      </Button>
+    </div>
   );
 }
 

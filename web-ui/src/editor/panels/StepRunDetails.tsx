@@ -2,7 +2,9 @@
 // the answer a failed HTTP call got: status, headers, body).
 import { href } from '../../app/router';
 import { deliveryId } from '../../features/deliveries/api';
-import { StatusPill } from '../../app/ui';
+import { Pin, PinOff } from 'lucide-react';
+import { Button, StatusPill } from '../../app/ui';
+import { usePins } from '../pins';
 import { dateTime, duration } from '../../lib/format';
 import { JsonView } from '../JsonView';
 import { useEditor } from '../store';
@@ -79,6 +81,7 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
           <span className="muted small">(its attempts, answers and retries)</span>
         </p>
       )}
+      {live.status === 'succeeded' && r?.output !== undefined && <PinOutput stepId={stepId} output={r.output} />}
       <JsonView title="Output" value={r?.output} testId="step-run-output" open={3} />
       <JsonView title="Input (rendered config)" value={r?.input} testId="step-run-input" open={1} />
       {attempts.length > 1 && (
@@ -100,6 +103,28 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
   );
 }
 
+
+/** Pins the output shown (test runs then use it instead of running the step), or unpins it. */
+function PinOutput({ stepId, output }: { stepId: string; output: unknown }) {
+  const pinned = usePins((s) => s.steps[stepId]);
+  const pinStep = usePins((s) => s.pinStep);
+  const unpinStep = usePins((s) => s.unpinStep);
+  const same = pinned !== undefined && JSON.stringify(pinned) === JSON.stringify(output);
+  return (
+    <div className="row gap-sm">
+      {same ? (
+        <Button size="sm" icon={PinOff} onClick={() => void unpinStep(stepId)} data-testid="unpin-output">
+          Unpin
+        </Button>
+      ) : (
+        <Button size="sm" icon={Pin} onClick={() => void pinStep(stepId, output)} data-testid="pin-output">
+          {pinned !== undefined ? 'Pin this output instead' : 'Pin this output'}
+        </Button>
+      )}
+      <span className="muted small">{pinned !== undefined ? 'Pinned: test runs use it instead of running the step.' : 'Test runs would use it instead of running the step.'}</span>
+    </div>
+  );
+}
 
 /** What an `http` step recorded with its failure: `{status, headers, body}`; other details as JSON. */
 function FailedAnswer({ details }: { details: unknown }) {

@@ -1,7 +1,7 @@
 // The trigger: type, webhook URLs (production and test) with copy, methods, auth, respond mode,
 // rate limit, "Listen for a test event"; for schedules the cron with its next runs. Viewing an
 // execution: the request it received and the answer its caller got.
-import { Ear, X } from 'lucide-react';
+import { Ear, Pin, X } from 'lucide-react';
 import { useEffect, useRef, useState } from 'react';
 import { toast } from '../../app/toast';
 import { Button, CopyButton, Field, IconButton } from '../../app/ui';
@@ -13,6 +13,7 @@ import { triggerMeta } from '../../nodes/actions';
 import { followExecution, useDirty } from '../hooks';
 import { JsonView } from '../JsonView';
 import { useEditor } from '../store';
+import { usePins } from '../pins';
 import { CredentialPicker } from '../../features/credentials/components/CredentialPicker';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -92,8 +93,54 @@ export function TriggerPanel() {
           </>
         )}
         {trigger.type === 'manual' && <p className="muted">Started with “Run now” here, through <code>POST /api/v1/workflows/…/run</code>, or by <code>weft run</code>.</p>}
+        {!readOnly && <TestEventPin />}
       </div>
     </section>
+  );
+}
+
+/** Pins a test event (typed JSON, or the last one received): test runs start from it, and
+ * previews and completion read it before any run. Production runs never use it. */
+function TestEventPin() {
+  const pinned = usePins((s) => s.trigger);
+  const pinTrigger = usePins((s) => s.pinTrigger);
+  const last = useEditor((s) => s.lastRun?.request);
+  const [text, setText] = useState<string | null>(null);
+  const shown = text ?? JSON.stringify(last?.body ?? {}, null, 2);
+  let error: string | null = null;
+  try {
+    JSON.parse(shown);
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  if (pinned) {
+    return (
+      <div className="section pinned" data-testid="pinned-trigger">
+        <h3 className="section__title">
+          <Pin size={13} aria-hidden /> Pinned test event <span className="muted small">test runs start from it; production runs never do</span>
+        </h3>
+        <JsonView title="Body" value={pinned.body} open={2} />
+        <Button size="sm" onClick={() => void pinTrigger(null)} data-testid="unpin-trigger">
+          Unpin
+        </Button>
+      </div>
+    );
+  }
+  return (
+    <div className="section">
+      <Field label="Test event body (JSON)" htmlFor="pin-trigger-body" hint="Pin it to test without calling the webhook: previews and test runs read it as trigger.body" error={error ? `Not valid JSON: ${error}` : undefined}>
+        <textarea id="pin-trigger-body" className="code-area code-area--sm" rows={4} spellCheck={false} value={shown} onChange={(e) => setText(e.target.value)} data-testid="pin-trigger-body" />
+      </Field>
+      <Button
+        size="sm"
+        icon={Pin}
+        disabled={!!error}
+        data-testid="pin-trigger"
+        onClick={() => void pinTrigger({ body: JSON.parse(shown), headers: text === null ? (last?.headers ?? {}) : {}, query: text === null ? (last?.query ?? {}) : {} })}
+      >
+        Pin test event
+      </Button>
+    </div>
   );
 }
 

@@ -1,4 +1,4 @@
-import type { Draft, RunAccepted, ScheduleOut, TestEvent, ValidationResult, Workflow, WorkflowDocument, WorkflowList } from '../../lib/types';
+import type { Draft, Pins, PinsIn, RenderIn, RenderOut, RunAccepted, TestRunIn, ScheduleOut, TestEvent, ValidationResult, Workflow, WorkflowDocument, WorkflowList } from '../../lib/types';
 import { ApiError, request } from '../../lib/http';
 
 const base = '/api/v1/workflows';
@@ -26,13 +26,21 @@ export const workflowsApi = {
       throw e;
     }
   },
-  saveDraft: (id: string, doc: WorkflowDocument) => request<Draft>(`${at(id)}/draft`, { method: 'PUT', body: doc }),
+  /** Keeps a draft: a document, or YAML text (problems allowed). */
+  saveDraft: (id: string, doc: WorkflowDocument | string) => request<Draft>(`${at(id)}/draft`, { method: 'PUT', body: doc, yaml: typeof doc === 'string' }),
   discardDraft: (id: string) => request<null>(`${at(id)}/draft`, { method: 'DELETE' }),
   validate: (doc: WorkflowDocument | string, signal?: AbortSignal) =>
     request<ValidationResult>(`${base}/validate`, { method: 'POST', body: doc, yaml: typeof doc === 'string', signal }),
   activate: (id: string) => request<Workflow>(`${at(id)}/activate`, { method: 'POST' }),
   deactivate: (id: string) => request<Workflow>(`${at(id)}/deactivate`, { method: 'POST' }),
   run: (id: string, body: unknown) => request<RunAccepted>(`${at(id)}/run`, { method: 'POST', body }),
+  /** A test run: pinned steps stand in for calls; with `step`, only that step runs. */
+  testRun: (id: string, body: TestRunIn) => request<RunAccepted>(`${at(id)}/test-run`, { method: 'POST', body }),
+  /** The workflow's test data (pinned trigger event and step outputs). */
+  pins: (id: string) => request<Pins>(`${at(id)}/pins`),
+  savePins: (id: string, body: PinsIn) => request<Pins>(`${at(id)}/pins`, { method: 'PUT', body }),
+  /** What templates render to against sample data, each on its own. */
+  render: (body: RenderIn, signal?: AbortSignal) => request<RenderOut>('/api/v1/templates/render', { method: 'POST', body, signal }),
   /** Long-poll for one call to the test URL; `null` when none came in time. */
   testEvent: (id: string, timeout: number, signal?: AbortSignal) =>
     request<TestEvent | null>(`${at(id)}/test-event`, { query: { timeout }, signal }),

@@ -90,7 +90,9 @@ export function VersionsPanel({ workflowId }: { workflowId: string }) {
                   <span className="muted small" title={relativeTime(v.created_at)} data-testid="version-date">
                     {dateTime(v.created_at)}
                   </span>
-                  <span className="muted small">{v.source_format === 'yaml' ? 'Imported from YAML' : 'Saved in the editor'}</span>
+                  <span className="muted small" title={v.source_format === 'yaml' ? 'Kept as the YAML text it was written in: comments and layout survive edits' : 'A document built in the editor'}>
+                    {v.source_format === 'yaml' ? 'YAML text' : 'Built in the editor'}
+                  </span>
                   {labelling?.version === v.version ? (
                     <span className="version__label-edit">
                       <input

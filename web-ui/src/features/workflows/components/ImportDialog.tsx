@@ -71,6 +71,29 @@ export function ImportDialog({ onClose, onImported }: { onClose: () => void; onI
     }
   }
 
+  /** With problems, the text is kept as a draft: of the workflow of that name, or of a new
+   * one whose version 1 is empty (nothing runs until a valid save). */
+  async function importAsDraft() {
+    setBusy(true);
+    try {
+      const name = documentName(text) ?? fileName?.replace(/\.(ya?ml|json)$/i, '') ?? 'Imported workflow';
+      const existing = (await workflowsApi.list()).items.find((w) => w.name === name);
+      const workflow = existing ?? (await workflowsApi.create({ name, trigger: { type: 'manual' }, steps: [] }));
+      await workflowsApi.saveDraft(workflow.id, text);
+      const n = problems.length;
+      toast.info(
+        existing
+          ? `Kept as a draft of “${name}” with ${n} problem${n === 1 ? '' : 's'}: version ${existing.version} runs on until the workflow is valid.`
+          : `Imported “${name}” as a draft with ${n} problem${n === 1 ? '' : 's'}: fix them in the editor, then save.`,
+      );
+      onImported(existing ? ((await workflowsApi.get(existing.id)) as Workflow) : (workflow as Workflow));
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
   /** Puts the cursor on a problem's line and column. */
   function focusProblem(p: Problem) {
     const ta = area.current;
@@ -154,6 +177,14 @@ export function ImportDialog({ onClose, onImported }: { onClose: () => void; onI
         </p>
       )}
       <ProblemList problems={problems} onPick={focusProblem} />
+      {problems.length > 0 && error === 'The workflow is not valid:' && (
+        <div className="row gap-sm">
+          <Button onClick={() => void importAsDraft()} busy={busy} data-testid="import-as-draft">
+            Import as a draft
+          </Button>
+          <span className="muted small">Fix the problems in the editor; nothing runs until it is valid.</span>
+        </div>
+      )}
     </Modal>
   );
 }
