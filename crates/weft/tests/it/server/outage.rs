@@ -87,6 +87,39 @@ steps:
             });
         }
 
+        // Long-running executions in flight when the database goes: a slow call that ends
+        // during the outage (its result cannot be written then), and a delay that spans it.
+        // They pause and go on once it is back; neither fails.
+        api.deploy(
+            r#"
+name: Longer than the outage
+trigger: { type: webhook, path: long }
+steps:
+  - id: slow
+    action: http
+    with:
+      url: "{{env.API_URL}}/slow?ms=3000"
+  - id: pause
+    action: delay
+    with: { duration: 6s }
+  - id: after
+    action: set
+    with:
+      value: { slept: "{{steps.slow.body.slept_ms}}" }
+"#,
+        )
+        .await;
+        let mut in_flight = Vec::new();
+        for n in 0..2 {
+            let reply = super::harness::send(
+                api.hook(reqwest::Method::POST, "long")
+                    .json(&json!({ "n": n })),
+            )
+            .await;
+            reply.expect_status(202);
+            in_flight.push(reply.json()["execution_id"].as_str().unwrap().to_string());
+        }
+
         tokio::time::sleep(Duration::from_secs(2)).await;
         let down_at = Instant::now();
         {
@@ -152,6 +185,17 @@ steps:
         for id in &accepted {
             let e = api.wait_finished(id).await;
             assert_eq!(e["status"], "succeeded", "{e:#}");
+        }
+        // The executions that were running through the outage paused and finished.
+        for id in &in_flight {
+            let e = api.wait_finished(id).await;
+            assert_eq!(e["status"], "succeeded", "paused, not failed: {e:#}");
+            let after = e["steps"]
+                .as_array()
+                .and_then(|s| s.iter().find(|s| s["step_id"] == "after"))
+                .cloned()
+                .unwrap_or_default();
+            assert_eq!(after["output"]["slept"], 3000, "{e:#}");
         }
     })
     .await;
