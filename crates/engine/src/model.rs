@@ -35,6 +35,25 @@ pub struct Workflow {
     /// A workflow to run when an execution of this one fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_error: Option<OnError>,
+    /// Which finished executions of this workflow are kept, instead of the server's
+    /// `retention_age` / `retention_count`; `{}` keeps them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<RetentionPolicy>,
+}
+
+/// `retention:` — the workflow's own rule for pruning its finished executions. It replaces
+/// the server's rule for this workflow (a field not given does not apply).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionPolicy {
+    /// Keep only the newest this many finished executions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub keep: Option<u64>,
+    /// Delete finished executions that finished longer ago than this, e.g. `30d`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"))]
+    pub older_than: Option<String>,
 }
 
 /// `on_error:` — when an execution fails, the named workflow runs (trigger kind `error`) with

@@ -299,6 +299,15 @@ pub fn compile(workflow: Workflow, registry: &Registry) -> Result<Plan, Vec<Prob
             "name the workflow to run when an execution fails (its `name:`)",
         );
     }
+    if let Some(r) = &workflow.retention {
+        c.duration(&r.older_than, |c, e| c.doc("retention.older_than", e));
+        if r.keep == Some(0) {
+            c.doc(
+                "retention.keep",
+                "keep at least 1 execution (`retention: {}` keeps them all)",
+            );
+        }
+    }
     if !c.problems.is_empty() {
         return Err(c.problems);
     }

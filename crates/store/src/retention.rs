@@ -41,6 +41,13 @@ impl Pruned {
     }
 }
 
+/// Which workflows a prune looks at.
+enum Scope {
+    Only(Uuid),
+    /// Every workflow but these (those with a rule of their own).
+    Except(Vec<Uuid>),
+}
+
 /// Executions deleted per write.
 pub const PRUNE_BATCH: usize = 500;
 /// The pause between two batches, which lets other writes in.
@@ -49,9 +56,13 @@ const BETWEEN_BATCHES: Duration = Duration::from_millis(20);
 const FINISHED: &str = "status IN ('succeeded', 'failed', 'cancelled')";
 
 impl Store {
-    /// The finished executions `retention` lets go, as `SELECT id, workflow_id …` text and
-    /// its values; `None` when it keeps everything.
-    fn prune_candidates(&self, retention: Retention) -> Option<(String, Vec<Value>)> {
+    /// The finished executions `retention` lets go among the workflows of `scope`, as
+    /// `SELECT id, workflow_id …` text and its values; `None` when it keeps everything.
+    fn prune_candidates(
+        &self,
+        retention: Retention,
+        scope: &Scope,
+    ) -> Option<(String, Vec<Value>)> {
         let p = |i: usize| match self.backend() {
             Backend::Sqlite => format!("?{i}"),
             Backend::Postgres => format!("${i}"),
@@ -80,9 +91,25 @@ impl Store {
         if reasons.is_empty() {
             return None;
         }
+        let mut within = String::new();
+        match scope {
+            Scope::Only(id) => {
+                values.push((*id).into());
+                within = format!(" AND e.workflow_id = {}", p(values.len()));
+            }
+            Scope::Except(ids) if !ids.is_empty() => {
+                let mut marks = Vec::with_capacity(ids.len());
+                for id in ids {
+                    values.push((*id).into());
+                    marks.push(p(values.len()));
+                }
+                within = format!(" AND e.workflow_id NOT IN ({})", marks.join(", "));
+            }
+            Scope::Except(_) => {}
+        }
         let sql = format!(
             "SELECT e.id AS id, e.workflow_id AS workflow_id FROM executions e \
-             WHERE e.{FINISHED} AND ({}) \
+             WHERE e.{FINISHED} AND ({}){within} \
              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.execution_id = e.id \
              AND d.status = 'pending')",
             reasons.join(" OR ")
@@ -91,10 +118,69 @@ impl Store {
     }
 
     /// Deletes (or with `dry_run` only counts) the finished executions `retention` lets go,
-    /// [`PRUNE_BATCH`] at a time.
+    /// [`PRUNE_BATCH`] at a time; a workflow with a `retention:` of its own (in its current
+    /// version) is pruned by that instead.
     pub async fn prune_executions(&self, retention: Retention, dry_run: bool) -> Result<Pruned> {
+        let own = self.retention_overrides().await?;
         let mut pruned = Pruned::default();
-        let Some((sql, values)) = self.prune_candidates(retention) else {
+        for (workflow, rule) in &own {
+            let p = self
+                .prune_scope(*rule, &Scope::Only(*workflow), dry_run)
+                .await?;
+            pruned.by_workflow.extend(p.by_workflow);
+        }
+        let others = Scope::Except(own.iter().map(|(id, _)| *id).collect());
+        let p = self.prune_scope(retention, &others, dry_run).await?;
+        pruned.by_workflow.extend(p.by_workflow);
+        Ok(pruned)
+    }
+
+    /// The workflows whose current version sets `retention:`, with their rule.
+    pub async fn retention_overrides(&self) -> Result<Vec<(Uuid, Retention)>> {
+        // Only versions whose text names the key are read (the definition is JSON text).
+        let sql = "SELECT w.id AS id, v.definition AS definition FROM workflows w \
+                   JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version \
+                   WHERE v.definition LIKE '%\"retention\"%'";
+        let rows = self
+            .db()
+            .query_all(Statement::from_string(self.db_backend(), sql))
+            .await?;
+        let mut out = Vec::new();
+        for row in rows {
+            let id: Uuid = row.try_get("", "id")?;
+            let text: String = row.try_get("", "definition")?;
+            let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text) else {
+                continue;
+            };
+            let Some(rule) = doc.get("retention").filter(|r| r.is_object()) else {
+                continue;
+            };
+            let policy: engine::model::RetentionPolicy =
+                serde_json::from_value(rule.clone()).map_err(crate::Error::corrupt)?;
+            out.push((
+                id,
+                Retention {
+                    keep: policy
+                        .keep
+                        .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+                    older_than: policy
+                        .older_than
+                        .as_deref()
+                        .and_then(|t| engine::duration::parse(t).ok()),
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn prune_scope(
+        &self,
+        retention: Retention,
+        scope: &Scope,
+        dry_run: bool,
+    ) -> Result<Pruned> {
+        let mut pruned = Pruned::default();
+        let Some((sql, values)) = self.prune_candidates(retention, scope) else {
             return Ok(pruned);
         };
         let backend = self.db_backend();

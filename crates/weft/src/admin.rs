@@ -474,13 +474,17 @@ pub async fn prune(
     if let Some(n) = keep {
         retention.keep = Some(n);
     }
-    if retention.is_off() {
+    let store = crate::serve::open_store(config).await?;
+    let own = store
+        .retention_overrides()
+        .await
+        .map_err(|e| format!("cannot read the workflows' retention: {e}"))?;
+    if retention.is_off() && own.is_empty() {
         return Err(
-            "nothing to prune by: give --older-than DURATION and/or --keep N (or set retention_age / retention_count)"
+            "nothing to prune by: give --older-than DURATION and/or --keep N (or set retention_age / retention_count, or a workflow's `retention:`)"
                 .to_string(),
         );
     }
-    let store = crate::serve::open_store(config).await?;
     let pruned = store
         .prune_executions(retention, dry_run)
         .await

@@ -312,7 +312,8 @@ impl Core {
                 }
             });
         }
-        if mode.runs_workers() && !config.retention.is_off() {
+        // Always: a workflow may have a `retention:` of its own even when the server has none.
+        if mode.runs_workers() {
             tokio::spawn(retention(
                 self.store.clone(),
                 config.retention,

@@ -19,6 +19,11 @@ export type Workflow = {
   steps?: Step[];
   /** A workflow to run when an execution of this one fails. */
   on_error?: OnError | null;
+  /**
+   * Which finished executions of this workflow are kept, instead of the server's
+   * `retention_age` / `retention_count`; `{}` keeps them all.
+   */
+  retention?: RetentionPolicy | null;
 };
 
 /** What starts an execution. */
@@ -164,6 +169,17 @@ export type Ui = {
 export type OnError = {
   /** The name of the workflow to run (any stored workflow, active or not). */
   workflow: string;
+};
+
+/**
+ * `retention:` — the workflow's own rule for pruning its finished executions. It replaces
+ * the server's rule for this workflow (a field not given does not apply).
+ */
+export type RetentionPolicy = {
+  /** Keep only the newest this many finished executions. */
+  keep?: number | null;
+  /** Delete finished executions that finished longer ago than this, e.g. `30d`. */
+  older_than?: string | null;
 };
 
 /** A template such as `{{steps.get_user.body.id}}`, rendered when the step runs. */

@@ -115,7 +115,93 @@ async fn a_server_with_a_retention_count_prunes_by_itself(backend: Backend) {
     assert!(ns.iter().all(|s| *s == "succeeded"), "{newest:#?}");
 }
 
+fn workflow_with(path: &str, retention: &str) -> String {
+    format!(
+        "name: Own rule {path}\ntrigger: {{ type: webhook, path: {path} }}\n{retention}steps:\n  - id: shape\n    action: set\n    with:\n      value: {{ n: \"{{{{trigger.body.n}}}}\" }}\n"
+    )
+}
+
+async fn a_workflows_own_retention_replaces_the_servers(backend: Backend) {
+    let d = Deployment::new(backend)
+        .await
+        .env("WEFT_RETENTION_COUNT", "3")
+        .env("WEFT_RETENTION_INTERVAL", "1s");
+    let server = d.start().await;
+    let by_server = server.deploy(&workflow_with("by-server", "")).await;
+    let six = server
+        .deploy(&workflow_with("six", "retention: { keep: 6 }\n"))
+        .await;
+    let all = server
+        .deploy(&workflow_with("all", "retention: {}\n"))
+        .await;
+    for n in 0..10 {
+        for path in ["by-server", "six", "all"] {
+            let e = server.run_hook(path, &json!({ "n": n })).await;
+            assert_eq!(e["status"], "succeeded", "{e:#}");
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (a, b) = (
+            server.count_executions(&by_server).await,
+            server.count_executions(&six).await,
+        );
+        if a == 3 && b == 6 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{a} and {b} left, not 3 and 6");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Two more passes: the workflow that keeps everything still has everything.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(server.count_executions(&all).await, 10);
+    assert_eq!(server.count_executions(&six).await, 6);
+}
+
+async fn a_workflows_own_retention_is_enough_for_weft_prune(backend: Backend) {
+    let d = Deployment::new(backend).await;
+    let server = d.start().await;
+    let id = server
+        .deploy(&workflow_with(
+            "two",
+            "retention: { keep: 2, older_than: 30d }\n",
+        ))
+        .await;
+    for n in 0..5 {
+        server.run_hook("two", &json!({ "n": n })).await;
+    }
+    let out = d.cli(["prune", "--dry-run"]).output().await;
+    out.success();
+    assert!(
+        out.stdout.contains("Would delete 3 finished executions."),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(server.count_executions(&id).await, 5);
+    let out = d.cli(["prune"]).output().await;
+    out.success();
+    assert_eq!(server.count_executions(&id).await, 2);
+
+    // A rule that does not parse is refused where it is.
+    let reply = send(
+        server
+            .post("/api/v1/workflows")
+            .header("content-type", "application/yaml")
+            .body(workflow_with(
+                "bad",
+                "retention: { older_than: soon, keep: 0 }\n",
+            )),
+    )
+    .await;
+    reply.expect_status(422);
+    let text = reply.text();
+    assert!(text.contains("retention.older_than"), "{text}");
+    assert!(text.contains("retention.keep"), "{text}");
+}
+
 on_both_backends!(
     prunes_by_count_and_age_and_a_dry_run_deletes_nothing,
     a_server_with_a_retention_count_prunes_by_itself,
+    a_workflows_own_retention_replaces_the_servers,
+    a_workflows_own_retention_is_enough_for_weft_prune,
 );
