@@ -55,7 +55,7 @@ use futures::future::BoxFuture;
 use migrations::MigratorTrait;
 use sea_orm::sqlx::ConnectOptions as _;
 use sea_orm::sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, SqlxSqliteConnector,
@@ -493,7 +493,10 @@ async fn open_sqlite(
     let write_options = if memory {
         base.clone()
     } else {
+        // A new file gives freed pages back on request (`Store::reclaim_space`); the setting
+        // only takes on a file without tables, so an older file keeps what it had.
         base.clone()
+            .auto_vacuum(SqliteAutoVacuum::Incremental)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
     };

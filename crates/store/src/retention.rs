@@ -2,7 +2,8 @@
 //! the newest N of their workflow, are deleted with their step runs, waits and delivered or
 //! failed deliveries (the foreign keys cascade), in small batches, each its own short write, so
 //! that webhooks and workers go on between them. An execution with an outgoing webhook still
-//! pending is kept until the delivery ends.
+//! pending is kept until the delivery ends. On SQLite the freed pages then go back to the
+//! file system, a few thousand per write ([`Store::reclaim_space`]).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -47,6 +48,9 @@ enum Scope {
     /// Every workflow but these (those with a rule of their own).
     Except(Vec<Uuid>),
 }
+
+/// Pages (4 KiB) given back per write by [`Store::reclaim_space`].
+const VACUUM_PAGES: i64 = 2048;
 
 /// Executions deleted per write.
 pub const PRUNE_BATCH: usize = 500;
@@ -132,7 +136,58 @@ impl Store {
         let others = Scope::Except(own.iter().map(|(id, _)| *id).collect());
         let p = self.prune_scope(retention, &others, dry_run).await?;
         pruned.by_workflow.extend(p.by_workflow);
+        if !dry_run && pruned.total() > 0 {
+            self.reclaim_space().await?;
+        }
         Ok(pruned)
+    }
+
+    /// SQLite: gives the pages that deletes freed back to the file system, a few thousand at a
+    /// time through the writer (so webhooks go on between them), for a database made with
+    /// `auto_vacuum = INCREMENTAL` (as Weft makes them). Returns how many pages it released;
+    /// 0 on PostgreSQL (autovacuum's job) and on an older file made without it.
+    pub async fn reclaim_space(&self) -> Result<u64> {
+        if self.backend() != Backend::Sqlite {
+            return Ok(0);
+        }
+        let pragma = |name: &str| {
+            let sql = format!("PRAGMA {name}");
+            async move {
+                let row = self
+                    .db()
+                    .query_one(Statement::from_string(self.db_backend(), sql))
+                    .await?;
+                Ok::<i64, crate::Error>(match row {
+                    Some(r) => r.try_get_by_index::<i64>(0)?,
+                    None => 0,
+                })
+            }
+        };
+        // 2: INCREMENTAL.
+        if pragma("auto_vacuum").await? != 2 {
+            return Ok(0);
+        }
+        let mut released = 0u64;
+        loop {
+            let free = pragma("freelist_count").await?;
+            if free <= 0 {
+                return Ok(released);
+            }
+            let step = free.min(VACUUM_PAGES);
+            self.write("incremental_vacuum", false, move |txn| {
+                Box::pin(async move {
+                    txn.execute_unprepared(&format!("PRAGMA incremental_vacuum({step})"))
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await?;
+            released += step as u64;
+            if free <= VACUUM_PAGES {
+                return Ok(released);
+            }
+            tokio::time::sleep(BETWEEN_BATCHES).await;
+        }
     }
 
     /// The workflows whose current version sets `retention:`, with their rule.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::harness::{Backend, Deployment, on_both_backends, send};
+use super::harness::{Backend, Deployment, bounded, on_both_backends, send};
 
 const WORKFLOW: &str = r#"
 name: Kept for a while
@@ -205,3 +205,43 @@ on_both_backends!(
     a_workflows_own_retention_replaces_the_servers,
     a_workflows_own_retention_is_enough_for_weft_prune,
 );
+
+/// SQLite gives the space of pruned executions back to the file system (a new database is
+/// made with `auto_vacuum = INCREMENTAL`; the prune releases the freed pages).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_gives_the_space_of_pruned_executions_back() {
+    bounded(async {
+        let d = Deployment::new(Backend::Sqlite).await;
+        let server = d.start().await;
+        let id = server.deploy(WORKFLOW).await;
+        let pad = "x".repeat(64 * 1024);
+        for n in 0..40 {
+            let e = server
+                .run_hook("kept", &json!({ "n": n, "pad": pad }))
+                .await;
+            assert_eq!(e["status"], "succeeded", "{e:#}");
+        }
+        let path = d.sqlite_path().expect("a database file");
+        let read = |name: &str| {
+            let conn = rusqlite::Connection::open(&path).expect("open the database");
+            conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0))
+                .expect("a pragma")
+        };
+        assert_eq!(
+            read("auto_vacuum"),
+            2,
+            "made with auto_vacuum = INCREMENTAL"
+        );
+        let before = read("page_count");
+        let out = d.cli(["prune", "--keep", "1"]).output().await;
+        out.success();
+        assert_eq!(server.count_executions(&id).await, 1);
+        let after = read("page_count");
+        assert!(
+            after * 2 < before,
+            "{before} pages before the prune, {after} after"
+        );
+        assert_eq!(read("freelist_count"), 0);
+    })
+    .await;
+}
