@@ -357,6 +357,20 @@ fn write_key_file(path: &Path, keys: &[SecretKey]) -> Result<(), String> {
         text.push_str(&k.to_text());
         text.push('\n');
     }
+    // On PostgreSQL nothing else makes the data directory: the first key file does (0700).
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(dir).map_err(err)?;
+    }
     let tmp = path.with_extension("key.tmp");
     {
         use std::io::Write;
@@ -426,6 +440,21 @@ mod tests {
         other.retain(&[]).unwrap();
         assert_eq!(other.ids(), vec![new.id().to_string()]);
         assert!(Keyring::load(None, &dir.path().join("none"), false).is_err());
+    }
+
+    #[test]
+    fn a_missing_data_dir_is_made_private_for_the_first_key_file() {
+        // With PostgreSQL nothing else creates the data directory.
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("not-yet").join("data");
+        Keyring::load(None, &data, true).unwrap();
+        assert!(data.join(KEY_FILE).is_file());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&data).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
     }
 
     #[test]
