@@ -19,7 +19,11 @@
 //! `BENCH_SECS` (measured seconds per scenario, default 10), `BENCH_WARMUP_SECS` (default 2),
 //! `BENCH_CLIENTS` (default 32), `BENCH_ONLY` (comma-separated: `ceiling`, `sqlite-sync`,
 //! `sqlite-async`, `postgres-sync`, `postgres-async`, `postgres-durable-sync`, `postgres-durable-async`:
-//! a PostgreSQL server of its own with `fsync` and `synchronous_commit` on). Figures are recorded in
+//! a PostgreSQL server of its own with `fsync` and `synchronous_commit` on; `postgres-workers-1`,
+//! `-2`, `-4`: chain3 async on PostgreSQL with `weft serve --no-workers` and that many `weft
+//! worker` processes, each process on one thread (`TOKIO_WORKER_THREADS=1`), with the queue's
+//! claim latency (enqueue to start, p50/p99, from the executions) and the claim query's duration
+//! (`weft_claim_duration_seconds` of the workers)). Figures are recorded in
 //! docs/benchmarks.md. Not a test: nothing here asserts on time.
 
 use std::collections::{BTreeSet, HashMap};
@@ -240,8 +244,12 @@ fn main() {
         .flat_map(|db| [(db, Mode::Sync), (db, Mode::Async)])
         .filter(|(db, mode)| settings.wants(&format!("{}-{}", db.name(), mode.name())))
         .collect::<Vec<_>>();
+    let workers_wanted: Vec<usize> = [1, 2, 4]
+        .into_iter()
+        .filter(|n| settings.wants(&format!("postgres-workers-{n}")))
+        .collect();
     // Built before anything is measured.
-    let bin = (!weft_wanted.is_empty()).then(weft_binary);
+    let bin = (!weft_wanted.is_empty() || !workers_wanted.is_empty()).then(weft_binary);
 
     let mut outcomes = Vec::new();
     if settings.wants("ceiling") {
@@ -265,7 +273,22 @@ fn main() {
                 _ => None,
             };
             outcomes.push(run_weft(
-                &settings, &mock_rt, &load_rt, &client, &bin, db, mode, database,
+                &settings, &mock_rt, &load_rt, &client, &bin, db, mode, database, 0,
+            ));
+        }
+        for workers in workers_wanted {
+            let pg = TempPostgres::shared();
+            let database = Some((pg.fresh_database(), pg.port));
+            outcomes.push(run_weft(
+                &settings,
+                &mock_rt,
+                &load_rt,
+                &client,
+                &bin,
+                Db::Postgres,
+                Mode::Async,
+                database,
+                workers,
             ));
         }
     }
@@ -360,16 +383,53 @@ fn run_weft(
     db: Db,
     mode: Mode,
     database: Option<(String, u16)>,
+    workers: usize,
 ) -> Outcome {
-    let name = format!("weft {} {}", db.name(), mode.name());
+    let name = if workers > 0 {
+        format!(
+            "weft {} {}, serve --no-workers + {workers} worker{} (1 thread each)",
+            db.name(),
+            mode.name(),
+            if workers > 1 { "s" } else { "" }
+        )
+    } else {
+        format!("weft {} {}", db.name(), mode.name())
+    };
     println!("\n== {name}");
     let mock = mock_rt.block_on(MockApi::start());
-    let weft = WeftServer::start(
-        bin,
-        &mock.base_url(),
-        database.as_ref().map(|(url, _)| url.as_str()),
-    );
+    let database_url = database.as_ref().map(|(url, _)| url.as_str());
+    let weft = if workers > 0 {
+        WeftServer::spawn(bin, &mock.base_url(), database_url, Role::ApiOnly, None)
+    } else {
+        WeftServer::start(bin, &mock.base_url(), database_url)
+    };
     println!("   weft serve pid {} on {}", weft.child.id(), weft.addr);
+    // The workers share its data dir (the credential key it makes): they start once it is up.
+    if workers > 0 {
+        load_rt.block_on(weft.wait_ready());
+    }
+    let worker_children: Vec<WeftServer> = (0..workers)
+        .map(|_| {
+            let w = WeftServer::spawn(
+                bin,
+                &mock.base_url(),
+                database_url,
+                Role::Worker,
+                Some(weft.dir.path()),
+            );
+            println!(
+                "   weft worker pid {} (metrics on {})",
+                w.child.id(),
+                w.addr
+            );
+            w
+        })
+        .collect();
+    load_rt.block_on(async {
+        for w in &worker_children {
+            w.wait_ready().await;
+        }
+    });
     let mut notes = Vec::new();
     load_rt
         .block_on(async {
@@ -439,6 +499,10 @@ fn run_weft(
     }
     let users = mock.users().len();
     notes.push(format!("mock users created: {users}"));
+    if workers > 0 {
+        notes.extend(load_rt.block_on(claim_latency(client, &weft, &worker_children)));
+    }
+    drop(worker_children);
     drop(weft);
     drop(mock);
     let outcome = Outcome {
@@ -678,8 +742,31 @@ struct WeftServer {
     dir: tempfile::TempDir,
 }
 
+/// What a `weft` child runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// `weft serve`: API, webhooks and workers.
+    Serve,
+    /// `weft serve --no-workers`, on one thread.
+    ApiOnly,
+    /// `weft worker` with its metrics on the child's address, on one thread.
+    Worker,
+}
+
 impl WeftServer {
     fn start(bin: &Path, api_url: &str, database_url: Option<&str>) -> WeftServer {
+        WeftServer::spawn(bin, api_url, database_url, Role::Serve, None)
+    }
+
+    /// A child in `role`; `data_of`: the directory whose `data` it shares (the credential
+    /// key), else its own.
+    fn spawn(
+        bin: &Path,
+        api_url: &str,
+        database_url: Option<&str>,
+        role: Role,
+        data_of: Option<&Path>,
+    ) -> WeftServer {
         let dir = tempfile::Builder::new()
             .prefix("weft-bench-")
             .tempdir()
@@ -692,11 +779,24 @@ impl WeftServer {
                 cmd.env_remove(name);
             }
         }
-        cmd.arg("serve")
-            .arg("--bind")
-            .arg(addr.to_string())
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
+        match role {
+            Role::Serve | Role::ApiOnly => {
+                cmd.arg("serve").arg("--bind").arg(addr.to_string());
+                if role == Role::ApiOnly {
+                    cmd.arg("--no-workers");
+                }
+            }
+            Role::Worker => {
+                cmd.arg("worker")
+                    .arg("--metrics-bind")
+                    .arg(addr.to_string());
+            }
+        }
+        if role != Role::Serve {
+            cmd.env("TOKIO_WORKER_THREADS", "1");
+        }
+        cmd.arg("--data-dir")
+            .arg(data_of.unwrap_or(dir.path()).join("data"))
             .env("WEFT_ADMIN_API_KEY", API_KEY)
             .env("WEFT_ALLOW_ENV", "API_URL")
             .env("API_URL", api_url)
@@ -900,6 +1000,105 @@ impl Drop for WeftServer {
         let _ = self.watchdog.kill();
         let _ = self.watchdog.wait();
     }
+}
+
+/// The queue's claim latency (from each execution's `created_at` to its `started_at`, through
+/// the API) and the claim query's duration (the workers' `weft_claim_duration_seconds`), p50
+/// and p99, as notes.
+async fn claim_latency(
+    client: &reqwest::Client,
+    api: &WeftServer,
+    workers: &[WeftServer],
+) -> Vec<String> {
+    let mut waits = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{}/api/v1/executions?limit=200", api.base());
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let Ok(res) = client.get(&url).bearer_auth(API_KEY).send().await else {
+            break;
+        };
+        let page: Value = res.json().await.unwrap_or(Value::Null);
+        for e in page["items"].as_array().into_iter().flatten() {
+            let at = |k: &str| {
+                e[k].as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            };
+            if let (Some(c), Some(s)) = (at("created_at"), at("started_at")) {
+                waits.push((s - c).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+            }
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    waits.sort_by(f64::total_cmp);
+    let pick = |q: f64| {
+        waits
+            .get(((waits.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    let mut notes = vec![format!(
+        "queue claim latency (enqueue to start) over {} executions: p50 {:.1} ms, p99 {:.1} ms",
+        waits.len(),
+        pick(0.5),
+        pick(0.99)
+    )];
+    // The claim query's histogram, summed over the workers.
+    let mut buckets: std::collections::BTreeMap<String, f64> = Default::default();
+    for w in workers {
+        let Ok(res) = client
+            .get(format!("{}/metrics", w.base()))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+        else {
+            continue;
+        };
+        let text = res.text().await.unwrap_or_default();
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("weft_claim_duration_seconds_bucket{le=\"") else {
+                continue;
+            };
+            let Some((le, count)) = rest.split_once("\"} ") else {
+                continue;
+            };
+            *buckets.entry(le.to_string()).or_default() +=
+                count.trim().parse::<f64>().unwrap_or(0.0);
+        }
+    }
+    let mut cumulative: Vec<(f64, f64)> = buckets
+        .iter()
+        .map(|(le, n)| {
+            (
+                if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().unwrap_or(f64::INFINITY)
+                },
+                *n,
+            )
+        })
+        .collect();
+    cumulative.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if let Some(&(_, total)) = cumulative.last().filter(|(_, t)| *t > 0.0) {
+        let upper = |q: f64| {
+            cumulative
+                .iter()
+                .find(|(_, n)| *n >= q * total)
+                .map_or(f64::INFINITY, |(le, _)| *le * 1000.0)
+        };
+        notes.push(format!(
+            "claim query ({total} claims): p50 ≤ {} ms, p99 ≤ {} ms (histogram bucket bounds)",
+            upper(0.5),
+            upper(0.99)
+        ));
+    }
+    notes
 }
 
 fn free_addr() -> SocketAddr {
