@@ -33,7 +33,11 @@ pub struct Caller {
 }
 
 /// POST routes that change nothing: a read-only caller may use them.
-const READ_ONLY_POSTS: [&str; 2] = ["/api/v1/workflows/validate", "/api/v1/stream-tokens"];
+const READ_ONLY_POSTS: [&str; 3] = [
+    "/api/v1/workflows/validate",
+    "/api/v1/stream-tokens",
+    "/api/v1/templates/render",
+];
 
 fn changes_state(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)

@@ -343,6 +343,8 @@ steps:
         (Method::DELETE, format!("/api/v1/workflows/{id}")),
         (Method::POST, format!("/api/v1/workflows/{id}/run")),
         (Method::POST, format!("/api/v1/workflows/{id}/deactivate")),
+        (Method::POST, format!("/api/v1/workflows/{id}/test-run")),
+        (Method::PUT, format!("/api/v1/workflows/{id}/pins")),
     ] {
         let r = send(
             as_reader(method.clone(), &path)
@@ -364,6 +366,14 @@ steps:
     send(as_reader(Method::POST, "/api/v1/stream-tokens"))
         .await
         .expect_status(200);
+    // Nor does previewing templates (the editor's previews with a read-only key).
+    send(
+        as_reader(Method::POST, "/api/v1/templates/render")
+            .header("content-type", "application/json")
+            .body(r#"{"value": "{{trigger.body.x}}", "trigger": {"body": {"x": 1}}}"#),
+    )
+    .await
+    .expect_status(200);
     // The admin key still changes things.
     send(server.post(&format!("/api/v1/workflows/{id}/deactivate")))
         .await
