@@ -81,7 +81,8 @@ export function StepRunDetails({ stepId }: { stepId: string }) {
           <span className="muted small">(its attempts, answers and retries)</span>
         </p>
       )}
-      {live.status === 'succeeded' && r?.output !== undefined && <PinOutput stepId={stepId} output={r.output} />}
+      {/* A branching step's pin would take no port (its successors would be skipped): not offered. */}
+      {live.status === 'succeeded' && r?.output !== undefined && !r?.port && <PinOutput stepId={stepId} output={r.output} />}
       <JsonView title="Output" value={r?.output} testId="step-run-output" open={3} />
       <JsonView title="Input (rendered config)" value={r?.input} testId="step-run-input" open={1} />
       {attempts.length > 1 && (
