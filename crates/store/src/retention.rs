@@ -126,8 +126,19 @@ impl Store {
     /// version) is pruned by that instead.
     pub async fn prune_executions(&self, retention: Retention, dry_run: bool) -> Result<Pruned> {
         let own = self.retention_overrides().await?;
+        self.prune_executions_with(retention, &own, dry_run).await
+    }
+
+    /// [`Store::prune_executions`] with the workflows' own rules already read
+    /// ([`Store::retention_overrides`]).
+    pub async fn prune_executions_with(
+        &self,
+        retention: Retention,
+        own: &[(Uuid, Retention)],
+        dry_run: bool,
+    ) -> Result<Pruned> {
         let mut pruned = Pruned::default();
-        for (workflow, rule) in &own {
+        for (workflow, rule) in own {
             let p = self
                 .prune_scope(*rule, &Scope::Only(*workflow), dry_run)
                 .await?;

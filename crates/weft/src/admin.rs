@@ -486,7 +486,7 @@ pub async fn prune(
         );
     }
     let pruned = store
-        .prune_executions(retention, dry_run)
+        .prune_executions_with(retention, &own, dry_run)
         .await
         .map_err(|e| format!("cannot prune: {e}"))?;
     let names: std::collections::HashMap<uuid::Uuid, String> = store

@@ -8,7 +8,7 @@ import { executionsApi } from '../features/executions/api';
 import { workflowsApi } from '../features/workflows/api';
 import { fromGraph } from './model';
 import { lastRunOf, useEditor } from './store';
-import { hasPins, sampleData, usePins } from './pins';
+import { hasPins, sampleData, savedStepIds, usePins } from './pins';
 
 const FINAL: ExecutionStatus[] = ['succeeded', 'failed', 'cancelled'];
 
@@ -261,7 +261,7 @@ export async function runStep(stepId: string): Promise<string | null> {
   const steps = { ...(data?.outputs ?? {}) };
   delete steps[stepId];
   // Only the steps of the saved version: a step added since has no output to give.
-  const saved = new Set((useEditor.getState().record?.workflow.steps ?? []).map((x) => x.id));
+  const saved = savedStepIds();
   for (const id of Object.keys(steps)) if (!saved.has(id) || steps[id] === undefined) delete steps[id];
   const request = data?.request;
   try {

@@ -25,7 +25,7 @@ export const usePins = create<PinsState>((set, get) => {
     const id = get().workflowId;
     if (!id) return false;
     // Pins of steps the saved version no longer has (renamed, deleted) are let go.
-    const known = new Set((useEditor.getState().record?.workflow.steps ?? []).map((s) => s.id));
+    const known = savedStepIds();
     const kept = Object.fromEntries(Object.entries(steps).filter(([k]) => known.has(k)));
     try {
       const saved = await workflowsApi.savePins(id, { trigger, steps: kept });
@@ -59,6 +59,11 @@ export const usePins = create<PinsState>((set, get) => {
     clear: () => set({ workflowId: null, trigger: null, steps: {} }),
   };
 });
+
+/** The step ids of the version the server has (what pins and test runs may name). */
+export function savedStepIds(): Set<string> {
+  return new Set((useEditor.getState().record?.workflow.steps ?? []).map((s) => s.id));
+}
 
 export function hasPins(s: Pick<PinsState, 'trigger' | 'steps'>): boolean {
   return !!s.trigger || Object.keys(s.steps).length > 0;

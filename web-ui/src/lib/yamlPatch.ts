@@ -187,18 +187,15 @@ class Patcher {
     return this.padded;
   }
 
-  private renderPair(key: string, value: Json, old: unknown, col: number): string {
+  /** `value` written as the pair `key: value` (or, with `key` null, as a list item `- value`)
+   * in the style of `old`, placed at `col`. */
+  private rendered(key: string | null, value: Json, old: unknown, col: number): string {
     const doc = new Document();
-    const map = new YAMLMap();
-    map.items.push(doc.createPair(key, styled(doc, value, old)));
-    return render(map, this.pad(old), col);
-  }
-
-  private renderItem(value: Json, old: unknown, col: number): string {
-    const doc = new Document();
-    const seq = new YAMLSeq();
-    seq.items.push(styled(doc, value, old));
-    return render(seq, this.pad(old), col);
+    const node = styled(doc, value, old);
+    const container = key === null ? new YAMLSeq() : new YAMLMap();
+    if (key === null) (container as YAMLSeq).items.push(node);
+    else (container as YAMLMap).items.push(doc.createPair(key, node));
+    return render(container, this.pad(old), col);
   }
 
   /** Edits that turn `node` (which reads as `before`) into `after`. */
@@ -252,10 +249,9 @@ class Patcher {
     const seen = new Set<string>();
     for (const pair of pairs) {
       const key = this.keyOf(pair);
-      if (key === null || !isNode(pair.key) || !pair.key.range) {
-        if (key === null) continue;
-        throw new Rerender();
-      }
+      // A key that is not a string is no field of a workflow: left as it is.
+      if (key === null) continue;
+      if (!isNode(pair.key) || !pair.key.range) throw new Rerender();
       seen.add(key);
       const start = pair.key.range[0];
       const value = isNode(pair.value) ? pair.value : null;
@@ -269,7 +265,7 @@ class Patcher {
         continue;
       }
       if (!has(before, key)) {
-        if (!jsonEqual(value ? (value.toJSON() as Json) : null, after[key])) this.edits.push({ start, end, text: this.renderPair(key, after[key], value, col) });
+        if (!jsonEqual(value ? (value.toJSON() as Json) : null, after[key])) this.edits.push({ start, end, text: this.rendered(key, after[key], value, col) });
         continue;
       }
       const mark = this.edits.length;
@@ -278,7 +274,7 @@ class Patcher {
       } catch (e) {
         if (!(e instanceof Rerender)) throw e;
         this.edits.length = mark;
-        this.edits.push({ start, end, text: this.renderPair(key, after[key], value, col) });
+        this.edits.push({ start, end, text: this.rendered(key, after[key], value, col) });
       }
     }
     const added = Object.keys(after).filter((k) => has(after, k) && !seen.has(k));
@@ -287,7 +283,7 @@ class Patcher {
       const lastNode = (isNode(last.value) && last.value.range ? last.value : last.key) as Node;
       const at = lineEnd(text, contentEnd(text, lastNode));
       const lead = at === text.length && !text.endsWith('\n') ? '\n' : '';
-      const body = added.map((k) => ' '.repeat(col) + this.renderPair(k, after[k], null, col) + '\n').join('');
+      const body = added.map((k) => ' '.repeat(col) + this.rendered(k, after[k], null, col) + '\n').join('');
       this.edits.push({ start: at, end: at, text: lead + body });
     }
   }
@@ -310,7 +306,7 @@ class Patcher {
     // Steps written with a blank line between them get one between new ones too.
     const spaced = nodes.length > 1 && /\n[ \t]*\n/.test(text.slice(contentEnd(text, first), dashes[1]));
     const sep = spaced ? '\n' : '';
-    const fresh = (v: Json) => ' '.repeat(col) + this.renderItem(v, null, col) + '\n';
+    const fresh = (v: Json) => ' '.repeat(col) + this.rendered(null, v, null, col) + '\n';
     // Removed items, with the comments just above them.
     const keptSet = new Set(kept);
     nodes.forEach((n, i) => {
@@ -331,7 +327,7 @@ class Patcher {
         if (!(e instanceof Rerender)) throw e;
         this.edits.length = mark;
         const n = nodes[m]!;
-        this.edits.push({ start: n.range![0], end: contentEnd(text, n), text: this.renderItem(after[i], items[m], col).replace(/^- /, '') });
+        this.edits.push({ start: n.range![0], end: contentEnd(text, n), text: this.rendered(null, after[i], items[m], col).replace(/^- /, '') });
       }
     });
     // New items: after the kept item before them, or before the first one.

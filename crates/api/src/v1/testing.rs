@@ -157,7 +157,7 @@ async fn delete_pins(
 }
 
 /// A test run: what it starts from and what stands in for calls.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestRunIn {
     /// The trigger event; without it, the pinned one (or an empty body).
@@ -178,6 +178,18 @@ fn yes() -> bool {
     true
 }
 
+impl Default for TestRunIn {
+    /// An empty body: the pins, the pinned trigger event, every step.
+    fn default() -> Self {
+        TestRunIn {
+            trigger: None,
+            steps: BTreeMap::new(),
+            step: None,
+            pins: true,
+        }
+    }
+}
+
 /// Run the current version as a test: pinned steps are not run (their pins are their
 /// outputs), and with `step` only that step runs. Recorded as a test execution.
 #[utoipa::path(post, path = "/workflows/{id}/test-run", tag = "workflows",
@@ -195,10 +207,7 @@ async fn test_run(
     body: OptionalJson<TestRunIn>,
 ) -> ApiResult<Response> {
     let w = find(&state, id).await?;
-    let body = body.0.unwrap_or(TestRunIn {
-        pins: true,
-        ..Default::default()
-    });
+    let body = body.0.unwrap_or_default();
     let has = |id: &str| w.doc.workflow.steps.iter().any(|s| s.id == id);
     if let Some(step) = &body.step
         && !has(step)
